@@ -1,0 +1,1 @@
+"""The dashboard surface (not built yet: see README, Status)."""

@@ -1,0 +1,1 @@
+"""The display surface (not built yet: see README, Status)."""

@@ -1,0 +1,1 @@
+"""The kiosk surface (not built yet: see README, Status)."""

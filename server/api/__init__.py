@@ -1,0 +1,76 @@
+"""The HTTP surface: an aiohttp app factory wiring journal, bus, halls, accounts and routes."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from ..auth import Accounts
+from ..bus import LocalBus
+from ..config import load_halls
+from ..hall import HallService
+from ..journal import SQLJournal, database_url, make_engine
+from . import auth, halls, tickets, windows
+from .context import CTX, Context, Settings
+from .errors import problem_middleware
+
+__all__ = ["Settings", "create_app"]
+
+log = logging.getLogger("hallq")
+
+INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq</title>
+<body style="font: 18px/1.6 sans-serif; max-width: 40em; margin: 2em auto">
+<h1>hallq 政务服务中心排队叫号系统</h1>
+<p>Halls 大厅: {halls}</p>
+<p>API: <code>/api/v1/halls</code>, <code>/api/v1/halls/&lt;hall&gt;/catalog</code>,
+<code>/api/v1/halls/&lt;hall&gt;/queues</code>, <code>/api/v1/halls/&lt;hall&gt;/windows</code>.</p>
+</body></html>"""
+
+
+async def index(request: web.Request) -> web.Response:
+    names = "、".join(f"{h.catalog.hall.name} ({h.hall})" for h in request.app[CTX].halls.values())
+    return web.Response(text=INDEX.format(halls=names), content_type="text/html", charset="utf-8")
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The whole server for these settings; everything starts and stops with the app."""
+    catalogs = load_halls(settings.config_dir)
+    if settings.always_open:
+        for hall_id, c in list(catalogs.items()):
+            catalogs[hall_id] = type(c)(c.config.model_copy(update={"hall": c.hall.model_copy(update={"enforce_hours": False})}))
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(database_url(settings.data_dir, settings.database_url))
+    journal = SQLJournal(engine)
+    bus = LocalBus()
+    accounts = Accounts(engine, catalogs, settings.demo_password)
+    context = Context(settings, journal, bus, accounts)
+    for hall_id, c in catalogs.items():
+        context.halls[hall_id] = HallService(c, journal, bus, settings.clock)
+
+    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
+    app[CTX] = context
+    app.router.add_get("/", index)
+    for module in (auth, halls, tickets, windows):
+        app.router.add_routes(module.routes)
+
+    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+        await journal.create()
+        await accounts.create()
+        for service in context.halls.values():
+            await service.start()
+            log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.state.day, service.state.seq)
+        if accounts.demo_accounts:
+            source = "$HALLQ_DEMO_PASSWORD" if settings.demo_password != "demo" else "'demo'"
+            log.info(
+                "demo accounts %s take the password %s until `hallq user passwd NAME` sets their own",
+                ", ".join(accounts.demo_accounts), source,
+            )
+        yield
+        for service in context.halls.values():
+            await service.stop()
+        await bus.close()
+        await journal.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

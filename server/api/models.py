@@ -1,0 +1,79 @@
+"""Request bodies, validated at the edge; the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain.catalog import CaseType
+from ..domain.model import Outcome, SuspendKind
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Ref = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Login(Body):
+    username: Annotated[str, Field(min_length=1, max_length=40)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class IssueTicket(Body):
+    item: Ref
+    priority: bool = False
+    appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    channel: Literal["kiosk", "online", "staff"] = "kiosk"
+
+
+class Evaluation(Body):
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=500)] = ""
+
+
+class RegisterAppointment(Body):
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,32}$")]
+    item: Ref
+    slot_start: datetime
+    slot_end: datetime
+
+
+class Empty(Body):
+    pass
+
+
+class CallTicket(Body):
+    ticket: Ref
+
+
+class Finish(Body):
+    case_type: CaseType
+    outcome: Outcome = Outcome.completed
+    missing: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)] = []
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class NoShow(Body):
+    requeue: bool = False
+
+
+class Transfer(Body):
+    item: Ref | None = None
+    window: Ref | None = None
+
+
+class Suspend(Body):
+    kind: SuspendKind
+
+
+class Pause(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=100)]
+    until: datetime | None = None
+
+
+class Handover(Body):
+    to: Ref | None = None

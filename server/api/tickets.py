@@ -1,0 +1,65 @@
+"""Tickets: issue (kiosk, online, staff), read, cancel, rate. The ticket id is the holder's secret."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..domain import commands as cmd
+from ..domain.errors import Forbidden
+from ..domain.events import TicketIssued
+from ..domain.tickets import ticket_of
+from ..hall import new_ticket_id
+from . import models
+from .context import body, hall_of, json, staff
+from .views import ticket_view
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/halls/{hall}/tickets")
+async def issue(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    req = await body(request, models.IssueTicket)
+    by = req.channel
+    if req.channel == "staff":
+        by = (await staff(request, hall.hall)).user.username
+    elif req.priority and req.channel == "online":
+        raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
+    ticket_id = new_ticket_id()
+    (issued,) = await hall.handle(
+        cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)
+    )
+    state = hall.state
+    t = state.tickets[ticket_id]
+    view = ticket_view(state, hall.catalog, t)
+    windows = [hall.catalog.windows[w] for w in view["windows"]]
+    view["window_hint"] = "、".join(w.name for w in windows)
+    # The figures the citizen is told at issue are the ones journalled with the ticket.
+    assert isinstance(issued, TicketIssued)
+    view["ahead"], view["estimated_wait_s"] = issued.ahead, issued.estimated_wait_s
+    return json(view, status=201)
+
+
+@routes.get("/api/v1/halls/{hall}/tickets/{ticket}")
+async def read(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    state = await hall.current()
+    return json(ticket_view(state, hall.catalog, ticket_of(state, request.match_info["ticket"])))
+
+
+@routes.post("/api/v1/halls/{hall}/tickets/{ticket}/cancel")
+async def cancel(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    await body(request, models.Empty)
+    ticket_id = request.match_info["ticket"]
+    await hall.handle(cmd.CancelTicket(by="holder", ticket=ticket_id))
+    return json(ticket_view(hall.state, hall.catalog, hall.state.tickets[ticket_id]))
+
+
+@routes.post("/api/v1/halls/{hall}/tickets/{ticket}/evaluation")
+async def evaluate(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    req = await body(request, models.Evaluation)
+    ticket_id = request.match_info["ticket"]
+    await hall.handle(cmd.Evaluate(by="holder", ticket=ticket_id, score=req.score, comment=req.comment))
+    return json({"ticket": ticket_id, "score": req.score}, status=201)

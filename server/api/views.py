@@ -1,0 +1,119 @@
+"""How the hall's state looks in answers. Public views carry no personal data of citizens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ..domain.catalog import Catalog
+from ..domain.estimates import estimate, open_windows, wait_for, ahead_of_newcomer
+from ..domain.calendar import item_issuing
+from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_url(hall: str, ticket_id: str) -> str:
+    return f"/api/v1/halls/{hall}/tickets/{ticket_id}"
+
+
+def ticket_view(state: HallDay, catalog: Catalog, t: Ticket) -> dict[str, Any]:
+    ahead, wait = estimate(state, catalog, t)
+    window = catalog.windows.get(t.window or "") if t.status is not TicketStatus.waiting else None
+    out: dict[str, Any] = {
+        "id": t.id,
+        "number": t.number,
+        "item": t.item,
+        "item_name": catalog.items[t.item].name,
+        "status": t.status.value,
+        "priority": t.priority,
+        "appointment": t.appointment is not None,
+        "channel": t.channel.value,
+        "issued_at": iso(t.issued_at),
+        "called_at": iso(t.called_at),
+        "ahead": ahead,
+        "estimated_wait_s": wait,
+        "window": window.id if window else None,
+        "window_name": window.name if window else None,
+        "windows": list(catalog.windows_of_item[t.item]) if t.target_window is None else [t.target_window],
+        "recalls": t.recalls,
+        "transfers": t.transfers,
+        "print_status": t.print_status.value,
+        "status_url": status_url(state.hall, t.id),
+    }
+    if t.status is TicketStatus.suspended:
+        out["suspend_kind"] = t.suspend_kind.value if t.suspend_kind else None
+    if t.status is TicketStatus.done:
+        out.update(
+            case_type=t.case_type,
+            outcome=t.outcome.value if t.outcome else None,
+            missing=list(t.missing),
+            deadline=iso(t.deadline),
+            rated=t.score is not None,
+        )
+    return out
+
+
+def window_view(state: HallDay, catalog: Catalog, w: WindowState) -> dict[str, Any]:
+    """A window as the lobby sees it: a clerk's name and staff number are public by design."""
+    conf = catalog.windows[w.id]
+    clerk = catalog.users.get(w.clerk or "")
+    return {
+        "id": w.id,
+        "name": conf.name,
+        "kind": conf.kind,
+        "state": w.status.value,
+        "since": iso(w.since),
+        "ticket": ticket_view(state, catalog, state.tickets[w.ticket]) if w.ticket else None,
+        "clerk": {"name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post} if clerk and w.status.value != "closed" else None,
+        "pause": {"reason": w.pause_reason, "until": iso(w.pause_until)} if w.pause_reason else None,
+    }
+
+
+def queues_view(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for item in catalog.config.items:
+        ahead = ahead_of_newcomer(state, catalog, item.id, False)
+        issued = state.issued.get(item.id, 0)
+        rows.append(
+            {
+                "item": item.id,
+                "name": item.name,
+                "department": item.department,
+                "prefix": item.prefix,
+                "waiting": state.waiting_count(item.id),
+                "ahead_of_newcomer": ahead,
+                "estimated_wait_s": wait_for(state, catalog, item.id, ahead),
+                "open_windows": open_windows(state, catalog, item.id),
+                "issuing": item_issuing(catalog, item.id, now),
+                "quota_left": None if item.daily_quota is None else max(0, item.daily_quota - issued),
+            }
+        )
+    return rows
+
+
+def catalog_view(catalog: Catalog) -> dict[str, Any]:
+    c = catalog.config
+    return {
+        "hall": {"id": c.hall.id, "name": c.hall.name, "timezone": c.hall.timezone, "notice": c.hall.notice},
+        "departments": [{"id": d.id, "name": d.name} for d in c.departments],
+        "items": [
+            {
+                "id": i.id,
+                "name": i.name,
+                "department": i.department,
+                "prefix": i.prefix,
+                "case_type": i.case_type.value,
+                "promised_days": i.promised_days,
+                "daily_quota": i.daily_quota,
+                "materials": list(i.materials),
+                "publics": i.publics.model_dump(),
+            }
+            for i in c.items
+        ],
+        "windows": [
+            {"id": w.id, "name": w.name, "kind": w.kind, "zone": w.zone, "items": list(w.items)} for w in c.windows
+        ],
+    }

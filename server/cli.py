@@ -1,0 +1,130 @@
+"""The `hallq` command: serve, user passwd, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .config import ConfigError, default_config_dir, load_halls
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=None, help="folder of hall folders (default: the demo in config/)")
+    p.add_argument("--data", type=Path, default=Path(os.environ.get("HALLQ_DATA", "data")), help="where the journal lives (default: ./data)")
+    p.add_argument("--database", default=os.environ.get("HALLQ_DATABASE"), help="SQLAlchemy URL of the journal instead of SQLite in --data")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hallq", description="Queue numbers and lobby screens for government service halls.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the hall server")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
+    serve.add_argument("--redis", help="Redis URL for the bus between workers (not built yet)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (not built yet: 1)")
+
+    user = sub.add_parser("user", help="staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    passwd = user_sub.add_parser("passwd", help="set a password, read from standard input")
+    _common(passwd)
+    passwd.add_argument("username")
+
+    check = sub.add_parser("check-config", help="validate the config files and say what they hold")
+    check.add_argument("--config", type=Path, default=None)
+    return parser
+
+
+def _halls(config: Path | None):  # type: ignore[no-untyped-def]
+    try:
+        return load_halls(config or default_config_dir())
+    except ConfigError as exc:
+        print(f"config error:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def check_config(args: argparse.Namespace) -> int:
+    for hall_id, c in _halls(args.config).items():
+        comprehensive = sum(1 for w in c.config.windows if w.kind == "comprehensive")
+        print(
+            f"{hall_id}: {c.hall.name}: {len(c.departments)} departments, {len(c.items)} items, "
+            f"{len(c.windows)} windows ({comprehensive} comprehensive), {len(c.users)} accounts"
+        )
+    print("config OK")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .api import Settings, create_app
+
+    if args.redis or args.workers != 1:
+        print("--redis and --workers are not built yet: run one worker on the embedded bus", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = args.config or default_config_dir()
+    _halls(config)
+    settings = Settings(
+        config_dir=config,
+        data_dir=args.data,
+        database_url=args.database,
+        always_open=args.always_open,
+        demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
+    )
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None)
+    return 0
+
+
+def passwd(args: argparse.Namespace) -> int:
+    from .auth import Accounts
+    from .journal import database_url, make_engine
+
+    halls = _halls(args.config)
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"new password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        print("a password has at least 8 characters", file=sys.stderr)
+        return 1
+
+    async def run() -> int:
+        args.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = make_engine(database_url(args.data, args.database))
+        accounts = Accounts(engine, halls)
+        try:
+            await accounts.create()
+            await accounts.set_password(args.username, password, by="cli")
+        except KeyError:
+            print(f"no account {args.username!r} in the config", file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+        print(f"password set for {args.username}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "check-config":
+        return check_config(args)
+    return passwd(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

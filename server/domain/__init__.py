@@ -1,0 +1,1 @@
+"""The pure hall engine: catalogue, state, commands, events, decide and apply (no I/O)."""

@@ -1,0 +1,256 @@
+"""apply(state, event) -> state: fold one event into a hall-day.
+
+The state is updated in place and returned: a hall-day holds thousands of tickets and
+copying it per event would cost more than the rest of the engine. Callers that need the
+state before an event re-fold from the journal (server/hall does so after a failed append).
+Apply never refuses: every check happened in `decide`, and the journal is the truth.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+
+from . import events as ev
+from .model import (
+    Appointment,
+    Channel,
+    HallDay,
+    Outcome,
+    PrintStatus,
+    ServiceFigures,
+    SuspendKind,
+    Ticket,
+    TicketStatus,
+    WindowStatus,
+)
+
+
+def apply(state: HallDay, event: ev.Event, seq: int | None = None) -> HallDay:
+    """Fold `event` into `state`; `seq` is its journal number (default: the next one)."""
+    state.seq = state.seq + 1 if seq is None else seq
+    _apply(event, state)
+    return state
+
+
+def fold(state: HallDay, events: list[ev.Event]) -> HallDay:
+    for e in events:
+        apply(state, e)
+    return state
+
+
+def enqueue(state: HallDay, t: Ticket) -> None:
+    t.status = TicketStatus.waiting
+    t.window = None
+    state.waiting.setdefault(t.item, {})[t.id] = None
+    if t.priority or t.appointment:
+        state.front[t.item] = state.front.get(t.item, 0) + 1
+    if t.target_window:
+        state.pinned.setdefault(t.target_window, {})[t.id] = None
+
+
+def dequeue(state: HallDay, t: Ticket) -> None:
+    if t.id in state.waiting.get(t.item, ()):
+        del state.waiting[t.item][t.id]
+        if t.priority or t.appointment:
+            state.front[t.item] -= 1
+    if t.target_window:
+        state.pinned.get(t.target_window, {}).pop(t.id, None)
+
+
+def _hold(state: HallDay, t: Ticket, window: str, status: WindowStatus, at: datetime) -> None:
+    w = state.window_for_update(window)
+    w.ticket = t.id
+    w.status = status
+    w.since = at
+    t.window = window
+
+
+def _release(state: HallDay, window: str, at: datetime) -> None:
+    w = state.window_for_update(window)
+    w.ticket = None
+    w.status = WindowStatus.idle
+    w.since = at
+
+
+@singledispatch
+def _apply(event: ev.Event, state: HallDay) -> None:
+    raise TypeError(f"no fold for {type(event).__name__}")
+
+
+@_apply.register
+def _(e: ev.AppointmentRegistered, state: HallDay) -> None:
+    state.appointments[e.code] = Appointment(e.code, e.item, e.slot_start, e.slot_end)
+
+
+@_apply.register
+def _(e: ev.TicketIssued, state: HallDay) -> None:
+    prefix = e.number.rstrip("0123456789")
+    state.last_number[prefix] = int(e.number[len(prefix):])
+    state.issued[e.item] = state.issued.get(e.item, 0) + 1
+    t = Ticket(
+        id=e.ticket,
+        number=e.number,
+        item=e.item,
+        ordinal=state.seq,
+        issued_at=e.at,
+        queued_at=e.at,
+        channel=Channel(e.channel),
+        priority=e.priority,
+        appointment=e.appointment,
+    )
+    if e.appointment:
+        a = state.appointments[e.appointment]
+        a.ticket = e.ticket
+        t.slot_start = a.slot_start
+    state.tickets[t.id] = t
+    enqueue(state, t)
+
+
+@_apply.register
+def _(e: ev.TicketPrintRecorded, state: HallDay) -> None:
+    state.tickets[e.ticket].print_status = PrintStatus(e.status)
+
+
+@_apply.register
+def _(e: ev.TicketCancelled, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    dequeue(state, t)
+    t.status = TicketStatus.cancelled
+    t.finished_at = e.at
+
+
+@_apply.register
+def _(e: ev.TicketEvaluated, state: HallDay) -> None:
+    state.tickets[e.ticket].score = e.score
+
+
+@_apply.register
+def _(e: ev.WindowOpened, state: HallDay) -> None:
+    w = state.window_for_update(e.window)
+    w.status = WindowStatus.idle
+    w.clerk = e.clerk
+    w.since = e.at
+    w.ticket = None
+    w.pause_reason = w.pause_until = None
+
+
+@_apply.register
+def _(e: ev.TicketCalled, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    if t.status is TicketStatus.suspended:
+        t.suspended_s += (e.at - t.suspended_at).total_seconds() if t.suspended_at else 0.0
+        t.suspended_at = None
+        t.suspend_kind = None
+    else:
+        dequeue(state, t)
+    t.status = TicketStatus.called
+    t.target_window = None
+    t.calls += 1
+    if t.called_at is None:
+        t.called_at = e.at
+    _hold(state, t, e.window, WindowStatus.called, e.at)
+    w = state.window_for_update(e.window)
+    if e.lane == "priority":
+        w.priority_streak += 1
+    elif e.lane in ("normal", "aged"):
+        w.priority_streak = 0
+
+
+@_apply.register
+def _(e: ev.TicketRecalled, state: HallDay) -> None:
+    state.tickets[e.ticket].recalls += 1
+
+
+@_apply.register
+def _(e: ev.ServiceStarted, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    t.status = TicketStatus.serving
+    if t.started_at is None:
+        t.started_at = e.at
+    _hold(state, t, e.window, WindowStatus.serving, e.at)
+
+
+@_apply.register
+def _(e: ev.ServiceFinished, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    t.status = TicketStatus.done
+    t.finished_at = e.at
+    t.case_type = e.case_type
+    t.outcome = Outcome(e.outcome)
+    t.missing = e.missing
+    t.deadline = e.deadline
+    _release(state, e.window, e.at)
+    if t.started_at is not None:
+        f = state.figures.setdefault(t.item, ServiceFigures())
+        f.count += 1
+        f.total_s += max(0.0, (e.at - t.started_at).total_seconds() - t.suspended_s)
+
+
+@_apply.register
+def _(e: ev.TicketNoShow, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    _release(state, e.window, e.at)
+    if e.requeued_at is not None:
+        t.requeues += 1
+        t.queued_at = e.requeued_at
+        if e.requeued_ordinal is not None:
+            t.ordinal = e.requeued_ordinal
+        enqueue(state, t)
+    else:
+        t.status = TicketStatus.no_show
+        t.window = None
+        t.finished_at = e.at
+
+
+@_apply.register
+def _(e: ev.TicketTransferred, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    _release(state, e.window, e.at)
+    t.transfers += 1
+    t.item = e.to_item
+    t.target_window = e.to_window
+    # The citizen keeps their place: the queue position stays the original issue time.
+    t.queued_at = t.issued_at
+    enqueue(state, t)
+
+
+@_apply.register
+def _(e: ev.TicketSuspended, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    _release(state, e.window, e.at)
+    t.status = TicketStatus.suspended
+    t.window = e.window
+    t.suspend_kind = SuspendKind(e.kind)
+    t.suspended_at = e.at
+
+
+@_apply.register
+def _(e: ev.WindowPaused, state: HallDay) -> None:
+    w = state.window_for_update(e.window)
+    w.status = WindowStatus.paused
+    w.pause_reason = e.reason
+    w.pause_until = e.until
+    w.since = e.at
+
+
+@_apply.register
+def _(e: ev.WindowResumed, state: HallDay) -> None:
+    w = state.window_for_update(e.window)
+    w.status = WindowStatus.idle
+    w.pause_reason = w.pause_until = None
+    w.since = e.at
+
+
+@_apply.register
+def _(e: ev.WindowClosed, state: HallDay) -> None:
+    w = state.window_for_update(e.window)
+    w.status = WindowStatus.closed
+    w.ticket = None
+    w.pause_reason = w.pause_until = None
+    w.since = e.at
+
+
+@_apply.register
+def _(e: ev.WindowHandedOver, state: HallDay) -> None:
+    state.window_for_update(e.window).clerk = e.to_clerk

@@ -1,0 +1,67 @@
+"""Working days and opening hours: the official Chinese calendar and each schedule's hours."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+
+from .catalog import Catalog, Schedule
+
+
+def is_workday(day: date) -> bool:
+    """True on a working day: holidays are off, swapped weekend days (调休) are on.
+
+    Outside the years the official calendar covers, Monday to Friday.
+    """
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.isoweekday() <= 5
+
+
+def is_open(schedule: Schedule, now: datetime) -> bool:
+    day = now.date()
+    if schedule.follow_holidays:
+        if not is_workday(day):
+            return False
+        # A swapped working day (调休) on a weekend opens like a weekday.
+        if day.isoweekday() not in schedule.weekdays and day.isoweekday() <= 5:
+            return False
+    elif day.isoweekday() not in schedule.weekdays:
+        return False
+    t = now.time()
+    return any(r.contains(t) for r in schedule.hours)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (限时办结 deadlines of promised cases)."""
+    day = start
+    left = days
+    while left > 0:
+        day += timedelta(days=1)
+        if is_workday(day):
+            left -= 1
+    return day
+
+
+def item_issuing(catalog: Catalog, item_id: str, now: datetime) -> bool:
+    """Whether a ticket for the item may be issued now."""
+    if not catalog.hall.enforce_hours:
+        return True
+    schedule = catalog.items[item_id].hours or catalog.hall.opening
+    return is_open(schedule, now)
+
+
+def items_served_now(catalog: Catalog, window_id: str, now: datetime) -> frozenset[str]:
+    """The items a window calls for at this moment (综合定时办理 restricts some to set hours)."""
+    window = catalog.windows[window_id]
+    if not window.scheduled:
+        return frozenset(window.items)
+    open_by_item: dict[str, list[bool]] = {}
+    for s in window.scheduled:
+        now_open = is_open(s.schedule, now)
+        for i in window.items:
+            if i in s.items or catalog.items[i].department in s.departments:
+                open_by_item.setdefault(i, []).append(now_open)
+    return frozenset(i for i in window.items if any(open_by_item.get(i, [True])))

@@ -1,0 +1,49 @@
+"""decide(state, catalog, command, now) -> events: the one entry into the hall's rules.
+
+Pure: no clock (`now` is given), no randomness (ids come in the command), no I/O. A refused
+command raises a DomainError and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from . import commands as cmd
+from . import tickets, windows
+from .catalog import Catalog
+from .events import Event
+from .model import HallDay
+
+_Decider = Callable[..., list[Event]]
+
+_WITH_CATALOG: dict[type[cmd.Command], _Decider] = {
+    cmd.RegisterAppointment: tickets.register_appointment,
+    cmd.IssueTicket: tickets.issue,
+    cmd.OpenWindow: windows.open_window,
+    cmd.CallNext: windows.call_next,
+    cmd.CallTicket: windows.call_ticket,
+    cmd.Recall: windows.recall,
+    cmd.StartService: windows.start,
+    cmd.FinishService: windows.finish,
+    cmd.NoShow: windows.no_show,
+    cmd.Transfer: windows.transfer,
+    cmd.Suspend: windows.suspend,
+    cmd.Pause: windows.pause,
+    cmd.Resume: windows.resume,
+    cmd.CloseWindow: windows.close,
+    cmd.Handover: windows.handover,
+}
+
+_STATE_ONLY: dict[type[cmd.Command], _Decider] = {
+    cmd.RecordPrint: tickets.record_print,
+    cmd.CancelTicket: tickets.cancel,
+    cmd.Evaluate: tickets.evaluate,
+}
+
+
+def decide(state: HallDay, catalog: Catalog, command: cmd.Command, now: datetime) -> list[Event]:
+    kind = type(command)
+    if kind in _WITH_CATALOG:
+        return _WITH_CATALOG[kind](state, catalog, command, now)
+    return _STATE_ONLY[kind](state, command, now)

@@ -1,0 +1,236 @@
+"""Events: what happened in the hall, in the past tense; the journal stores exactly these.
+
+Every event says when (`at`) and who (`by`: a username, or a device/channel name for
+citizens' own actions). One codec turns them into JSON-ready dicts and back, versioned by
+the `type` field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    type: ClassVar[str] = ""
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppointmentRegistered(Event):
+    type: ClassVar[str] = "appointment_registered"
+    code: str
+    item: str
+    slot_start: datetime
+    slot_end: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketIssued(Event):
+    type: ClassVar[str] = "ticket_issued"
+    ticket: str
+    number: str
+    item: str
+    channel: str
+    priority: bool = False
+    appointment: str | None = None
+    ahead: int = 0  # the estimate given to the citizen, kept to audit estimates
+    estimated_wait_s: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketPrintRecorded(Event):
+    type: ClassVar[str] = "ticket_print_recorded"
+    ticket: str
+    status: str  # printed | failed | reprinted
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketCancelled(Event):
+    type: ClassVar[str] = "ticket_cancelled"
+    ticket: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketEvaluated(Event):
+    type: ClassVar[str] = "ticket_evaluated"
+    ticket: str
+    window: str | None
+    score: int
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WindowOpened(Event):
+    type: ClassVar[str] = "window_opened"
+    window: str
+    clerk: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketCalled(Event):
+    type: ClassVar[str] = "ticket_called"
+    window: str
+    ticket: str
+    number: str
+    lane: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketRecalled(Event):
+    type: ClassVar[str] = "ticket_recalled"
+    window: str
+    ticket: str
+    number: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceStarted(Event):
+    type: ClassVar[str] = "service_started"
+    window: str
+    ticket: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceFinished(Event):
+    type: ClassVar[str] = "service_finished"
+    window: str
+    ticket: str
+    case_type: str
+    outcome: str
+    missing: tuple[str, ...] = ()
+    note: str = ""
+    deadline: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketNoShow(Event):
+    type: ClassVar[str] = "ticket_no_show"
+    window: str
+    ticket: str
+    requeued_at: datetime | None = None  # its new place in the queue when re-queued …
+    requeued_ordinal: float | None = None  # … and the tie-breaker that slots it between two tickets
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketTransferred(Event):
+    type: ClassVar[str] = "ticket_transferred"
+    window: str
+    ticket: str
+    to_item: str
+    to_window: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketSuspended(Event):
+    type: ClassVar[str] = "ticket_suspended"
+    window: str
+    ticket: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WindowPaused(Event):
+    type: ClassVar[str] = "window_paused"
+    window: str
+    reason: str
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WindowResumed(Event):
+    type: ClassVar[str] = "window_resumed"
+    window: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WindowClosed(Event):
+    type: ClassVar[str] = "window_closed"
+    window: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WindowHandedOver(Event):
+    type: ClassVar[str] = "window_handed_over"
+    window: str
+    from_clerk: str | None
+    to_clerk: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        AppointmentRegistered,
+        TicketIssued,
+        TicketPrintRecorded,
+        TicketCancelled,
+        TicketEvaluated,
+        WindowOpened,
+        TicketCalled,
+        TicketRecalled,
+        ServiceStarted,
+        ServiceFinished,
+        TicketNoShow,
+        TicketTransferred,
+        TicketSuspended,
+        WindowPaused,
+        WindowResumed,
+        WindowClosed,
+        WindowHandedOver,
+    )
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The event as a JSON-ready dict, with its `type` first."""
+    out: dict[str, Any] = {"type": event.type}
+    for f in dataclasses.fields(event):
+        out[f.name] = _plain(getattr(event, f.name))
+    return out
+
+
+_HINTS: dict[type[Event], dict[str, Any]] = {}
+
+
+def _converter(hint: Any) -> Any:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        inner = [_converter(a) for a in args if a is not type(None)]
+        conv = inner[0]
+        return lambda v: None if v is None else conv(v)
+    if hint is datetime:
+        return datetime.fromisoformat
+    if hint is date:
+        return date.fromisoformat
+    if typing.get_origin(hint) is tuple:
+        return tuple
+    return lambda v: v
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """The inverse of `to_dict`; unknown fields are an error, not silently dropped."""
+    cls = EVENT_TYPES[data["type"]]
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = {
+            name: _converter(h) for name, h in typing.get_type_hints(cls).items() if name != "type"
+        }
+    return cls(**{k: hints[k](v) for k, v in data.items() if k != "type"})

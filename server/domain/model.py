@@ -1,0 +1,159 @@
+"""The state of one hall-day: tickets, windows and appointments, as folded from events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class TicketStatus(StrEnum):
+    waiting = "waiting"
+    called = "called"
+    serving = "serving"
+    suspended = "suspended"  # 挂起: fetching materials, documents left, waiting on a step
+    done = "done"
+    no_show = "no_show"  # 过号: called and did not come
+    cancelled = "cancelled"  # left before being called
+
+
+OPEN_STATUSES = frozenset({TicketStatus.waiting, TicketStatus.called, TicketStatus.serving, TicketStatus.suspended})
+
+
+class WindowStatus(StrEnum):
+    closed = "closed"
+    idle = "idle"  # open, nobody at the counter
+    called = "called"
+    serving = "serving"
+    paused = "paused"  # 暂停服务 with a leave notice
+
+
+class Channel(StrEnum):
+    kiosk = "kiosk"
+    online = "online"
+    staff = "staff"
+
+
+class Outcome(StrEnum):
+    completed = "completed"  # accepted / handled
+    one_time_notice = "one_time_notice"  # 一次性告知: sent away with the full list of missing materials
+    not_accepted = "not_accepted"  # 不予受理
+    consultation = "consultation"  # 咨询 only
+
+
+class SuspendKind(StrEnum):
+    fetching_materials = "fetching_materials"  # 补取材料
+    documents_left = "documents_left"  # 材料留存, citizen comes back later today
+    waiting_step = "waiting_step"  # 等待其他环节 (payment, another department)
+
+
+class PrintStatus(StrEnum):
+    unprinted = "unprinted"
+    printed = "printed"
+    failed = "failed"
+    reprinted = "reprinted"
+
+
+class Lane(StrEnum):
+    """Why a ticket was called: the rule of the call policy that chose it."""
+
+    appointment = "appointment"
+    aged = "aged"
+    priority = "priority"
+    normal = "normal"
+    chosen = "chosen"  # 指呼: the clerk picked it
+
+
+@dataclass(slots=True)
+class Ticket:
+    id: str
+    number: str
+    item: str
+    ordinal: float  # the seq of its issue event, a tie-breaker (a re-queue slots it between two)
+    issued_at: datetime
+    queued_at: datetime  # its place in the queue; keeps the issue time across transfers
+    channel: Channel
+    priority: bool = False
+    appointment: str | None = None
+    slot_start: datetime | None = None
+    status: TicketStatus = TicketStatus.waiting
+    window: str | None = None  # the window holding it (called, serving, suspended)
+    target_window: str | None = None  # pinned by a transfer to a window
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    calls: int = 0
+    recalls: int = 0
+    requeues: int = 0
+    transfers: int = 0
+    suspend_kind: SuspendKind | None = None
+    suspended_at: datetime | None = None
+    suspended_s: float = 0.0
+    case_type: str | None = None
+    outcome: Outcome | None = None
+    missing: tuple[str, ...] = ()
+    deadline: date | None = None
+    print_status: PrintStatus = PrintStatus.unprinted
+    score: int | None = None
+
+
+@dataclass(slots=True)
+class WindowState:
+    id: str
+    status: WindowStatus = WindowStatus.closed
+    clerk: str | None = None
+    ticket: str | None = None
+    since: datetime | None = None
+    pause_reason: str | None = None
+    pause_until: datetime | None = None
+    priority_streak: int = 0  # priority calls in a row, for the interleave ratio
+
+
+@dataclass(slots=True)
+class Appointment:
+    """预约: booked for a slot; checked in at the kiosk, which issues its ticket."""
+
+    code: str
+    item: str
+    slot_start: datetime
+    slot_end: datetime
+    ticket: str | None = None
+
+
+@dataclass(slots=True)
+class ServiceFigures:
+    """Running sums of the day's finished services for one item, for estimates."""
+
+    count: int = 0
+    total_s: float = 0.0
+
+
+@dataclass(slots=True)
+class HallDay:
+    """One hall's state for one day, the fold of that day's events (seq = last applied)."""
+
+    hall: str
+    day: date
+    seq: int = 0
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    last_number: dict[str, int] = field(default_factory=dict)  # prefix -> last number issued
+    issued: dict[str, int] = field(default_factory=dict)  # item -> tickets issued today
+    waiting: dict[str, dict[str, None]] = field(default_factory=dict)  # item -> waiting ticket ids
+    pinned: dict[str, dict[str, None]] = field(default_factory=dict)  # window -> waiting ids pinned to it
+    front: dict[str, int] = field(default_factory=dict)  # item -> waiting appointment and priority tickets
+    windows: dict[str, WindowState] = field(default_factory=dict)
+    appointments: dict[str, Appointment] = field(default_factory=dict)
+    figures: dict[str, ServiceFigures] = field(default_factory=dict)
+
+    def window(self, window_id: str) -> WindowState:
+        """A window's state for reading: a window never opened today is closed (nothing is stored)."""
+        return self.windows.get(window_id) or WindowState(window_id)
+
+    def window_for_update(self, window_id: str) -> WindowState:
+        w = self.windows.get(window_id)
+        if w is None:
+            w = self.windows[window_id] = WindowState(window_id)
+        return w
+
+    def waiting_count(self, item: str) -> int:
+        return len(self.waiting.get(item, ()))

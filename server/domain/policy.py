@@ -1,0 +1,90 @@
+"""The call order: whom a window calls next. One pure module, pinned down by property tests.
+
+For the tickets a window may call now (items it serves at this hour, or pinned to it by a
+transfer), in this order:
+
+1. appointments (预约) checked in: earliest slot first;
+2. aged tickets, of any lane, that have waited `ageing_s` or longer: longest-waiting first,
+   so that no queue starves however many priority tickets arrive;
+3. priority (绿色通道) before normal, but after `priority_ratio` priority calls in a row at this
+   window a waiting normal ticket gets its turn;
+4. within a lane, the longest-waiting ticket across all the window's queues.
+
+"Longest-waiting" orders by `queued_at` (the issue time, kept across transfers; a re-queued
+no-show is placed behind others), then by `ordinal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from .calendar import items_served_now
+from .catalog import Catalog
+from .model import HallDay, Lane, Ticket
+
+
+def candidates(state: HallDay, catalog: Catalog, window: str, now: datetime) -> Iterator[Ticket]:
+    """The waiting tickets this window may call now."""
+    for item in items_served_now(catalog, window, now):
+        for tid in state.waiting.get(item, ()):
+            t = state.tickets[tid]
+            if t.target_window is None:
+                yield t
+    for tid in state.pinned.get(window, ()):
+        yield state.tickets[tid]
+
+
+def _age_key(t: Ticket) -> tuple[datetime, float]:
+    return (t.queued_at, t.ordinal)
+
+
+def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) -> tuple[Ticket, Lane] | None:
+    policy = catalog.hall.policy
+    aged_before = now - timedelta(seconds=policy.ageing_s)
+    best: dict[Lane, Ticket] = {}
+    for t in candidates(state, catalog, window, now):
+        if t.appointment:
+            lane = Lane.appointment
+            cur = best.get(lane)
+            if cur is None or (t.slot_start, t.ordinal) < (cur.slot_start, cur.ordinal):
+                best[lane] = t
+            continue
+        lanes = [Lane.priority if t.priority else Lane.normal]
+        if t.queued_at <= aged_before:
+            lanes.append(Lane.aged)
+        for lane in lanes:
+            cur = best.get(lane)
+            if cur is None or _age_key(t) < _age_key(cur):
+                best[lane] = t
+    for lane in (Lane.appointment, Lane.aged):
+        if lane in best:
+            return best[lane], lane
+    p, n = best.get(Lane.priority), best.get(Lane.normal)
+    if p and n:
+        if state.window(window).priority_streak < policy.priority_ratio:
+            return p, Lane.priority
+        return n, Lane.normal
+    if p:
+        return p, Lane.priority
+    if n:
+        return n, Lane.normal
+    return None
+
+
+def requeue_place(state: HallDay, t: Ticket, places: int, now: datetime) -> tuple[datetime, float]:
+    """The queue place (queued_at, ordinal) that puts a no-show behind `places` tickets of its item."""
+    others = sorted(
+        (state.tickets[tid] for tid in state.waiting.get(t.item, ()) if tid != t.id),
+        key=_age_key,
+    )
+    if len(others) < places or not others:
+        return now, float(t.ordinal)
+    if places <= 0:
+        first = others[0]
+        return first.queued_at, first.ordinal - 0.5
+    prev = others[places - 1]
+    nxt = others[places] if places < len(others) else None
+    if nxt is not None and nxt.queued_at == prev.queued_at:
+        return prev.queued_at, (prev.ordinal + nxt.ordinal) / 2
+    return prev.queued_at, prev.ordinal + 0.5

@@ -1,0 +1,126 @@
+"""Decisions about tickets outside the counter: issue, appointments, print, cancel, evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from . import commands as cmd
+from . import events as ev
+from .calendar import item_issuing
+from .catalog import Catalog
+from .errors import Conflict, Invalid, NotFound
+from .estimates import ahead_of_newcomer, wait_for
+from .model import Channel, HallDay, PrintStatus, Ticket, TicketStatus
+
+
+def ticket_of(state: HallDay, ticket_id: str) -> Ticket:
+    t = state.tickets.get(ticket_id)
+    if t is None:
+        raise NotFound("unknown-ticket", f"no ticket {ticket_id!r} today")
+    return t
+
+
+def item_of(catalog: Catalog, item_id: str) -> None:
+    if item_id not in catalog.items:
+        raise NotFound("unknown-item", f"no service item {item_id!r} in this hall")
+
+
+def next_number(state: HallDay, prefix: str) -> str:
+    """Numbers restart each hall-day (A001, A002 …) and never repeat within it."""
+    n = state.last_number.get(prefix, 0) + 1
+    return f"{prefix}{n:03d}"
+
+
+def register_appointment(state: HallDay, catalog: Catalog, c: cmd.RegisterAppointment, now: datetime) -> list[ev.Event]:
+    item_of(catalog, c.item)
+    if c.code in state.appointments:
+        raise Conflict("duplicate-appointment", f"appointment {c.code!r} exists already")
+    if c.slot_end <= c.slot_start:
+        raise Invalid("bad-slot", "the slot ends before it starts")
+    if c.slot_start.date() != state.day:
+        raise Invalid("bad-slot", f"the slot is not on {state.day.isoformat()}")
+    return [ev.AppointmentRegistered(at=now, by=c.by, code=c.code, item=c.item, slot_start=c.slot_start, slot_end=c.slot_end)]
+
+
+def _check_in(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -> None:
+    a = state.appointments.get(c.appointment or "")
+    if a is None:
+        raise NotFound("unknown-appointment", f"no appointment {c.appointment!r} today")
+    if a.ticket is not None:
+        raise Conflict("appointment-used", "this appointment has been checked in already")
+    if a.item != c.item:
+        raise Conflict("appointment-item", f"this appointment is for item {a.item!r}")
+    policy = catalog.hall.policy
+    earliest = a.slot_start - timedelta(seconds=policy.appointment_early_s)
+    latest = a.slot_start + timedelta(seconds=policy.appointment_late_s)
+    if now < earliest:
+        raise Conflict("appointment-early", f"check-in opens at {earliest:%H:%M}", opens_at=earliest.isoformat())
+    if now > latest:
+        raise Conflict(
+            "appointment-late",
+            f"check-in for this slot closed at {latest:%H:%M}; please take a normal ticket",
+            closed_at=latest.isoformat(),
+        )
+
+
+def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -> list[ev.Event]:
+    item_of(catalog, c.item)
+    if c.ticket in state.tickets:
+        raise Conflict("duplicate-ticket-id", "ticket id in use")
+    try:
+        Channel(c.channel)
+    except ValueError:
+        raise Invalid("bad-channel", f"unknown channel {c.channel!r}") from None
+    item = catalog.items[c.item]
+    if c.appointment is not None:
+        _check_in(state, catalog, c, now)
+    elif not item_issuing(catalog, c.item, now):
+        raise Conflict("closed", f"tickets for {item.name} are not issued at this hour")
+    if item.daily_quota is not None and state.issued.get(c.item, 0) >= item.daily_quota:
+        raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
+    front = c.priority or c.appointment is not None
+    ahead = ahead_of_newcomer(state, catalog, c.item, front)
+    return [
+        ev.TicketIssued(
+            at=now,
+            by=c.by,
+            ticket=c.ticket,
+            number=next_number(state, item.prefix),
+            item=c.item,
+            channel=c.channel,
+            priority=c.priority,
+            appointment=c.appointment,
+            ahead=ahead,
+            estimated_wait_s=wait_for(state, catalog, c.item, ahead),
+        )
+    ]
+
+
+def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.Event]:
+    t = ticket_of(state, c.ticket)
+    if not c.ok:
+        status = PrintStatus.failed
+    elif t.print_status is PrintStatus.unprinted:
+        status = PrintStatus.printed
+    else:
+        status = PrintStatus.reprinted
+    return [ev.TicketPrintRecorded(at=now, by=c.by, ticket=t.id, status=status.value, detail=c.detail)]
+
+
+def cancel(state: HallDay, c: cmd.CancelTicket, now: datetime) -> list[ev.Event]:
+    t = ticket_of(state, c.ticket)
+    if t.status is not TicketStatus.waiting:
+        raise Conflict("not-waiting", f"a ticket that is {t.status.value} cannot be cancelled")
+    return [ev.TicketCancelled(at=now, by=c.by, ticket=t.id)]
+
+
+def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
+    """好差评, one rating per ticket (一次一评), only once it has been served."""
+    t = ticket_of(state, c.ticket)
+    if not 1 <= c.score <= 5:
+        raise Invalid("bad-score", "a score is 1 (very dissatisfied) to 5 (very satisfied)")
+    if t.status is not TicketStatus.done:
+        raise Conflict("not-served", "a ticket can be rated once it has been served")
+    if t.score is not None:
+        raise Conflict("already-rated", "this ticket has been rated already")
+    return [ev.TicketEvaluated(at=now, by=c.by, ticket=t.id, window=t.window, score=c.score, comment=c.comment)]

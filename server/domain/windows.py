@@ -1,0 +1,219 @@
+"""Decisions at the counter: the window's state machine and what each action does to a ticket.
+
+    closed --open--> idle --call-next/call--> called --start--> serving --finish--> idle
+                      |  ^                     | recall           | suspend / transfer
+                      |  +------ no-show ------+ transfer         v
+                      +--pause--> paused --resume--> idle      (ticket suspended / waiting)
+    idle/paused --close--> closed;  idle/paused --handover--> same state, other post's clerk
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import commands as cmd
+from . import events as ev
+from .calendar import add_working_days
+from .catalog import CaseType, Catalog, Role
+from .errors import Conflict, Invalid, NotFound
+from .model import HallDay, Lane, Outcome, SuspendKind, Ticket, TicketStatus, WindowState, WindowStatus
+from .policy import choose_next, requeue_place
+from .tickets import item_of, ticket_of
+
+S = WindowStatus
+
+
+def _window(state: HallDay, catalog: Catalog, window_id: str) -> WindowState:
+    if window_id not in catalog.windows:
+        raise NotFound("unknown-window", f"no window {window_id!r} in this hall")
+    return state.window(window_id)
+
+
+def _require(w: WindowState, *allowed: WindowStatus, action: str) -> None:
+    if w.status not in allowed:
+        names = " or ".join(a.value for a in allowed)
+        raise Conflict(
+            "window-state",
+            f"cannot {action} while the window is {w.status.value} (needs {names})",
+            window_state=w.status.value,
+        )
+
+
+def _current(state: HallDay, w: WindowState) -> Ticket:
+    assert w.ticket is not None
+    return state.tickets[w.ticket]
+
+
+def open_window(state: HallDay, catalog: Catalog, c: cmd.OpenWindow, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.closed, action="open")
+    return [ev.WindowOpened(at=now, by=c.by, window=c.window, clerk=c.by)]
+
+
+def _call(c: cmd.WindowCommand, t: Ticket, lane: Lane, now: datetime) -> ev.Event:
+    return ev.TicketCalled(at=now, by=c.by, window=c.window, ticket=t.id, number=t.number, lane=lane.value)
+
+
+def call_next(state: HallDay, catalog: Catalog, c: cmd.CallNext, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.idle, action="call the next ticket")
+    chosen = choose_next(state, catalog, c.window, now)
+    if chosen is None:
+        return []
+    t, lane = chosen
+    return [_call(c, t, lane, now)]
+
+
+def call_ticket(state: HallDay, catalog: Catalog, c: cmd.CallTicket, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.idle, action="call a ticket")
+    t = ticket_of(state, c.ticket)
+    if t.status is TicketStatus.waiting:
+        may = t.target_window == c.window or (t.target_window is None and c.window in catalog.windows_of_item[t.item])
+        if not may:
+            raise Conflict("not-served-here", f"ticket {t.number} is not for this window")
+    elif t.status is TicketStatus.suspended:
+        if t.window != c.window and c.window not in catalog.windows_of_item[t.item]:
+            raise Conflict("not-served-here", f"ticket {t.number} is suspended at another window")
+    else:
+        raise Conflict("not-callable", f"ticket {t.number} is {t.status.value}, not waiting or suspended")
+    return [_call(c, t, Lane.chosen, now)]
+
+
+def recall(state: HallDay, catalog: Catalog, c: cmd.Recall, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.called, action="recall")
+    t = _current(state, w)
+    return [ev.TicketRecalled(at=now, by=c.by, window=c.window, ticket=t.id, number=t.number)]
+
+
+def start(state: HallDay, catalog: Catalog, c: cmd.StartService, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.called, action="start a service")
+    return [ev.ServiceStarted(at=now, by=c.by, window=c.window, ticket=_current(state, w).id)]
+
+
+def finish(state: HallDay, catalog: Catalog, c: cmd.FinishService, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.serving, action="finish")
+    t = _current(state, w)
+    try:
+        case_type = CaseType(c.case_type)
+    except ValueError:
+        raise Invalid("bad-case-type", f"case type is one of {[x.value for x in CaseType]}") from None
+    try:
+        outcome = Outcome(c.outcome)
+    except ValueError:
+        raise Invalid("bad-outcome", f"outcome is one of {[x.value for x in Outcome]}") from None
+    missing = tuple(m.strip() for m in c.missing if m.strip())
+    if outcome is Outcome.one_time_notice and not missing:
+        raise Invalid("missing-list", "a one-time notice (一次性告知) lists every missing material")
+    deadline = None
+    if case_type is CaseType.promised and outcome is Outcome.completed:
+        days = catalog.items[t.item].promised_days or 1
+        deadline = add_working_days(now.date(), days)
+    return [
+        ev.ServiceFinished(
+            at=now,
+            by=c.by,
+            window=c.window,
+            ticket=t.id,
+            case_type=case_type.value,
+            outcome=outcome.value,
+            missing=missing,
+            note=c.note,
+            deadline=deadline,
+        )
+    ]
+
+
+def no_show(state: HallDay, catalog: Catalog, c: cmd.NoShow, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.called, action="mark a no-show")
+    t = _current(state, w)
+    requeued_at = ordinal = None
+    if c.requeue:
+        policy = catalog.hall.policy
+        if t.requeues >= policy.max_requeues:
+            raise Conflict("requeue-limit", f"ticket {t.number} has been re-queued {t.requeues} time(s) already")
+        requeued_at, ordinal = requeue_place(state, t, policy.no_show_requeue_places, now)
+    return [
+        ev.TicketNoShow(
+            at=now, by=c.by, window=c.window, ticket=t.id, requeued_at=requeued_at, requeued_ordinal=ordinal
+        )
+    ]
+
+
+def transfer(state: HallDay, catalog: Catalog, c: cmd.Transfer, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.called, S.serving, action="transfer")
+    t = _current(state, w)
+    if (c.to_item is None) == (c.to_window is None):
+        raise Invalid("transfer-target", "transfer to exactly one of: an item, a window")
+    if c.to_item is not None:
+        item_of(catalog, c.to_item)
+        if c.to_item == t.item:
+            raise Invalid("transfer-target", f"ticket {t.number} is for this item already")
+    if c.to_window is not None:
+        if c.to_window not in catalog.windows:
+            raise NotFound("unknown-window", f"no window {c.to_window!r} in this hall")
+        if c.to_window == c.window:
+            raise Invalid("transfer-target", "a ticket cannot be transferred to its own window")
+    return [
+        ev.TicketTransferred(
+            at=now, by=c.by, window=c.window, ticket=t.id, to_item=c.to_item or t.item, to_window=c.to_window
+        )
+    ]
+
+
+def suspend(state: HallDay, catalog: Catalog, c: cmd.Suspend, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.serving, action="suspend")
+    try:
+        kind = SuspendKind(c.kind)
+    except ValueError:
+        raise Invalid("bad-suspend-kind", f"kind is one of {[k.value for k in SuspendKind]}") from None
+    return [ev.TicketSuspended(at=now, by=c.by, window=c.window, ticket=_current(state, w).id, kind=kind.value)]
+
+
+def pause(state: HallDay, catalog: Catalog, c: cmd.Pause, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.idle, action="pause")
+    if not c.reason.strip():
+        raise Invalid("pause-reason", "a leave notice (离岗告示) says why the window is paused")
+    if c.until is not None and c.until <= now:
+        raise Invalid("pause-until", "the return time is in the past")
+    return [ev.WindowPaused(at=now, by=c.by, window=c.window, reason=c.reason.strip(), until=c.until)]
+
+
+def resume(state: HallDay, catalog: Catalog, c: cmd.Resume, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.paused, action="resume")
+    return [ev.WindowResumed(at=now, by=c.by, window=c.window)]
+
+
+def close(state: HallDay, catalog: Catalog, c: cmd.CloseWindow, now: datetime) -> list[ev.Event]:
+    w = _window(state, catalog, c.window)
+    _require(w, S.idle, S.paused, action="close")
+    return [ev.WindowClosed(at=now, by=c.by, window=c.window)]
+
+
+def handover(state: HallDay, catalog: Catalog, c: cmd.Handover, now: datetime) -> list[ev.Event]:
+    """AB岗: the B post takes over when A leaves (or back)."""
+    w = _window(state, catalog, c.window)
+    _require(w, S.idle, S.paused, action="hand over")
+    clerks = catalog.clerks_of_window(c.window)
+    if c.to is not None:
+        to = catalog.users.get(c.to)
+        if to is None or to.role is not Role.clerk or c.window not in to.windows:
+            raise Invalid("handover-to", f"{c.to!r} holds no post at this window")
+    else:
+        current = catalog.users.get(w.clerk or "")
+        current_post = current.post if current and c.window in current.windows else "A"
+        others = [u for u in clerks if u.post and u.post != current_post]
+        if not others:
+            raise Conflict("no-other-post", "this window has no clerk on the other post")
+        to = others[0]
+    if to.username == w.clerk:
+        raise Conflict("handover-self", f"{to.username} holds the window already")
+    return [ev.WindowHandedOver(at=now, by=c.by, window=c.window, from_clerk=w.clerk, to_clerk=to.username)]

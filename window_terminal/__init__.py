@@ -1,0 +1,1 @@
+"""The window_terminal surface (not built yet: see README, Status)."""
