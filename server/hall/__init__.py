@@ -66,6 +66,7 @@ class HallService:
         self._inbox: list[tuple[object, asyncio.Future[list[ev.Event]]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stale = True
         self.on_commit: list[Callable[[Published], None]] = []
 
     def _now(self) -> datetime:
@@ -96,6 +97,12 @@ class HallService:
         for stored in await self.journal.read(self.hall, day):
             apply(state, ev.from_dict(stored.data), stored.seq)
         self.state = state
+        self._stale = False
+
+    def _drop_tentative(self) -> None:
+        """The journal cannot even be read: hold nothing unstored, and reload before deciding again."""
+        self.state = HallDay(self.hall, self.state.day)
+        self._stale = True
 
     async def handle(self, command: Command) -> list[ev.Event]:
         """Decide and store; returns the events once they are durable, or raises DomainError."""
@@ -125,17 +132,19 @@ class HallService:
                     await self._commit(batch)
                 except Exception as exc:  # the journal failed: nothing of this batch is stored
                     log.error("hall %s: append failed: %r", self.hall, exc)
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(Unavailable("the journal is unavailable, please try again"))
+                    # Forget the tentative events before anyone hears of the failure.
                     try:
                         await self._load(self.state.day)
                     except Exception as reload_exc:
                         log.error("hall %s: reload failed: %r", self.hall, reload_exc)
+                        self._drop_tentative()
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(Unavailable("the journal is unavailable, please try again"))
 
     async def _commit(self, batch: list[tuple[object, asyncio.Future[list[ev.Event]]]]) -> None:
         for _attempt in range(self.MAX_CONFLICT_RETRIES):
-            if self.state.day != self._today():
+            if self._stale or self.state.day != self._today():
                 await self._load(self._today())
             base = self.state.seq
             results: list[tuple[asyncio.Future[list[ev.Event]], list[ev.Event] | BaseException]] = []
