@@ -29,14 +29,11 @@ async def issue(request: web.Request) -> web.Response:
     (issued,) = await hall.handle(
         cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)
     )
-    state = hall.state
-    t = state.tickets[ticket_id]
-    view = ticket_view(state, hall.catalog, t)
-    windows = [hall.catalog.windows[w] for w in view["windows"]]
-    view["window_hint"] = "、".join(w.name for w in windows)
-    # The figures the citizen is told at issue are the ones journalled with the ticket.
     assert isinstance(issued, TicketIssued)
-    view["ahead"], view["estimated_wait_s"] = issued.ahead, issued.estimated_wait_s
+    state = hall.state
+    # The figures the citizen is told at issue are the ones journalled with the ticket.
+    view = ticket_view(state, hall.catalog, state.tickets[ticket_id], told=(issued.ahead, issued.estimated_wait_s))
+    view["window_hint"] = "、".join(hall.catalog.windows[w].name for w in view["windows"])
     return json(view, status=201)
 
 

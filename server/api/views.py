@@ -19,8 +19,9 @@ def status_url(hall: str, ticket_id: str) -> str:
     return f"/api/v1/halls/{hall}/tickets/{ticket_id}"
 
 
-def ticket_view(state: HallDay, catalog: Catalog, t: Ticket) -> dict[str, Any]:
-    ahead, wait = estimate(state, catalog, t)
+def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, int] | None = None) -> dict[str, Any]:
+    """`told`: the (ahead, wait) already known, e.g. the figures journalled at issue."""
+    ahead, wait = told if told is not None else estimate(state, catalog, t)
     window = catalog.windows.get(t.window or "") if t.status is not TicketStatus.waiting else None
     out: dict[str, Any] = {
         "id": t.id,

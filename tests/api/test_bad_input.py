@@ -53,6 +53,7 @@ CASES = [
     ("POST", "/api/v1/halls/t/tickets", {"json": {"item": "a1", "channel": "fax"}}, 422, "invalid-body", None),
     ("POST", "/api/v1/halls/t/tickets", {"json": {"item": "a1", "appointment": "NOPE"}}, 404, "unknown-appointment", None),
     ("POST", "/api/v1/halls/t/tickets", {"json": {"item": "a1", "channel": "staff"}}, 401, "unauthorized", None),
+    ("POST", "/api/v1/halls/t/tickets", {"json": {"item": "a1", "channel": "online", "priority": True}}, 403, "priority-on-site", None),
     ("POST", "/api/v1/halls/nowhere/tickets", {"json": {"item": "a1"}}, 404, "unknown-hall", None),
     ("POST", "/api/v1/halls/t/tickets", {"data": b'{"item": "' + b"x" * 70_000 + b'"}'}, 413, "body-too-large", None),
     ("GET", "/api/v1/halls/t/tickets/doesnotexist", {}, 404, "unknown-ticket", None),
