@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from aiohttp import web
@@ -14,6 +15,10 @@ from ..journal import SQLJournal, database_url, make_engine
 from . import auth, halls, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
+from ..web import setup_common
+
+# Each surface package wires its own routes, templates and static files with setup(app).
+SURFACES = ("display", "kiosk", "window_terminal", "dashboard")
 
 __all__ = ["Settings", "create_app"]
 
@@ -53,6 +58,11 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", index)
     for module in (auth, halls, tickets, windows):
         app.router.add_routes(module.routes)
+    setup_common(app)
+    for name in SURFACES:
+        surface = importlib.import_module(name)
+        if hasattr(surface, "setup"):
+            surface.setup(app)
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         await journal.create()
