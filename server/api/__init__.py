@@ -12,7 +12,7 @@ from ..bus import LocalBus
 from ..config import load_halls
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
-from . import auth, halls, tickets, windows
+from . import auth, halls, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
 from ..web import setup_common
@@ -58,11 +58,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", index)
     for module in (auth, halls, tickets, windows):
         app.router.add_routes(module.routes)
-    setup_common(app)
-    for name in SURFACES:
-        surface = importlib.import_module(name)
-        if hasattr(surface, "setup"):
-            surface.setup(app)
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         await journal.create()
@@ -83,4 +78,10 @@ def create_app(settings: Settings) -> web.Application:
         await journal.close()
 
     app.cleanup_ctx.append(lifecycle)
+    realtime.setup(app)  # after the halls have started, before the surfaces
+    setup_common(app)
+    for name in SURFACES:
+        surface = importlib.import_module(name)
+        if hasattr(surface, "setup"):
+            surface.setup(app)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain.catalog import Catalog
 from ..domain.estimates import estimate, open_windows, wait_for, ahead_of_newcomer
+from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
 
@@ -57,25 +58,44 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
     return out
 
 
-def window_view(state: HallDay, catalog: Catalog, w: WindowState) -> dict[str, Any]:
+def public_ticket_view(catalog: Catalog, t: Ticket) -> dict[str, Any]:
+    """A ticket as a lobby screen may show it: its number, never its id (the holder's secret)."""
+    window = catalog.windows.get(t.window or "") if t.status is not TicketStatus.waiting else None
+    return {
+        "number": t.number,
+        "item": t.item,
+        "item_name": catalog.items[t.item].name,
+        "status": t.status.value,
+        "window": window.id if window else None,
+        "window_name": window.name if window else None,
+        "called_at": iso(t.last_called_at),
+    }
+
+
+def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool = False) -> dict[str, Any]:
     """A window as the lobby sees it: a clerk's name and staff number are public by design."""
     conf = catalog.windows[w.id]
     clerk = catalog.users.get(w.clerk or "")
+    ticket = state.tickets[w.ticket] if w.ticket else None
     return {
         "id": w.id,
         "name": conf.name,
+        "called_as": conf.called_as,
         "kind": conf.kind,
+        "zone": conf.zone,
         "state": w.status.value,
         "since": iso(w.since),
-        "ticket": ticket_view(state, catalog, state.tickets[w.ticket]) if w.ticket else None,
+        "ticket": None if ticket is None else public_ticket_view(catalog, ticket) if public else ticket_view(state, catalog, ticket),
         "clerk": {"name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post} if clerk and w.status.value != "closed" else None,
         "pause": {"reason": w.pause_reason, "until": iso(w.pause_until)} if w.pause_reason else None,
     }
 
 
-def queues_view(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
+def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] | None = None) -> list[dict[str, Any]]:
     rows = []
     for item in catalog.config.items:
+        if only is not None and item.id not in only:
+            continue
         ahead = ahead_of_newcomer(state, catalog, item.id, False)
         issued = state.issued.get(item.id, 0)
         rows.append(
@@ -117,4 +137,37 @@ def catalog_view(catalog: Catalog) -> dict[str, Any]:
         "windows": [
             {"id": w.id, "name": w.name, "kind": w.kind, "zone": w.zone, "items": list(w.items)} for w in c.windows
         ],
+    }
+
+
+def recent_calls(state: HallDay, catalog: Catalog, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest calls (and recalls), newest first, as the lobby lists them."""
+    called = [t for t in state.tickets.values() if t.last_called_at is not None and t.window]
+    called.sort(key=lambda t: t.last_called_at, reverse=True)  # type: ignore[arg-type,return-value]
+    return [call_view(catalog, t.number, t.window, iso(t.last_called_at)) for t in called[:limit] if t.window]
+
+
+def call_view(catalog: Catalog, number: str, window: str, at: str | None) -> dict[str, Any]:
+    """A call as screens show and speak it."""
+    return {
+        "number": number,
+        "window": window,
+        "window_name": catalog.windows[window].name,
+        "at": at,
+        **announcement(catalog, number, window),
+    }
+
+
+def hall_snapshot(state: HallDay, catalog: Catalog, now: datetime, public: bool) -> dict[str, Any]:
+    """Everything a screen needs to draw the hall; public snapshots carry no ticket ids."""
+    hall = catalog.hall
+    return {
+        "hall": {"id": hall.id, "name": hall.name, "notice": hall.notice, "timezone": hall.timezone,
+                 "voice": {"repeat": hall.voice.repeat, "screens": list(hall.voice.screens)}},
+        "day": state.day.isoformat(),
+        "seq": state.seq,
+        "now": now.isoformat(),
+        "windows": [window_view(state, catalog, state.window(w), public=public) for w in catalog.windows],
+        "queues": queues_view(state, catalog, now),
+        "recent_calls": recent_calls(state, catalog),
     }

@@ -149,6 +149,7 @@ def _(e: ev.TicketCalled, state: HallDay) -> None:
     t.calls += 1
     if t.called_at is None:
         t.called_at = e.at
+    t.last_called_at = e.at
     _hold(state, t, e.window, WindowStatus.called, e.at)
     w = state.window_for_update(e.window)
     if e.lane == "priority":
@@ -159,7 +160,9 @@ def _(e: ev.TicketCalled, state: HallDay) -> None:
 
 @_apply.register
 def _(e: ev.TicketRecalled, state: HallDay) -> None:
-    state.tickets[e.ticket].recalls += 1
+    t = state.tickets[e.ticket]
+    t.recalls += 1
+    t.last_called_at = e.at
 
 
 @_apply.register

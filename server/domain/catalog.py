@@ -94,6 +94,23 @@ class CallPolicy(Frozen):
     appointment_late_s: int = Field(900, ge=0, description="how late after its slot starts an appointment may check in")
 
 
+class Voice(Frozen):
+    """How calls are spoken in the lobby (叫号语音)."""
+
+    template: str = Field("请 {number} 号 到 {window} 办理", description="{number} and {window} are filled in")
+    repeat: int = Field(2, ge=1, le=5, description="how often each call is spoken")
+    screens: tuple[str, ...] = Field((), description="ids of the screens that speak (usually one lobby screen per zone)")
+
+    @field_validator("template")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(number="A001", window="1号窗口")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
+        return value
+
+
 class Hall(Frozen):
     """A service hall (政务服务中心): its name, time zone, opening hours and rules."""
 
@@ -105,6 +122,7 @@ class Hall(Frozen):
     demo: bool = Field(False, description="accounts without a set password take the demo password")
     policy: CallPolicy = CallPolicy()
     notice: str = ""
+    voice: Voice = Voice()
 
     @field_validator("timezone")
     @classmethod
@@ -176,6 +194,11 @@ class Window(Frozen):
     items: tuple[Id, ...] = Field(min_length=1)
     scheduled: tuple[ScheduledService, ...] = ()
     zone: str = ""
+    call_name: str = Field("", description="how calls name the window (default: the first word of name, e.g. 5号窗口)")
+
+    @property
+    def called_as(self) -> str:
+        return self.call_name or self.name.split()[0]
 
 
 class Role(StrEnum):

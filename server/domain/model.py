@@ -80,6 +80,7 @@ class Ticket:
     window: str | None = None  # the window holding it (called, serving, suspended)
     target_window: str | None = None  # pinned by a transfer to a window
     called_at: datetime | None = None
+    last_called_at: datetime | None = None  # the latest call or recall, for the screens' recent calls
     started_at: datetime | None = None
     finished_at: datetime | None = None
     calls: int = 0

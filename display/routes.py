@@ -1,0 +1,91 @@
+"""The screens' pages and call audio. Screens need no login: they show public data only."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from server.api.context import hall_of
+from server.domain.announce import announcement
+from server.domain.errors import Invalid, NotFound
+from server.web import render
+
+from .voice import SpeechCache, chime, espeak
+
+routes = web.RouteTableDef()
+SPEECH = web.AppKey("display-speech", SpeechCache)
+
+TEXT = {
+    "zh-CN": {
+        "title": "叫号大厅", "latest": "请到窗口办理", "recent": "最近叫号", "windows": "窗口状态", "waiting": "等候人数",
+        "idle": "空闲", "called": "叫号中", "serving": "办理中", "paused": "暂停服务", "closed": "未开放",
+        "offline": "离线 · 正在重连", "until": "预计回岗", "people": "人", "clerk": "工号", "none": "—",
+        "enable_voice": "点击此处启用语音叫号", "window_closed": "本窗口暂停服务", "now_serving": "当前号码",
+    },
+    "en": {
+        "title": "Service hall", "latest": "Please go to", "recent": "Recent calls", "windows": "Windows", "waiting": "Waiting",
+        "idle": "Open", "called": "Calling", "serving": "Serving", "paused": "Paused", "closed": "Closed",
+        "offline": "Offline · reconnecting", "until": "Back at", "people": "", "clerk": "Staff no.", "none": "—",
+        "enable_voice": "Tap here to enable voice calls", "window_closed": "This window is closed", "now_serving": "Now serving",
+    },
+}
+
+
+def _lang(request: web.Request) -> str:
+    return "en" if request.query.get("lang") == "en" else "zh-CN"
+
+
+def _speaks(request: web.Request, screens: tuple[str, ...]) -> bool:
+    asked = request.query.get("voice")
+    if asked in ("0", "1"):
+        return asked == "1"
+    screen = request.query.get("screen", "")
+    return not screens or screen in screens
+
+
+@routes.get("/display/{hall}/lobby")
+async def lobby(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    config = {
+        "hall": hall.hall,
+        "screen": request.query.get("screen", ""),
+        "voice": _speaks(request, hall.catalog.hall.voice.screens),
+        "repeat": hall.catalog.hall.voice.repeat,
+        "lang": _lang(request),
+    }
+    return render("display", "lobby.html", request, config=config, text=TEXT[_lang(request)], hall_name=hall.catalog.hall.name)
+
+
+@routes.get("/display/{hall}/window/{window}")
+async def window_screen(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    window = request.match_info["window"]
+    if window not in hall.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    config = {"hall": hall.hall, "window": window, "lang": _lang(request)}
+    return render("display", "window.html", request, config=config, text=TEXT[_lang(request)],
+                  window_name=hall.catalog.windows[window].name)
+
+
+@routes.get("/display/chime.wav")
+async def chime_wav(request: web.Request) -> web.Response:
+    return web.Response(body=chime(), content_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
+
+
+@routes.get(r"/display/{hall}/calls/{number}/{window}.wav")
+async def call_wav(request: web.Request) -> web.Response:
+    """A call spoken by espeak-ng; only calls (number and window) are spoken, never free text."""
+    hall = hall_of(request)
+    number, window = request.match_info["number"], request.match_info["window"]
+    if not re.fullmatch(r"[A-Z]{1,2}\d{3,4}", number):
+        raise Invalid("bad-number", "a ticket number looks like A012")
+    if window not in hall.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    if espeak() is None:
+        raise NotFound("no-speech", "this server has no speech engine (apt-get install espeak-ng); play the chime")
+    cache = request.app[SPEECH]
+    wav = await cache.wav(announcement(hall.catalog, number, window)["speech"])
+    if wav is None:
+        raise NotFound("no-speech", "speech could not be made")
+    return web.Response(body=wav, content_type="audio/wav", headers={"Cache-Control": "max-age=3600"})

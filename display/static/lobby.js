@@ -1,0 +1,108 @@
+// The lobby screen: the latest call in very large type, recent calls, every window, the queues.
+import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
+import { Announcer, browserSpeakers } from "/static/display/announcer.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const t = messages();
+const view = new HallView();
+const $ = (id) => document.getElementById(id);
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function time(iso) {
+  if (!iso) return "";
+  return iso.slice(11, 16);
+}
+
+function drawLatest() {
+  const call = view.recentCalls[0];
+  $("latest-number").textContent = call ? call.number : t.none;
+  $("latest-window").textContent = call ? call.window_name.split(" ")[0] : "";
+  $("latest-text").textContent = call ? call.text : "";
+}
+
+function drawRecent() {
+  const list = $("recent-calls");
+  list.replaceChildren(...view.recentCalls.slice(1, 9).map((c) => {
+    const li = el("li");
+    li.append(el("span", "num", c.number), el("span", "win", c.window_name.split(" ")[0]), el("span", "at", time(c.at)));
+    return li;
+  }));
+}
+
+function drawWindows() {
+  const list = $("windows");
+  list.replaceChildren(...[...view.windows.values()].map((w) => {
+    const li = el("li", `window state-${w.state}`);
+    li.dataset.window = w.id;
+    li.append(el("div", "w-name", w.name));
+    const num = w.ticket ? w.ticket.number : w.state === "paused" || w.state === "closed" ? t[w.state] : t.idle;
+    li.append(el("div", "w-num", num));
+    if (w.state === "paused" && w.pause) {
+      const until = w.pause.until ? ` · ${t.until} ${time(w.pause.until)}` : "";
+      li.append(el("div", "w-note", `${w.pause.reason}${until}`));
+    } else {
+      li.append(el("div", "w-note", w.clerk ? `${w.clerk.name} ${t.clerk} ${w.clerk.staff_no}` : ""));
+    }
+    return li;
+  }));
+}
+
+function drawQueues() {
+  const rows = [...view.queues.values()].filter((q) => q.waiting > 0).sort((a, b) => b.waiting - a.waiting);
+  $("queues").replaceChildren(...rows.map((q) => {
+    const li = el("li");
+    li.dataset.item = q.item;
+    li.append(el("span", "q-name", q.name), el("span", "q-count", `${q.waiting}${t.people}`));
+    return li;
+  }));
+}
+
+function drawAll() {
+  if (view.hall) {
+    $("hall-name").textContent = view.hall.name;
+    const notice = $("notice");
+    if (notice.textContent !== view.hall.notice) notice.textContent = view.hall.notice;
+  }
+  tick();
+  drawLatest();
+  drawRecent();
+  drawWindows();
+  drawQueues();
+  document.body.dataset.seq = String(view.seq);
+}
+
+const speakers = browserSpeakers({
+  hall: config.hall,
+  onBlocked: () => { $("enable-voice").hidden = false; },
+});
+const announcer = new Announcer({ ...speakers, repeat: config.repeat });
+window.hallqAnnouncer = announcer; // for diagnostics and tests
+$("enable-voice").addEventListener("click", () => {
+  $("enable-voice").hidden = true;
+  new Audio("/display/chime.wav").play().catch(() => {});
+});
+
+connect({
+  hall: config.hall,
+  onStatus: (status) => {
+    $("offline").hidden = status === "online";
+    document.body.dataset.status = status;
+  },
+  onMessage: (msg) => {
+    const change = view.apply(msg);
+    if (change.call && config.voice) announcer.enqueue(change.call);
+    if (change.snapshot || change.event) drawAll();
+  },
+});
+
+function tick() {
+  $("clock").textContent = formatClock(new Date(), config.lang, view.hall ? view.hall.timezone : undefined);
+}
+setInterval(tick, 1000);
+tick();

@@ -1,0 +1,347 @@
+"""WS /ws/v1/halls/{hall}: a snapshot, then every journalled event in order, to every screen.
+
+One feed per hall listens to the bus and turns each event into one message per audience,
+serialised once (public screens get no ticket ids and no personal data; staff get all).
+Each connection has its own bounded queue and writer: a stuck screen is dropped, never
+waited for, and comes back with `resume`. A gap in the bus (a lost message) is filled from
+the journal by position.
+
+Messages to the client:
+  {"type":"snapshot","seq":N,"state":{…}}      on connect, after a day change, or when too far behind
+  {"type":"event","seq":N,"event":{…},"windows":[…],"queues":[…],"call":{…}?}
+  {"type":"ticket","seq":N,"ticket":{…}}       for a subscription narrowed to one ticket (?ticket=ID)
+  {"type":"tick","seq":N,"now":…}              every 15 s, so a screen knows it is live
+Messages from the client: {"type":"resume","seq":N,"day":D} and {"type":"ping"}.
+Query: ?token=… (staff), ?window=ID (only that window's events), ?ticket=ID (one ticket),
+?since=N&day=D (resume right away instead of a snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ..bus import Bus, Published
+from ..domain.errors import NotFound
+from ..hall import HallService
+from .context import CTX, hall_of
+from .views import call_view, hall_snapshot, public_ticket_view, queues_view, ticket_view, window_view
+
+log = logging.getLogger("hallq.realtime")
+routes = web.RouteTableDef()
+
+# Fields of an event that a public screen may see; ticket ids, appointment codes, comments
+# and the missing-materials list stay with staff.
+PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
+                 "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status"}
+QUEUE_SIZE = 256
+SEND_TIMEOUT_S = 5.0
+TICK_S = 15.0
+HISTORY = 2000
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Client:
+    ws: web.WebSocketResponse
+    staff: bool
+    window: str | None = None
+    ticket: str | None = None
+    seq: int = 0
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    dirty: bool = False  # a ticket subscription whose `ahead` may have changed
+
+    def offer(self, payload: str) -> bool:
+        try:
+            self.queue.put_nowait(payload)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    seq: int
+    public: str
+    staff: str
+    windows: frozenset[str]
+    tickets: frozenset[str]
+
+
+class Feed:
+    """The realtime side of one hall: bus in, per-audience messages out."""
+
+    def __init__(self, service: HallService, bus: Bus) -> None:
+        self.service = service
+        self.bus = bus
+        self.clients: set[Client] = set()
+        self.history: deque[Outgoing] = deque(maxlen=HISTORY)
+        self.day = service.state.day
+        self.seq = service.state.seq
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.day, self.seq = self.service.state.day, self.service.state.seq
+        sub = self.bus.subscribe(self.service.hall, maxsize=10_000)
+        self._tasks = [
+            asyncio.create_task(self._listen(sub), name=f"feed-{self.service.hall}"),
+            asyncio.create_task(self._tick(), name=f"feed-tick-{self.service.hall}"),
+        ]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        for client in list(self.clients):
+            await client.ws.close(code=1012, message=b"server restart")
+
+    # -- snapshots -----------------------------------------------------------------------
+    def snapshot(self, client: Client) -> str:
+        state, catalog = self.service.state, self.service.catalog
+        if client.ticket is not None:
+            t = state.tickets.get(client.ticket)
+            return _dumps({"type": "ticket", "seq": state.seq, "ticket": ticket_view(state, catalog, t) if t else None})
+        body = hall_snapshot(state, catalog, self.service.clock.now(), public=not client.staff)
+        return _dumps({"type": "snapshot", "seq": state.seq, "state": body})
+
+    def attach(self, client: Client, since: int | None = None, day: str | None = None) -> None:
+        """Start a client: replay from `since` when the history covers it, else a snapshot.
+        No await here, so nothing is published between the snapshot and the subscription."""
+        if since is not None and day == self.day.isoformat() and self._replay(client, since):
+            pass
+        else:
+            client.offer(self.snapshot(client))
+            client.seq = self.service.state.seq
+        self.clients.add(client)
+
+    def _replay(self, client: Client, since: int) -> bool:
+        if since > self.seq:
+            return False
+        if since < self.seq and (not self.history or self.history[0].seq > since + 1):
+            return False
+        client.offer(_dumps({"type": "resumed", "seq": since}))
+        client.seq = since
+        for out in self.history:
+            if out.seq > since:
+                self._send(client, out)
+        return True
+
+    def resume(self, client: Client, since: int, day: str | None) -> None:
+        if not (day in (None, self.day.isoformat()) and self._replay(client, since)):
+            client.offer(self.snapshot(client))
+            client.seq = self.service.state.seq
+
+    # -- events --------------------------------------------------------------------------
+    async def _listen(self, sub: Any) -> None:
+        while True:
+            message: Published = await sub.get()
+            try:
+                await self._receive(message)
+                if sub.lagged:  # the bus dropped messages for us: the journal has them
+                    sub.lagged = False
+                    await self._catch_up()
+            except Exception:
+                log.exception("hall %s: feed failed on seq %s", self.service.hall, message.first_seq)
+
+    async def _catch_up(self) -> None:
+        stored = await self.service.journal.read(self.service.hall, self.day, self.seq)
+        for s in stored:
+            self._publish(s.seq, s.data)
+
+    async def _receive(self, message: Published) -> None:
+        if message.day < self.day:
+            return
+        if message.day > self.day:  # a new hall-day: everyone starts again from a snapshot
+            self.day, self.seq = message.day, 0
+            self.history.clear()
+            for client in list(self.clients):
+                self._deliver(client, self.snapshot(client))
+                client.seq = self.service.state.seq if self.service.state.day == self.day else 0
+        if message.first_seq > self.seq + 1:
+            await self._catch_up()  # a gap: fetch what the bus lost
+        for n, data in enumerate(message.events):
+            seq = message.first_seq + n
+            if seq > self.seq:
+                self._publish(seq, data)
+
+    def _publish(self, seq: int, data: dict[str, Any]) -> None:
+        out = self._outgoing(seq, data)
+        self.seq = seq
+        self.history.append(out)
+        for client in list(self.clients):
+            self._send(client, out)
+        if out.tickets or data["type"] in ("ticket_called", "ticket_cancelled", "ticket_transferred", "ticket_no_show"):
+            for client in self.clients:
+                if client.ticket is not None and client.ticket not in out.tickets:
+                    client.dirty = True
+
+    def _outgoing(self, seq: int, data: dict[str, Any]) -> Outgoing:
+        state, catalog = self.service.state, self.service.catalog
+        windows = {w for w in (data.get("window"), data.get("to_window")) if w}
+        items: set[str] = {i for i in (data.get("item"), data.get("to_item")) if i}
+        ticket_id = data.get("ticket")
+        t = state.tickets.get(ticket_id) if ticket_id else None
+        if t is not None:
+            items.add(t.item)
+        public_event = {k: v for k, v in data.items() if k in PUBLIC_FIELDS}
+        if t is not None:
+            public_event["number"] = t.number
+        body: dict[str, Any] = {"type": "event", "seq": seq, "event": public_event}
+        staff_body: dict[str, Any] = {"type": "event", "seq": seq, "event": data}
+        if data["type"] in ("ticket_called", "ticket_recalled"):
+            call = call_view(catalog, data["number"], data["window"], data["at"])
+            body["call"] = staff_body["call"] = call
+        now = self.service.clock.now()
+        queues = queues_view(state, catalog, now, only=items) if items else []
+        body["queues"] = staff_body["queues"] = queues
+        body["windows"] = [window_view(state, catalog, state.window(w), public=True) for w in sorted(windows)]
+        staff_body["windows"] = [window_view(state, catalog, state.window(w)) for w in sorted(windows)]
+        return Outgoing(seq, _dumps(body), _dumps(staff_body), frozenset(windows), frozenset({ticket_id} if ticket_id else ()))
+
+    def _send(self, client: Client, out: Outgoing) -> None:
+        if out.seq <= client.seq:
+            return
+        client.seq = out.seq
+        if client.ticket is not None:
+            if client.ticket in out.tickets:
+                t = self.service.state.tickets.get(client.ticket)
+                view = ticket_view(self.service.state, self.service.catalog, t) if t else None
+                self._deliver(client, _dumps({"type": "ticket", "seq": out.seq, "ticket": view}))
+            return
+        if client.window is not None and client.window not in out.windows:
+            return
+        self._deliver(client, out.staff if client.staff else out.public)
+
+    def _deliver(self, client: Client, payload: str) -> None:
+        if not client.offer(payload):
+            # Too slow to keep up: drop it rather than slow the hall; it will resume.
+            self.clients.discard(client)
+            asyncio.get_running_loop().create_task(client.ws.close(code=1013, message=b"too slow, resume"))
+
+    async def _tick(self) -> None:
+        seconds = 0
+        while True:
+            await asyncio.sleep(1.0)
+            seconds += 1
+            self._flush_tickets()
+            if seconds % int(TICK_S) == 0:
+                payload = _dumps({"type": "tick", "seq": self.seq, "day": self.day.isoformat(),
+                                  "now": self.service.clock.now().isoformat()})
+                for client in list(self.clients):
+                    self._deliver(client, payload)
+
+    def _flush_tickets(self) -> None:
+        """Tickets' people-ahead change with every call in their pool: send them once a second."""
+        state, catalog = self.service.state, self.service.catalog
+        for client in list(self.clients):
+            if client.ticket is not None and client.dirty:
+                client.dirty = False
+                t = state.tickets.get(client.ticket)
+                if t is not None:
+                    self._deliver(client, _dumps({"type": "ticket", "seq": self.seq, "ticket": ticket_view(state, catalog, t)}))
+
+
+FEEDS = web.AppKey("hallq-feeds", dict)
+
+
+async def _writer(client: Client) -> None:
+    ws = client.ws
+    try:
+        while not ws.closed:
+            payload = await client.queue.get()
+            await asyncio.wait_for(ws.send_str(payload), SEND_TIMEOUT_S)
+    except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+        await ws.close(code=1013, message=b"too slow, resume")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@routes.get("/ws/v1/halls/{hall}")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    service = hall_of(request)
+    feed: Feed = request.app[FEEDS][service.hall]
+    token = request.query.get("token")
+    who = await request.app[CTX].accounts.session(token) if token else None
+    staff = who is not None and (who.hall == service.hall or who.user.role.value == "admin")
+    window = request.query.get("window")
+    if window is not None and window not in service.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    ticket = request.query.get("ticket")
+    if ticket is not None and ticket not in service.state.tickets:
+        raise NotFound("unknown-ticket", "no such ticket today")
+
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096, compress=False)
+    await ws.prepare(request)
+    client = Client(ws, staff=staff, window=window, ticket=ticket)
+    feed.attach(client, _int(request.query.get("since")), request.query.get("day"))
+    writer = asyncio.create_task(_writer(client))
+    bad = 0
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                await ws.close(code=1003, message=b"text frames only")
+                break
+            try:
+                data = json.loads(msg.data)
+                kind = data.get("type") if isinstance(data, dict) else None
+            except ValueError:
+                kind = None
+            if kind == "resume" and isinstance(data.get("seq"), int):
+                feed.clients.add(client)
+                feed.resume(client, data["seq"], data.get("day") if isinstance(data.get("day"), str) else None)
+            elif kind == "ping":
+                client.offer(_dumps({"type": "pong", "seq": feed.seq}))
+            else:
+                bad += 1
+                client.offer(_dumps({"type": "error", "detail": "expected {type: resume|ping}"}))
+                if bad >= 10:
+                    await ws.close(code=1008, message=b"too many bad messages")
+                    break
+    finally:
+        feed.clients.discard(client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
+
+
+def setup(app: web.Application) -> None:
+    """Routes and the feeds' lifecycle; call after the halls' own start-up is registered."""
+    app.router.add_routes(routes)
+    app[FEEDS] = {}
+
+    async def feeds(app: web.Application):  # type: ignore[no-untyped-def]
+        context = app[CTX]
+        for hall_id, service in context.halls.items():
+            feed = Feed(service, context.bus)
+            await feed.start()
+            app[FEEDS][hall_id] = feed
+        yield
+        for feed in app[FEEDS].values():
+            await feed.stop()
+
+    app.cleanup_ctx.append(feeds)
+
+    async def close_sockets(app: web.Application) -> None:
+        for feed in app.get(FEEDS, {}).values():
+            for client in list(feed.clients):
+                await client.ws.close(code=1012, message=b"server restart")
+
+    app.on_shutdown.append(close_sockets)

@@ -1,0 +1,141 @@
+// The hall's live feed for every screen: connect, fold messages into a view, reconnect by itself.
+//
+// The server sends a snapshot, then events that carry the updated windows and queues, so
+// folding is replacing: a screen holds no rule of the hall. After a drop the client
+// reconnects with backoff and asks to resume from the last position it saw; the server
+// replays what was missed or sends a fresh snapshot.
+
+export class HallView {
+  constructor() {
+    this.hall = null;
+    this.day = null;
+    this.seq = 0;
+    this.windows = new Map();
+    this.queues = new Map();
+    this.recentCalls = [];
+    this.ticket = null;
+  }
+
+  // Fold one server message; returns what changed, for the screen to redraw.
+  apply(msg) {
+    switch (msg.type) {
+      case "snapshot": {
+        const s = msg.state;
+        this.hall = s.hall;
+        this.day = s.day;
+        this.seq = msg.seq;
+        this.windows = new Map(s.windows.map((w) => [w.id, w]));
+        this.queues = new Map(s.queues.map((q) => [q.item, q]));
+        this.recentCalls = s.recent_calls.slice();
+        return { snapshot: true };
+      }
+      case "event": {
+        this.seq = msg.seq;
+        for (const w of msg.windows || []) this.windows.set(w.id, w);
+        for (const q of msg.queues || []) this.queues.set(q.item, q);
+        if (msg.call) {
+          this.recentCalls = [msg.call, ...this.recentCalls.filter(
+            (c) => !(c.number === msg.call.number && c.window === msg.call.window))].slice(0, 10);
+        }
+        return { event: msg.event, call: msg.call || null };
+      }
+      case "ticket":
+        this.seq = Math.max(this.seq, msg.seq);
+        this.ticket = msg.ticket;
+        return { ticket: msg.ticket };
+      case "tick":
+        return { tick: msg };
+      default:
+        return {};
+    }
+  }
+}
+
+// connect({hall, query, onMessage, onStatus}) keeps one websocket open to /ws/v1/halls/{hall}.
+export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
+  let ws = null;
+  let seq = null;
+  let day = null;
+  let attempt = 0;
+  let lastHeard = Date.now();
+  let stopped = false;
+  let timer = null;
+
+  function url() {
+    const params = new URLSearchParams(query);
+    if (seq !== null && day !== null) {
+      params.set("since", String(seq));
+      params.set("day", day);
+    }
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const qs = params.toString();
+    return `${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(hall)}${qs ? "?" + qs : ""}`;
+  }
+
+  function open() {
+    if (stopped) return;
+    ws = new WebSocket(url());
+    ws.onopen = () => {
+      attempt = 0;
+      onStatus("online");
+    };
+    ws.onmessage = (e) => {
+      lastHeard = Date.now();
+      let msg;
+      try {
+        msg = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (msg.type === "snapshot") day = msg.state.day;
+      if (msg.type === "tick" && day && msg.day && msg.day !== day) {
+        // A new hall-day began while we were away: start again from a snapshot.
+        seq = null;
+        day = null;
+        ws.close();
+        return;
+      }
+      if (typeof msg.seq === "number" && msg.type !== "pong") seq = msg.seq;
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      onStatus("offline");
+      if (stopped) return;
+      // Exponential backoff with jitter, at most 10 s, so a hall's screens do not stampede.
+      const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      attempt = Math.min(attempt + 1, 6);
+      clearTimeout(timer);
+      timer = setTimeout(open, delay);
+    };
+    ws.onerror = () => ws.close();
+  }
+
+  // A connection that hears nothing (not even the 15 s tick) for 40 s is dead: reopen it.
+  const watchdog = setInterval(() => {
+    if (ws && ws.readyState === WebSocket.OPEN && Date.now() - lastHeard > 40000) ws.close();
+  }, 5000);
+
+  open();
+  return {
+    close() {
+      stopped = true;
+      clearInterval(watchdog);
+      clearTimeout(timer);
+      if (ws) ws.close();
+    },
+    get socket() {
+      return ws;
+    },
+  };
+}
+
+// Tiny translation helper: pages embed both languages' strings in a JSON block.
+export function messages() {
+  const el = document.getElementById("i18n");
+  return el ? JSON.parse(el.textContent) : {};
+}
+
+// Clock and times in the hall's time zone, whatever the screen's computer is set to.
+export function formatClock(date, lang, timeZone) {
+  return date.toLocaleTimeString(lang === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone });
+}

@@ -1,0 +1,169 @@
+"""The websocket feed with real websocket clients: snapshot, ordered events, resume, privacy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from server.api.context import CTX
+
+
+async def recv(ws, timeout: float = 3.0) -> dict:  # type: ignore[no-untyped-def]
+    msg = await asyncio.wait_for(ws.receive(), timeout)
+    assert msg.type is aiohttp.WSMsgType.TEXT, msg
+    return json.loads(msg.data)
+
+
+async def recv_until(ws, kind: str, timeout: float = 3.0) -> dict:  # type: ignore[no-untyped-def]
+    while True:
+        m = await recv(ws, timeout)
+        if m["type"] == kind:
+            return m
+
+
+async def issue(client, item: str = "a1") -> dict:  # type: ignore[no-untyped-def]
+    r = await client.post("/api/v1/halls/t/tickets", json={"item": item})
+    assert r.status == 201
+    return await r.json()
+
+
+def no_ticket_ids(payload: str, ids: list[str]) -> None:
+    for i in ids:
+        assert i not in payload, "a public message carried a ticket id"
+
+
+async def test_a_screen_gets_a_snapshot_then_every_event_in_order(client, login):
+    h = await login("w1a")
+    first = await issue(client)
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    snap = await recv(ws)
+    assert snap["type"] == "snapshot" and snap["seq"] == 1
+    assert {w["id"] for w in snap["state"]["windows"]} == {"w1", "w2", "w3"}
+    assert next(q for q in snap["state"]["queues"] if q["item"] == "a1")["waiting"] == 1
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)
+    opened, called = await recv(ws), await recv(ws)
+    assert (opened["seq"], called["seq"]) == (2, 3)
+    assert called["event"]["type"] == "ticket_called" and called["event"]["number"] == "A001"
+    assert called["call"]["text"] == "请 A001 号 到 1号窗口 办理"
+    assert called["call"]["speech"] == "请 A零零一 号 到 一号窗口 办理"
+    assert called["windows"][0]["state"] == "called" and called["windows"][0]["ticket"]["number"] == "A001"
+    no_ticket_ids(json.dumps(snap) + json.dumps(called), [first["id"]])
+    await ws.close()
+
+
+async def test_public_messages_carry_no_ticket_id_appointment_code_or_comment(client, login):
+    boss, h = await login("boss"), await login("w1a")
+    await client.post(
+        "/api/v1/halls/t/appointments",
+        json={"code": "SECRET42", "item": "a1", "slot_start": "2026-11-25T09:00:00", "slot_end": "2026-11-25T09:30:00"},
+        headers=boss,
+    )
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    staff_ws = await client.ws_connect("/ws/v1/halls/t?token=" + h["Authorization"].split()[1])
+    await recv(ws), await recv(staff_ws)
+    t = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a1", "appointment": "SECRET42"})).json()
+    for path in ("open", "call-next", "start"):
+        await client.post(f"/api/v1/halls/t/windows/w1/{path}", headers=h)
+    await client.post("/api/v1/halls/t/windows/w1/finish", json={"case_type": "immediate"}, headers=h)
+    await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 2, "comment": "态度差，电话13800138000"})
+    public = [await recv(ws) for _ in range(6)]
+    staff = [await recv(staff_ws) for _ in range(6)]
+    text = json.dumps(public, ensure_ascii=False)
+    no_ticket_ids(text, [t["id"]])
+    assert "SECRET42" not in text and "13800138000" not in text and "态度差" not in text
+    assert [m["seq"] for m in public] == [m["seq"] for m in staff]
+    assert t["id"] in json.dumps(staff)  # staff terminals need ids to act
+
+
+async def test_a_window_screen_hears_only_its_window(client, login):
+    ws = await client.ws_connect("/ws/v1/halls/t?window=w2")
+    await recv(ws)
+    await issue(client, "a1")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=await login("w1a"))
+    await client.post("/api/v1/halls/t/windows/w2/open", headers=await login("w2a"))
+    m = await recv(ws)
+    assert m["event"]["type"] == "window_opened" and m["event"]["window"] == "w2"
+
+
+async def test_resume_after_a_drop_replays_the_missed_events(client, login):
+    h = await login("w1a")
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    snap = await recv(ws)
+    await ws.close()
+    await issue(client)
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    day = snap["state"]["day"]
+    ws = await client.ws_connect(f"/ws/v1/halls/t?since={snap['seq']}&day={day}")
+    resumed = await recv(ws)
+    assert resumed == {"type": "resumed", "seq": 0}
+    assert [(await recv(ws))["seq"] for _ in range(2)] == [1, 2]
+    # a resume from the future or another day gets a fresh snapshot
+    await ws.send_str(json.dumps({"type": "resume", "seq": 99, "day": day}))
+    assert (await recv(ws))["type"] == "snapshot"
+    await ws.send_str(json.dumps({"type": "resume", "seq": 0, "day": "2020-01-01"}))
+    assert (await recv(ws))["type"] == "snapshot"
+
+
+async def test_a_mobile_ticket_subscription_follows_its_own_ticket(client, login):
+    mine = await issue(client)
+    other = await issue(client)
+    ws = await client.ws_connect(f"/ws/v1/halls/t?ticket={mine['id']}")
+    first = await recv(ws)
+    assert first["type"] == "ticket" and first["ticket"]["id"] == mine["id"] and first["ticket"]["status"] == "waiting"
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)
+    called = await recv_until(ws, "ticket")
+    assert called["ticket"]["status"] == "called" and called["ticket"]["window"] == "w1"
+    assert other["id"] not in json.dumps(called)
+
+
+async def test_bad_frames_get_an_error_and_binary_closes(client):
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    await recv(ws)
+    await ws.send_str("{not json")
+    assert (await recv(ws))["type"] == "error"
+    await ws.send_str(json.dumps({"type": "ping"}))
+    assert (await recv(ws))["type"] == "pong"
+    await ws.send_bytes(b"\x00\x01")
+    msg = await asyncio.wait_for(ws.receive(), 3)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+
+
+@pytest.mark.parametrize("query,code", [("?window=w9", "unknown-window"), ("?ticket=nope", "unknown-ticket")])
+async def test_unknown_subscriptions_are_refused_with_a_problem(client, query, code):
+    r = await client.get("/ws/v1/halls/t" + query)
+    assert r.status == 404 and (await r.json())["type"] == f"urn:hallq:problem:{code}"
+    r = await client.get("/ws/v1/halls/nowhere")
+    assert r.status == 404
+
+
+async def test_a_gap_in_the_bus_is_filled_from_the_journal(client, login):
+    """Events that never reached the bus (another worker's, or dropped) still reach screens in order."""
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    await recv(ws)
+    ctx = client.app[CTX]
+    service = ctx.halls["t"]
+    bus = service.bus
+    real_publish = bus.publish
+    dropped = 0
+
+    async def lossy(message):  # type: ignore[no-untyped-def]
+        nonlocal dropped
+        if dropped < 2:
+            dropped += 1
+            return None
+        return await real_publish(message)
+
+    bus.publish = lossy  # the network between workers loses two messages
+    try:
+        for _ in range(3):
+            await issue(client)
+    finally:
+        bus.publish = real_publish
+    seqs = [(await recv(ws))["seq"] for _ in range(3)]
+    assert seqs == [1, 2, 3]

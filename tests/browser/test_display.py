@@ -1,0 +1,170 @@
+"""Lobby and window screens in a real headless Chromium, against a real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.server_process import ServerProcess
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+async def server(config_dir, tmp_path):  # type: ignore[no-untyped-def]
+    s = ServerProcess(config_dir, tmp_path / "data")
+    await s.start()
+    yield s
+    s.kill()
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = aiohttp.ClientSession()
+        self.tokens: dict[str, str] = {}
+
+    async def post(self, path: str, body: dict | None = None, who: str | None = None) -> dict:
+        headers = {}
+        if who:
+            if who not in self.tokens:
+                async with self.http.post(self.url + "/api/v1/auth/login", json={"username": who, "password": "demo"}) as r:
+                    self.tokens[who] = (await r.json())["token"]
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        async with self.http.post(self.url + path, json=body, headers=headers) as r:
+            assert r.status < 300, await r.text()
+            return await r.json()
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@pytest.fixture
+async def api(server):  # type: ignore[no-untyped-def]
+    a = Api(server.url)
+    yield a
+    await a.close()
+
+
+async def text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return (await page.text_content(selector) or "").strip()
+
+
+async def test_a_call_appears_on_the_lobby_and_on_its_window_screen(browser, page, server, api):
+    t = await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    await page.goto(server.url + "/display/t/lobby?voice=0")
+    window_page = await (await browser.new_context(viewport={"width": 800, "height": 480})).new_page()
+    await window_page.goto(server.url + "/display/t/window/w1")
+    await page.wait_for_selector("body[data-status=online]")
+    await window_page.wait_for_selector("body[data-status=online]")
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    await api.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")
+    await page.wait_for_function("document.getElementById('latest-number').textContent === 'A001'", timeout=5000)
+    assert await text(page, "#latest-window") == "1号窗口"
+    assert await text(page, "[data-window=w1] .w-num") == "A001"
+    await window_page.wait_for_function("document.getElementById('ws-number').textContent === 'A001'", timeout=5000)
+    assert "张一" in await text(window_page, "#ws-clerk")
+    assert t["id"] not in await page.content()
+
+
+async def test_three_windows_calling_at_once_all_show_and_are_spoken_in_order(page, server, api):
+    for item in ("c1", "a1", "b1"):  # c1 first: the comprehensive w3 calls its longest-waiting ticket
+        await api.post("/api/v1/halls/t/tickets", {"item": item})
+    for w in ("w1", "w2", "w3"):
+        await api.post(f"/api/v1/halls/t/windows/{w}/open", who=f"{w}a")
+    await page.goto(server.url + "/display/t/lobby?voice=1")
+    await page.wait_for_selector("body[data-status=online]")
+    results = await asyncio.gather(*(api.post(f"/api/v1/halls/t/windows/{w}/call-next", who=f"{w}a") for w in ("w1", "w2", "w3")))
+    numbers = {r["ticket"]["number"] for r in results}
+    await page.wait_for_function("window.hallqAnnouncer && window.hallqAnnouncer.enqueued.length === 3", timeout=5000)
+    log = await page.evaluate("window.hallqAnnouncer.enqueued.map(c => c.number)")
+    # the first call is being announced (chime, then speech), the others wait their turn
+    await page.wait_for_function("window.hallqAnnouncer.log.length >= 1", timeout=5000)
+    assert await page.evaluate("window.hallqAnnouncer.log[0].number") == log[0]
+    assert set(log) == numbers and len(log) == 3
+    recent = [await text(page, "#latest-number")] + [
+        (await li.text_content() or "")[:4] for li in await page.query_selector_all("#recent-calls li")
+    ]
+    assert set(recent) == numbers
+    # spoken in the order the server journalled the calls (the latest call is spoken last)
+    assert log[-1] == recent[0]
+
+
+async def test_a_paused_window_shows_its_leave_notice_on_its_screen(browser, server, api):
+    page = await (await browser.new_context(viewport={"width": 800, "height": 480})).new_page()
+    await page.goto(server.url + "/display/t/window/w2")
+    await page.wait_for_selector("body[data-status=online]")
+    await api.post("/api/v1/halls/t/windows/w2/open", who="w2a")
+    await api.post("/api/v1/halls/t/windows/w2/pause", {"reason": "窗口培训"}, who="w2a")
+    await page.wait_for_selector("body[data-state=paused]", timeout=5000)
+    assert "窗口培训" in await text(page, "#ws-notice")
+    assert await text(page, "#ws-label") == "暂停服务"
+
+
+async def test_the_lobby_recovers_the_exact_state_after_the_server_is_killed(page, server, api):
+    await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    await api.post("/api/v1/halls/t/tickets", {"item": "a2"})
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    await page.goto(server.url + "/display/t/lobby?voice=0")
+    await page.wait_for_selector("body[data-status=online]")
+    server.kill()
+    await page.wait_for_selector("body[data-status=offline]", timeout=5000)
+    assert await page.is_visible("#offline")
+    await server.start()
+    await api.close()
+    fresh = Api(server.url)
+    try:
+        await fresh.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")  # happens while the screen is away
+        await fresh.post("/api/v1/halls/t/windows/w3/open", who="w3a")
+        await page.wait_for_selector("body[data-status=online]", timeout=15000)
+        await page.wait_for_function("document.getElementById('latest-number').textContent === 'A001'", timeout=5000)
+        async with fresh.http.get(server.url + "/api/v1/halls/t/windows") as r:
+            windows = await r.json()
+        for w in windows:
+            shown = await text(page, f"[data-window={w['id']}] .w-num")
+            expected = w["ticket"]["number"] if w["ticket"] else {"paused": "暂停服务", "closed": "未开放"}.get(w["state"], "空闲")
+            assert shown == expected, w["id"]
+        assert not await page.is_visible("#offline")
+    finally:
+        await fresh.close()
+
+
+async def test_lobby_screenshot_of_the_demo_hall(page, tmp_path):
+    """A lobby in the middle of a morning, for the README (HALLQ_SCREENSHOTS=1 writes docs/lobby.png)."""
+    from server.config import default_config_dir
+
+    s = ServerProcess(default_config_dir(), tmp_path / "demo-data")
+    await s.start()
+    api = Api(s.url)
+    try:
+        items = ["market_setup", "police_id_card", "tax_invoice", "hrss_card", "fund_withdraw", "estate_transfer",
+                 "medical_remote", "civil_marriage", "police_record", "market_individual"]
+        catalog_items = set()
+        async with api.http.get(s.url + "/api/v1/halls/demo/catalog") as r:
+            catalog = await r.json()
+            catalog_items = {i["id"] for i in catalog["items"]}
+        for n in range(40):
+            item = [i for i in items if i in catalog_items][n % 8]
+            await api.post("/api/v1/halls/demo/tickets", {"item": item})
+        for w in ["w01", "w03", "w04", "w05", "w07", "w08", "w11", "w12"]:
+            await api.post(f"/api/v1/halls/demo/windows/{w}/open", who=f"{w}a")
+            await api.post(f"/api/v1/halls/demo/windows/{w}/call-next", who=f"{w}a")
+        await api.post("/api/v1/halls/demo/windows/w02/open", who="w02a")
+        await api.post("/api/v1/halls/demo/windows/w02/pause", {"reason": "午间交接"}, who="w02a")
+        await page.goto(s.url + "/display/demo/lobby?voice=0")
+        await page.wait_for_selector("body[data-status=online]")
+        await page.wait_for_timeout(300)
+        shot = tmp_path / "lobby.png"
+        await page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 20_000
+        if os.environ.get("HALLQ_SCREENSHOTS"):
+            DOCS.mkdir(exist_ok=True)
+            shutil.copy(shot, DOCS / "lobby.png")
+    finally:
+        await api.close()
+        s.kill()
