@@ -2,8 +2,9 @@
 
 One feed per hall listens to the bus and turns each event into one message per audience,
 serialised once (public screens get no ticket ids and no personal data; staff get all).
-Each connection has its own bounded queue and writer: a stuck screen is dropped, never
-waited for, and comes back with `resume`. A gap in the bus (a lost message) is filled from
+Each connection has its own queue and writer: a screen still QUEUE_SIZE messages behind at
+the once-a-second check, or whose send takes SEND_TIMEOUT_S, is dropped, never waited for,
+and comes back with `resume`. A gap in the bus (a lost message) is filled from
 the journal by position.
 
 Messages to the client:
@@ -41,7 +42,8 @@ routes = web.RouteTableDef()
 # and the missing-materials list stay with staff.
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
                  "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status"}
-QUEUE_SIZE = 256
+QUEUE_SIZE = 256  # a client still this far behind at a once-a-second check is dropped
+HARD_LIMIT = 8192  # a burst beyond this drops a client at once (memory bound)
 SEND_TIMEOUT_S = 5.0
 TICK_S = 15.0
 HISTORY = 2000
@@ -58,7 +60,7 @@ class Client:
     window: str | None = None
     ticket: str | None = None
     seq: int = 0
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(HARD_LIMIT))
     dirty: bool = False  # a ticket subscription whose `ahead` may have changed
 
     def offer(self, payload: str) -> bool:
@@ -226,15 +228,22 @@ class Feed:
 
     def _deliver(self, client: Client, payload: str) -> None:
         if not client.offer(payload):
-            # Too slow to keep up: drop it rather than slow the hall; it will resume.
-            self.clients.discard(client)
-            asyncio.get_running_loop().create_task(client.ws.close(code=1013, message=b"too slow, resume"))
+            self._drop(client)
+
+    def _drop(self, client: Client) -> None:
+        """Too slow to keep up: drop it rather than slow the hall; it will come back and resume."""
+        self.clients.discard(client)
+        asyncio.get_running_loop().create_task(client.ws.close(code=1013, message=b"too slow, resume"))
 
     async def _tick(self) -> None:
         seconds = 0
         while True:
             await asyncio.sleep(1.0)
             seconds += 1
+            # A burst may fill every queue for a moment; a client still behind a second later is stuck.
+            for client in list(self.clients):
+                if client.queue.qsize() > QUEUE_SIZE:
+                    self._drop(client)
             self._flush_tickets()
             if seconds % int(TICK_S) == 0:
                 payload = _dumps({"type": "tick", "seq": self.seq, "day": self.day.isoformat(),

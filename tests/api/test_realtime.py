@@ -167,3 +167,39 @@ async def test_a_gap_in_the_bus_is_filled_from_the_journal(client, login):
         bus.publish = real_publish
     seqs = [(await recv(ws))["seq"] for _ in range(3)]
     assert seqs == [1, 2, 3]
+
+
+async def test_a_stuck_screen_is_dropped_and_the_others_keep_up(client):
+    """A screen whose network stalls (its sends never complete) is closed; nobody waits for it."""
+    from server.api.realtime import FEEDS, QUEUE_SIZE
+
+    feed = client.app[FEEDS]["t"]
+    stuck = await client.ws_connect("/ws/v1/halls/t")
+    await recv(stuck)
+    (victim,) = feed.clients
+    never = asyncio.Event()
+
+    async def hang(payload: str) -> None:  # the stalled network under one screen
+        await never.wait()
+
+    victim.ws.send_str = hang  # type: ignore[method-assign]
+    healthy = await client.ws_connect("/ws/v1/halls/t")
+    await recv(healthy)
+    assert len(feed.clients) == 2
+    service = client.app[CTX].halls["t"]
+    from server.domain.commands import IssueTicket
+    from server.hall import new_ticket_id
+
+    n = QUEUE_SIZE + 20
+    await asyncio.gather(*(service.handle(IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1")) for _ in range(n)))
+    seqs = []
+    while len(seqs) < n:
+        m = await recv(healthy, timeout=5)
+        if m["type"] == "event":
+            seqs.append(m["seq"])
+    assert seqs == list(range(1, n + 1))
+    for _ in range(30):  # the once-a-second check finds the stuck one
+        if victim not in feed.clients:
+            break
+        await asyncio.sleep(0.1)
+    assert victim not in feed.clients and len(feed.clients) == 1
