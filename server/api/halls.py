@@ -10,7 +10,8 @@ from ..domain import commands as cmd
 from ..domain.access import require_role
 from ..domain.catalog import Role
 from ..domain.errors import Invalid
-from . import models
+from . import models, schemas
+from .openapi import contract
 from .context import body, ctx, hall_of, json, staff
 from .views import catalog_view, queues_view
 from .windows import _aware
@@ -19,6 +20,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/halls")
+@contract("The halls this server runs", response=list[schemas.HallSummary], tags=("halls",))
 async def halls(request: web.Request) -> web.Response:
     return json(
         [{"id": h.hall, "name": h.catalog.hall.name, "timezone": h.catalog.hall.timezone} for h in ctx(request).halls.values()]
@@ -26,11 +28,13 @@ async def halls(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/catalog")
+@contract("Departments, service items with their six publics, windows", response=schemas.Catalog, tags=("halls",))
 async def catalog(request: web.Request) -> web.Response:
     return json(catalog_view(hall_of(request).catalog))
 
 
 @routes.get("/api/v1/halls/{hall}/queues")
+@contract("Per item: waiting, estimated wait, open windows, issuing now, quota left", response=schemas.Queues, tags=("halls",))
 async def queues(request: web.Request) -> web.Response:
     hall = hall_of(request)
     state = await hall.current()
@@ -38,6 +42,7 @@ async def queues(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/users")
+@contract("The hall's staff accounts", response=list[schemas.StaffUser], auth="manager", tags=("staff",))
 async def users(request: web.Request) -> web.Response:
     hall = hall_of(request)
     who = await staff(request, hall.hall)
@@ -59,6 +64,13 @@ async def users(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/events")
+@contract(
+    "The hall-day's journal (audit, 电子监察)",
+    response=schemas.Journal,
+    auth="manager",
+    query=(("since", "events after this position", False), ("day", "YYYY-MM-DD, default today", False)),
+    tags=("staff",),
+)
 async def events(request: web.Request) -> web.Response:
     """The audit trail (电子监察): a hall-day's journal as stored, from `since` on."""
     hall = hall_of(request)
@@ -74,6 +86,7 @@ async def events(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/halls/{hall}/appointments")
+@contract("Enter today's appointment (预约) for check-in at the kiosk", body=models.RegisterAppointment, response=schemas.Appointment, status=201, auth="manager", errors=(409,), tags=("staff",))
 async def register_appointment(request: web.Request) -> web.Response:
     """Staff enter a booking for today (the online booking system of a later release calls this too)."""
     hall = hall_of(request)

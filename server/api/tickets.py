@@ -9,7 +9,8 @@ from ..domain.errors import Forbidden
 from ..domain.events import TicketIssued
 from ..domain.tickets import ticket_of
 from ..hall import new_ticket_id
-from . import models
+from . import models, schemas
+from .openapi import contract
 from .context import body, hall_of, json, staff
 from .views import ticket_view
 
@@ -17,6 +18,7 @@ routes = web.RouteTableDef()
 
 
 @routes.post("/api/v1/halls/{hall}/tickets")
+@contract("Take a number for a service item", body=models.IssueTicket, response=schemas.Ticket, status=201, errors=(401, 403, 409, 429), tags=("tickets",))
 async def issue(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.IssueTicket)
@@ -38,6 +40,7 @@ async def issue(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/tickets/{ticket}")
+@contract("A ticket's status, people ahead and window (the id is the holder's secret)", response=schemas.Ticket, tags=("tickets",))
 async def read(request: web.Request) -> web.Response:
     hall = hall_of(request)
     state = await hall.current()
@@ -45,6 +48,7 @@ async def read(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/cancel")
+@contract("Cancel a waiting ticket (the citizen leaves)", body=models.Empty, response=schemas.Ticket, errors=(409,), tags=("tickets",))
 async def cancel(request: web.Request) -> web.Response:
     hall = hall_of(request)
     await body(request, models.Empty)
@@ -54,6 +58,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/evaluation")
+@contract("Rate a served ticket once (好差评)", body=models.Evaluation, response=schemas.Evaluation, status=201, errors=(409,), tags=("tickets",))
 async def evaluate(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.Evaluation)

@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from ..domain import commands as cmd
 from ..domain.access import require_window
 from ..domain.errors import NotFound
-from . import models
+from . import models, schemas
 from .context import body, hall_of, json, staff
+from .openapi import contract
 from .views import window_view
 
 routes = web.RouteTableDef()
@@ -60,30 +61,52 @@ def _window_id(request: web.Request) -> str:
 
 
 @routes.get("/api/v1/halls/{hall}/windows")
+@contract("Every window's state, current ticket (number only) and clerk", response=list[schemas.Window], tags=("windows",))
 async def list_windows(request: web.Request) -> web.Response:
     hall = hall_of(request)
     state = await hall.current()
-    return json([window_view(state, hall.catalog, state.window(w)) for w in hall.catalog.windows])
+    return json([window_view(state, hall.catalog, state.window(w), public=True) for w in hall.catalog.windows])
 
 
 @routes.get("/api/v1/halls/{hall}/windows/{window}")
+@contract("One window's state", response=schemas.Window, tags=("windows",))
 async def read_window(request: web.Request) -> web.Response:
     hall = hall_of(request)
     window = _window_id(request)
     state = await hall.current()
-    return json(window_view(state, hall.catalog, state.window(window)))
+    return json(window_view(state, hall.catalog, state.window(window), public=True))
 
 
-@routes.post("/api/v1/halls/{hall}/windows/{window}/{action}")
-async def act(request: web.Request) -> web.Response:
-    hall = hall_of(request)
-    window = _window_id(request)
-    action = request.match_info["action"]
-    if action not in ACTIONS:
-        raise NotFound("unknown-action", f"no window action {action!r}; one of {sorted(ACTIONS)}")
-    who = await staff(request, hall.hall)
-    require_window(who.user, hall.catalog, window)
-    model, build = ACTIONS[action]
-    req = await body(request, model)
-    await hall.handle(build(req, window, who.user.username, hall.catalog.hall.timezone))
-    return json(window_view(hall.state, hall.catalog, hall.state.window(window)))
+SUMMARIES = {
+    "open": "Open the window (the clerk signs in at it)",
+    "call-next": "Call the next ticket by the call policy (ticket null when nobody waits)",
+    "call": "Call a chosen waiting or suspended ticket (指呼)",
+    "recall": "Call the current ticket again (重呼)",
+    "start": "Start serving the called citizen",
+    "finish": "Finish with a case type and outcome (四件管理, 一次性告知)",
+    "no-show": "Mark the called ticket as not come (过号), optionally re-queued",
+    "transfer": "Transfer the ticket to another item or window, keeping its place",
+    "suspend": "Suspend the service (挂起) and free the window",
+    "pause": "Pause with a leave notice (离岗告示)",
+    "resume": "Resume after a pause",
+    "close": "Close the window",
+    "handover": "Hand the window to the other post (AB岗)",
+}
+
+
+def _action(name: str, model: type[BaseModel], build: Build):  # type: ignore[no-untyped-def]
+    @contract(SUMMARIES[name], body=model, response=schemas.Window, auth="staff", errors=(409,), tags=("windows",))
+    async def act(request: web.Request) -> web.Response:
+        hall = hall_of(request)
+        window = _window_id(request)
+        who = await staff(request, hall.hall)
+        require_window(who.user, hall.catalog, window)
+        req = await body(request, model)
+        await hall.handle(build(req, window, who.user.username, hall.catalog.hall.timezone))
+        return json(window_view(hall.state, hall.catalog, hall.state.window(window)))
+
+    return act
+
+
+for _name, (_model, _build) in ACTIONS.items():
+    routes.post(f"/api/v1/halls/{{hall}}/windows/{{window}}/{_name}")(_action(_name, _model, _build))

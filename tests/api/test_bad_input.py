@@ -64,7 +64,7 @@ CASES = [
     ("POST", "/api/v1/halls/t/windows/w1/call-next", {}, 401, "unauthorized", None),
     ("POST", "/api/v1/halls/t/windows/w1/call-next", {"headers": {"Authorization": "Bearer forged"}}, 401, "unauthorized", None),
     ("POST", "/api/v1/halls/t/windows/w9/open", {}, 404, "unknown-window", "w1a"),
-    ("POST", "/api/v1/halls/t/windows/w1/explode", {}, 404, "unknown-action", "w1a"),
+    ("POST", "/api/v1/halls/t/windows/w1/explode", {}, 404, "not-found", "w1a"),
     ("POST", "/api/v1/halls/t/windows/w2/call-next", {}, 403, "not-your-window", "w1a"),
     ("POST", "/api/v1/halls/t/windows/w1/call-next", {}, 409, "window-state", "w1a"),  # serving: finish first
     ("POST", "/api/v1/halls/t/windows/w2/finish", {"json": {"case_type": "immediate"}}, 409, "window-state", "w2a"),  # finish before call
@@ -99,7 +99,7 @@ async def test_bad_requests_get_a_problem_and_change_nothing(client, login, busy
 
 
 async def test_a_served_ticket_cannot_be_cancelled_or_rated_twice(client, login, busy_hall, journal_rows):
-    serving = (await (await client.get("/api/v1/halls/t/windows/w1")).json())["ticket"]["id"]
+    serving = client.app[CTX].halls["t"].state.window("w1").ticket
     before = await journal_rows()
     await expect_problem(await client.post(f"/api/v1/halls/t/tickets/{serving}/cancel"), 409, "not-waiting")
     await expect_problem(await client.post(f"/api/v1/halls/t/tickets/{serving}/evaluation", json={"score": 4}), 409, "not-served")

@@ -146,3 +146,14 @@ async def test_appointments_checked_in_at_the_kiosk_go_first(client, login):
     h = await login("w1a")
     await act(client, h, "w1", "open")
     assert (await act(client, h, "w1", "call-next"))["ticket"]["id"] == booked["id"]
+
+
+async def test_public_window_answers_show_numbers_not_ticket_ids(client, login):
+    t = await issue(client, "a1")
+    h = await login("w1a")
+    await act(client, h, "w1", "open")
+    staff_view = await act(client, h, "w1", "call-next")
+    assert staff_view["ticket"]["id"] == t["id"]  # the clerk's own answer may carry it
+    for path in ("/api/v1/halls/t/windows", "/api/v1/halls/t/windows/w1"):
+        text = await (await client.get(path)).text()
+        assert "A001" in text and t["id"] not in text
