@@ -1,7 +1,8 @@
 """Loading halls from the files in a config directory, with errors that name file and field.
 
 Layout: one folder per hall, `DIR/<hall>/`, holding `hall.yaml`, `departments.yaml`,
-`items.yaml`, `windows.yaml` and `users.yaml` (each a mapping or a list, as in config/demo/).
+`items.yaml`, `windows.yaml`, `users.yaml` and optionally `kiosks.yaml` (each a mapping or a
+list, as in config/demo/).
 The models that validate them are the engine's own catalogue (server/domain/catalog.py).
 """
 
@@ -16,7 +17,8 @@ from pydantic import ValidationError
 
 from ..domain.catalog import Catalog, HallConfig
 
-FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml"}
+FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml", "kiosks": "kiosks.yaml"}
+OPTIONAL = ("users", "kiosks")
 
 
 class ConfigError(Exception):
@@ -74,7 +76,7 @@ def load_hall(folder: Path) -> HallConfig:
     data: dict[str, Any] = {}
     for key, name in FILES.items():
         path = folder / name
-        if key == "users" and not path.exists():
+        if key in OPTIONAL and not path.exists():
             continue
         value = _read(path)
         if key == "hall":

@@ -25,3 +25,26 @@ def require_window(user: User, catalog: Catalog, window: str) -> None:
 def require_role(user: User, *roles: Role) -> None:
     if user.role not in roles:
         raise Forbidden("role", f"this needs the role {' or '.join(r.value for r in roles)}")
+
+
+def may_manage(actor: User, target: User) -> bool:
+    """Admins manage every account; a hall's manager manages its clerks and chief
+    representatives (never a manager or an admin, so nobody grants more than they hold)."""
+    if actor.role is Role.admin:
+        return True
+    if actor.role is Role.manager:
+        return target.role in (Role.clerk, Role.chief)
+    return False
+
+
+def require_manage(actor: User, *targets: User) -> None:
+    """`targets`: the account as it is and as it is to be (a change must be allowed both ways)."""
+    require_role(actor, Role.manager, Role.admin)
+    for target in targets:
+        if not may_manage(actor, target):
+            raise Forbidden("staff-role", f"{actor.role.value} accounts cannot manage {target.role.value} accounts")
+
+
+def windows_of(user: User, catalog: Catalog) -> list[str]:
+    """The windows this member of staff may act on, in the hall's order."""
+    return [w for w in catalog.windows if may_act_on_window(user, catalog, w)]

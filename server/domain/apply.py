@@ -66,6 +66,13 @@ def _hold(state: HallDay, t: Ticket, window: str, status: WindowStatus, at: date
     t.window = window
 
 
+def _end_segment(t: Ticket, at: datetime) -> None:
+    """A service segment ends (finish, suspend, transfer): add it to the ticket's service time."""
+    if t.segment_start is not None:
+        t.service_s += max(0.0, (at - t.segment_start).total_seconds())
+        t.segment_start = None
+
+
 def _release(state: HallDay, window: str, at: datetime) -> None:
     w = state.window_for_update(window)
     w.ticket = None
@@ -171,12 +178,14 @@ def _(e: ev.ServiceStarted, state: HallDay) -> None:
     t.status = TicketStatus.serving
     if t.started_at is None:
         t.started_at = e.at
+    t.segment_start = e.at
     _hold(state, t, e.window, WindowStatus.serving, e.at)
 
 
 @_apply.register
 def _(e: ev.ServiceFinished, state: HallDay) -> None:
     t = state.tickets[e.ticket]
+    _end_segment(t, e.at)
     t.status = TicketStatus.done
     t.finished_at = e.at
     t.case_type = e.case_type
@@ -187,7 +196,7 @@ def _(e: ev.ServiceFinished, state: HallDay) -> None:
     if t.started_at is not None:
         f = state.figures.setdefault(t.item, ServiceFigures())
         f.count += 1
-        f.total_s += max(0.0, (e.at - t.started_at).total_seconds() - t.suspended_s)
+        f.total_s += t.service_s
 
 
 @_apply.register
@@ -209,6 +218,7 @@ def _(e: ev.TicketNoShow, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.TicketTransferred, state: HallDay) -> None:
     t = state.tickets[e.ticket]
+    _end_segment(t, e.at)
     _release(state, e.window, e.at)
     t.transfers += 1
     t.item = e.to_item
@@ -221,6 +231,7 @@ def _(e: ev.TicketTransferred, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.TicketSuspended, state: HallDay) -> None:
     t = state.tickets[e.ticket]
+    _end_segment(t, e.at)
     _release(state, e.window, e.at)
     t.status = TicketStatus.suspended
     t.window = e.window
@@ -257,3 +268,30 @@ def _(e: ev.WindowClosed, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.WindowHandedOver, state: HallDay) -> None:
     state.window_for_update(e.window).clerk = e.to_clerk
+
+
+@_apply.register
+def _(e: ev.EvaluationRequested, state: HallDay) -> None:
+    """Asking for a rating changes nothing in the hall-day; the evaluator hears it on the feed."""
+
+
+# 电子监察: alerts, promised cases and bad reviews reach across hall-days; the hall-day's
+# state does not hold them (server/domain/supervision.py folds them into its own boards).
+@_apply.register
+def _(e: ev.AlertRaised, state: HallDay) -> None:
+    pass
+
+
+@_apply.register
+def _(e: ev.AlertCleared, state: HallDay) -> None:
+    pass
+
+
+@_apply.register
+def _(e: ev.CaseConcluded, state: HallDay) -> None:
+    pass
+
+
+@_apply.register
+def _(e: ev.ReviewStepRecorded, state: HallDay) -> None:
+    pass

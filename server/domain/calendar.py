@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 from .catalog import Catalog, Schedule
 
 
+@lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
     """True on a working day: holidays are off, swapped weekend days (调休) are on.
 

@@ -111,6 +111,67 @@ class Voice(Frozen):
         return value
 
 
+Thresholds = Annotated[tuple[int, int, int], Field(description="seconds: warning, yellow, red")]
+
+
+def _ascending(value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    if value is not None and not all(a < b for a, b in zip((0, *value), value)):
+        raise ValueError(f"{list(value)}: thresholds are positive and rise from warning to yellow to red")
+    return value
+
+
+class Award(Frozen):
+    """优秀窗口: how a window's quarter is scored (see README, Quarterly bulletin).
+
+    score = satisfaction × good_rate + waiting × (1 − min(1, p90 wait ÷ the hall's red wait))
+          + volume × served ÷ the most served by a window + alerts × (1 − min(1, alerts per
+          100 served ÷ alerts_per_100_zero)); candidates serve at least `min_served` and have a
+          bad-review share of at most `max_bad_rate`; the best `candidates` of them are listed.
+    """
+
+    satisfaction: float = Field(40, ge=0)
+    waiting: float = Field(20, ge=0)
+    volume: float = Field(20, ge=0)
+    alerts: float = Field(20, ge=0)
+    alerts_per_100_zero: float = Field(10, gt=0, description="alerts per 100 served at which the alerts part is 0")
+    min_served: int = Field(100, ge=0)
+    max_bad_rate: float = Field(0.02, ge=0, le=1)
+    candidates: int = Field(3, ge=1, le=50)
+
+
+class Supervision(Frozen):
+    """电子监察: when alerts are raised, and the rules of the bad-review loop (差评整改)."""
+
+    sweep_s: float = Field(5, gt=0, le=300, description="how often the supervisor looks")
+    wait_s: Thresholds = (1200, 1800, 2700)
+    service_factor: tuple[float, float, float] = Field(
+        (2.0, 3.0, 4.0), description="a service longer than these multiples of the item's expected_service_s"
+    )
+    paused_s: Thresholds = (900, 1800, 2700)
+    deadline_warning_days: int = Field(1, ge=0, description="working days left when a promised case raises a warning")
+    suggest_after: int = Field(5, ge=1, description="people waiting past an item's warning threshold before the board suggests opening windows")
+    review_verify_days: int = Field(1, ge=0, description="working days to verify a bad review (核实)")
+    review_rectify_days: int = Field(3, ge=0, description="working days to rectify and call the citizen back (整改、回访)")
+    award: Award = Award()
+
+    @field_validator("wait_s", "service_factor", "paused_s")
+    @classmethod
+    def _rising(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        return _ascending(value)  # type: ignore[return-value]
+
+
+class ItemAlerts(Frozen):
+    """An item's own e-supervision thresholds (seconds: warning, yellow, red); the hall's when absent."""
+
+    wait_s: Thresholds | None = None
+    service_s: Thresholds | None = None
+
+    @field_validator("wait_s", "service_s")
+    @classmethod
+    def _rising(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        return _ascending(value)  # type: ignore[return-value]
+
+
 class Hall(Frozen):
     """A service hall (政务服务中心): its name, time zone, opening hours and rules."""
 
@@ -122,6 +183,7 @@ class Hall(Frozen):
     demo: bool = Field(False, description="accounts without a set password take the demo password")
     policy: CallPolicy = CallPolicy()
     notice: str = ""
+    supervision: Supervision = Supervision()
     voice: Voice = Voice()
 
     @field_validator("timezone")
@@ -169,6 +231,7 @@ class Item(Frozen):
     expected_service_s: int = Field(600, ge=30, le=4 * 3600, description="used for estimates until the day has figures")
     materials: tuple[str, ...] = ()
     publics: Publics
+    alerts: ItemAlerts = ItemAlerts()
 
     @model_validator(mode="after")
     def _promised_needs_days(self) -> Item:
@@ -220,6 +283,58 @@ class User(Frozen):
     department: Id | None = None
 
 
+class Printer(Frozen):
+    """A kiosk's ESC/POS ticket printer (热敏小票打印机).
+
+    `address` by kind: network "host" or "host:port" (port 9100 by default); usb
+    "vendor:product" in hex ("0x0416:0x5011"); serial "device" or "device@baud"; file a path
+    (a printer device such as /dev/usb/lp0, or a plain file for trials).
+    """
+
+    kind: Literal["network", "usb", "serial", "file", "none"] = "none"
+    address: str = ""
+    paper_mm: Literal[58, 80] = 80
+    encoding: Literal["gb18030", "gbk"] = Field("gb18030", description="the printer's Chinese code page")
+    mode: Literal["text", "image"] = Field("text", description="image: for printers without a Chinese font")
+
+    @model_validator(mode="after")
+    def _address(self) -> Printer:
+        if self.kind != "none" and not self.address.strip():
+            raise ValueError(f"a {self.kind} printer needs an address")
+        if self.kind == "network":
+            host, _, port = self.address.rpartition(":") if ":" in self.address else (self.address, "", "9100")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{self.address!r} is not host or host:port")
+        if self.kind == "usb" and not re.fullmatch(r"(0x)?[0-9a-fA-F]{1,4}:(0x)?[0-9a-fA-F]{1,4}", self.address):
+            raise ValueError(f"{self.address!r} is not vendor:product in hex, like 0x0416:0x5011")
+        return self
+
+
+class Kiosk(Frozen):
+    """自助取号机: a touch kiosk in the hall and the ticket printer beside it.
+
+    Kiosks have no device registration yet: a kiosk is known by its id from this file.
+    """
+
+    id: Id
+    name: str = Field(min_length=1)
+    zone: str = ""
+    printer: Printer = Printer()
+    agent: bool = Field(True, description="a print agent on the kiosk PC prints; false: the server prints to a network printer")
+    ticket_url: str = Field("", description="base URL phones open from the QR code; empty: the address the kiosk uses")
+    notice: str = Field("请留意叫号屏和语音提示，过号请重新取号", max_length=60, description="the short line at the ticket's foot")
+    ack_timeout_s: int = Field(20, ge=2, le=600, description="a job not printed by then is flagged failed and not sent again")
+    idle_s: int = Field(60, ge=10, le=600, description="the kiosk page goes back home after this long untouched")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Kiosk:
+        if not self.agent and self.printer.kind in ("usb", "serial"):
+            raise ValueError(f"a {self.printer.kind} printer is attached to the kiosk PC: it needs the print agent (agent: true)")
+        if self.ticket_url and not re.match(r"^https?://[^/\s]+", self.ticket_url):
+            raise ValueError(f"ticket_url {self.ticket_url!r} is not an http(s) URL")
+        return self
+
+
 class HallConfig(Frozen):
     """Everything that describes one hall; cross-references are checked here."""
 
@@ -228,10 +343,12 @@ class HallConfig(Frozen):
     items: tuple[Item, ...] = Field(min_length=1)
     windows: tuple[Window, ...] = Field(min_length=1)
     users: tuple[User, ...] = ()
+    kiosks: tuple[Kiosk, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
         _unique("departments", "id", [d.id for d in self.departments])
+        _unique("kiosks", "id", [k.id for k in self.kiosks])
         _unique("items", "id", [i.id for i in self.items])
         _unique("items", "prefix", [i.prefix for i in self.items])
         _unique("windows", "id", [w.id for w in self.windows])
@@ -300,6 +417,7 @@ class Catalog:
         self.items = {i.id: i for i in config.items}
         self.windows = {w.id: w for w in config.windows}
         self.users = {u.username: u for u in config.users}
+        self.kiosks = {k.id: k for k in config.kiosks}
 
     @cached_property
     def windows_of_item(self) -> dict[str, tuple[str, ...]]:

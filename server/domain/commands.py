@@ -45,6 +45,13 @@ class Evaluate(Command):
     ticket: str
     score: int
     comment: str = ""
+    # The three offline indicators (服务效率, 服务水平, 服务态度), 1..5 each when given, and the
+    # reasons of a bad rating (codes of server/domain/ratings.REASONS); see ratings.py.
+    efficiency: int | None = None
+    proficiency: int | None = None
+    attitude: int | None = None
+    reasons: tuple[str, ...] = ()
+    window: str | None = None  # rated on this window's evaluator: the ticket must be its last served
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,3 +131,68 @@ class Handover(WindowCommand):
     """AB岗: the other post's clerk takes the window over."""
 
     to: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# 电子监察 (e-supervision). Alerts, promised cases and bad reviews reach across hall-days, which
+# the hall-day state does not hold: the caller passes what it knows of them in the command, as
+# ticket ids are passed in IssueTicket, and the rules in server/domain/supervision.py decide.
+
+from datetime import date  # noqa: E402  (appended section)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpenCase:
+    """A promised case (承诺件) accepted on an earlier day and not concluded yet."""
+
+    ticket: str
+    number: str
+    item: str
+    window: str | None
+    accepted_on: date
+    deadline: date
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpenReview:
+    """A bad review (差评, score 1–2) whose loop is not closed; `status` is its last step."""
+
+    ticket: str
+    number: str
+    item: str
+    window: str | None
+    rated_on: date
+    status: str  # new | assigned | verified | rectified | appealed | appeal_rejected
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Supervise(Command):
+    """Look at the hall now: raise, escalate and clear alerts; assign new bad reviews."""
+
+    active: tuple[tuple[str, str], ...] = ()  # (key, level) of today's alerts not cleared
+    cases: tuple[OpenCase, ...] = ()
+    reviews: tuple[OpenReview, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConcludeCase(Command):
+    """办结 of a promised case accepted on an earlier day."""
+
+    case: OpenCase
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordReviewStep(Command):
+    review: OpenReview
+    step: str
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# 好差评 at the counter: the window's evaluator (server/domain/ratings.py). Added with issue 6.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RequestEvaluation(WindowCommand):
+    """The clerk asks the citizen to rate (主动邀评): the window's evaluator shows the rating again."""

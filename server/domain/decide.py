@@ -47,3 +47,21 @@ def decide(state: HallDay, catalog: Catalog, command: cmd.Command, now: datetime
     if kind in _WITH_CATALOG:
         return _WITH_CATALOG[kind](state, catalog, command, now)
     return _STATE_ONLY[kind](state, command, now)
+
+
+# 电子监察 (e-supervision): alerts, promised cases, bad reviews (server/domain/supervision.py).
+from . import supervision  # noqa: E402
+
+_WITH_CATALOG.update(
+    {
+        cmd.Supervise: supervision.sweep,
+        cmd.ConcludeCase: supervision.conclude_case,
+        cmd.RecordReviewStep: supervision.record_review_step,
+    }
+)
+
+# 好差评 at the counter (server/domain/ratings.py): structured ratings and the clerk's request.
+from . import ratings  # noqa: E402
+
+_STATE_ONLY[cmd.Evaluate] = ratings.evaluate
+_WITH_CATALOG[cmd.RequestEvaluation] = ratings.request_evaluation

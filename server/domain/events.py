@@ -66,6 +66,11 @@ class TicketEvaluated(Event):
     window: str | None
     score: int
     comment: str = ""
+    # Added with the evaluator (issue 6); older journals have none of these.
+    efficiency: int | None = None  # 服务效率 1..5
+    proficiency: int | None = None  # 服务水平 1..5
+    attitude: int | None = None  # 服务态度 1..5
+    reasons: tuple[str, ...] = ()  # why not satisfied: codes of server/domain/ratings.REASONS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -234,3 +239,75 @@ def from_dict(data: dict[str, Any]) -> Event:
             name: _converter(h) for name, h in typing.get_type_hints(cls).items() if name != "type"
         }
     return cls(**{k: hints[k](v) for k, v in data.items() if k != "type"})
+
+
+# ---------------------------------------------------------------------------------------------
+# 电子监察 (e-supervision): alerts, promised cases, the bad-review loop. Added with the dashboard.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlertRaised(Event):
+    """An alert raised or escalated (warning → yellow → red); `key` names what it is about."""
+
+    type: ClassVar[str] = "alert_raised"
+    key: str
+    kind: str  # wait | service | unattended | deadline | review
+    level: str  # warning | yellow | red
+    value: float = 0.0  # seconds (wait, service, unattended) or working days overdue (deadline, review)
+    threshold: float = 0.0
+    ticket: str | None = None
+    number: str | None = None
+    window: str | None = None
+    item: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlertCleared(Event):
+    """The condition of an alert ended (the ticket was called, the service finished, the window came back)."""
+
+    type: ClassVar[str] = "alert_cleared"
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseConcluded(Event):
+    """办结: a promised case (承诺件) accepted on an earlier day is completed."""
+
+    type: ClassVar[str] = "case_concluded"
+    ticket: str
+    accepted_on: date
+    number: str
+    item: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReviewStepRecorded(Event):
+    """差评整改: one step of a bad review's closed loop (assigned, verified, rectified, called back, appealed …)."""
+
+    type: ClassVar[str] = "review_step_recorded"
+    ticket: str
+    rated_on: date
+    step: str
+    note: str = ""
+    to: str | None = None  # the chief representative it is assigned to (step "assigned")
+
+
+EVENT_TYPES.update({cls.type: cls for cls in (AlertRaised, AlertCleared, CaseConcluded, ReviewStepRecorded)})
+
+
+# ---------------------------------------------------------------------------------------------
+# 好差评 at the counter (server/domain/ratings.py). Added with the window terminal and evaluator.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EvaluationRequested(Event):
+    """The clerk asked the citizen of `ticket` to rate the service on the window's evaluator."""
+
+    type: ClassVar[str] = "evaluation_requested"
+    window: str
+    ticket: str
+    number: str
+
+
+EVENT_TYPES[EvaluationRequested.type] = EvaluationRequested

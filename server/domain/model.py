@@ -90,6 +90,8 @@ class Ticket:
     suspend_kind: SuspendKind | None = None
     suspended_at: datetime | None = None
     suspended_s: float = 0.0
+    segment_start: datetime | None = None  # the service under way at a window began then
+    service_s: float = 0.0  # time served so far, over every start → finish/suspend/transfer
     case_type: str | None = None
     outcome: Outcome | None = None
     missing: tuple[str, ...] = ()

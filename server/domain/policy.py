@@ -16,7 +16,7 @@ no-show is placed behind others), then by `ordinal`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from .calendar import items_served_now
@@ -39,11 +39,10 @@ def _age_key(t: Ticket) -> tuple[datetime, float]:
     return (t.queued_at, t.ordinal)
 
 
-def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) -> tuple[Ticket, Lane] | None:
-    policy = catalog.hall.policy
-    aged_before = now - timedelta(seconds=policy.ageing_s)
+def _best_by_lane(tickets: Iterable[Ticket], aged_before: datetime) -> dict[Lane, Ticket]:
+    """The head of each lane among `tickets` (a ticket may head both its own lane and `aged`)."""
     best: dict[Lane, Ticket] = {}
-    for t in candidates(state, catalog, window, now):
+    for t in tickets:
         if t.appointment:
             lane = Lane.appointment
             cur = best.get(lane)
@@ -57,12 +56,16 @@ def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) ->
             cur = best.get(lane)
             if cur is None or _age_key(t) < _age_key(cur):
                 best[lane] = t
+    return best
+
+
+def _pick(best: dict[Lane, Ticket], priority_streak: int, priority_ratio: int) -> tuple[Ticket, Lane] | None:
     for lane in (Lane.appointment, Lane.aged):
         if lane in best:
             return best[lane], lane
     p, n = best.get(Lane.priority), best.get(Lane.normal)
     if p and n:
-        if state.window(window).priority_streak < policy.priority_ratio:
+        if priority_streak < priority_ratio:
             return p, Lane.priority
         return n, Lane.normal
     if p:
@@ -70,6 +73,42 @@ def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) ->
     if n:
         return n, Lane.normal
     return None
+
+
+def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) -> tuple[Ticket, Lane] | None:
+    policy = catalog.hall.policy
+    aged_before = now - timedelta(seconds=policy.ageing_s)
+    best = _best_by_lane(candidates(state, catalog, window, now), aged_before)
+    return _pick(best, state.window(window).priority_streak, policy.priority_ratio)
+
+
+def call_order(
+    state: HallDay, catalog: Catalog, window: str, now: datetime, limit: int | None = None
+) -> list[tuple[Ticket, Lane]]:
+    """The waiting tickets this window may call, in the order it would call them from now on
+    if nobody else arrived and no other window called: `choose_next` applied again and again.
+
+    The window's terminal shows this as "the queue it will call from"; its first entry is
+    always what `call-next` would call now.
+    """
+    policy = catalog.hall.policy
+    aged_before = now - timedelta(seconds=policy.ageing_s)
+    remaining = {t.id: t for t in candidates(state, catalog, window, now)}
+    streak = state.window(window).priority_streak
+    order: list[tuple[Ticket, Lane]] = []
+    while remaining and (limit is None or len(order) < limit):
+        chosen = _pick(_best_by_lane(remaining.values(), aged_before), streak, policy.priority_ratio)
+        if chosen is None:
+            break
+        t, lane = chosen
+        order.append(chosen)
+        del remaining[t.id]
+        # As apply() folds a TicketCalled: priority calls count up the streak, normal and aged reset it.
+        if lane is Lane.priority:
+            streak += 1
+        elif lane in (Lane.normal, Lane.aged):
+            streak = 0
+    return order
 
 
 def requeue_place(state: HallDay, t: Ticket, places: int, now: datetime) -> tuple[datetime, float]:

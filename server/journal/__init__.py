@@ -120,3 +120,14 @@ class SQLJournal:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def days(self, hall: str, start: date, end: date) -> dict[date, int]:
+        """The hall-days in [start, end] that hold events, each with its last seq (statistics, audits)."""
+        t = events_table
+        query = (
+            select(t.c.day, func.max(t.c.seq))
+            .where(t.c.hall == hall, t.c.day >= start, t.c.day <= end)
+            .group_by(t.c.day)
+        )
+        async with self.engine.connect() as conn:
+            return {d: int(s) for d, s in await conn.execute(query)}

@@ -355,3 +355,19 @@ def test_events_round_trip_through_the_codec():
     assert len(e.log) == 5
     for x in e.log:
         assert ev.from_dict(ev.to_dict(x)) == x
+
+
+def test_service_time_counts_only_the_time_at_a_counter():
+    e = opened("w1", "w2")
+    t = e.issue("a1")
+    e.call_next("w1")
+    e.act(c.StartService, "w1")
+    e.clock.advance(100)
+    e.act(c.Transfer, "w1", to_item="b1")  # 100 s at w1, then a wait that is not service
+    e.clock.advance(500)
+    e.call_next("w2")
+    e.act(c.StartService, "w2")
+    e.clock.advance(40)
+    e.act(c.FinishService, "w2", case_type="immediate")
+    assert t.service_s == 140
+    assert e.state.figures["b1"].total_s == 140

@@ -1,0 +1,349 @@
+"""电子监察 (e-supervision): which alerts the hall calls for, and the bad-review loop. Pure.
+
+Alerts escalate warning → yellow → red as a condition lasts, with thresholds per item
+(`Item.alerts`) or the hall's (`Hall.supervision`):
+
+- `wait`: a ticket waiting (since issue) longer than the item's wait thresholds;
+- `service`: a service running (start → now, minus suspensions) longer than its thresholds
+  (by default 2×, 3×, 4× the item's expected service time);
+- `unattended`: a window paused (离岗) longer than the paused thresholds;
+- `deadline`: a promised case (承诺件) of an earlier day, not concluded, with
+  `deadline_warning_days` working days or fewer left (warning), due today (yellow), overdue (red);
+- `review`: a bad review (差评) whose next step is due today (warning), one working day
+  late (yellow), or later (red).
+
+`sweep` compares what it finds with the alerts already raised today (passed in the command)
+and returns only the changes: raised or escalated, and cleared when the condition ended.
+
+The bad-review loop (差评整改): a score of 1 or 2 opens it; the supervisor assigns it to the
+department's chief representative (首席代表); the chief verifies it (核实) within
+`review_verify_days` working days, then rectifies (整改) and calls the citizen back (回访)
+within `review_rectify_days` of the rating, or appeals it as mistaken (申诉), which a manager
+upholds (closing it) or rejects (back to rectification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from . import commands as cmd
+from . import events as ev
+from .calendar import add_working_days, is_workday
+from .catalog import Catalog, Role, User
+from .errors import Conflict, Invalid
+from .model import HallDay, WindowStatus
+
+LEVELS = ("warning", "yellow", "red")
+SUPERVISOR = "supervisor"
+
+
+def rank(level: str | None) -> int:
+    return LEVELS.index(level) if level in LEVELS else -1
+
+
+def level_for(value: float, thresholds: Iterable[float]) -> str | None:
+    """The highest level whose threshold `value` has reached, or None."""
+    found = None
+    for level, limit in zip(LEVELS, thresholds):
+        if value >= limit:
+            found = level
+    return found
+
+
+def wait_thresholds(catalog: Catalog, item: str) -> tuple[float, float, float]:
+    own = catalog.items[item].alerts.wait_s
+    return tuple(own or catalog.hall.supervision.wait_s)  # type: ignore[return-value]
+
+
+def service_thresholds(catalog: Catalog, item: str) -> tuple[float, float, float]:
+    i = catalog.items[item]
+    if i.alerts.service_s:
+        return tuple(i.alerts.service_s)  # type: ignore[return-value]
+    return tuple(f * i.expected_service_s for f in catalog.hall.supervision.service_factor)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    key: str
+    kind: str
+    level: str
+    value: float
+    threshold: float
+    ticket: str | None = None
+    number: str | None = None
+    window: str | None = None
+    item: str | None = None
+
+
+# The official calendar is slow to ask (chinese_calendar checks its range on every call) and a
+# sweep asks about every open case and review: the answers for a pair of dates never change.
+_after_working_days = lru_cache(maxsize=4096)(add_working_days)
+
+
+@lru_cache(maxsize=4096)
+def working_days_between(a: date, b: date) -> int:
+    """Working days after `a` up to and including `b` (0 when b <= a)."""
+    n, d = 0, a
+    while d < b:
+        d = date.fromordinal(d.toordinal() + 1)
+        if is_workday(d):
+            n += 1
+    return n
+
+
+def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], **about: Any) -> Finding | None:
+    level = level_for(value, thresholds)
+    if level is None:
+        return None
+    return Finding(key, kind, level, round(value, 1), thresholds[rank(level)], **about)
+
+
+def case_level(case: cmd.OpenCase, today: date, warning_days: int) -> tuple[str | None, int]:
+    """(level, working days left or, negative, overdue) of a promised case on `today`."""
+    if today > case.deadline:
+        return "red", -working_days_between(case.deadline, today)
+    left = working_days_between(today, case.deadline)
+    if left == 0:
+        return "yellow", 0
+    return ("warning" if left <= warning_days else None), left
+
+
+def review_due(review: cmd.OpenReview, catalog: Catalog) -> date:
+    """When the review's next step is due."""
+    s = catalog.hall.supervision
+    if review.status in ("new", "assigned"):
+        return _after_working_days(review.rated_on, s.review_verify_days)
+    return _after_working_days(review.rated_on, s.review_rectify_days)
+
+
+def review_level(review: cmd.OpenReview, catalog: Catalog, today: date) -> tuple[str | None, int]:
+    due = review_due(review, catalog)
+    if today < due:
+        return None, 0
+    late = working_days_between(due, today)
+    return LEVELS[min(late, 2)], late
+
+
+def findings(
+    state: HallDay,
+    catalog: Catalog,
+    now: datetime,
+    cases: Iterable[cmd.OpenCase] = (),
+    reviews: Iterable[cmd.OpenReview] = (),
+) -> list[Finding]:
+    out: list[Finding] = []
+    s = catalog.hall.supervision
+    for item, ids in state.waiting.items():
+        if item not in catalog.items:
+            continue
+        limits = wait_thresholds(catalog, item)
+        for tid in ids:
+            t = state.tickets[tid]
+            f = _finding(f"wait:{t.id}", "wait", (now - t.issued_at).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
+            if f:
+                out.append(f)
+    for w in state.windows.values():
+        if w.status is WindowStatus.serving and w.ticket:
+            t = state.tickets[w.ticket]
+            if t.started_at is not None and t.item in catalog.items:
+                served = (now - t.started_at).total_seconds() - t.suspended_s
+                f = _finding(
+                    f"service:{t.id}", "service", served, service_thresholds(catalog, t.item),
+                    ticket=t.id, number=t.number, window=w.id, item=t.item,
+                )
+                if f:
+                    out.append(f)
+        elif w.status is WindowStatus.paused and w.since is not None:
+            f = _finding(f"unattended:{w.id}", "unattended", (now - w.since).total_seconds(), s.paused_s, window=w.id)
+            if f:
+                out.append(f)
+    today = now.date()
+    for c in cases:
+        level, left = case_level(c, today, s.deadline_warning_days)
+        if level:
+            out.append(
+                Finding(f"deadline:{c.ticket}", "deadline", level, float(-left), 0.0, ticket=c.ticket, number=c.number, window=c.window, item=c.item)
+            )
+    for r in reviews:
+        if r.status in CLOSED_REVIEW:
+            continue
+        level, late = review_level(r, catalog, today)
+        if level:
+            out.append(
+                Finding(f"review:{r.ticket}", "review", level, float(late), 0.0, ticket=r.ticket, number=r.number, window=r.window, item=r.item)
+            )
+    return out
+
+
+def chief_of(catalog: Catalog, item: str) -> User | None:
+    """The department's chief representative (首席代表) for an item, if the hall has one."""
+    dept = catalog.items[item].department if item in catalog.items else None
+    for u in catalog.config.users:
+        if u.role is Role.chief and u.department == dept:
+            return u
+    return None
+
+
+def sweep(state: HallDay, catalog: Catalog, c: cmd.Supervise, now: datetime) -> list[ev.Event]:
+    """The alerts that changed since the last sweep, and assignments of new bad reviews."""
+    active = dict(c.active)
+    found = {f.key: f for f in findings(state, catalog, now, c.cases, c.reviews)}
+    out: list[ev.Event] = []
+    for key, f in found.items():
+        if rank(f.level) > rank(active.get(key)):
+            out.append(
+                ev.AlertRaised(
+                    at=now, by=c.by, key=key, kind=f.kind, level=f.level, value=f.value, threshold=f.threshold,
+                    ticket=f.ticket, number=f.number, window=f.window, item=f.item,
+                )
+            )
+    for key in active:
+        if key not in found:
+            out.append(ev.AlertCleared(at=now, by=c.by, key=key))
+    for r in c.reviews:
+        if r.status == "new":
+            chief = chief_of(catalog, r.item)
+            out.append(
+                ev.ReviewStepRecorded(
+                    at=now, by=c.by, ticket=r.ticket, rated_on=r.rated_on, step="assigned",
+                    to=chief.username if chief else None,  # None: no chief in the hall, its managers answer
+                )
+            )
+    return out
+
+
+def conclude_case(state: HallDay, catalog: Catalog, c: cmd.ConcludeCase, now: datetime) -> list[ev.Event]:
+    case = c.case
+    if case.accepted_on >= state.day:
+        raise Conflict("case-today", "a case accepted today is concluded at the counter (finish), not here")
+    if case.item not in catalog.items:
+        raise Invalid("unknown-item", f"no service item {case.item!r} in this hall")
+    return [ev.CaseConcluded(at=now, by=c.by, ticket=case.ticket, accepted_on=case.accepted_on, number=case.number, item=case.item, note=c.note.strip())]
+
+
+# ------------------------------------------------------------------------- the bad-review loop
+
+REVIEW_STEPS: dict[str, tuple[str, ...]] = {
+    # status -> the steps that may follow
+    "new": ("assigned",),
+    "assigned": ("verified", "appealed"),
+    "verified": ("rectified", "appealed"),
+    "rectified": ("called_back",),
+    "appealed": ("appeal_upheld", "appeal_rejected"),
+    "appeal_rejected": ("rectified",),
+}
+CLOSED_REVIEW = frozenset({"called_back", "appeal_upheld"})
+MANAGER_STEPS = frozenset({"appeal_upheld", "appeal_rejected"})
+NOTE_NEEDED = frozenset({"verified", "rectified", "called_back", "appealed", "appeal_upheld", "appeal_rejected"})
+
+
+def may_record_step(user: User, catalog: Catalog, review: cmd.OpenReview, step: str) -> bool:
+    """Chiefs act on their department's reviews; managers and admins on all, and decide appeals."""
+    if user.role in (Role.manager, Role.admin):
+        return True
+    if step in MANAGER_STEPS:
+        return False
+    item = catalog.items.get(review.item)
+    return user.role is Role.chief and item is not None and item.department == user.department
+
+
+def record_review_step(state: HallDay, catalog: Catalog, c: cmd.RecordReviewStep, now: datetime) -> list[ev.Event]:
+    r = c.review
+    allowed = REVIEW_STEPS.get(r.status, ())
+    if c.step not in allowed:
+        raise Conflict(
+            "review-step",
+            f"a review that is {r.status} goes on with {', '.join(allowed) or 'nothing (it is closed)'}",
+            review_status=r.status,
+        )
+    note = c.note.strip()
+    if c.step in NOTE_NEEDED and not note:
+        raise Invalid("review-note", "say what was found or done (every step of the loop is recorded)")
+    return [ev.ReviewStepRecorded(at=now, by=c.by, ticket=r.ticket, rated_on=r.rated_on, step=c.step, note=note)]
+
+
+# ------------------------------------------------------------------------- boards (folds)
+
+
+@dataclass(slots=True)
+class ActiveAlert:
+    key: str
+    kind: str
+    level: str
+    raised_at: datetime  # first raised
+    at: datetime  # last raised or escalated
+    value: float
+    threshold: float
+    ticket: str | None
+    number: str | None
+    window: str | None
+    item: str | None
+
+
+@dataclass(slots=True)
+class AlertBoard:
+    """Today's alerts, folded from the journal's alert events."""
+
+    day: date
+    active: dict[str, ActiveAlert] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # every alert event of the day, in order
+
+    def fold(self, e: ev.Event) -> None:
+        if isinstance(e, ev.AlertRaised):
+            cur = self.active.get(e.key)
+            self.active[e.key] = ActiveAlert(
+                e.key, e.kind, e.level, cur.raised_at if cur else e.at, e.at, e.value, e.threshold, e.ticket, e.number, e.window, e.item
+            )
+            self.history.append(ev.to_dict(e))
+        elif isinstance(e, ev.AlertCleared):
+            self.active.pop(e.key, None)
+            self.history.append(ev.to_dict(e))
+
+    def known(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, a.level) for k, a in self.active.items())
+
+
+def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
+    """Items with many people waiting past their warning threshold, and the windows that
+    serve them but are closed or paused now (open them) — the advice of the board, not journalled."""
+    s = catalog.hall.supervision
+    out = []
+    for item, ids in state.waiting.items():
+        if item not in catalog.items or not ids:
+            continue
+        warning = wait_thresholds(catalog, item)[0]
+        over = sum(1 for tid in ids if (now - state.tickets[tid].issued_at).total_seconds() >= warning)
+        if over < s.suggest_after:
+            continue
+        openable = [
+            w for w in catalog.windows_of_item[item] if state.window(w).status in (WindowStatus.closed, WindowStatus.paused)
+        ]
+        out.append({"item": item, "over_threshold": over, "waiting": len(ids), "threshold_s": warning, "open": openable})
+    out.sort(key=lambda x: -x["over_threshold"])
+    return out
+
+
+def queue_board(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
+    """Per item: people waiting and the longest wait now, with the item's wait thresholds."""
+    rows = []
+    for item in catalog.config.items:
+        ids = state.waiting.get(item.id, {})
+        longest = max(((now - state.tickets[t].issued_at).total_seconds() for t in ids), default=0.0)
+        limits = wait_thresholds(catalog, item.id)
+        rows.append(
+            {
+                "item": item.id,
+                "name": item.name,
+                "department": item.department,
+                "waiting": len(ids),
+                "longest_wait_s": round(longest),
+                "level": level_for(longest, limits),
+                "thresholds_s": list(limits),
+            }
+        )
+    return rows
+
