@@ -1,1 +1,29 @@
-"""The kiosk surface (not built yet: see README, Status)."""
+"""The kiosk surface (自助取号机): touch ticketing, ESC/POS printing with its print agent, the mobile ticket."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.api.context import CTX
+from server.web import add_static
+
+from .api import PRINTING
+from .api import routes as api_routes
+from .jobs import Printing
+from .routes import routes as page_routes
+
+
+def setup(app: web.Application) -> None:
+    """Routes, assets, and the print dispatcher (started after the halls, stopped before them)."""
+    app.router.add_routes(api_routes)
+    app.router.add_routes(page_routes)
+    add_static(app, "kiosk", "kiosk")
+
+    app[PRINTING] = dispatcher = Printing(app[CTX].halls)  # the halls are made before the surfaces
+
+    async def printing(app: web.Application):  # type: ignore[no-untyped-def]
+        await dispatcher.start()
+        yield
+        await dispatcher.stop()
+
+    app.cleanup_ctx.append(printing)

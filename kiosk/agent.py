@@ -1,0 +1,250 @@
+"""The kiosk print agent: a small process on the kiosk PC that prints the server's jobs locally.
+
+    python -m kiosk.agent --server http://HALL-SERVER:8080 --hall demo --kiosk k1 \
+        [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0] \
+        [--state ~/.hallq-agent/demo-k1.json] [--status-every 60]
+
+It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
+itself with backoff. Each job carries an id and the ticket's ESC/POS bytes, rendered by the
+server. Never twice: before printing, the agent writes the job id to its state file; a job it
+has seen before is acknowledged from that file and not printed again, and a job whose printing
+was interrupted (the agent stopped half-way) is reported failed rather than risked twice. Results
+the server has not confirmed are sent again after every reconnect. The printer comes from the
+kiosk's config on the server unless --printer names a local one. The kiosk is named by its id
+only: kiosks have no device registration yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import os
+import random
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from server.domain.catalog import Printer
+
+from . import devices
+
+log = logging.getLogger("hallq.agent")
+
+
+class JobLog:
+    """Jobs this kiosk PC has printed (or begun to print), in a small JSON file written atomically."""
+
+    KEEP_DAYS = 2
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.jobs: dict[str, dict[str, Any]] = {}
+        if path.exists():
+            try:
+                self.jobs = json.loads(path.read_text(encoding="utf-8")).get("jobs", {})
+            except (ValueError, OSError) as exc:
+                # A damaged file must not stop printing; keep it aside for a person to read.
+                log.error("state file %s unreadable (%s): kept as %s.bad", path, exc, path.name)
+                with contextlib.suppress(OSError):
+                    path.replace(path.with_suffix(path.suffix + ".bad"))
+        oldest = (date.today() - timedelta(days=self.KEEP_DAYS)).isoformat()
+        self.jobs = {j: e for j, e in self.jobs.items() if e.get("day", "") >= oldest}
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"jobs": self.jobs}, f, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def get(self, job: str) -> dict[str, Any] | None:
+        return self.jobs.get(job)
+
+    def begin(self, job: str, ticket: str) -> None:
+        self.jobs[job] = {"ticket": ticket, "state": "printing", "day": date.today().isoformat(), "confirmed": False}
+        self._save()
+
+    def finish(self, job: str, printed: bool, state: str = "ok", detail: str = "") -> None:
+        if printed:
+            self.jobs[job].update(state="printed", printer=state)
+        else:  # the printer refused before printing: the server may send it again, and it may print then
+            self.jobs.pop(job, None)
+        self._save()
+
+    def confirm(self, job: str) -> None:
+        if job in self.jobs and not self.jobs[job]["confirmed"]:
+            self.jobs[job]["confirmed"] = True
+            self._save()
+
+    def unconfirmed(self) -> list[str]:
+        return [j for j, e in self.jobs.items() if not e["confirmed"]]
+
+
+def ack_for(job: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The result to tell the server about a job found in the log."""
+    if entry["state"] == "printed":
+        return {"type": "ack", "job": job, "ticket": entry["ticket"], "ok": True, "state": entry.get("printer", "ok")}
+    return {"type": "ack", "job": job, "ticket": entry["ticket"], "ok": False, "state": "error",
+            "detail": "the agent stopped while printing this ticket: check the printer, then reprint if it did not come out"}
+
+
+def parse_printer(spec: str) -> Printer:
+    """`network:host:port`, `usb:vendor:product`, `serial:device[@baud]`, `file:path`."""
+    kind, _, address = spec.partition(":")
+    return Printer(kind=kind, address=address)  # type: ignore[arg-type]
+
+
+def feed_url(server: str, hall: str, kiosk: str) -> str:
+    base = server.rstrip("/")
+    if base.startswith("http"):
+        base = "ws" + base[4:]
+    return f"{base}/ws/v1/halls/{hall}/kiosks/{kiosk}"
+
+
+class Agent:
+    def __init__(self, url: str, state: Path, printer: Printer | None = None, status_every: float = 60.0,
+                 max_backoff: float = 10.0) -> None:
+        self.url = url
+        self.log = JobLog(state)
+        self.local_printer = printer
+        self.printer: Printer | None = printer
+        self.status_every = status_every
+        self.max_backoff = max_backoff
+        self.connected = asyncio.Event()
+        self.printed = 0  # tickets printed by this process, for diagnostics
+        self._device = asyncio.Lock()  # one conversation with the printer at a time
+        self._last_status: tuple[str, str] | None = None
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Stay connected until `stop` is set, reconnecting with backoff after any failure."""
+        stop = stop or asyncio.Event()
+        attempt = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                async with connect(self.url, open_timeout=5, ping_interval=20, ping_timeout=20, max_size=2**21) as ws:
+                    session = asyncio.create_task(self._session(ws))
+                    stopper = asyncio.create_task(stop.wait())
+                    done, _ = await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                    for task in (session, stopper):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                            await task
+                    if session in done and session.exception() is not None:
+                        raise session.exception()  # type: ignore[misc]
+            except (OSError, asyncio.TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as exc:
+                log.warning("connection to %s: %s", self.url, exc.__class__.__name__)
+            except Exception:  # a message it could not read: start afresh rather than stop printing
+                log.exception("session with %s failed", self.url)
+            finally:
+                self.connected.clear()
+            if stop.is_set():
+                break
+            attempt = 0 if time.monotonic() - started > 30 else attempt + 1
+            delay = min(self.max_backoff, 0.25 * 2 ** min(attempt, 8)) * (0.75 + random.random() / 2)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+
+    async def _session(self, ws: ClientConnection) -> None:
+        hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise InvalidHandshake(f"expected hello, got {hello.get('type')!r}")
+        if self.local_printer is None:
+            p = hello["printer"]
+            self.printer = Printer(kind=p["kind"], address=p["address"])
+        log.info("connected to %s as %s (%s), printer %s %s", self.url, hello["kiosk"], hello.get("name"),
+                 self.printer.kind if self.printer else "-", self.printer.address if self.printer else "")
+        self.connected.set()
+        for job in self.log.unconfirmed():  # results the server may not have heard
+            await ws.send(json.dumps(ack_for(job, self.log.jobs[job])))
+        status = asyncio.create_task(self._report_status(ws))
+        try:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "job":
+                    await self._job(ws, msg)
+                elif msg.get("type") == "acked":
+                    self.log.confirm(msg["job"])
+        finally:
+            status.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await status
+
+    async def _job(self, ws: ClientConnection, msg: dict[str, Any]) -> None:
+        job, ticket = msg["job"], msg["ticket"]
+        seen = self.log.get(job)
+        if seen is not None:
+            log.info("job %s (%s) was handled before: acknowledged, not printed again", job, msg.get("number"))
+            await ws.send(json.dumps(ack_for(job, seen)))
+            return
+        assert self.printer is not None
+        data = base64.b64decode(msg["data"])
+        self.log.begin(job, ticket)
+        async with self._device:
+            try:
+                status = await devices.deliver(self.printer, data)
+            except devices.PrinterFault as fault:
+                self.log.finish(job, printed=False)
+                log.warning("job %s (%s) not printed: %s: %s", job, msg.get("number"), fault.state, fault.detail)
+                await ws.send(json.dumps({"type": "ack", "job": job, "ticket": ticket, "ok": False, "state": fault.state,
+                                          "detail": fault.detail}))
+                await self._status(ws, devices.Status(fault.state, fault.detail))
+                return
+        self.log.finish(job, printed=True, state=status.state)
+        self.printed += 1
+        log.info("job %s (%s) printed", job, msg.get("number"))
+        await ws.send(json.dumps({"type": "ack", "job": job, "ticket": ticket, "ok": True, "state": status.state}))
+        await self._status(ws, status if status.state != "unknown" else devices.Status("ok"))
+
+    async def _status(self, ws: ClientConnection, status: devices.Status, force: bool = False) -> None:
+        if force or self._last_status != (status.state, status.detail):
+            self._last_status = (status.state, status.detail)
+            await ws.send(json.dumps({"type": "status", "state": status.state, "detail": status.detail}))
+
+    async def _report_status(self, ws: ClientConnection) -> None:
+        """The printer's state on connect and every `status_every` seconds, so faults show before a ticket fails."""
+        first = True
+        while True:
+            if self.printer is not None:
+                async with self._device:
+                    status = await devices.probe(self.printer)
+                await self._status(ws, status, force=first)
+                first = False
+            if self.status_every <= 0:
+                return
+            await asyncio.sleep(self.status_every)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk.agent", description="Print a kiosk's tickets on its local printer.")
+    parser.add_argument("--server", required=True, help="the hall server, e.g. http://10.0.0.5:8080")
+    parser.add_argument("--hall", required=True)
+    parser.add_argument("--kiosk", required=True, help="the kiosk's id in the hall's kiosks.yaml")
+    parser.add_argument("--printer", help="a local printer instead of the kiosk's config: network:HOST:PORT, "
+                        "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH")
+    parser.add_argument("--state", type=Path, help="the file of printed job ids (default ~/.hallq-agent/HALL-KIOSK.json)")
+    parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    state = args.state or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.json"
+    agent = Agent(feed_url(args.server, args.hall, args.kiosk), state,
+                  parse_printer(args.printer) if args.printer else None, args.status_every)
+    try:
+        asyncio.run(agent.run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

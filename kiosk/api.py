@@ -1,0 +1,296 @@
+"""The kiosk's HTTP and websocket API: issue at a kiosk, reprint, printer state, the print agent's feed.
+
+Kiosks have no device registration yet (a later issue adds device tokens): a kiosk and its
+print agent are known by the kiosk id from config/<hall>/kiosks.yaml, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated, Literal
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api import schemas
+from server.api.tickets import ISSUE_LIMIT
+from server.api.context import CTX, Unauthorized, body, hall_of, json as json_response, staff
+from server.api.openapi import contract
+from server.api.views import ticket_view
+from server.domain import commands as cmd
+from server.domain.access import require_role
+from server.domain.catalog import Role
+from server.domain.model import PrintStatus
+from server.domain.errors import Forbidden, Invalid, NotFound
+from server.domain.events import TicketIssued
+from server.domain.tickets import ticket_of
+from server.hall import HallService, new_ticket_id
+
+from .jobs import Job, KioskLink, Printing, mobile_url
+
+routes = web.RouteTableDef()
+PRINTING = web.AppKey("hallq-printing", Printing)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskIssue(Body):
+    item: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    priority: bool = False
+    appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+
+
+class PrintRequest(Body):
+    kiosk: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class PrintJob(schemas.Out):
+    state: Literal["queued", "none"]  # none: the kiosk has no printer, the ticket is on its screen only
+    job: str | None = None
+    reprint: bool | None = None
+
+
+class KioskTicket(schemas.Ticket):
+    mobile_url: str
+    print: PrintJob
+
+
+class Reprint(schemas.Out):
+    ticket: str
+    number: str
+    kiosk: str
+    print_status: PrintStatus
+    print: PrintJob
+
+
+class PrinterState(schemas.Out):
+    state: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"]
+    message: str
+    message_en: str
+    since: str | None
+    kind: str | None = None
+    address: str | None = None
+    paper_mm: int | None = None
+    detail: str | None = None
+
+
+class PendingJob(schemas.Out):
+    job: str
+    ticket: str
+    number: str
+    reprint: bool
+
+
+class KioskState(schemas.Out):
+    id: str
+    name: str
+    printer: PrinterState
+    agent: bool
+    connected: bool | None
+    zone: str | None = None
+    pending: list[PendingJob] | None = None
+
+
+class FailedPrint(schemas.Out):
+    ticket: str
+    number: str
+    item: str
+    status: str
+    detail: str
+
+
+class Kiosks(schemas.Out):
+    hall: str
+    kiosks: list[KioskState]
+    failed: list[FailedPrint]
+
+
+def origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def kiosk_link(request: web.Request, hall: HallService, kiosk: str | None = None) -> KioskLink:
+    return request.app[PRINTING].link(hall.hall, kiosk or request.match_info["kiosk"])
+
+
+def job_view(job: Job | None) -> dict[str, object]:
+    if job is None:
+        return {"state": "none"}  # a kiosk without a printer: the ticket is on screen only
+    return {"state": "queued", "job": job.id, "reprint": job.reprint}
+
+
+def _appointment_item(hall: HallService, code: str) -> tuple[str, str]:
+    """The appointment's own code and item, the code typed in any case on the kiosk's keyboard."""
+    appointments = hall.state.appointments
+    found = appointments.get(code) or next((a for c, a in appointments.items() if c.upper() == code.upper()), None)
+    if found is None:
+        raise NotFound("unknown-appointment", f"no appointment {code!r} today")
+    return found.code, found.item
+
+
+@routes.post("/api/v1/halls/{hall}/kiosks/{kiosk}/tickets")
+@contract("Take a number at a kiosk (by item, or by appointment code alone) and print it there",
+          body=KioskIssue, response=KioskTicket, status=201, errors=(409,), tags=("kiosks",))
+async def issue(request: web.Request) -> web.Response:
+    """A ticket taken at a kiosk: issued, journalled, and its print job queued, in one answer."""
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    req = await body(request, KioskIssue)
+    # One kiosk serves one citizen at a time: bound its tickets like any client address's.
+    request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
+    await hall.current()
+    item, appointment = req.item, req.appointment
+    if appointment is not None:
+        appointment, booked = _appointment_item(hall, appointment)
+        item = item or booked
+    if item is None:
+        raise Invalid("missing-item", "say which item, or give an appointment code")
+    ticket_id = new_ticket_id()
+    by = f"kiosk:{link.conf.id}"
+    (issued,) = await hall.handle(
+        cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment)
+    )
+    assert isinstance(issued, TicketIssued)
+    t = hall.state.tickets[ticket_id]
+    told = (issued.ahead, issued.estimated_wait_s)
+    view = ticket_view(hall.state, hall.catalog, t, told=told)
+    view["window_hint"] = "、".join(hall.catalog.windows[w].name for w in view["windows"])
+    view["mobile_url"] = url = mobile_url(link.conf, origin(request), ticket_id)
+    view["print"] = job_view(request.app[PRINTING].submit(link, t, url, by=by, told=told))
+    return json_response(view, status=201)
+
+
+async def _issuing_kiosk(request: web.Request, hall: HallService, ticket_id: str) -> str | None:
+    printing = request.app[PRINTING]
+    if ticket_id in printing.issued_by:
+        return printing.issued_by[ticket_id]
+    # Issued before this server started: the journal says which kiosk (by = "kiosk:<id>").
+    for stored in await hall.journal.read(hall.hall, hall.state.day):
+        if stored.data["type"] == "ticket_issued" and stored.data["ticket"] == ticket_id:
+            by = str(stored.data["by"])
+            return by.removeprefix("kiosk:") if by.startswith("kiosk:") else None
+    return None
+
+
+@routes.post("/api/v1/halls/{hall}/tickets/{ticket}/print")
+@contract("Print a ticket again (补打): the holder, or any staff with a token", body=PrintRequest, response=Reprint,
+          status=202, errors=(401, 403, 409), tags=("kiosks",))
+async def reprint(request: web.Request) -> web.Response:
+    """补打: print a ticket again, at the kiosk that issued it unless another is named.
+    The holder (the kiosk's screen: the ticket id is the secret) or any staff of the hall."""
+    hall = hall_of(request)
+    who = await staff(request, hall.hall) if request.headers.get("Authorization") else None
+    req = await body(request, PrintRequest)
+    state = await hall.current()
+    t = ticket_of(state, request.match_info["ticket"])
+    kiosk = req.kiosk or await _issuing_kiosk(request, hall, t.id)
+    if kiosk is None:
+        raise Invalid("missing-kiosk", "this ticket was not taken at a kiosk: say at which kiosk to print it")
+    link = kiosk_link(request, hall, kiosk)
+    by = who.user.username if who else "holder"
+    job = request.app[PRINTING].reprint(link, t, mobile_url(link.conf, origin(request), t.id), by=by, staff=who is not None)
+    return json_response({"ticket": t.id, "number": t.number, "kiosk": link.conf.id, "print_status": t.print_status.value,
+                          "print": job_view(job)}, status=202)
+
+
+@routes.get("/api/v1/halls/{hall}/kiosks")
+@contract("Kiosks' printers and agents, open print jobs, today's tickets whose print failed", response=Kiosks,
+          auth="manager", tags=("kiosks",))
+async def kiosks(request: web.Request) -> web.Response:
+    """Every kiosk's printer and agent, the open jobs, and today's tickets whose print failed."""
+    hall = hall_of(request)
+    who = await staff(request, hall.hall)
+    require_role(who.user, Role.manager, Role.admin)
+    await hall.current()
+    view = request.app[PRINTING].hall_view(hall)
+    view.pop("type")
+    return json_response(view)
+
+
+@routes.get("/api/v1/halls/{hall}/kiosks/{kiosk}")
+@contract("A kiosk's printer state, as its own screen shows it", response=KioskState, tags=("kiosks",))
+async def kiosk_state(request: web.Request) -> web.Response:
+    """One kiosk's printer state, public: the kiosk's own screen shows it (no addresses, no tickets)."""
+    hall = hall_of(request)
+    return json_response(kiosk_link(request, hall).view(staff=False))
+
+
+@routes.get("/ws/v1/halls/{hall}/kiosks/{kiosk}")
+async def agent_feed(request: web.Request) -> web.StreamResponse:
+    """The print agent's connection. Server: hello, then {type: job, job, ticket, number, data (base64)}
+    for every job not acknowledged yet, and {type: acked, job} once a result is journalled.
+    Agent: {type: ack, job, ticket, ok, state?, detail?}, {type: status, state, detail?}, {type: ping}."""
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    if not link.conf.agent:
+        raise Invalid("no-agent", f"kiosk {link.conf.id} is printed to by the server (agent: false)")
+    printing = request.app[PRINTING]
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
+    await ws.prepare(request)
+    await printing.attach(link, ws)
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                break
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                data = None
+            kind = data.get("type") if isinstance(data, dict) else None
+            if kind == "ack" and isinstance(data.get("job"), str):  # type: ignore[union-attr]
+                assert isinstance(data, dict)
+                ok = data.get("ok") is True
+                done = await printing.settle(link, data["job"], ok, str(data.get("state") or ("ok" if ok else "error")),
+                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"))
+                if done:
+                    await ws.send_str(json.dumps({"type": "acked", "job": data["job"]}))
+            elif kind == "status":
+                assert isinstance(data, dict)
+                printing.report(link, str(data.get("state")), str(data.get("detail") or "")[:300])
+            elif kind == "ping":
+                await ws.send_str('{"type":"pong"}')
+            else:
+                await ws.send_str('{"type":"error","detail":"expected {type: ack|status|ping}"}')
+    finally:
+        printing.detach(link, ws)
+    return ws
+
+
+@routes.get("/ws/v1/halls/{hall}/printers")
+async def printers_feed(request: web.Request) -> web.StreamResponse:
+    """Managers' live view of the kiosks' printers: {type: printers, kiosks, failed} now and on every change.
+    ?token=… (a manager's or admin's session)."""
+    hall = hall_of(request)
+    token = request.query.get("token")
+    who = await request.app[CTX].accounts.session(token) if token else None
+    if who is None:
+        raise Unauthorized("unauthorized", "log in first: ?token=<a manager's token>")
+    if who.hall != hall.hall and who.user.role is not Role.admin:
+        raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
+    require_role(who.user, Role.manager, Role.admin)
+    printing = request.app[PRINTING]
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
+    await ws.prepare(request)
+    queue: asyncio.Queue[str] = asyncio.Queue(64)
+    await hall.current()
+    queue.put_nowait(json.dumps(printing.hall_view(hall), ensure_ascii=False))
+    printing.watchers[queue] = hall.hall
+
+    async def write() -> None:
+        while not ws.closed:
+            await asyncio.wait_for(ws.send_str(await queue.get()), 5.0)
+
+    writer = asyncio.create_task(write())
+    try:
+        async for _ in ws:
+            pass
+    finally:
+        printing.watchers.pop(queue, None)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, ConnectionError):
+            await writer
+    return ws

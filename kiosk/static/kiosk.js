@@ -1,0 +1,356 @@
+// The touch kiosk: departments → items (or pinyin initials, or an appointment code) → the
+// one-time notice of materials → a number, shown with its QR code while it prints.
+// No rule of the hall lives here: the server issues, refuses (closed, quota, appointment) and
+// prints; this page only shows what it is told and what the live feed says about the queues.
+import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const MENU = JSON.parse(document.getElementById("menu").textContent);
+const TEXT = messages();
+const $ = (id) => document.getElementById(id);
+const view = new HallView();
+const ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, department: d }])));
+const API = `/api/v1/halls/${encodeURIComponent(config.hall)}`;
+const KIOSK = `${API}/kiosks/${encodeURIComponent(config.kiosk)}`;
+const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const PUBLICS = ["content", "procedure", "requirements", "time_limit", "fee", "legal_basis"];
+
+let lang = config.lang;
+let online = false;
+let printerFault = false;
+let history = [];
+let screen = "home";
+let department = null;
+let item = null;
+let priority = false;
+let query = "";
+let code = "";
+let ticket = null;
+let ticketFeed = null;
+let lastTouch = Date.now();
+let busy = false;
+
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function minutes(s) {
+  return Math.max(1, Math.round(s / 60));
+}
+
+function waitText(q) {
+  if (!q) return "";
+  if (!q.issuing) return t("not_issuing");
+  if (q.quota_left === 0) return t("quota_out");
+  const people = `${t("waiting")} ${q.ahead_of_newcomer} ${t("people")}`.trim();
+  return q.ahead_of_newcomer ? `${people} · ${t("wait_about")} ${minutes(q.estimated_wait_s)} ${t("minutes")}` : `${people} · ${t("no_wait")}`;
+}
+
+// -- screens ------------------------------------------------------------------------------
+function show(name, push = true) {
+  if (push && name !== screen) history.push(screen);
+  screen = name;
+  for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== name;
+  document.body.dataset.screen = name;
+  // Home needs no way back, and the ticket screen has its own Done button.
+  $("back").hidden = $("home-button").hidden = name === "home" || name === "ticket";
+  document.querySelector(".foot").hidden = name === "home" || name === "ticket";
+  draw();
+}
+
+function back() {
+  const previous = history.pop() || "home";
+  if (screen === "ticket") return home();
+  show(previous, false);
+}
+
+function home() {
+  history = [];
+  department = item = null;
+  priority = false;
+  query = code = "";
+  closeTicket();
+  if (lang !== config.lang) setLang(config.lang);
+  show("home", false);
+}
+
+function setLang(next) {
+  lang = next;
+  document.documentElement.lang = lang;
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  $("lang").textContent = t("lang");
+  draw();
+}
+
+function draw() {
+  drawBanner();
+  if (screen === "departments") drawDepartments();
+  else if (screen === "items") drawItems();
+  else if (screen === "search") drawSearch();
+  else if (screen === "item") drawItem();
+  else if (screen === "checkin") drawCheckin();
+  else if (screen === "ticket") drawTicket();
+}
+
+function drawBanner() {
+  const banner = $("banner");
+  const text = !online ? t("offline") : printerFault ? t("printer_fault") : !config.printer ? t("no_printer") : "";
+  banner.hidden = !text;
+  banner.textContent = text;
+  banner.className = `banner ${!online ? "bad" : "warn"}`;
+  for (const b of document.querySelectorAll(".needs-server")) b.disabled = !online || busy;
+}
+
+function tile(title, sub, onTap, cls = "") {
+  const b = el("button", `tile ${cls}`);
+  b.type = "button";
+  b.append(el("span", "tile-title", title));
+  if (sub) b.append(el("span", "tile-sub", sub));
+  b.addEventListener("click", onTap);
+  return b;
+}
+
+function drawDepartments() {
+  $("dept-grid").replaceChildren(...MENU.map((d) => {
+    const waiting = d.items.reduce((n, i) => n + ((view.queues.get(i.id) || {}).waiting || 0), 0);
+    const b = tile(d.name, `${t("waiting")} ${waiting} ${t("people")}`.trim(), () => { department = d; show("items"); });
+    b.dataset.department = d.id;
+    return b;
+  }));
+}
+
+function itemTile(i) {
+  const q = view.queues.get(i.id);
+  const off = q && (!q.issuing || q.quota_left === 0);
+  const b = tile(i.name, waitText(q), () => { item = i; priority = false; show("item"); }, off ? "off" : "");
+  b.dataset.item = i.id;
+  return b;
+}
+
+function drawItems() {
+  $("items-title").textContent = department ? department.name : "";
+  $("item-grid").replaceChildren(...(department ? department.items : []).map(itemTile));
+}
+
+function matches() {
+  if (!query) return [];
+  const all = [...ITEMS.values()];
+  const starts = all.filter((i) => i.initials.startsWith(query) || i.pinyin.startsWith(query));
+  const inside = all.filter((i) => !starts.includes(i) && (i.initials.includes(query) || i.pinyin.includes(query)));
+  return [...starts, ...inside].slice(0, 12);
+}
+
+function drawSearch() {
+  $("search-text").textContent = query || "…";
+  const found = matches();
+  $("search-results").replaceChildren(...(found.length ? found.map(itemTile) : query ? [el("p", "empty", t("no_results"))] : []));
+}
+
+function keyboard(container, keys, onKey) {
+  const buttons = keys.map((k) => {
+    const b = el("button", "key", k);
+    b.type = "button";
+    b.dataset.key = k;
+    b.addEventListener("click", () => onKey(k));
+    return b;
+  });
+  const del = el("button", "key wide", t("delete"));
+  del.type = "button";
+  del.dataset.t = "delete";
+  del.addEventListener("click", () => onKey("DEL"));
+  const clear = el("button", "key wide", t("clear"));
+  clear.type = "button";
+  clear.dataset.t = "clear";
+  clear.addEventListener("click", () => onKey("CLR"));
+  container.replaceChildren(...buttons, del, clear);
+}
+
+function typed(value, key, max) {
+  if (key === "DEL") return value.slice(0, -1);
+  if (key === "CLR") return "";
+  return value.length < max ? value + key : value;
+}
+
+function drawItem() {
+  if (!item) return;
+  $("item-name").textContent = item.name;
+  const q = view.queues.get(item.id);
+  $("item-queue").textContent = [waitText(q), `${t("go_to")} ${item.windows.join("、")}`].filter(Boolean).join(" · ");
+  $("materials").replaceChildren(...item.materials.map((m) => el("li", null, m)));
+  $("publics").replaceChildren(...PUBLICS.flatMap((k) => [el("dt", null, t(k)), el("dd", null, item.publics[k])]));
+  $("priority").setAttribute("aria-pressed", String(priority));
+  const off = q && (!q.issuing || q.quota_left === 0);
+  $("take").disabled = !online || busy || off;
+  $("take").textContent = off ? waitText(q) : t("take_number");
+}
+
+function drawCheckin() {
+  $("code-text").textContent = code || "…";
+  $("checkin-go").disabled = !online || busy || code.length < 4;
+}
+
+// -- taking a number -----------------------------------------------------------------------
+async function post(url, body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 8000);
+  try {
+    const r = await fetch(url, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal: controller.signal,
+    });
+    const data = await r.json().catch(() => ({}));
+    return { ok: r.ok, status: r.status, data };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function problemText(p) {
+  const code = (p.type || "").split(":").pop();
+  const known = TEXT[lang][`err_${code}`];
+  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16));
+  return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
+}
+
+function say(text) {
+  $("message-text").textContent = text;
+  $("message").hidden = false;
+}
+
+async function take(body) {
+  if (busy) return;
+  busy = true;
+  draw();
+  try {
+    const r = await post(`${KIOSK}/tickets`, body);
+    if (!r.ok) return say(problemText(r.data));
+    openTicket(r.data);
+  } catch {
+    say(t("offline")); // the server is unreachable: no ticket was taken
+  } finally {
+    busy = false;
+    draw();
+  }
+}
+
+function openTicket(data) {
+  ticket = data;
+  const base = `/kiosk/${encodeURIComponent(config.hall)}/${encodeURIComponent(config.kiosk)}/tickets/${encodeURIComponent(data.id)}`;
+  $("t-qr").src = `${base}/qr.svg`;
+  $("t-preview").src = `${base}/preview.png`;
+  ticket.printing = data.print.state === "queued" ? "printing" : "none";
+  show("ticket");
+  ticketFeed = connect({
+    hall: config.hall,
+    query: { ticket: data.id },
+    onMessage: (msg) => {
+      if (msg.type !== "ticket" || !msg.ticket || !ticket || msg.ticket.id !== ticket.id) return;
+      Object.assign(ticket, { ahead: msg.ticket.ahead, estimated_wait_s: msg.ticket.estimated_wait_s, status: msg.ticket.status });
+      const p = msg.ticket.print_status;
+      if (p === "printed" || p === "reprinted") ticket.printing = "printed";
+      else if (p === "failed") ticket.printing = "failed";
+      if (screen === "ticket") drawTicket();
+    },
+  });
+}
+
+function closeTicket() {
+  if (ticketFeed) ticketFeed.close();
+  ticketFeed = null;
+  ticket = null;
+}
+
+function drawTicket() {
+  if (!ticket) return;
+  $("t-number").textContent = ticket.number;
+  $("t-item").textContent = ticket.item_name + (ticket.priority ? ` · ${t("priority")}` : ticket.appointment ? ` · ${t("appointment")}` : "");
+  $("t-windows").textContent = `${t("go_to")} ${ticket.window_hint}`;
+  const wait = ticket.ahead ? `${t("wait_about")} ${minutes(ticket.estimated_wait_s)} ${t("minutes")}` : t("no_wait");
+  $("t-figures").textContent = `${t("ahead")} ${ticket.ahead} ${t("people")} · ${wait}`.replace("  ", " ");
+  const state = ticket.printing;
+  document.body.dataset.print = state;
+  const head = { printing: "printing", reprinting: "reprinting", printed: "printed", failed: "print_failed", none: "ticket_on_screen" }[state];
+  $("t-print").textContent = t(head);
+  $("t-print").className = `t-print ${state}`;
+  $("t-print-sub").textContent = state === "failed" ? t("print_failed_sub") : state === "none" ? t("no_printer") : "";
+  $("reprint").hidden = state !== "failed";
+}
+
+async function reprint() {
+  if (!ticket || busy) return;
+  busy = true;
+  ticket.printing = "reprinting";
+  drawTicket();
+  try {
+    const r = await post(`${API}/tickets/${encodeURIComponent(ticket.id)}/print`, { kiosk: config.kiosk });
+    if (!r.ok) {
+      ticket.printing = "failed";
+      say(problemText(r.data));
+    }
+  } catch {
+    ticket.printing = "failed";
+    say(t("offline"));
+  } finally {
+    busy = false;
+    drawTicket();
+  }
+}
+
+// -- wiring ------------------------------------------------------------------------------------
+for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
+$("back").addEventListener("click", back);
+$("home-button").addEventListener("click", home);
+$("done").addEventListener("click", home);
+$("lang").addEventListener("click", () => setLang(lang === "en" ? "zh-CN" : "en"));
+$("priority").addEventListener("click", () => { priority = !priority; drawItem(); });
+$("take").classList.add("needs-server");
+$("take").addEventListener("click", () => item && take({ item: item.id, priority }));
+$("checkin-go").classList.add("needs-server");
+$("checkin-go").addEventListener("click", () => code.length >= 4 && take({ appointment: code }));
+$("reprint").addEventListener("click", reprint);
+$("message-ok").addEventListener("click", () => { $("message").hidden = true; });
+keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); });
+keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); });
+
+// Idle: whoever walks away, the next person starts at home, in Chinese.
+for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => { lastTouch = Date.now(); }, true);
+setInterval(() => {
+  $("clock").textContent = formatClock(new Date(), lang, config.timezone).slice(0, 5);
+  if (screen !== "home" && Date.now() - lastTouch > config.idle_s * 1000) {
+    $("message").hidden = true;
+    home();
+  }
+}, 1000);
+
+connect({
+  hall: config.hall,
+  onStatus: (status) => {
+    online = status === "online";
+    document.body.dataset.status = status;
+    draw();
+  },
+  onMessage: (msg) => {
+    const change = view.apply(msg);
+    if (change.snapshot || change.event) draw();
+  },
+});
+
+async function checkPrinter() {
+  if (!config.printer) return;
+  try {
+    const r = await fetch(KIOSK, { cache: "no-store" });
+    const k = await r.json();
+    printerFault = ["paper_out", "cover_open", "offline", "error"].includes(k.printer.state) || k.connected === false;
+  } catch {
+    printerFault = false; // unreachable: the offline banner says enough
+  }
+  drawBanner();
+}
+setInterval(checkPrinter, 15000);
+checkPrinter();
+$("clock").textContent = formatClock(new Date(), lang, config.timezone).slice(0, 5);
+show("home", false);

@@ -1,0 +1,90 @@
+// The mobile ticket behind the QR code: number, status, people ahead, expected wait, the window
+// when called, live from the hall's feed (?ticket=ID); an optional notification when few are
+// ahead or when called; cancel while waiting.
+import { connect, messages } from "/static/common/hallq.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const TEXT = messages();
+const $ = (id) => document.getElementById(id);
+let lang = config.lang;
+let ticket = null;
+const seen = JSON.parse(localStorage.getItem(`hallq-${config.ticket}`) || "{}");
+
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) || TEXT["zh-CN"][key] || key;
+const remember = () => localStorage.setItem(`hallq-${config.ticket}`, JSON.stringify(seen));
+
+function notify(key, text) {
+  if (seen[key]) return;
+  seen[key] = true;
+  remember();
+  if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  if (seen.notify && "Notification" in window && Notification.permission === "granted") {
+    try {
+      new Notification(`${ticket.number} · ${t("title")}`, { body: text, tag: `hallq-${config.ticket}-${key}` });
+    } catch {
+      // some phones only notify from a service worker; the page itself still shows it
+    }
+  }
+}
+
+function draw() {
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  $("m-lang").textContent = t("lang");
+  document.documentElement.lang = lang;
+  $("m-conn").textContent = document.body.dataset.status === "offline" ? t("offline") : t("updated");
+  if (!ticket) return;
+  document.body.dataset.ticketStatus = ticket.status;
+  $("m-number").textContent = ticket.number;
+  $("m-item").textContent = ticket.item_name;
+  $("m-status").textContent = t(ticket.status);
+  const waiting = ticket.status === "waiting";
+  $("m-ahead").textContent = waiting ? `${ticket.ahead} ${t("people")}`.trim() : "–";
+  $("m-wait").textContent = waiting ? (ticket.ahead ? `${Math.max(1, Math.round(ticket.estimated_wait_s / 60))} ${t("minutes")}` : "0") : "–";
+  $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join("、");
+  $("m-issued").textContent = ticket.issued_at ? ticket.issued_at.slice(11, 16) : "–";
+  const called = (ticket.status === "called" || ticket.status === "serving") && ticket.window_name;
+  $("m-call").hidden = !called;
+  if (called) $("m-call").textContent = t("called_notice").replace("{window}", config.windows[ticket.window] || ticket.window_name);
+  const soon = waiting && ticket.ahead <= config.notify_ahead;
+  $("m-soon").hidden = !soon;
+  if (soon) $("m-soon").textContent = t("soon").replace("{n}", ticket.ahead);
+  $("m-cancel").hidden = !waiting;
+  $("m-notify").hidden = !waiting || !("Notification" in window);
+  if (seen.notify) $("m-notify").textContent = t("notify_on");
+  if (soon) notify("soon", $("m-soon").textContent);
+  if (ticket.status === "called") notify(`called-${ticket.window}`, $("m-call").textContent);
+}
+
+$("m-lang").addEventListener("click", () => { lang = lang === "en" ? "zh-CN" : "en"; draw(); });
+$("m-notify").addEventListener("click", async () => {
+  const answer = await Notification.requestPermission();
+  seen.notify = answer === "granted";
+  remember();
+  $("m-notify").textContent = seen.notify ? t("notify_on") : t("notify_denied");
+});
+$("m-cancel").addEventListener("click", () => { $("m-confirm").hidden = false; $("m-cancel").hidden = true; });
+$("m-no").addEventListener("click", () => { $("m-confirm").hidden = true; draw(); });
+$("m-yes").addEventListener("click", async () => {
+  $("m-confirm").hidden = true;
+  const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/cancel`, { method: "POST" });
+  if (r.ok) {
+    ticket = await r.json();
+    draw();
+  }
+});
+
+connect({
+  hall: config.hall,
+  query: { ticket: config.ticket },
+  onStatus: (status) => {
+    document.body.dataset.status = status;
+    $("m-conn").textContent = status === "online" ? t("updated") : t("offline");
+  },
+  onMessage: (msg) => {
+    if (msg.type === "ticket" && msg.ticket) {
+      ticket = msg.ticket;
+      draw();
+    }
+  },
+});
+draw();
