@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
-from ..auth import Accounts, Staff
+from ..auth import Accounts, Staff, csrf_ok
 from ..bus import Bus
-from ..domain.catalog import Role
+from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..hall import Clock, HallService
 from ..journal import Journal
@@ -26,6 +26,8 @@ class Settings:
     demo_password: str = "demo"
     clock: Clock | None = None  # tests give their own
     max_body_bytes: int = 64 * 1024
+    issue_rate_per_s: float = 1.0  # tickets per client address per second, 0 for no limit
+    issue_burst: int = 30
 
 
 @dataclass
@@ -35,6 +37,19 @@ class Context:
     bus: Bus
     accounts: Accounts
     halls: dict[str, HallService] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.settings.clock is not None:
+            clock = self.settings.clock
+            self.accounts.clock = lambda: clock.now().timestamp()
+        self.accounts.listeners.append(self._staff_changed)
+
+    def _staff_changed(self, hall: str, users: tuple[User, ...]) -> None:
+        """A manager changed the hall's accounts: the hall's catalogue (posts for handover, the
+        clerk named on a window screen) follows the live set from the next command on."""
+        service = self.halls.get(hall)
+        if service is not None and service.catalog.config.users != users:
+            service.catalog = Catalog(service.catalog.config.model_copy(update={"users": users}))
 
 
 CTX = web.AppKey("hallq", Context)
@@ -73,15 +88,79 @@ def bearer(request: web.Request) -> str | None:
     return token.strip()
 
 
+# Pages log in with a session cookie instead of a bearer token: HttpOnly (scripts cannot read
+# it), SameSite=Strict (other sites' pages do not send it), Secure over https. State-changing
+# requests made with it carry the session's CSRF token in this header.
+SESSION_COOKIE = "hallq_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cookie_token(request: web.Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, path="/", httponly=True, samesite="Strict", secure=is_https(request)
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse, request: web.Request) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict", secure=is_https(request))
+
+
+def is_https(request: web.Request) -> bool:
+    """Served over TLS, here or at the proxy in front (a false claim only makes the cookie stricter)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser names the page that sent a request in Origin; it must be this server."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    from yarl import URL
+
+    try:
+        return URL(origin).raw_authority.lower() == request.host.lower()
+    except ValueError:
+        return False
+
+
+def check_csrf(request: web.Request, token: str) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    if not same_origin(request):
+        raise Forbidden("csrf", "this request comes from another site's page")
+    if not csrf_ok(token, request.headers.get(CSRF_HEADER)):
+        raise Forbidden("csrf", f"a page request that changes something carries the {CSRF_HEADER} header of its session")
+
+
 async def staff(request: web.Request, hall: str | None = None) -> Staff:
-    """The logged-in member of staff (401 without a valid token); 403 if bound to another hall."""
+    """The logged-in member of staff (401 without a valid token or session cookie; 403 for a
+    cookie without its CSRF token on a state-changing request); 403 if bound to another hall."""
     token = bearer(request)
+    via_cookie = False
+    if token is None:
+        token = cookie_token(request)
+        via_cookie = token is not None
     who = await ctx(request).accounts.session(token) if token else None
     if who is None:
         raise Unauthorized("unauthorized", "log in first: Authorization: Bearer <token>")
+    if via_cookie:
+        assert token is not None
+        check_csrf(request, token)
     if hall is not None and who.hall != hall and who.user.role is not Role.admin:
         raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
     return who
+
+
+async def page_staff(request: web.Request) -> tuple[Staff, str] | None:
+    """For a page (GET): the member of staff of the session cookie and the token, or None."""
+    token = cookie_token(request)
+    who = await ctx(request).accounts.session(token) if token else None
+    return (who, token) if who is not None and token is not None else None
 
 
 def json(data: Any, status: int = 200) -> web.Response:

@@ -1,25 +1,40 @@
-"""Staff accounts: argon2 password hashes and bearer sessions, stored beside the journal.
+"""Staff accounts: argon2 password hashes, bearer sessions, lock-out, and the staff changes
+managers make in the browser, stored beside the journal.
 
 Passwords are never stored or logged in clear: the database keeps argon2id hashes, and a
 session keeps only the SHA-256 of its token. Accounts of a demo hall that have no password
 set take the demo password (one hash, made at start).
+
+The accounts of a hall are its `users.yaml` overlaid by the changes recorded here (added,
+re-assigned, disabled accounts): `users_of(hall)` is the live set, and listeners hear of
+every change so the hall's catalogue (posts, handover, window screens) follows it. Each
+change is a row of `staff_changes` saying who did it and when.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
+import json
+import logging
+import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select, update
+from pydantic import ValidationError
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..domain.catalog import Catalog, User
+from ..domain.catalog import Catalog, HallConfig, User
+from ..domain.errors import Conflict, Invalid, NotFound
 
+log = logging.getLogger("hallq.auth")
 metadata = MetaData()
 
 passwords = Table(
@@ -40,6 +55,40 @@ sessions = Table(
     Column("expires_at", Float, nullable=False),
 )
 
+# An account as changed in the browser; it replaces the users.yaml entry of the same name.
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("username", String(40), primary_key=True),
+    Column("hall", String(40), nullable=False),
+    Column("data", Text, nullable=False),  # the User, as JSON
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(40), nullable=False),
+)
+
+staff_changes = Table(
+    "staff_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(40), nullable=False, index=True),
+    Column("username", String(40), nullable=False),
+    Column("action", String(20), nullable=False),  # added | changed | disabled | enabled | password_reset | password_set
+    Column("detail", Text, nullable=False),  # JSON: the fields changed, before and after; never a password
+    Column("at", Float, nullable=False),
+    Column("by", String(40), nullable=False),
+)
+
+# Failed logins per username (known or not, so lock-out does not tell which names exist).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("username", String(40), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("locked_until", Float, nullable=False, default=0.0),
+)
+
 _hasher = PasswordHasher()
 
 
@@ -51,49 +100,153 @@ class Staff:
     hall: str
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as managers see it: live or disabled, from users.yaml or changed here."""
+
+    user: User
+    hall: str
+    disabled: bool
+    changed: bool
+
+
+class Locked(Exception):
+    """Too many failed logins for this username: try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"locked for {retry_after} s")
+        self.retry_after = retry_after
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a page session: derived from the session's secret, so it needs no
+    storage and cannot be made without the (HttpOnly) session cookie."""
+    return hashlib.sha256(b"hallq-csrf\0" + session_token.encode()).hexdigest()
+
+
+def csrf_ok(session_token: str, sent: str | None) -> bool:
+    return bool(sent) and hmac.compare_digest(csrf_token(session_token), sent or "")
+
+
+Listener = Callable[[str, tuple[User, ...]], None]
+
+
 class Accounts:
     SESSION_TTL_S = 12 * 3600
+    MAX_FAILURES = 5  # failed logins within FAILURE_WINDOW_S that lock the username …
+    FAILURE_WINDOW_S = 15 * 60
+    LOCK_S = 15 * 60  # … for this long
+    MIN_PASSWORD = 8
 
-    def __init__(self, engine: AsyncEngine, halls: dict[str, Catalog], demo_password: str = "demo") -> None:
+    def __init__(
+        self, engine: AsyncEngine, halls: dict[str, Catalog], demo_password: str = "demo", clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine = engine
-        self.staff = {u.username: Staff(u, hall) for hall, c in halls.items() for u in c.config.users}
+        self.clock = clock
+        self._configs: dict[str, HallConfig] = {hall: c.config for hall, c in halls.items()}
+        self._overlay: dict[str, tuple[str, User, bool]] = {}  # username -> (hall, user, disabled)
+        self.staff: dict[str, Staff] = {}
+        self.listeners: list[Listener] = []
         self._demo_halls = {hall for hall, c in halls.items() if c.hall.demo}
         self._demo_password = demo_password
         self._demo_hash: str | None = None
+        self._lock = asyncio.Lock()
+        self._rebuild()
 
     async def create(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            rows = (await conn.execute(select(staff_accounts))).all()
+        for row in rows:
+            if row.hall in self._configs:
+                self._overlay[row.username] = (row.hall, User.model_validate_json(row.data), bool(row.disabled))
+        self._rebuild()
+        for hall in self._configs:
+            self._notify(hall)
         if self._demo_halls:
             self._demo_hash = await asyncio.to_thread(_hasher.hash, self._demo_password)
         self._demo_password = ""
+
+    # -- the live set of accounts -----------------------------------------------------------
+    def accounts_of(self, hall: str) -> list[Account]:
+        """Every account of the hall, disabled ones included: users.yaml order, then those added here."""
+        out: list[Account] = []
+        seen: set[str] = set()
+        for u in self._configs[hall].users:
+            seen.add(u.username)
+            if u.username in self._overlay:
+                _, user, disabled = self._overlay[u.username]
+                out.append(Account(user, hall, disabled, True))
+            else:
+                out.append(Account(u, hall, False, False))
+        for name in sorted(self._overlay):
+            h, user, disabled = self._overlay[name]
+            if h == hall and name not in seen:
+                out.append(Account(user, hall, disabled, True))
+        return out
+
+    def users_of(self, hall: str) -> tuple[User, ...]:
+        """The hall's accounts that may log in, as the catalogue holds them."""
+        return tuple(a.user for a in self.accounts_of(hall) if not a.disabled)
+
+    def account(self, username: str) -> Account | None:
+        for hall in self._configs:
+            for a in self.accounts_of(hall):
+                if a.user.username == username:
+                    return a
+        return None
+
+    def _rebuild(self) -> None:
+        self.staff = {u.username: Staff(u, hall) for hall in self._configs for u in self.users_of(hall)}
+
+    def _notify(self, hall: str) -> None:
+        users = self.users_of(hall)
+        for listener in self.listeners:
+            listener(hall, users)
+
+    def _validate(self, hall: str, users: tuple[User, ...]) -> None:
+        """The hall's rules for accounts (known windows, one clerk per post, a chief's department)."""
+        config = self._configs[hall]
+        try:
+            HallConfig.model_validate({name: getattr(config, name) for name in HallConfig.model_fields} | {"users": users})
+        except ValidationError as exc:
+            messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            raise Invalid("staff-invalid", messages) from None
 
     @property
     def demo_accounts(self) -> list[str]:
         return sorted(name for name, s in self.staff.items() if s.hall in self._demo_halls)
 
+    # -- passwords and sessions -------------------------------------------------------------
     async def _stored_hash(self, username: str) -> str | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(passwords.c.hash).where(passwords.c.username == username))).first()
         return row[0] if row else None
 
-    async def set_password(self, username: str, password: str, by: str) -> None:
-        if username not in self.staff:
+    async def set_password(self, username: str, password: str, by: str, action: str | None = "password_set") -> None:
+        """Store the argon2 hash of a new password; `action` names the change recorded (None: none)."""
+        account = self.account(username)
+        if account is None:
             raise KeyError(username)
         hashed = await asyncio.to_thread(_hasher.hash, password)
-        now = time.time()
+        now = self.clock()
         async with self.engine.begin() as conn:
             done = await conn.execute(
                 update(passwords).where(passwords.c.username == username).values(hash=hashed, updated_at=now, updated_by=by)
             )
             if done.rowcount == 0:
                 await conn.execute(insert(passwords).values(username=username, hash=hashed, updated_at=now, updated_by=by))
-            # A new password ends every session of the old one.
+            # A new password ends every session of the old one, and lifts a lock-out.
             await conn.execute(delete(sessions).where(sessions.c.username == username))
+            await conn.execute(delete(login_failures).where(login_failures.c.username == username))
+            if action is not None:
+                await conn.execute(_change_row(account.hall, username, action, {}, now, by))
+        if action is not None:
+            log.info("staff %s %s by %s", username, action, by)
 
     async def verify(self, username: str, password: str) -> Staff | None:
         staff = self.staff.get(username)
@@ -110,9 +263,47 @@ class Accounts:
             ok = False
         return staff if ok and staff else None
 
+    async def login(self, username: str, password: str) -> Staff | None:
+        """`verify` behind the lock-out: MAX_FAILURES failures within FAILURE_WINDOW_S lock the
+        username for LOCK_S (raises Locked, without checking the password)."""
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(login_failures).where(login_failures.c.username == username))).first()
+        if row is not None and row.locked_until > now:
+            raise Locked(max(1, math.ceil(row.locked_until - now)))
+        who = await self.verify(username, password)
+        async with self.engine.begin() as conn:
+            if who is not None:
+                await conn.execute(delete(login_failures).where(login_failures.c.username == username))
+                return who
+            stale = now - self.FAILURE_WINDOW_S
+            await conn.execute(
+                delete(login_failures).where(login_failures.c.first_at < stale, login_failures.c.locked_until < now)
+            )
+            row = (await conn.execute(select(login_failures).where(login_failures.c.username == username))).first()
+            if row is None:
+                await conn.execute(insert(login_failures).values(username=username, failures=1, first_at=now, locked_until=0.0))
+                failures = 1
+            else:
+                failures = row.failures + 1
+                locked_until = now + self.LOCK_S if failures >= self.MAX_FAILURES else 0.0
+                await conn.execute(
+                    update(login_failures)
+                    .where(login_failures.c.username == username)
+                    .values(failures=failures, locked_until=locked_until)
+                )
+        if failures >= self.MAX_FAILURES:
+            log.warning("username %r locked for %d s after %d failed logins", username, self.LOCK_S, failures)
+        return None
+
+    async def locked_until(self, username: str) -> float | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(login_failures.c.locked_until).where(login_failures.c.username == username))).first()
+        return row[0] if row and row[0] > self.clock() else None
+
     async def open_session(self, staff: Staff) -> str:
         token = secrets.token_urlsafe(32)
-        now = time.time()
+        now = self.clock()
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert(sessions).values(
@@ -128,10 +319,113 @@ class Accounts:
                     select(sessions.c.username, sessions.c.expires_at).where(sessions.c.token_sha256 == _digest(token))
                 )
             ).first()
-        if row is None or row[1] < time.time():
+        if row is None or row[1] < self.clock():
             return None
-        return self.staff.get(row[0])
+        return self.staff.get(row[0])  # the live account: a disabled one has no session
 
     async def close_session(self, token: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(sessions).where(sessions.c.token_sha256 == _digest(token)))
+
+    # -- staff changes by managers ----------------------------------------------------------
+    def check_password(self, password: str) -> None:
+        if len(password) < self.MIN_PASSWORD:
+            raise Invalid("weak-password", f"a password has at least {self.MIN_PASSWORD} characters")
+
+    async def add(self, hall: str, user: User, password: str, by: str) -> Account:
+        self.check_password(password)
+        hashed = await asyncio.to_thread(_hasher.hash, password)
+        async with self._lock:
+            if self.account(user.username) is not None:
+                raise Conflict("username-taken", f"an account {user.username!r} exists already")
+            self._validate(hall, self.users_of(hall) + (user,))
+            # The account and its password in one transaction: never an account without one.
+            await self._store(hall, user, False, by, "added", _fields(user), password_hash=hashed)
+        return self._account(user.username)
+
+    async def change(self, username: str, by: str, disabled: bool | None = None, **fields: Any) -> Account:
+        """Change an account's fields (name, staff_no, role, windows, post, department) and/or
+        disable or enable it. Disabling ends its sessions."""
+        async with self._lock:
+            before = self._account(username)
+            after = User.model_validate(before.user.model_dump() | fields)
+            now_disabled = before.disabled if disabled is None else disabled
+            if not now_disabled:
+                others = tuple(u for u in self.users_of(before.hall) if u.username != username)
+                self._validate(before.hall, others + (after,))
+            detail = {k: [_plain(getattr(before.user, k)), _plain(getattr(after, k))]
+                      for k in User.model_fields if getattr(before.user, k) != getattr(after, k)}
+            if now_disabled != before.disabled:
+                action = "disabled" if now_disabled else "enabled"
+            elif detail:
+                action = "changed"
+            else:
+                return before
+            await self._store(before.hall, after, now_disabled, by, action, detail)
+        return self._account(username)
+
+    async def reset_password(self, username: str, password: str, by: str) -> None:
+        self._account(username)
+        self.check_password(password)
+        await self.set_password(username, password, by, action="password_reset")
+
+    async def changes(self, hall: str, limit: int = 200) -> list[dict[str, Any]]:
+        t = staff_changes
+        query = select(t).where(t.c.hall == hall).order_by(t.c.id.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            {"id": r.id, "username": r.username, "action": r.action, "detail": json.loads(r.detail), "at": r.at, "by": r.by}
+            for r in rows
+        ]
+
+    def _account(self, username: str) -> Account:
+        account = self.account(username)
+        if account is None:
+            raise NotFound("unknown-user", f"no account {username!r}")
+        return account
+
+    async def _store(
+        self, hall: str, user: User, disabled: bool, by: str, action: str, detail: dict[str, Any], password_hash: str | None = None
+    ) -> None:
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            if password_hash is not None:
+                await conn.execute(delete(passwords).where(passwords.c.username == user.username))
+                await conn.execute(
+                    insert(passwords).values(username=user.username, hash=password_hash, updated_at=now, updated_by=by)
+                )
+            await conn.execute(delete(staff_accounts).where(staff_accounts.c.username == user.username))
+            await conn.execute(
+                insert(staff_accounts).values(
+                    username=user.username, hall=hall, data=user.model_dump_json(), disabled=disabled, updated_at=now, updated_by=by
+                )
+            )
+            await conn.execute(_change_row(hall, user.username, action, detail, now, by))
+            if disabled:
+                await conn.execute(delete(sessions).where(sessions.c.username == user.username))
+        self._overlay[user.username] = (hall, user, disabled)
+        self._rebuild()
+        self._notify(hall)
+        log.info("staff %s %s by %s", user.username, action, by)
+
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else getattr(value, "value", value)
+
+
+def _fields(user: User) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in user.model_dump().items() if v not in (None, "", ())}
+
+
+def _change_row(hall: str, username: str, action: str, detail: dict[str, Any], at: float, by: str) -> Any:
+    return insert(staff_changes).values(
+        hall=hall, username=username, action=action, detail=json.dumps(detail, ensure_ascii=False), at=at, by=by
+    )
+
+
+def new_password() -> str:
+    """A password a manager reads out once: 12 characters without look-alikes (0/O, 1/l)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from server.api.context import CTX
@@ -82,10 +83,154 @@ def test_hallq_user_passwd_sets_a_password_from_standard_input(config_dir, tmp_p
         accounts = Accounts(engine, load_halls(config_dir))
         await accounts.create()
         try:
-            return await accounts.verify("w2a", "window-2-secret"), await accounts.verify("w2a", "demo")
+            changes = await accounts.changes("t")
+            return await accounts.verify("w2a", "window-2-secret"), await accounts.verify("w2a", "demo"), changes
         finally:
             await engine.dispose()
 
-    good, old = asyncio.run(check())
+    good, old, changes = asyncio.run(check())
     assert good is not None and good.user.username == "w2a"
     assert old is None
+    assert [(c["username"], c["action"], c["by"]) for c in changes] == [("w2a", "password_set", "cli")]
+
+
+# -- lock-out, cookies and CSRF, passwords in clear -------------------------------------------
+
+
+async def expect(resp, status: int, code: str | None = None):  # type: ignore[no-untyped-def]
+    assert resp.status == status, await resp.text()
+    if code is not None:
+        assert resp.content_type == "application/problem+json"
+        assert (await resp.json())["type"] == f"urn:hallq:problem:{code}"
+    return resp
+
+
+async def test_a_clerk_cannot_act_on_another_clerks_window(client, login):
+    w2a = await login("w2a")
+    for path in ("windows/w1/open", "windows/w1/call-next"):
+        await expect(await client.post(f"/api/v1/halls/t/{path}", headers=w2a), 403, "not-your-window")
+    await expect(await client.get("/api/v1/halls/t/windows/w1/queue", headers=w2a), 403, "not-your-window")
+    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluation", json={"number": "A001", "score": 5}, headers=w2a),
+                 403, "not-your-window")
+    await expect(await client.post("/api/v1/halls/t/windows/w2/open", headers=w2a), 200)
+
+
+async def test_a_token_after_logout_is_refused_everywhere(client, login):
+    h = await login("w1a")
+    await expect(await client.get("/api/v1/auth/session", headers=h), 200)
+    await expect(await client.post("/api/v1/auth/logout", headers=h), 204)
+    await expect(await client.get("/api/v1/auth/session", headers=h), 401, "unauthorized")
+    await expect(await client.get("/api/v1/halls/t/windows/w1/queue", headers=h), 401, "unauthorized")
+    await expect(await client.post("/api/v1/auth/logout", headers=h), 401)
+
+
+async def attempt(client, username: str, password: str):  # type: ignore[no-untyped-def]
+    return await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, clock):
+    for _ in range(4):
+        await expect(await attempt(client, "w1a", "guess"), 401, "bad-credentials")
+    await expect(await attempt(client, "w1a", "demo"), 200)  # a success before the fifth clears the count
+    for _ in range(5):
+        await expect(await attempt(client, "w1a", "guess"), 401, "bad-credentials")
+    locked = await expect(await attempt(client, "w1a", "demo"), 429, "locked")
+    assert 0 < int(locked.headers["Retry-After"]) <= 900
+    # the page login is locked too, and an unknown name locks the same way (no name is revealed)
+    await expect(await client.post("/api/v1/auth/session", json={"username": "w1a", "password": "demo"}), 429, "locked")
+    for _ in range(5):
+        await expect(await attempt(client, "nobody", "guess"), 401, "bad-credentials")
+    await expect(await attempt(client, "nobody", "guess"), 429, "locked")
+    await expect(await attempt(client, "w1b", "demo"), 200)  # other accounts are not affected
+    clock.advance(14 * 60)
+    await expect(await attempt(client, "w1a", "demo"), 429, "locked")
+    clock.advance(61)
+    await expect(await attempt(client, "w1a", "demo"), 200)
+
+
+async def test_failures_spread_over_more_than_a_quarter_hour_do_not_lock(client, clock):
+    for _ in range(4):
+        await expect(await attempt(client, "w2a", "guess"), 401)
+    clock.advance(16 * 60)
+    for _ in range(4):
+        await expect(await attempt(client, "w2a", "guess"), 401)
+    await expect(await attempt(client, "w2a", "demo"), 200)
+
+
+async def test_passwords_are_never_stored_or_logged_in_clear(client, login, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    boss = await login("boss")
+    secret, wrong, made = "Counter-7-secret", "Wrong-guess-9", "Made-by-boss-42"
+    r = await client.post("/api/v1/halls/t/staff/w1a/password", json={"password": secret}, headers=boss)
+    assert r.status == 200 and "password" not in await r.json()  # a chosen password is not echoed
+    r = await client.post("/api/v1/halls/t/staff", headers=boss, json={
+        "username": "w2b", "name": "新人", "role": "clerk", "windows": ["w2"], "post": "B", "password": made})
+    assert r.status == 201
+    for _ in range(6):
+        await attempt(client, "w1a", wrong)
+    await client.post("/api/v1/auth/session", json={"username": "w2b", "password": made})
+    await login("w2b", made)
+    dump = b""
+    for f in sorted(settings.data_dir.iterdir()):
+        if f.is_file():
+            dump += f.read_bytes()
+    assert dump, "the database files are where the test looks"
+    for clear in (secret, wrong, made):
+        assert clear.encode() not in dump
+        assert clear not in caplog.text
+    assert b"$argon2id$" in dump
+    changes = await (await client.get("/api/v1/halls/t/staff/changes", headers=boss)).json()
+    assert {(c["username"], c["action"], c["by"]) for c in changes} >= {("w1a", "password_reset", "boss"), ("w2b", "added", "boss")}
+    assert secret not in str(changes) and made not in str(changes)
+
+
+async def test_a_page_session_is_an_httponly_strict_cookie_whose_changes_need_its_csrf_token(client):
+    r = await client.post("/api/v1/auth/session", json={"username": "w1a", "password": "demo"})
+    assert r.status == 200
+    body = await r.json()
+    assert "token" not in body and len(body["csrf"]) >= 32
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("hallq_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain http on the loopback; https gets Secure (below)
+    token = r.cookies["hallq_session"].value
+    assert token not in json.dumps(body)
+
+    await expect(await client.post("/api/v1/halls/t/windows/w1/open"), 403, "csrf")
+    await expect(await client.post("/api/v1/halls/t/windows/w1/open", headers={"X-CSRF-Token": "0" * 64}), 403, "csrf")
+    ok = {"X-CSRF-Token": body["csrf"]}
+    await expect(await client.post("/api/v1/halls/t/windows/w1/open", headers={**ok, "Origin": "http://evil.example"}), 403, "csrf")
+    await expect(await client.post("/api/v1/halls/t/windows/w1/open", headers=ok), 200)
+    # reading needs no CSRF token; the session tells the page its token again after a reload
+    me = await (await expect(await client.get("/api/v1/auth/session"), 200)).json()
+    assert (me["username"], me["csrf"], me["may_act_on"]) == ("w1a", body["csrf"], ["w1"])
+    await expect(await client.get("/api/v1/halls/t/windows/w1/queue"), 200)
+
+    await expect(await client.post("/api/v1/auth/logout"), 403, "csrf")
+    out = await expect(await client.post("/api/v1/auth/logout", headers=ok), 204)
+    assert "hallq_session=" in out.headers["Set-Cookie"] and "Max-Age=0" in out.headers["Set-Cookie"]
+    client.session.cookie_jar.update_cookies({"hallq_session": token})  # a stolen, ended session
+    await expect(await client.post("/api/v1/halls/t/windows/w1/close", headers=ok), 401, "unauthorized")
+
+
+async def test_a_page_login_from_another_site_is_refused(client):
+    r = await client.post("/api/v1/auth/session", json={"username": "w1a", "password": "demo"},
+                          headers={"Origin": "http://evil.example"})
+    await expect(r, 403, "csrf")
+    assert "Set-Cookie" not in r.headers
+
+
+def test_the_session_cookie_is_secure_over_https():
+    import ssl
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from server.api.context import set_session_cookie
+
+    for request in (
+        make_mocked_request("POST", "/api/v1/auth/session", sslcontext=ssl.create_default_context()),
+        make_mocked_request("POST", "/api/v1/auth/session", headers={"X-Forwarded-Proto": "https"}),
+    ):
+        resp = web.Response()
+        set_session_cookie(resp, request, "x", 60)
+        assert "Secure" in resp.cookies["hallq_session"].output()

@@ -1,0 +1,332 @@
+"""The clerk's terminal, the evaluator and the staff page in a real headless Chromium, against a
+real server process: keyboard only at the counter, one rating per ticket, the leave notice."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from tests.server_process import ServerProcess
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+async def server(config_dir, tmp_path):  # type: ignore[no-untyped-def]
+    s = ServerProcess(config_dir, tmp_path / "data")
+    await s.start()
+    yield s
+    s.kill()
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = aiohttp.ClientSession()
+        self.tokens: dict[str, str] = {}
+
+    async def _headers(self, who: str | None) -> dict[str, str]:
+        if who is None:
+            return {}
+        if who not in self.tokens:
+            async with self.http.post(self.url + "/api/v1/auth/login", json={"username": who, "password": "demo"}) as r:
+                self.tokens[who] = (await r.json())["token"]
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def post(self, path: str, body: dict | None = None, who: str | None = None, status: int | None = None) -> dict:
+        async with self.http.post(self.url + path, json=body, headers=await self._headers(who)) as r:
+            if status is None:
+                assert r.status < 300, await r.text()
+            else:
+                assert r.status == status, await r.text()
+            return await r.json()
+
+    async def get(self, path: str, who: str | None = None) -> dict | list:
+        async with self.http.get(self.url + path, headers=await self._headers(who)) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@pytest.fixture
+async def api(server):  # type: ignore[no-untyped-def]
+    a = Api(server.url)
+    yield a
+    await a.close()
+
+
+async def text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return (await page.text_content(selector) or "").strip()
+
+
+async def log_in_with_the_keyboard(page, url: str, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
+    await page.goto(url)
+    await page.wait_for_selector("#username:focus")
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(password)
+    await page.keyboard.press("Enter")
+
+
+async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator_takes_one_rating(browser, server, api):
+    ticket = await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
+    # one post, one window: straight to the terminal of w1
+    await terminal.wait_for_url("**/terminal/t/window/w1")
+    await terminal.wait_for_selector("body[data-state=closed][data-status=online]")
+    cookie = next(c for c in await context.cookies() if c["name"] == "hallq_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    # The evaluator: a second screen on the clerk's computer, facing the citizen.
+    evaluator = await context.new_page()
+    await evaluator.set_viewport_size({"width": 1024, "height": 600})
+    await evaluator.goto(server.url + "/terminal/t/evaluator/w1")
+    await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+
+    await terminal.keyboard.press("o")
+    await terminal.wait_for_selector("body[data-state=idle]")
+    await terminal.keyboard.press("n")
+    await terminal.wait_for_selector("body[data-state=called]")
+    assert await text(terminal, "#number") == ticket["number"] == "A001"
+    assert await text(terminal, "#materials") == "身份证申请表"  # the item's materials list
+    await evaluator.wait_for_selector("#ev-number:text-is('A001')")
+    assert "张一" in await text(evaluator, "#ev-clerk") and "S11" in await text(evaluator, "#ev-clerk")
+    await terminal.keyboard.press("s")
+    await terminal.wait_for_selector("body[data-state=serving]")
+    await terminal.keyboard.press("f")
+    await terminal.wait_for_selector("#dlg-finish[open]")
+    await terminal.keyboard.press("Enter")  # the defaults: completed, the item's case type
+    await terminal.wait_for_selector("body[data-state=idle]")
+    assert not await terminal.is_visible("#dlg-finish")
+
+    # The citizen rates once on the evaluator.
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")
+    await evaluator.click("#levels [data-score='5']")
+    await evaluator.click("tr[data-indicator=attitude] [data-score='4']")
+    await evaluator.click("#submit")
+    await evaluator.wait_for_selector("body[data-mode=thanks]")
+
+    # The clerk asks again (E): refused, the ticket is rated; the evaluator stays quiet.
+    await terminal.wait_for_selector("[data-action=evaluation]:disabled", state="attached")
+    await terminal.keyboard.press("e")
+    await terminal.wait_for_selector("#message.error")
+    async with api.http.post(
+        server.url + "/api/v1/halls/t/windows/w1/evaluation", json={"number": "A001", "score": 1, "reasons": ["long_wait"]},
+        headers=await api._headers("w1a"),
+    ) as r:
+        assert r.status == 409 and (await r.json())["type"].endswith("already-rated")
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    rated = [e for e in journal["events"] if e["type"] == "ticket_evaluated"]
+    assert len(rated) == 1
+    assert (rated[0]["ticket"], rated[0]["score"], rated[0]["efficiency"], rated[0]["attitude"], rated[0]["by"]) == (
+        ticket["id"], 5, 5, 4, "evaluator-w1")
+    finished = [e for e in journal["events"] if e["type"] == "service_finished"]
+    assert [(e["case_type"], e["outcome"], e["by"]) for e in finished] == [("immediate", "completed", "w1a")]
+    await context.close()
+
+
+async def test_a_pause_from_the_terminal_shows_the_leave_notice_on_the_window_screen(browser, server):
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w2a")
+    await terminal.wait_for_selector("body[data-state=closed][data-status=online]")
+    screen = await (await browser.new_context(viewport={"width": 800, "height": 480})).new_page()
+    await screen.goto(server.url + "/display/t/window/w2")
+    await screen.wait_for_selector("body[data-status=online]")
+
+    await terminal.keyboard.press("o")
+    await terminal.wait_for_selector("body[data-state=idle]")
+    await terminal.keyboard.press("p")
+    await terminal.wait_for_selector("#dlg-pause[open]")
+    await terminal.keyboard.press("3")  # 业务培训
+    await terminal.keyboard.press("Tab")  # to the other-reason field …
+    await terminal.keyboard.press("Tab")  # … and on to the return time
+    back = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=90)).strftime("%H:%M")
+    await terminal.keyboard.type(back.replace(":", ""))
+    await terminal.keyboard.press("Enter")
+    await terminal.wait_for_selector("body[data-state=paused]")
+    assert "业务培训" in await text(terminal, "#pause-notice")
+
+    await screen.wait_for_selector("body[data-state=paused]", timeout=5000)
+    notice = await text(screen, "#ws-notice")
+    assert "业务培训" in notice and back in notice
+    await terminal.keyboard.press("u")  # back
+    await screen.wait_for_selector("body[data-state=idle]", timeout=5000)
+    assert not await screen.is_visible("#ws-notice")
+    await context.close()
+
+
+async def test_every_counter_action_has_its_key(browser, server, api):
+    for _ in range(3):
+        await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = await context.new_page()
+    await log_in_with_the_keyboard(page, server.url + "/terminal/t", "w1a")
+    await page.wait_for_selector("body[data-state=closed][data-status=online]")
+    keys = page.keyboard
+
+    async def state(name: str) -> None:
+        await page.wait_for_selector(f"body[data-state={name}]")
+        await page.wait_for_selector("dialog[open]", state="detached")
+
+    await keys.press("o")
+    await state("idle")
+    await keys.press("n")  # A001 …
+    await state("called")
+    await keys.press("t")
+    await page.wait_for_selector("#dlg-transfer[open]")
+    await keys.press("Escape")  # … Escape cancels a dialog and changes nothing
+    await page.wait_for_selector("#dlg-transfer", state="hidden")
+    await keys.press("r")
+    await page.wait_for_selector("#ticket-status:has-text('重呼 1')")
+    await keys.press("x")
+    await page.wait_for_selector("#dlg-no-show[open]")
+    await keys.press("Enter")  # A001 did not come
+    await state("idle")
+    await keys.press("n")  # A002 goes to window w2
+    await state("called")
+    await keys.press("t")
+    await page.wait_for_selector("#dlg-transfer[open]")
+    await keys.press("2")
+    await keys.press("Enter")
+    await state("idle")
+    await keys.press("n")  # A003 fetches a material
+    await page.wait_for_selector("#number:text-is('A003')")
+    await keys.press("s")
+    await state("serving")
+    await keys.press("h")
+    await page.wait_for_selector("#dlg-suspend[open]")
+    await keys.press("1")
+    await keys.press("Enter")
+    await state("idle")
+    await page.wait_for_selector("#suspended li.row:has-text('A003')")
+    await keys.press("q")  # into the queue; the suspended ticket is the only row
+    await page.wait_for_selector("#suspended li.picked")
+    await keys.press("Enter")  # 指呼
+    await state("called")
+    await keys.press("s")
+    await state("serving")
+    await keys.press("f")
+    await page.wait_for_selector("#dlg-finish[open]")
+    await keys.press("2")  # one-time notice: the item's materials appear to tick
+    await page.wait_for_selector("#missing-box:not([hidden])")
+    await keys.press("Tab")
+    await keys.press("Tab")
+    await keys.press("Space")  # 身份证
+    await keys.press("Enter")
+    await state("idle")
+    await keys.press("b")
+    await page.wait_for_selector("#dlg-handover[open]")
+    await keys.press("Enter")
+    await page.wait_for_selector("#on-duty:has-text('李一')")
+    await keys.press("c")
+    await page.wait_for_selector("#dlg-close[open]")
+    await keys.press("Enter")
+    await state("closed")
+
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    kinds = [e["type"] for e in journal["events"] if e["type"] != "ticket_issued"]
+    assert kinds == ["window_opened", "ticket_called", "ticket_recalled", "ticket_no_show", "ticket_called",
+                     "ticket_transferred", "ticket_called", "service_started", "ticket_suspended", "ticket_called",
+                     "service_started", "service_finished", "window_handed_over", "window_closed"]
+    by_type = {e["type"]: e for e in journal["events"]}
+    assert by_type["ticket_transferred"]["to_window"] == "w2"
+    assert by_type["ticket_suspended"]["kind"] == "fetching_materials"
+    assert (by_type["service_finished"]["outcome"], by_type["service_finished"]["missing"]) == ("one_time_notice", ["身份证"])
+    assert by_type["window_handed_over"]["to_clerk"] == "w1b"
+    await context.close()
+
+
+async def test_a_manager_adds_a_clerk_on_the_staff_page_and_the_clerk_logs_in(browser, server, api):
+    context = await browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    await log_in_with_the_keyboard(page, server.url + "/terminal/t/staff", "boss")
+    await page.wait_for_selector("#accounts tr[data-username=w1a]")
+    await page.fill("#add [name=username]", "w2b")
+    await page.fill("#add [name=name]", "新人")
+    await page.fill("#add [name=staff_no]", "S22")
+    await page.select_option("#add [name=windows]", ["w2"])
+    await page.select_option("#add [name=post]", "B")
+    await page.fill("#add [name=password]", "first-day-pass")
+    await page.click("#add button[type=submit]")
+    await page.wait_for_selector("#accounts tr[data-username=w2b]")
+    await page.wait_for_selector("#changes td:text-is('w2b')")
+    assert "boss" in await text(page, "#changes tr")
+    # disable w1b from the page; its row says so and the account cannot log in
+    await page.click("#accounts tr[data-username=w1b] button:text-is('停用')")
+    await page.wait_for_selector("#accounts tr[data-username=w1b].disabled")
+    async with api.http.post(server.url + "/api/v1/auth/login", json={"username": "w1b", "password": "demo"}) as r:
+        assert r.status == 401
+
+    clerk = await (await browser.new_context(viewport={"width": 1366, "height": 768})).new_page()
+    await log_in_with_the_keyboard(clerk, server.url + "/terminal/t", "w2b", "first-day-pass")
+    await clerk.wait_for_url("**/terminal/t/window/w2")
+    await clerk.wait_for_selector("body[data-state=closed][data-status=online]")
+    await clerk.keyboard.press("o")
+    await clerk.wait_for_selector("body[data-state=idle]")
+    assert "新人" in await text(clerk, "#on-duty")
+    await context.close()
+
+
+async def test_the_login_page_says_when_an_account_is_locked(page, server):
+    for n in range(6):
+        await log_in_with_the_keyboard(page, server.url + "/terminal/t/login", "w3a", f"wrong-{n}")
+        await page.wait_for_selector("#error:not(:empty)")
+    assert "锁定" in await text(page, "#error")
+
+
+async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
+    """A terminal mid-morning, for the README (HALLQ_SCREENSHOTS=1 writes docs/terminal.png)."""
+    from server.config import default_config_dir
+
+    s = ServerProcess(default_config_dir(), tmp_path / "demo-data")
+    await s.start()
+    api = Api(s.url)
+    try:
+        for n, item in enumerate(["market_setup", "market_individual", "market_change", "market_food", "market_setup",
+                                  "market_cancel", "market_individual", "market_setup"]):
+            await api.post("/api/v1/halls/demo/tickets", {"item": item, "priority": n in (2, 5, 7)})
+        await api.post("/api/v1/halls/demo/windows/w01/open", who="w01a")
+        await api.post("/api/v1/halls/demo/windows/w01/call-next", who="w01a")
+        await api.post("/api/v1/halls/demo/windows/w01/start", who="w01a")
+        await api.post("/api/v1/halls/demo/windows/w01/suspend", {"kind": "fetching_materials"}, who="w01a")
+        await api.post("/api/v1/halls/demo/windows/w01/call-next", who="w01a")
+        await api.post("/api/v1/halls/demo/windows/w01/start", who="w01a")
+        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        page = await context.new_page()
+        await log_in_with_the_keyboard(page, s.url + "/terminal/demo", "w01a")
+        await page.wait_for_selector("body[data-state=serving][data-status=online]")
+        await page.keyboard.press("q")
+        await page.keyboard.press("ArrowDown")
+        await page.wait_for_timeout(200)
+        shot = tmp_path / "terminal.png"
+        await page.screenshot(path=str(shot))
+        evaluator = await context.new_page()
+        await evaluator.set_viewport_size({"width": 1024, "height": 600})
+        await evaluator.goto(s.url + "/terminal/demo/evaluator/w01")
+        await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+        await page.keyboard.press("Escape")
+        await page.keyboard.press("f")
+        await page.keyboard.press("Enter")
+        await evaluator.wait_for_selector("body[data-mode=rate]")
+        await evaluator.click("#levels [data-score='2']")
+        await evaluator.click("#reasons input[value=long_wait]")
+        await evaluator.screenshot(path=str(tmp_path / "evaluator.png"))
+        assert shot.stat().st_size > 20_000
+        if os.environ.get("HALLQ_SCREENSHOTS"):
+            DOCS.mkdir(exist_ok=True)
+            shutil.copy(shot, DOCS / "terminal.png")
+        await context.close()
+    finally:
+        await api.close()
+        s.kill()

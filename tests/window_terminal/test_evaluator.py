@@ -1,0 +1,105 @@
+"""The window's evaluator: one structured rating per served ticket, for the ticket served last,
+for a while after the service; the clerk may ask again; ratings are events in the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+
+from server.domain import events as ev
+
+
+async def expect(resp, status: int, code: str | None = None):  # type: ignore[no-untyped-def]
+    assert resp.status == status, await resp.text()
+    if code is not None:
+        assert (await resp.json())["type"] == f"urn:hallq:problem:{code}"
+    return await resp.json()
+
+
+async def serve(client, h, item: str = "a1") -> dict:  # type: ignore[no-untyped-def]
+    t = await (await client.post("/api/v1/halls/t/tickets", json={"item": item})).json()
+    for action, body in (("call", {"ticket": t["id"]}), ("start", {}), ("finish", {"case_type": "immediate"})):
+        await expect(await client.post(f"/api/v1/halls/t/windows/w1/{action}", json=body, headers=h), 200)
+    return t
+
+
+async def journal(client, login) -> list[dict]:  # type: ignore[no-untyped-def]
+    return (await (await client.get("/api/v1/halls/t/events", headers=await login("admin"))).json())["events"]
+
+
+RATE = "/api/v1/halls/t/windows/w1/evaluation"
+
+
+async def test_the_evaluator_rates_the_last_served_ticket_once_with_indicators_and_reasons(client, login):
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    t = await serve(client, h)
+    state = await expect(await client.get(RATE, headers=h), 200)
+    assert state["rateable"]["number"] == "A001" and state["window"]["clerk"]["name"] == "张一"
+    assert "id" not in json.dumps(state["window"]["ticket"] or {})
+    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 2}), 422, "reasons-needed")
+    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 2, "reasons": ["rude"]}), 422, "bad-reason")
+    body = {"number": "A001", "score": 2, "efficiency": 1, "proficiency": 3, "attitude": 2, "reasons": ["long_wait", "slow_service"]}
+    assert await expect(await client.post(RATE, headers=h, json=body), 201) == {"number": "A001", "score": 2}
+    await expect(await client.post(RATE, headers=h, json={**body, "score": 5}), 409, "already-rated")
+    await expect(await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 5}), 409, "already-rated")
+    assert (await expect(await client.get(RATE, headers=h), 200))["rateable"] is None
+    (rated,) = [e for e in await journal(client, login) if e["type"] == "ticket_evaluated"]
+    assert {k: rated[k] for k in ("ticket", "window", "score", "efficiency", "proficiency", "attitude", "reasons", "by")} == {
+        "ticket": t["id"], "window": "w1", "score": 2, "efficiency": 1, "proficiency": 3, "attitude": 2,
+        "reasons": ["long_wait", "slow_service"], "by": "evaluator-w1"}
+
+
+async def test_the_evaluator_cannot_rate_an_earlier_citizen_or_after_a_while(client, login, clock):
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    first = await serve(client, h)
+    await serve(client, h)
+    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 5}), 409, "rating-moved-on")
+    await expect(await client.post(RATE, headers=h, json={"number": "A009", "score": 5}), 404, "unknown-ticket")
+    # the earlier citizen still rates from their own ticket page
+    await expect(await client.post(f"/api/v1/halls/t/tickets/{first['id']}/evaluation", json={"score": 4}), 201)
+    clock.advance(601)
+    await expect(await client.post(RATE, headers=h, json={"number": "A002", "score": 5}), 409, "rating-closed")
+    await expect(await client.post(f"{RATE}/request", headers=h), 409, "rating-closed")
+
+
+async def test_the_clerk_asks_for_a_rating_and_the_evaluator_hears_it_without_ticket_ids(client, login):
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    await expect(await client.post(f"{RATE}/request", headers=h), 409, "nothing-to-rate")
+    ws = await client.ws_connect("/ws/v1/halls/t?window=w1")
+    assert json.loads((await ws.receive()).data)["type"] == "snapshot"
+    t = await serve(client, h)
+    assert await expect(await client.post(f"{RATE}/request", headers=h), 200) == {"number": "A001"}
+    seen = []
+    while not seen or seen[-1]["event"]["type"] != "evaluation_requested":
+        msg = await asyncio.wait_for(ws.receive(), 3)
+        assert msg.type is aiohttp.WSMsgType.TEXT
+        assert t["id"] not in msg.data
+        seen.append(json.loads(msg.data))
+    types = [m["event"]["type"] for m in seen]
+    assert "service_finished" in types
+    asked = seen[-1]["event"]
+    assert (asked["window"], asked["number"]) == ("w1", "A001")
+    await ws.close()
+    (logged,) = [e for e in await journal(client, login) if e["type"] == "evaluation_requested"]
+    assert (logged["by"], logged["ticket"]) == ("w1a", t["id"])
+    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 5}), 201)
+    await expect(await client.post(f"{RATE}/request", headers=h), 409, "already-rated")
+
+
+async def test_the_evaluator_is_for_the_windows_staff_only(client, login):
+    await expect(await client.post(RATE, json={"number": "A001", "score": 5}), 401)
+    await expect(await client.get(RATE), 401)
+    await expect(await client.post(RATE, json={"number": "A001", "score": 5}, headers=await login("w2a")), 403, "not-your-window")
+
+
+def test_ratings_from_older_journals_still_load():
+    old = {"type": "ticket_evaluated", "at": "2026-11-24T10:00:00+08:00", "by": "holder", "ticket": "x", "window": "w1",
+           "score": 4, "comment": "快"}
+    e = ev.from_dict(old)
+    assert isinstance(e, ev.TicketEvaluated) and (e.score, e.efficiency, e.reasons) == (4, None, ())
+    assert ev.from_dict(ev.to_dict(e)) == e

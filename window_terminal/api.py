@@ -1,0 +1,284 @@
+"""What the clerk's terminal and the window's evaluator read and send, beyond the window actions:
+the queue a window will call from, which actions the window takes now, and ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from server.api import models
+from server.api.context import body, hall_of, json, staff
+from server.api.openapi import contract
+from server.api.schemas import Out, Window
+from server.api.views import iso, window_view
+from server.auth import Staff
+from server.domain import commands as cmd
+from server.domain import ratings
+from server.domain.access import require_window
+from server.domain.catalog import Catalog
+from server.domain.decide import decide
+from server.domain.errors import Conflict, DomainError, NotFound
+from server.domain.model import HallDay, TicketStatus
+from server.domain.policy import call_order, candidates
+from server.hall import HallService
+
+routes = web.RouteTableDef()
+
+QUEUE_LIMIT = 50
+
+# A probe per action: decide() is pure, so asking it is how the terminal learns which actions
+# the window's state allows now, without a second copy of the state machine. A refusal other
+# than Conflict (a missing reason, an unknown target) means the action is open and needs input.
+PROBES: dict[str, Any] = {
+    "open": lambda w, by: cmd.OpenWindow(by=by, window=w),
+    "call-next": lambda w, by: cmd.CallNext(by=by, window=w),
+    "call": lambda w, by: cmd.CallTicket(by=by, window=w, ticket=""),
+    "recall": lambda w, by: cmd.Recall(by=by, window=w),
+    "start": lambda w, by: cmd.StartService(by=by, window=w),
+    "finish": lambda w, by: cmd.FinishService(by=by, window=w, case_type="immediate"),
+    "no-show": lambda w, by: cmd.NoShow(by=by, window=w),
+    "transfer": lambda w, by: cmd.Transfer(by=by, window=w),
+    "suspend": lambda w, by: cmd.Suspend(by=by, window=w, kind=""),
+    "pause": lambda w, by: cmd.Pause(by=by, window=w, reason=""),
+    "resume": lambda w, by: cmd.Resume(by=by, window=w),
+    "close": lambda w, by: cmd.CloseWindow(by=by, window=w),
+    "handover": lambda w, by: cmd.Handover(by=by, window=w),
+    "evaluation": lambda w, by: cmd.RequestEvaluation(by=by, window=w),
+}
+
+
+def available_actions(state: HallDay, catalog: Catalog, window: str, by: str, now: datetime) -> list[str]:
+    out = []
+    for name, probe in PROBES.items():
+        try:
+            decide(state, catalog, probe(window, by), now)
+        except Conflict:
+            continue
+        except DomainError:
+            pass
+        out.append(name)
+    return out
+
+
+def queue_view(state: HallDay, catalog: Catalog, window: str, now: datetime) -> dict[str, Any]:
+    order = call_order(state, catalog, window, now, limit=QUEUE_LIMIT)
+    suspended = [
+        t for t in state.tickets.values() if t.status is TicketStatus.suspended and t.window == window
+    ]
+    suspended.sort(key=lambda t: t.suspended_at or now)
+    return {
+        "waiting": sum(1 for _ in candidates(state, catalog, window, now)),
+        "queue": [
+            {
+                "id": t.id,
+                "number": t.number,
+                "item": t.item,
+                "item_name": catalog.items[t.item].name,
+                "lane": lane.value,
+                "priority": t.priority,
+                "appointment": t.appointment is not None,
+                "transferred": t.transfers > 0,
+                "issued_at": iso(t.issued_at),
+                "waited_s": int((now - t.queued_at).total_seconds()),
+            }
+            for t, lane in order
+        ],
+        "suspended": [
+            {
+                "id": t.id,
+                "number": t.number,
+                "item": t.item,
+                "item_name": catalog.items[t.item].name,
+                "kind": t.suspend_kind.value if t.suspend_kind else None,
+                "since": iso(t.suspended_at),
+            }
+            for t in suspended
+        ],
+    }
+
+
+def item_view(catalog: Catalog, item_id: str) -> dict[str, Any]:
+    item = catalog.items[item_id]
+    return {
+        "id": item.id,
+        "name": item.name,
+        "case_type": item.case_type.value,
+        "materials": list(item.materials),
+        "time_limit": item.publics.time_limit,
+        "fee": item.publics.fee,
+    }
+
+
+def rateable_view(state: HallDay, window: str, now: datetime) -> dict[str, Any] | None:
+    t = ratings.rateable_at(state, window, now)
+    return None if t is None else {"number": t.number, "finished_at": iso(t.finished_at)}
+
+
+async def _window_staff(request: web.Request) -> tuple[HallService, str, Staff]:
+    hall = hall_of(request)
+    window = request.match_info["window"]
+    if window not in hall.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    who = await staff(request, hall.hall)
+    require_window(who.user, hall.catalog, window)
+    return hall, window, who
+
+
+class TerminalQueueRow(Out):
+    id: str
+    number: str
+    item: str
+    item_name: str
+    lane: Literal["appointment", "aged", "priority", "normal"]
+    priority: bool
+    appointment: bool
+    transferred: bool
+    issued_at: str
+    waited_s: int
+
+
+class TerminalSuspendedRow(Out):
+    id: str
+    number: str
+    item: str
+    item_name: str
+    kind: str | None
+    since: str | None
+
+
+class TerminalItem(Out):
+    id: str
+    name: str
+    case_type: str
+    materials: list[str]
+    time_limit: str
+    fee: str
+
+
+class RateableTicket(Out):
+    number: str
+    finished_at: str | None
+
+
+class TerminalQueue(Out):
+    hall: str
+    seq: int
+    now: str
+    window: dict[str, Any]
+    item: TerminalItem | None
+    waiting: int
+    queue: list[TerminalQueueRow]
+    suspended: list[TerminalSuspendedRow]
+    actions: list[str]
+    rateable: RateableTicket | None
+
+
+@routes.get("/api/v1/halls/{hall}/windows/{window}/queue")
+@contract(
+    "For the window's clerks: the tickets it will call, in call order (the first is what call-next calls), "
+    "its suspended tickets, the current item's materials, and the actions its state allows now",
+    response=TerminalQueue, auth="staff", tags=("windows",),
+)
+async def queue(request: web.Request) -> web.Response:
+    hall, window, who = await _window_staff(request)
+    state = await hall.current()
+    catalog = hall.catalog
+    now = hall.clock.now().astimezone(hall.tz)
+    w = state.window(window)
+    current = state.tickets[w.ticket] if w.ticket else None
+    return json(
+        {
+            "hall": hall.hall,
+            "seq": state.seq,
+            "now": now.isoformat(),
+            "window": window_view(state, catalog, w),
+            "item": item_view(catalog, current.item) if current else None,
+            **queue_view(state, catalog, window, now),
+            "actions": available_actions(state, catalog, window, who.user.username, now),
+            "rateable": rateable_view(state, window, now),
+        }
+    )
+
+
+Level = Annotated[int, Field(ge=1, le=5)]
+
+
+class WindowRating(models.Body):
+    number: Annotated[str, Field(min_length=2, max_length=8)]  # the number the evaluator showed
+    score: Level
+    efficiency: Level | None = None
+    proficiency: Level | None = None
+    attitude: Level | None = None
+    reasons: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=len(ratings.REASONS))] = []
+    comment: Annotated[str, Field(max_length=500)] = ""
+
+
+class RatingAnswer(Out):
+    number: str
+    score: int
+
+
+class EvaluatorState(Out):
+    window: Window
+    rateable: RateableTicket | None
+    timeout_s: int
+
+
+class EvaluationAsked(Out):
+    number: str
+
+
+@routes.get("/api/v1/halls/{hall}/windows/{window}/evaluation")
+@contract("For the window's evaluator: the window as the citizen sees it, and the ticket it may rate now",
+          response=EvaluatorState, auth="staff", tags=("evaluation",))
+async def evaluator_state(request: web.Request) -> web.Response:
+    hall, window, _ = await _window_staff(request)
+    state = await hall.current()
+    now = hall.clock.now().astimezone(hall.tz)
+    return json(
+        {
+            "window": window_view(state, hall.catalog, state.window(window), public=True),
+            "rateable": rateable_view(state, window, now),
+            "timeout_s": ratings.EVALUATOR_PERIOD_S,
+        }
+    )
+
+
+@routes.post("/api/v1/halls/{hall}/windows/{window}/evaluation")
+@contract(
+    "The window's evaluator rates the ticket the window served last (好差评, 一次一评): five levels, "
+    "the three offline indicators, reasons when dissatisfied",
+    body=WindowRating, response=RatingAnswer, status=201, auth="staff", errors=(409,), tags=("evaluation",),
+)
+async def rate_at_window(request: web.Request) -> web.Response:
+    hall, window, _ = await _window_staff(request)
+    req = await body(request, WindowRating)
+    state = await hall.current()
+    t = ratings.served_here(state, window, req.number)
+    await hall.handle(
+        cmd.Evaluate(
+            by=f"evaluator-{window}",
+            ticket=t.id,
+            score=req.score,
+            comment=req.comment,
+            efficiency=req.efficiency,
+            proficiency=req.proficiency,
+            attitude=req.attitude,
+            reasons=tuple(req.reasons),
+            window=window,
+        )
+    )
+    return json({"number": t.number, "score": req.score}, status=201)
+
+
+@routes.post("/api/v1/halls/{hall}/windows/{window}/evaluation/request")
+@contract("The clerk asks the citizen to rate (主动邀评): the evaluator shows the rating again",
+          body=models.Empty, response=EvaluationAsked, auth="staff", errors=(409,), tags=("evaluation",))
+async def request_evaluation(request: web.Request) -> web.Response:
+    hall, window, who = await _window_staff(request)
+    await body(request, models.Empty)
+    (asked,) = await hall.handle(cmd.RequestEvaluation(by=who.user.username, window=window))
+    return json({"number": asked.number})  # type: ignore[attr-defined]

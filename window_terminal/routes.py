@@ -1,0 +1,155 @@
+"""The clerk's pages: log in, pick a window, the terminal, the evaluator facing the citizen, and
+the manager's staff page. Pages use the session cookie; their scripts send its CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from server.api.context import hall_of, page_staff
+from server.auth import Staff, csrf_token
+from server.domain import ratings
+from server.domain.access import may_manage, may_act_on_window, windows_of
+from server.domain.catalog import Role, User
+from server.domain.errors import NotFound
+from server.hall import HallService
+from server.web import render
+
+from .text import CASE_TYPES, KEYS, OUTCOMES, PAUSE_REASONS, SUSPEND_KINDS, TEXT
+
+routes = web.RouteTableDef()
+
+
+def _lang(request: web.Request) -> str:
+    return "en" if request.query.get("lang") == "en" else "zh-CN"
+
+
+def _login_redirect(request: web.Request, hall: str) -> web.HTTPFound:
+    return web.HTTPFound(f"/terminal/{hall}/login?next={quote(request.path_qs, safe='')}")
+
+
+async def _signed_in(request: web.Request, hall: HallService) -> tuple[Staff, str]:
+    found = await page_staff(request)
+    if found is None or (found[0].hall != hall.hall and found[0].user.role is not Role.admin):
+        raise _login_redirect(request, hall.hall)
+    return found
+
+
+def _page(request: web.Request, template: str, hall: HallService, who: Staff | None, token: str | None, **config: Any) -> web.Response:
+    lang = _lang(request)
+    base: dict[str, Any] = {"hall": hall.hall, "hall_name": hall.catalog.hall.name, "lang": lang,
+                            "timezone": hall.catalog.hall.timezone}
+    if who is not None and token is not None:
+        base |= {
+            "csrf": csrf_token(token),
+            "user": {"username": who.user.username, "name": who.user.name, "role": who.user.role.value, "post": who.user.post},
+        }
+    text = TEXT[lang]
+    return render("window_terminal", template, request, config=base | config, text=text, t=text,
+                  hall_name=hall.catalog.hall.name, user=who.user if who else None)
+
+
+def _forbidden(request: web.Request, hall: HallService, who: Staff, token: str, detail: str) -> web.Response:
+    resp = _page(request, "message.html", hall, who, token, message=detail)
+    resp.set_status(403)
+    return resp
+
+
+def _named(pairs: dict[str, str], lang: str, en: dict[str, str] | None = None) -> list[dict[str, str]]:
+    return [{"id": k, "name": (en or {}).get(k, v) if lang == "en" else v} for k, v in pairs.items()]
+
+
+@routes.get("/terminal/{hall}/login")
+async def login_page(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    next_url = request.query.get("next", "")
+    if not next_url.startswith(f"/terminal/{hall.hall}") or next_url.startswith("//"):
+        next_url = f"/terminal/{hall.hall}"  # only our own pages: never an open redirect
+    found = await page_staff(request)
+    if found is not None and found[0].hall == hall.hall:
+        raise web.HTTPFound(next_url)
+    return _page(request, "login.html", hall, None, None, next=next_url)
+
+
+@routes.get("/terminal/{hall}")
+async def picker(request: web.Request) -> web.Response:
+    """Pick a window: the clerk's own posts, a chief's department windows, every window for managers."""
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    mine = windows_of(who.user, hall.catalog)
+    manages = who.user.role in (Role.manager, Role.admin)
+    if len(mine) == 1 and not manages and "stay" not in request.query:
+        raise web.HTTPFound(f"/terminal/{hall.hall}/window/{mine[0]}")
+    windows = [{"id": w, "name": hall.catalog.windows[w].name} for w in mine]
+    return _page(request, "picker.html", hall, who, token, windows=windows, manages=manages)
+
+
+@routes.get("/terminal/{hall}/window/{window}")
+async def terminal(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    window = request.match_info["window"]
+    catalog = hall.catalog
+    if window not in catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    if not may_act_on_window(who.user, catalog, window):
+        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["not_your_window"])
+    lang = _lang(request)
+    served = catalog.windows[window].items
+    return _page(
+        request, "terminal.html", hall, who, token,
+        window=window,
+        window_name=catalog.windows[window].name,
+        items=[{"id": i.id, "name": i.name, "served_here": i.id in served} for i in catalog.config.items],
+        windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows if w.id != window],
+        case_types=_named(CASE_TYPES[lang], lang),
+        outcomes=_named(OUTCOMES[lang], lang),
+        suspend_kinds=_named(SUSPEND_KINDS[lang], lang),
+        pause_reasons=PAUSE_REASONS[lang],
+        keys=[{"key": k, "action": a} for k, a in KEYS],
+    )
+
+
+@routes.get("/terminal/{hall}/evaluator/{window}")
+async def evaluator(request: web.Request) -> web.Response:
+    """The small screen facing the citizen (评价器); opened once a day with a clerk's login."""
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    window = request.match_info["window"]
+    if window not in hall.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    if not may_act_on_window(who.user, hall.catalog, window):
+        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["not_your_window"])
+    lang = _lang(request)
+    en = lang == "en"
+    return _page(
+        request, "evaluator.html", hall, who, token,
+        window=window,
+        window_name=hall.catalog.windows[window].name,
+        levels=[{"score": s, "name": (ratings.LEVELS_EN if en else ratings.LEVELS)[s]} for s in ratings.LEVELS],
+        indicators=_named(ratings.INDICATORS, lang, ratings.INDICATORS_EN),
+        reasons=_named(ratings.REASONS, lang, ratings.REASONS_EN),
+        bad_at_most=ratings.BAD_AT_MOST,
+        prompt_timeout_s=45,
+        thanks_s=6,
+    )
+
+
+@routes.get("/terminal/{hall}/staff")
+async def staff_page(request: web.Request) -> web.Response:
+    """The manager's page: add, disable and re-assign accounts, reset passwords."""
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    if who.user.role not in (Role.manager, Role.admin):
+        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["managers_only"])
+    catalog = hall.catalog
+    probe = [User(username="xx", name="x", role=r) for r in Role]
+    return _page(
+        request, "staff.html", hall, who, token,
+        windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows],
+        departments=[{"id": d.id, "name": d.name} for d in catalog.config.departments],
+        roles=[u.role.value for u in probe if may_manage(who.user, u)],
+    )
+

@@ -1,0 +1,190 @@
+// The evaluator (评价器): the small screen facing the citizen. It shows the window, the clerk
+// and the current number; when the window finishes a service (or the clerk asks), it asks for
+// one rating of that ticket: five levels, three indicators, reasons when not satisfied. It
+// gives up politely after a while; the citizen can still rate from the mobile ticket page.
+import { connect } from "/static/common/hallq.js";
+import { api, config, t } from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+const base = `/api/v1/halls/${config.hall}/windows/${config.window}`;
+const INDICATORS = config.indicators.map((i) => i.id);
+let view = null; // the window as the lobby sees it
+let rating = null; // {number, score, indicators, touched}
+let promptTimer = null;
+let thanksTimer = null;
+
+function show(section) {
+  for (const id of ["idle", "rate", "thanks"]) $(id).hidden = id !== section;
+  document.body.dataset.mode = section;
+}
+
+function drawIdle() {
+  if (!view) return;
+  document.body.dataset.state = view.state;
+  $("ev-window").textContent = view.name;
+  $("ev-clerk").textContent = view.clerk && view.state !== "closed"
+    ? `${view.clerk.name} · ${t("staff_no")} ${view.clerk.staff_no} · ${t("serving_you")}` : "";
+  $("ev-number").textContent = view.ticket ? view.ticket.number : t("none");
+  const notice = $("ev-notice");
+  if (view.state === "paused" && view.pause) {
+    notice.hidden = false;
+    notice.textContent = view.pause.until ? `${view.pause.reason} · ${t("until")} ${view.pause.until.slice(11, 16)}` : view.pause.reason;
+  } else if (view.state === "closed") {
+    notice.hidden = false;
+    notice.textContent = t("closed");
+  } else {
+    notice.hidden = true;
+  }
+}
+
+function mark(buttons, score) {
+  for (const b of buttons) {
+    const on = Number(b.dataset.score) === score;
+    b.classList.toggle("chosen", on);
+    b.setAttribute(b.getAttribute("role") === "radio" ? "aria-checked" : "aria-pressed", on ? "true" : "false");
+  }
+}
+
+function armTimeout() {
+  clearTimeout(promptTimer);
+  promptTimer = setTimeout(() => done(t("thanks_visit")), config.prompt_timeout_s * 1000);
+}
+
+function done(text) {
+  rating = null;
+  delete document.body.dataset.rating;
+  clearTimeout(promptTimer);
+  $("thanks-text").textContent = text;
+  show("thanks");
+  clearTimeout(thanksTimer);
+  thanksTimer = setTimeout(() => {
+    show("idle");
+    drawIdle();
+  }, config.thanks_s * 1000);
+}
+
+function needsReasons() {
+  return rating && rating.score !== null && rating.score <= config.bad_at_most;
+}
+
+function update() {
+  const reasons = $("reasons");
+  const anyBad = rating.score !== null && (needsReasons() || INDICATORS.some((i) => rating.indicators[i] <= config.bad_at_most));
+  reasons.hidden = !anyBad;
+  const picked = reasons.querySelectorAll("input:checked").length;
+  $("submit").disabled = rating.score === null || (needsReasons() && picked === 0);
+}
+
+function start(number) {
+  clearTimeout(thanksTimer);
+  rating = { number, score: null, indicators: {}, touched: new Set() };
+  document.body.dataset.rating = number;
+  $("rate-number").textContent = number;
+  $("rate-error").textContent = "";
+  mark(document.querySelectorAll("#levels button"), null);
+  for (const row of document.querySelectorAll("tr[data-indicator]")) mark(row.querySelectorAll("button"), null);
+  for (const box of document.querySelectorAll("#reasons input")) box.checked = false;
+  $("details").hidden = true;
+  $("reasons").hidden = true;
+  $("submit").disabled = true;
+  show("rate");
+  armTimeout();
+  document.querySelector("#levels button").focus();
+}
+
+function choose(score) {
+  if (!rating) return;
+  rating.score = score;
+  mark(document.querySelectorAll("#levels button"), score);
+  for (const row of document.querySelectorAll("tr[data-indicator]")) {
+    const name = row.dataset.indicator;
+    if (!rating.touched.has(name)) {
+      rating.indicators[name] = score; // each aspect starts at the overall level
+      mark(row.querySelectorAll("button"), score);
+    }
+  }
+  $("details").hidden = false;
+  update();
+  armTimeout();
+}
+
+async function submit() {
+  if (!rating || $("submit").disabled) return;
+  const body = { number: rating.number, score: rating.score, reasons: [...document.querySelectorAll("#reasons input:checked")].map((b) => b.value) };
+  for (const name of INDICATORS) body[name] = rating.indicators[name] ?? null;
+  $("submit").disabled = true;
+  try {
+    await api.post(`${base}/evaluation`, body);
+    done(t("thanks"));
+  } catch (e) {
+    $("rate-error").textContent = t("rate_failed") + e.message;
+    if (e.status === 409 || e.status === 404) setTimeout(() => done(t("thanks_visit")), 3000);
+    else update();
+  }
+}
+
+document.querySelectorAll("#levels button").forEach((b) => b.addEventListener("click", () => choose(Number(b.dataset.score))));
+for (const row of document.querySelectorAll("tr[data-indicator]")) {
+  row.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
+    if (!rating) return;
+    rating.indicators[row.dataset.indicator] = Number(b.dataset.score);
+    rating.touched.add(row.dataset.indicator);
+    mark(row.querySelectorAll("button"), Number(b.dataset.score));
+    update();
+    armTimeout();
+  }));
+}
+$("reasons").addEventListener("change", () => { update(); armTimeout(); });
+$("submit").addEventListener("click", submit);
+
+document.addEventListener("keydown", (e) => {
+  if (!rating || e.ctrlKey || e.metaKey || e.altKey) return;
+  const levels = [...document.querySelectorAll("#levels button")];
+  if (/^[1-5]$/.test(e.key) && e.target.tagName !== "INPUT") {
+    e.preventDefault();
+    choose(Number(levels[Number(e.key) - 1].dataset.score));
+  } else if (e.key === "Enter" && e.target.tagName !== "BUTTON") {
+    e.preventDefault();
+    submit();
+  } else if (e.key === "Escape") {
+    done(t("thanks_visit"));
+  }
+});
+
+function hear(msg) {
+  if (msg.type === "snapshot") {
+    view = msg.state.windows.find((w) => w.id === config.window) || view;
+  } else if (msg.type === "event") {
+    for (const w of msg.windows || []) if (w.id === config.window) view = w;
+    const e = msg.event;
+    if (e.window === config.window && (e.type === "service_finished" || e.type === "evaluation_requested")) {
+      start(e.number);
+      return;
+    }
+    if (e.type === "ticket_evaluated" && rating && e.number === rating.number) {
+      done(t("thanks")); // rated already (the mobile ticket page)
+      return;
+    }
+  }
+  if (!rating && document.body.dataset.mode !== "thanks") {
+    show("idle");
+    drawIdle();
+  }
+  document.body.dataset.seq = String(msg.seq ?? "");
+}
+
+api.get(`${base}/evaluation`).then((s) => {
+  view = view || s.window;
+  if (!rating) drawIdle();
+});
+
+connect({
+  hall: config.hall,
+  query: { window: config.window },
+  onStatus: (status) => {
+    $("offline").hidden = status === "online";
+    document.body.dataset.status = status;
+  },
+  onMessage: hear,
+});
+show("idle");

@@ -1,0 +1,395 @@
+// The clerk's terminal: the window's state, the current ticket and its materials, the queue in
+// call order, and one button and one key per action. Every rule is the server's: the page
+// asks /queue what the window may do now and draws that; actions go to the window's REST
+// actions; the hall's live feed says when to ask again.
+import { connect, formatClock } from "/static/common/hallq.js";
+import { ApiError, api, bindLogout, config, t, typing } from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+const base = `/api/v1/halls/${config.hall}/windows/${config.window}`;
+const keyToAction = new Map(config.keys.map((k) => [k.key.toLowerCase(), k.action]));
+const DIALOGS = {
+  finish: "dlg-finish", "no-show": "dlg-no-show", transfer: "dlg-transfer", suspend: "dlg-suspend",
+  pause: "dlg-pause", handover: "dlg-handover", close: "dlg-close",
+};
+const servedHere = new Set(config.items.filter((i) => i.served_here).map((i) => i.id));
+
+let data = null; // the last answer of GET …/queue
+let busy = false;
+let picking = -1; // the row chosen in the queue with ↑↓ (queue rows first, then suspended ones)
+
+bindLogout();
+
+function say(text, error = false) {
+  const m = $("message");
+  m.textContent = text;
+  m.classList.toggle("error", error);
+}
+
+async function refresh() {
+  try {
+    data = await api.get(`${base}/queue`);
+    draw();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) say(e.message, true);
+  }
+}
+
+let soon = null;
+function refreshSoon() {
+  clearTimeout(soon);
+  soon = setTimeout(refresh, 100);
+}
+
+function minutes(seconds) {
+  return Math.max(0, Math.floor(seconds / 60));
+}
+
+function li(cls, parts, attrs = {}) {
+  const el = document.createElement("li");
+  el.className = cls;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const [c, text] of parts) {
+    const span = document.createElement("span");
+    span.className = c;
+    span.textContent = text;
+    el.append(span);
+  }
+  return el;
+}
+
+function draw() {
+  const w = data.window;
+  document.body.dataset.state = w.state;
+  document.body.dataset.seq = String(data.seq);
+  $("state").textContent = t(w.state);
+  $("state").dataset.state = w.state;
+  $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
+  const ticket = w.ticket;
+  $("number").textContent = ticket ? ticket.number : t("none");
+  $("ticket-item").textContent = ticket ? ticket.item_name : "";
+  let status = "";
+  if (ticket) {
+    status = t(ticket.status);
+    if (ticket.recalls) status += ` · ${t("recall")} ${ticket.recalls}`;
+    if (ticket.priority) status += ` · ${t("priority")}`;
+    if (ticket.appointment) status += ` · ${t("appointment")}`;
+  }
+  $("ticket-status").textContent = status;
+  const notice = $("pause-notice");
+  notice.hidden = !(w.state === "paused" && w.pause);
+  if (!notice.hidden) notice.textContent = w.pause.until ? `${w.pause.reason} · ${t("until")} ${w.pause.until.slice(11, 16)}` : w.pause.reason;
+
+  const materials = $("materials");
+  materials.replaceChildren();
+  if (data.item) {
+    for (const m of data.item.materials) materials.append(li("", [["", m]]));
+    if (!data.item.materials.length) materials.append(li("muted", [["", t("no_materials")]]));
+    $("item-limits").textContent = `${data.item.time_limit} · ${data.item.fee}`;
+  } else {
+    $("item-limits").textContent = "";
+  }
+
+  $("waiting").textContent = String(data.waiting);
+  const queue = $("queue");
+  queue.replaceChildren();
+  data.queue.forEach((q, i) => {
+    const lane = q.lane === "normal" ? (q.transferred ? t("transferred") : "") : t(q.lane);
+    queue.append(li(`row lane-${q.lane}`, [["num", q.number], ["item", q.item_name], ["lane", lane],
+      ["waited", `${t("waited")} ${minutes(q.waited_s)} ${t("minutes")}`]], { role: "option", "data-ticket": q.id, "data-row": String(i) }));
+  });
+  if (!data.queue.length) queue.append(li("muted", [["", t("nobody_waiting")]]));
+  const suspended = $("suspended");
+  suspended.replaceChildren();
+  data.suspended.forEach((s, i) => {
+    const kind = config.suspend_kinds.find((k) => k.id === s.kind);
+    suspended.append(li("row", [["num", s.number], ["item", s.item_name], ["lane", kind ? kind.name : ""]],
+      { role: "option", "data-ticket": s.id, "data-row": String(data.queue.length + i) }));
+  });
+  for (const button of document.querySelectorAll("#actions button")) {
+    button.disabled = !data.actions.includes(button.dataset.action);
+  }
+  markPicked();
+}
+
+// -- the queue: Q, ↑↓, Enter calls the chosen ticket (指呼) --------------------------------
+function rows() {
+  return [...document.querySelectorAll("#queue li.row, #suspended li.row")];
+}
+
+function markPicked() {
+  const all = rows();
+  if (picking >= all.length) picking = all.length - 1;
+  all.forEach((el, i) => {
+    el.classList.toggle("picked", i === picking);
+    el.setAttribute("aria-selected", i === picking ? "true" : "false");
+  });
+  document.body.classList.toggle("picking", picking >= 0);
+  if (picking >= 0) all[picking].scrollIntoView({ block: "nearest" });
+}
+
+function pickMove(delta) {
+  const n = rows().length;
+  if (!n) return;
+  picking = picking < 0 ? 0 : Math.min(n - 1, Math.max(0, picking + delta));
+  markPicked();
+}
+
+function stopPicking() {
+  picking = -1;
+  markPicked();
+}
+
+// -- actions ------------------------------------------------------------------------------
+async function send(path, body) {
+  busy = true;
+  document.body.classList.add("busy");
+  try {
+    const answer = await api.post(`${base}/${path}`, body);
+    await refresh();
+    return answer;
+  } finally {
+    busy = false;
+    document.body.classList.remove("busy");
+  }
+}
+
+async function run(action) {
+  if (busy || !data) return;
+  if (!data.actions.includes(action)) {
+    say(`${t(action)} — ${t(data.window.state)}`, true);
+    return;
+  }
+  if (DIALOGS[action]) {
+    openDialog(action);
+    return;
+  }
+  try {
+    if (action === "evaluation") {
+      const asked = await send("evaluation/request", {});
+      say(t("asked", { number: asked.number }));
+      return;
+    }
+    const answer = await send(action, {});
+    if (action === "call-next" && answer && !answer.ticket) say(t("nobody_waiting"));
+    else say(`${t(action)} ✓ ${answer && answer.ticket ? answer.ticket.number : ""}`);
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+async function callPicked() {
+  const row = rows()[picking];
+  if (!row || busy) return;
+  if (!data.actions.includes("call")) {
+    say(`${t("call")} — ${t(data.window.state)}`, true);
+    return;
+  }
+  try {
+    const answer = await send("call", { ticket: row.dataset.ticket });
+    say(`${t("call")} ✓ ${answer.ticket ? answer.ticket.number : ""}`);
+    stopPicking();
+  } catch (e) {
+    say(e.message, true);
+  }
+}
+
+// -- dialogs ------------------------------------------------------------------------------
+function hallClock(offsetMinutes) {
+  const [h, m] = data.now.slice(11, 16).split(":").map(Number);
+  const total = Math.min(23 * 60 + 59, h * 60 + m + offsetMinutes);
+  return `${String(Math.floor(total / 60)).padStart(2, "0")}:${String(total % 60).padStart(2, "0")}`;
+}
+
+function prepare(action, form) {
+  const number = data.window.ticket ? data.window.ticket.number : "";
+  form.querySelectorAll(".dlg-number").forEach((el) => { el.textContent = number; });
+  form.querySelector(".dlg-error").textContent = "";
+  if (action === "finish") {
+    form.reset();
+    const caseType = data.item ? data.item.case_type : "immediate";
+    form.querySelector(`input[name=case_type][value="${caseType}"]`).checked = true;
+    const list = $("missing-list");
+    list.replaceChildren();
+    for (const m of data.item ? data.item.materials : []) {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "missing";
+      box.value = m;
+      label.append(box, ` ${m}`);
+      list.append(label);
+    }
+    showMissing(form);
+  } else if (action === "pause") {
+    form.reset();
+    form.until.value = hallClock(30);
+  } else if (action === "transfer") {
+    const item = data.window.ticket ? data.window.ticket.item : null;
+    const other = [...form.item.options].find((o) => o.value !== item);
+    if (other) form.item.value = other.value;
+  } else {
+    form.reset();
+  }
+}
+
+function showMissing(form) {
+  const outcome = form.querySelector("input[name=outcome]:checked");
+  $("missing-box").hidden = !(outcome && outcome.value === "one_time_notice");
+}
+
+function bodyOf(action, form) {
+  const value = (name) => (form.querySelector(`input[name=${name}]:checked`) || {}).value;
+  switch (action) {
+    case "finish": {
+      const missing = [...form.querySelectorAll("input[name=missing]:checked")].map((b) => b.value);
+      const outcome = value("outcome");
+      if (outcome === "one_time_notice") {
+        missing.push(...form.missing_other.value.split(/[，,；;、\n]/).map((s) => s.trim()).filter(Boolean));
+      }
+      return { case_type: value("case_type"), outcome, missing: outcome === "one_time_notice" ? missing : [], note: form.note.value.trim() };
+    }
+    case "no-show":
+      return { requeue: form.requeue.checked };
+    case "transfer":
+      return value("target") === "window" ? { window: form.window.value } : { item: form.item.value };
+    case "suspend":
+      return { kind: value("kind") };
+    case "pause": {
+      const reason = value("reason") || form.reason_other.value.trim();
+      const body = { reason };
+      const typed = form.until.value.trim().match(/^([01]?\d|2[0-3]):?([0-5]\d)$/);
+      if (form.until.value.trim() && !typed) throw new Error(`${t("until")}: HH:MM`);
+      if (typed) {
+        const hhmm = `${typed[1].padStart(2, "0")}:${typed[2]}`;
+        // A time earlier than now means tomorrow (a pause across midnight).
+        let day = data.now.slice(0, 10);
+        if (hhmm <= data.now.slice(11, 16)) {
+          const [y, m, d] = day.split("-").map(Number);
+          day = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+        }
+        body.until = `${day}T${hhmm}`;
+      }
+      return body;
+    }
+    default:
+      return {};
+  }
+}
+
+let opener = null;
+
+function openDialog(action) {
+  const dialog = $(DIALOGS[action]);
+  const form = dialog.querySelector("form");
+  opener = document.querySelector(`#actions button[data-action="${action}"]`);
+  prepare(action, form);
+  dialog.showModal();
+  const first = form.querySelector("[data-primary] input:checked") || form.querySelector("input, select, button[type=submit]");
+  if (first) first.focus();
+}
+
+for (const dialog of document.querySelectorAll("dialog")) {
+  const form = dialog.querySelector("form");
+  const action = form.dataset.action;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    try {
+      const answer = await send(action, bodyOf(action, form));
+      dialog.close();
+      say(`${t(action)} ✓ ${answer && answer.ticket ? answer.ticket.number : ""}`);
+    } catch (err) {
+      form.querySelector(".dlg-error").textContent = err.message;
+    }
+  });
+  form.addEventListener("change", () => showMissing(form));
+  for (const cancel of form.querySelectorAll("[data-cancel]")) cancel.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    // Back to where the clerk was: the action's button, or the page for the next key.
+    if (opener && !opener.disabled) opener.focus();
+    else document.activeElement && document.activeElement.blur();
+  });
+  dialog.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const text = typing(e.target);
+    if (!text && /^[1-9]$/.test(e.key)) {
+      const choices = form.querySelectorAll("[data-primary] input[type=radio]");
+      const choice = choices[Number(e.key) - 1];
+      if (choice) {
+        e.preventDefault();
+        choice.checked = true;
+        choice.focus();
+        choice.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    } else if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.tagName !== "BUTTON" && e.target.tagName !== "SELECT") {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  if (action === "pause") {
+    form.reason_other.addEventListener("input", () => {
+      form.querySelector("input[name=reason][value='']").checked = true;
+    });
+  }
+}
+
+// -- keyboard and buttons -----------------------------------------------------------------
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (document.querySelector("dialog[open]")) return; // a dialog handles its own keys
+  if (typing(e.target)) return;
+  const key = e.key.toLowerCase();
+  if (picking >= 0 || key === "q") {
+    if (key === "q") { e.preventDefault(); pickMove(0); $("queue").focus(); return; }
+    if (e.key === "ArrowDown") { e.preventDefault(); pickMove(1); return; }
+    if (e.key === "ArrowUp") { e.preventDefault(); pickMove(-1); return; }
+    if (e.key === "Enter") { e.preventDefault(); callPicked(); return; }
+    if (e.key === "Escape") { e.preventDefault(); stopPicking(); return; }
+  }
+  const action = keyToAction.get(key);
+  if (action) {
+    e.preventDefault();
+    if (!e.repeat) run(action); // holding a key down never calls twice
+  }
+});
+
+for (const button of document.querySelectorAll("#actions button")) {
+  button.addEventListener("click", () => run(button.dataset.action));
+}
+for (const list of [$("queue"), $("suspended")]) {
+  list.addEventListener("click", (e) => {
+    const row = e.target.closest("li.row");
+    if (!row) return;
+    picking = Number(row.dataset.row);
+    markPicked();
+  });
+  list.addEventListener("dblclick", () => callPicked());
+}
+
+// -- live ---------------------------------------------------------------------------------
+function concernsUs(msg) {
+  if (msg.type !== "event") return msg.type === "snapshot" || msg.type === "resumed";
+  if ((msg.windows || []).some((w) => w.id === config.window)) return true;
+  return (msg.queues || []).some((q) => servedHere.has(q.item)) || msg.event.to_window === config.window;
+}
+
+connect({
+  hall: config.hall,
+  onStatus: (status) => {
+    $("offline").hidden = status === "online";
+    document.body.dataset.status = status;
+    if (status === "online") refreshSoon();
+  },
+  onMessage: (msg) => {
+    if (concernsUs(msg)) refreshSoon();
+  },
+});
+
+function tick() {
+  $("clock").textContent = formatClock(new Date(), config.lang, config.timezone).slice(0, 5);
+}
+tick();
+setInterval(tick, 1000);
+setInterval(refresh, 30000); // waited minutes, ageing
+refresh();
