@@ -1,0 +1,380 @@
+"""The dashboard's JSON (and SVG) API: live supervision board, alerts, charts, bulletin,
+bad reviews (差评整改) and promised cases (承诺件). Managers, admins and chiefs read it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.context import body, hall_of, json, staff
+from server.domain import commands as cmd
+from server.domain.access import require_role
+from server.domain.catalog import Catalog, Role
+from server.domain.errors import Forbidden, Invalid, NotFound
+from server.domain.model import HallDay
+from server.domain.supervision import (
+    MANAGER_STEPS,
+    case_level,
+    REVIEW_STEPS,
+    may_record_step,
+    queue_board,
+    suggestions,
+)
+from server.hall import HallService
+from server.stats import ledger
+from server.api.openapi import contract
+from server.stats.api import PERIOD, STATS, parse_period, reader, table, xlsx_response
+from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
+from server.stats.schemas import Bulletin
+from server.stats.service import hall_today
+from server.web import language
+
+from . import charts, schemas
+from .i18n import TEXT
+from .tasks import SUPERVISORS
+
+routes = web.RouteTableDef()
+
+
+class StepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    step: Literal["verified", "rectified", "called_back", "appealed", "appeal_upheld", "appeal_rejected"]
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class ConcludeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+def _iso(v: datetime | date | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def _window_row(state: HallDay, catalog: Catalog, wid: str, now: datetime) -> dict[str, Any]:
+    w = state.window(wid)
+    conf = catalog.windows[wid]
+    clerk = catalog.users.get(w.clerk or "")
+    t = state.tickets.get(w.ticket or "")
+    return {
+        "id": wid,
+        "name": conf.name,
+        "kind": conf.kind,
+        "zone": conf.zone,
+        "state": w.status.value,
+        "since": _iso(w.since),
+        "for_s": round((now - w.since).total_seconds()) if w.since else None,
+        "clerk": {"username": clerk.username, "name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post}
+        if clerk and w.status.value != "closed"
+        else None,
+        "ticket": {"number": t.number, "item": t.item, "item_name": catalog.items[t.item].name} if t else None,
+        "pause": {"reason": w.pause_reason, "until": _iso(w.pause_until)} if w.pause_reason else None,
+    }
+
+
+def _alert_row(catalog: Catalog, a: Any) -> dict[str, Any]:
+    return {
+        "key": a.key,
+        "kind": a.kind,
+        "level": a.level,
+        "raised_at": _iso(a.raised_at),
+        "at": _iso(a.at),
+        "value": a.value,
+        "threshold": a.threshold,
+        "number": a.number,
+        "window": a.window,
+        "window_name": catalog.windows[a.window].name if a.window in catalog.windows else None,
+        "item": a.item,
+        "item_name": catalog.items[a.item].name if a.item in catalog.items else None,
+    }
+
+
+@routes.get("/api/v1/halls/{hall}/supervision")
+@contract("电子监察 live board: queues, windows, active alerts, today's alert log, windows to open", response=schemas.Board, auth="manager", tags=("supervision",))
+async def supervision(request: web.Request) -> web.Response:
+    """电子监察 live board: queues, windows, active alerts and today's alert log, suggestions."""
+    hall, _ = await reader(request)
+    supervisor = request.app[SUPERVISORS][hall.hall]
+    board = await supervisor.catch_up()
+    state = await hall.current()
+    catalog = hall.catalog
+    now = hall.clock.now().astimezone(hall.tz)
+    order = {"red": 0, "yellow": 1, "warning": 2}
+    active = sorted(board.active.values(), key=lambda a: (order.get(a.level, 3), a.raised_at))
+    today = await request.app[STATS].today(hall.hall)
+    waiting = sum(1 for t in today.tickets if t.status == "waiting")
+    return json(
+        {
+            "hall": hall.hall,
+            "name": catalog.hall.name,
+            "day": state.day.isoformat(),
+            "now": now.isoformat(),
+            "seq": state.seq,
+            "today": {
+                "issued": len(today.tickets),
+                "served": sum(1 for t in today.tickets if t.status == "done"),
+                "waiting": waiting,
+                "no_show": sum(1 for t in today.tickets if t.status == "no_show"),
+                "open_windows": sum(1 for w in state.windows.values() if w.status.value != "closed"),
+            },
+            "queues": queue_board(state, catalog, now),
+            "windows": [_window_row(state, catalog, w, now) for w in catalog.windows],
+            "alerts": [_alert_row(catalog, a) for a in active],
+            "log": [
+                {
+                    **e,
+                    "item_name": catalog.items[e["item"]].name if e.get("item") in catalog.items else e.get("item"),
+                    "window_name": catalog.windows[e["window"]].name if e.get("window") in catalog.windows else e.get("window"),
+                }
+                for e in reversed(board.history[-50:])
+            ],
+            "suggestions": [
+                {
+                    **s,
+                    "name": catalog.items[s["item"]].name,
+                    "open": [{"id": w, "name": catalog.windows[w].name, "state": state.window(w).status.value} for w in s["open"]],
+                }
+                for s in suggestions(state, catalog, now)
+            ],
+        }
+    )
+
+
+@routes.get("/api/v1/halls/{hall}/alerts")
+@contract("A day's alert events as journalled", response=schemas.AlertEvents, auth="manager", query=(("day", "YYYY-MM-DD (default today)", False),), tags=("supervision",))
+async def alerts(request: web.Request) -> web.Response:
+    """A day's alert events as journalled (`?day=YYYY-MM-DD`, default today)."""
+    hall, _ = await reader(request)
+    try:
+        day = date.fromisoformat(request.query["day"]) if request.query.get("day") else hall_today(hall)
+    except ValueError:
+        raise Invalid("bad-query", "day is a date written YYYY-MM-DD") from None
+    stored = await hall.journal.read(hall.hall, day)
+    found = [{"seq": s.seq, **s.data} for s in stored if s.data["type"] in ("alert_raised", "alert_cleared")]
+    return json({"hall": hall.hall, "day": day.isoformat(), "alerts": found})
+
+
+# ------------------------------------------------------------------------------ charts
+
+CHARTS = ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction")
+
+
+async def chart_svg(request: web.Request, hall: HallService, name: str, start: date, end: date) -> str:
+    t = TEXT[language(request)]
+    stats = request.app[STATS]
+    period = start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
+    if name == "wait-by-hour":
+        rows = (await stats.query(hall.hall, start, end, "hour"))["rows"]
+        labels = [r["key"] for r in rows]
+        mins = lambda v: None if v is None else v / 60  # noqa: E731
+        return charts.lines(
+            f"{t['chart_wait_by_hour']} · {period}", labels,
+            [(t["mean"], [mins(r["wait"]["mean_s"]) for r in rows]), (t["p90"], [mins(r["wait"]["p90_s"]) for r in rows])],
+            unit="min", ylabel=t["minutes"], kind=name,
+        )
+    if name == "service-by-window":
+        rows = [r for r in (await stats.query(hall.hall, start, end, "window"))["rows"] if r["served"]]
+        mins = lambda v: None if v is None else v / 60  # noqa: E731
+        return charts.bars(
+            f"{t['chart_service_by_window']} · {period}", [r["key"] for r in rows],
+            [(t["mean"], [mins(r["service"]["mean_s"]) for r in rows]), (t["p90"], [mins(r["service"]["p90_s"]) for r in rows])],
+            unit="min", ylabel=t["minutes"], kind=name,
+        )
+    if name == "arrivals-served":
+        rows = (await stats.query(hall.hall, start, end, "hour"))["rows"]
+        return charts.lines(
+            f"{t['chart_arrivals_served']} · {period}", [r["key"] for r in rows],
+            [(t["issued"], [r["issued"] for r in rows]), (t["served"], [r["served"] for r in rows])],
+            ylabel=t["tickets"], kind=name,
+        )
+    total = (await stats.query(hall.hall, start, end, "day"))["total"]
+    counts = {int(k): v for k, v in total["satisfaction"]["scores"].items()}
+    return charts.stacked_share(f"{t['chart_satisfaction']} · {period}", counts, {s: t[f"score_{s}"] for s in range(1, 6)}, kind=name)
+
+
+@routes.get("/api/v1/halls/{hall}/charts/{chart}")
+@contract(
+    "A chart as SVG drawn on the server: wait-by-hour, service-by-window, arrivals-served, satisfaction",
+    response=None, auth="manager", query=(*PERIOD, ("lang", "zh-CN (default) or en", False)), tags=("statistics",),
+)
+async def chart(request: web.Request) -> web.Response:
+    """A chart as SVG, drawn on the server: `wait-by-hour`, `service-by-window`, `arrivals-served`, `satisfaction`."""
+    hall, _ = await reader(request)
+    name = request.match_info["chart"].removesuffix(".svg")
+    if name not in CHARTS:
+        raise NotFound("unknown-chart", f"charts are {', '.join(CHARTS)}")
+    start, end = parse_period(request.query, hall_today(hall))
+    svg = await chart_svg(request, hall, name, start, end)
+    resp = web.Response(text=svg, content_type="image/svg+xml", charset="utf-8")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# ------------------------------------------------------------------------------ bulletin
+
+
+async def bulletin_of(request: web.Request, hall: HallService, quarter: str) -> dict[str, Any]:
+    start, end = quarter_period(quarter)
+    end = min(end, hall_today(hall))
+    if end < start:
+        raise Invalid("bad-query", f"{quarter} has not begun")
+    stats = request.app[STATS]
+    return bulletin(
+        hall.catalog, quarter, await stats.query(hall.hall, start, end, "department"), await stats.query(hall.hall, start, end, "window")
+    )
+
+
+QUARTER = (("quarter", "like 2026Q4 (default: this quarter)", False),)
+
+
+async def _bulletin(request: web.Request) -> tuple[HallService, dict[str, Any]]:
+    hall, _ = await reader(request)
+    quarter = (request.query.get("quarter") or quarter_of(hall_today(hall))).upper()
+    return hall, await bulletin_of(request, hall, quarter)
+
+
+@routes.get("/api/v1/halls/{hall}/bulletin")
+@contract("季度通报: figures per department and window, ranking, most alerts, excellent-window candidates", response=Bulletin, auth="manager", query=QUARTER, tags=("statistics",))
+async def quarterly_bulletin(request: web.Request) -> web.StreamResponse:
+    _, data = await _bulletin(request)
+    return json(data)
+
+
+@routes.get("/api/v1/halls/{hall}/bulletin.html")
+@contract("The bulletin as the printable HTML of the bulletin page", response=None, auth="manager", query=(*QUARTER, ("lang", "zh-CN or en", False)), tags=("statistics",))
+async def bulletin_html(request: web.Request) -> web.StreamResponse:
+    from server.web import environment
+
+    _, data = await _bulletin(request)
+    lang = language(request)
+    page = environment("dashboard").get_template("bulletin_body.html").render(
+        b=data, t=TEXT[lang], lang=lang, quarter_name=quarter_label(data["quarter"], lang)
+    )
+    resp = web.Response(text=page, content_type="text/html", charset="utf-8")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@routes.get("/api/v1/halls/{hall}/bulletin.xlsx")
+@contract("The bulletin's tables as an Excel workbook", response=None, auth="manager", query=QUARTER, tags=("statistics",))
+async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
+    hall, data = await _bulletin(request)
+    ranking = []
+    for r in data["windows"]:
+        row = {k: v for k, v in r.items() if k != "award"}
+        row.update(award_rank=r["award"]["rank"], award_score=r["award"]["score"], award_eligible=r["award"]["eligible"])
+        ranking.append(row)
+    chosen = {c["key"] for c in data["candidates"]}
+    sheets = [
+        ("departments", *table(data["departments"], data["total"])),
+        ("windows", *table(ranking)),
+        ("candidates", *table([r for r in ranking if r["key"] in chosen])),
+    ]
+    return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
+
+
+# ------------------------------------------------------------------------------ bad reviews
+
+
+def _may_read_department(who: Any, catalog: Catalog, item: str) -> bool:
+    if who.user.role is not Role.chief:
+        return True
+    i = catalog.items.get(item)
+    return i is not None and i.department == who.user.department
+
+
+@routes.get("/api/v1/halls/{hall}/reviews")
+@contract(
+    "Bad reviews (差评) with every step of their loop; a chief sees their department's", response=schemas.Reviews, auth="manager",
+    query=(*PERIOD, ("open", "1: only those whose loop is not closed", False)), tags=("supervision",),
+)
+async def list_reviews(request: web.Request) -> web.Response:
+    """Bad reviews (差评) rated in `?from&to` (default: the last 400 days) with every step of their loop;
+    a chief sees their department's."""
+    hall, who = await reader(request)
+    q = request.query
+    start = end = None
+    if q.get("from") or q.get("to"):
+        start, end = parse_period(q, hall_today(hall))
+    found = await ledger.reviews(request.app[STATS], hall.hall, start, end)
+    rows = [ledger.review_view(request.app[STATS], hall.hall, r) for r in found if _may_read_department(who, hall.catalog, r.item)]
+    if q.get("open") == "1":
+        rows = [r for r in rows if not r["closed"]]
+    return json({"hall": hall.hall, "reviews": list(reversed(rows)), "steps": REVIEW_STEPS})
+
+
+@routes.post("/api/v1/halls/{hall}/reviews/{ticket}/steps")
+@contract("Record the next step of a bad review's loop (chief of its department; managers decide appeals)", body=StepBody, response=schemas.Review, status=201, auth="staff", errors=(409,), tags=("supervision",))
+async def record_step(request: web.Request) -> web.Response:
+    """Record the next step of a bad review's loop: `{step, note}`."""
+    hall = hall_of(request)
+    who = await staff(request, hall.hall)
+    require_role(who.user, Role.chief, Role.manager, Role.admin)
+    req = await body(request, StepBody)
+    stats = request.app[STATS]
+    ticket = request.match_info["ticket"]
+    found = next((r for r in await ledger.reviews(stats, hall.hall) if r.ticket == ticket), None)
+    if found is None:
+        raise NotFound("unknown-review", "no bad review of this ticket in the last 400 days")
+    if not may_record_step(who.user, hall.catalog, found.open(), req.step):
+        detail = "a manager decides appeals" if req.step in MANAGER_STEPS else "this review belongs to another department"
+        raise Forbidden("not-your-review", detail)
+    await hall.handle(cmd.RecordReviewStep(by=who.user.username, review=found.open(), step=req.step, note=req.note))
+    request.app[SUPERVISORS][hall.hall].invalidate()
+    again = next(r for r in await ledger.reviews(stats, hall.hall) if r.ticket == ticket)
+    return json(ledger.review_view(stats, hall.hall, again), status=201)
+
+
+# ------------------------------------------------------------------------------ promised cases
+
+
+@routes.get("/api/v1/halls/{hall}/cases")
+@contract("Promised cases (承诺件) accepted before today and not concluded, soonest deadline first", response=schemas.Cases, auth="manager", tags=("supervision",))
+async def list_cases(request: web.Request) -> web.Response:
+    """Promised cases (承诺件) accepted before today and not concluded, soonest deadline first."""
+    hall, who = await reader(request)
+    cases = await ledger.open_cases(request.app[STATS], hall.hall)
+    today = hall_today(hall)
+    warn = hall.catalog.hall.supervision.deadline_warning_days
+    rows = []
+    for c in sorted(cases, key=lambda c: (c.deadline, c.number)):
+        if not _may_read_department(who, hall.catalog, c.item):
+            continue
+        level, left = case_level(c, today, warn)
+        rows.append(
+            {
+                "ticket": c.ticket, "number": c.number, "item": c.item,
+                "item_name": hall.catalog.items[c.item].name if c.item in hall.catalog.items else c.item,
+                "window": c.window, "accepted_on": c.accepted_on.isoformat(), "deadline": c.deadline.isoformat(),
+                "working_days_left": left, "level": level,
+            }
+        )
+    return json({"hall": hall.hall, "cases": rows})
+
+
+@routes.post("/api/v1/halls/{hall}/cases/{ticket}/conclude")
+@contract("Conclude (办结) an open promised case", body=ConcludeBody, response=schemas.Concluded, status=201, auth="staff", errors=(409,), tags=("supervision",))
+async def conclude(request: web.Request) -> web.Response:
+    """办结 of an open promised case; its clerks' window, the department's chief, managers."""
+    hall = hall_of(request)
+    who = await staff(request, hall.hall)
+    req = await body(request, ConcludeBody)
+    ticket = request.match_info["ticket"]
+    case = next((c for c in await ledger.open_cases(request.app[STATS], hall.hall) if c.ticket == ticket), None)
+    if case is None:
+        raise NotFound("unknown-case", "no open promised case of this ticket (concluded already, or accepted today)")
+    u = who.user
+    allowed = (
+        u.role in (Role.manager, Role.admin)
+        or (u.role is Role.chief and hall.catalog.items[case.item].department == u.department)
+        or (case.window is not None and case.window in u.windows)
+    )
+    if not allowed:
+        raise Forbidden("not-your-case", "this case was accepted at another department's window")
+    (event,) = await hall.handle(cmd.ConcludeCase(by=u.username, case=case, note=req.note))
+    request.app[SUPERVISORS][hall.hall].invalidate()
+    return json({"ticket": case.ticket, "number": case.number, "concluded_at": event.at.isoformat()}, status=201)
+

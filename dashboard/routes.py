@@ -1,0 +1,67 @@
+"""The dashboard's pages: shells that log in with the API and fetch their figures as JSON.
+
+Pages carry no inline script (a later hardening issue adds a CSP): their settings and words
+travel as JSON data blocks, their code is ES modules in dashboard/static.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.api.context import ctx, hall_of
+from server.stats.bulletin import quarter_of
+from server.stats.service import hall_today
+from server.web import language, render
+
+from .i18n import TEXT
+
+routes = web.RouteTableDef()
+
+PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html"}
+
+
+@routes.get("/dashboard")
+@routes.get("/dashboard/")
+async def index(request: web.Request) -> web.Response:
+    first = next(iter(ctx(request).halls))
+    suffix = "?lang=en" if language(request) == "en" else ""
+    raise web.HTTPFound(f"/dashboard/{first}/{suffix}")
+
+
+async def _page(request: web.Request, page: str) -> web.Response:
+    hall = hall_of(request)
+    lang = language(request)
+    today = hall_today(hall)
+    config = {
+        "hall": hall.hall,
+        "hall_name": hall.catalog.hall.name,
+        "timezone": hall.catalog.hall.timezone,
+        "lang": lang,
+        "page": page,
+        "today": today.isoformat(),
+        "quarter": quarter_of(today),
+    }
+    return render(
+        "dashboard", PAGES[page], request, config=config, text=TEXT[lang], t=TEXT[lang], hall=hall.hall,
+        hall_name=hall.catalog.hall.name, page=page, today=today.isoformat(),
+    )
+
+
+@routes.get("/dashboard/{hall}/")
+async def board(request: web.Request) -> web.Response:
+    return await _page(request, "board")
+
+
+@routes.get("/dashboard/{hall}/stats")
+async def stats(request: web.Request) -> web.Response:
+    return await _page(request, "stats")
+
+
+@routes.get("/dashboard/{hall}/bulletin")
+async def bulletin(request: web.Request) -> web.Response:
+    return await _page(request, "bulletin")
+
+
+@routes.get("/dashboard/{hall}/reviews")
+async def reviews(request: web.Request) -> web.Response:
+    return await _page(request, "reviews")

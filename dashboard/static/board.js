@@ -1,0 +1,105 @@
+// 电子监察 live board: polls the supervision JSON every 2.5 s, charts every 30 s.
+import { Unauthorized, alertText, api, cfg, duration, el, hallApi, loadChart, start, status, t } from "./common.js";
+
+const POLL_MS = 2500;
+const CHARTS_MS = 30000;
+
+function renderKpis(today) {
+  const items = [["issued", today.issued], ["served", today.served], ["waiting", today.waiting], ["no_show", today.no_show], ["open_windows", today.open_windows]];
+  document.getElementById("kpis").replaceChildren(
+    ...items.map(([k, v]) => el("div", { class: "kpi", "data-kpi": k }, el("span", { class: "kpi-value" }, v), el("span", { class: "kpi-label" }, t(k)))),
+  );
+}
+
+function renderAlerts(alerts) {
+  const list = document.getElementById("alerts");
+  if (!alerts.length) {
+    list.replaceChildren(el("li", { class: "none" }, t("no_alerts")));
+    return;
+  }
+  list.replaceChildren(
+    ...alerts.map((a) => {
+      const x = alertText(a);
+      return el("li", { class: `alert level-${a.level}`, "data-kind": a.kind, "data-key": a.key },
+        el("span", { class: "badge" }, x.level), el("strong", {}, x.kind), " ", x.subject, " ", el("span", { class: "amount" }, x.amount));
+    }),
+  );
+}
+
+function renderSuggestions(suggestions) {
+  document.getElementById("suggestions").replaceChildren(
+    ...suggestions.map((s) => {
+      const vars = { item: s.name, n: s.over_threshold, min: Math.round(s.threshold_s / 60) };
+      if (!s.open.length) return el("li", { class: "suggestion" }, t("suggest_none", vars));
+      return el("li", { class: "suggestion" }, t("suggest_open", vars), " ", s.open.map((w) => el("span", { class: "chip" }, w.name)));
+    }),
+  );
+}
+
+function renderWindows(windows) {
+  document.getElementById("windows").replaceChildren(
+    ...windows.map((w) =>
+      el("li", { class: `win state-${w.state}`, "data-window": w.id },
+        el("div", { class: "win-name" }, w.name),
+        el("div", { class: "win-state" }, t(`state_${w.state}`), w.for_s !== null && w.state !== "closed" ? ` ${duration(w.for_s)}` : ""),
+        el("div", { class: "win-ticket" }, w.ticket ? w.ticket.number : w.pause ? w.pause.reason : ""),
+        el("div", { class: "win-clerk" }, w.clerk ? `${w.clerk.name} ${w.clerk.post ? w.clerk.post + "岗" : ""}` : ""),
+      ),
+    ),
+  );
+}
+
+function renderQueues(queues) {
+  const rows = queues.filter((q) => q.waiting > 0).sort((a, b) => b.longest_wait_s - a.longest_wait_s);
+  document.getElementById("queues").replaceChildren(
+    ...rows.map((q) =>
+      el("tr", { class: q.level ? `level-${q.level}` : "" }, el("td", {}, q.name), el("td", { class: "num" }, q.waiting), el("td", { class: "num" }, duration(q.longest_wait_s))),
+    ),
+  );
+}
+
+function renderLog(log) {
+  document.getElementById("log").replaceChildren(
+    ...log.slice(0, 30).map((e) => {
+      const time = e.at.slice(11, 19);
+      if (e.type === "alert_cleared") return el("li", { class: "cleared" }, `${time} ${t("cleared")} ${e.key}`);
+      const x = alertText(e);
+      return el("li", { class: `level-${e.level}` }, `${time} `, el("span", { class: "badge" }, x.level), ` ${x.kind} ${x.subject} ${x.amount}`);
+    }),
+  );
+}
+
+async function poll() {
+  try {
+    const b = await api(hallApi("/supervision"));
+    renderKpis(b.today);
+    renderAlerts(b.alerts);
+    renderSuggestions(b.suggestions);
+    renderWindows(b.windows);
+    renderQueues(b.queues);
+    renderLog(b.log);
+    document.getElementById("updated").textContent = `${t("updated")} ${b.now.slice(11, 19)}`;
+    status("");
+  } catch (e) {
+    // Logged out: the login form is showing, and polling goes on once someone logs in again.
+    if (!(e instanceof Unauthorized)) status(t("offline"));
+  } finally {
+    setTimeout(poll, POLL_MS);
+  }
+}
+
+async function charts() {
+  const q = `?from=${cfg.today}&to=${cfg.today}`;
+  try {
+    await Promise.all([
+      loadChart("chart-arrivals-served", hallApi(`/charts/arrivals-served${q}`)),
+      loadChart("chart-wait-by-hour", hallApi(`/charts/wait-by-hour${q}`)),
+    ]);
+  } catch {}
+  setTimeout(charts, CHARTS_MS);
+}
+
+start(() => {
+  poll();
+  charts();
+});

@@ -1,0 +1,167 @@
+// What every dashboard page shares: its settings and words, the login, and fetching with the token.
+//
+// The token from POST /api/v1/auth/login lives in sessionStorage (gone when the tab closes)
+// and goes with every request as `Authorization: Bearer`. A 401 shows the login form again.
+
+const dataBlock = (id) => {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : {};
+};
+
+export const cfg = dataBlock("config");
+export const words = dataBlock("i18n");
+export const t = (key, vars = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+
+const KEY = "hallq.dashboard";
+const READERS = new Set(["manager", "admin", "chief"]);
+
+function session() {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export class Unauthorized extends Error {}
+
+export async function api(path, { method = "GET", body, as = "json" } = {}) {
+  const s = session();
+  const headers = s ? { Authorization: `Bearer ${s.token}` } : {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const sep = path.includes("?") ? "&" : "?";
+  const url = cfg.lang === "en" && !path.includes("lang=") ? `${path}${sep}lang=en` : path;
+  const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 401) {
+    sessionStorage.removeItem(KEY);
+    showLogin();
+    throw new Unauthorized();
+  }
+  if (!r.ok) {
+    let detail = r.statusText;
+    try {
+      detail = (await r.json()).detail || detail;
+    } catch {}
+    throw new Error(detail);
+  }
+  if (as === "text") return r.text();
+  if (as === "blob") return r.blob();
+  return r.json();
+}
+
+export const hallApi = (rest) => `/api/v1/halls/${encodeURIComponent(cfg.hall)}${rest}`;
+
+export async function download(path, filename) {
+  const blob = await api(path, { as: "blob" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+export function status(message) {
+  const el = document.getElementById("status");
+  el.textContent = message || "";
+  el.hidden = !message;
+}
+
+let started = false;
+let onReady = () => {};
+
+function showLogin() {
+  document.getElementById("main").hidden = true;
+  document.getElementById("login").hidden = false;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+}
+
+function showMain(s) {
+  document.getElementById("login").hidden = true;
+  document.getElementById("main").hidden = false;
+  document.getElementById("logout").hidden = false;
+  document.getElementById("who").textContent = `${s.name} (${s.username})`;
+  if (!started) {
+    started = true;
+    onReady(s);
+  }
+}
+
+// start(ready): run `ready(session)` once someone allowed to read the dashboard is logged in.
+export function start(ready) {
+  onReady = ready;
+  const form = document.getElementById("login-form");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const err = document.getElementById("login-error");
+    err.hidden = true;
+    const data = Object.fromEntries(new FormData(form));
+    const r = await fetch("/api/v1/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: data.username, password: data.password }),
+    });
+    const s = r.ok ? await r.json() : null;
+    if (!s || !READERS.has(s.role)) {
+      err.hidden = false;
+      return;
+    }
+    sessionStorage.setItem(KEY, JSON.stringify(s));
+    form.reset();
+    showMain(s);
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    const s = session();
+    if (s) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {});
+    sessionStorage.removeItem(KEY);
+    location.reload();
+  });
+  const s = session();
+  if (s) showMain(s);
+  else showLogin();
+}
+
+// Formatting
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h) return `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`;
+  return `${m}:${String(sec).padStart(2, "0")}`;
+}
+
+export const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(1)}%`);
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+// Charts come from the server as SVG text: parse it as SVG (never as HTML) and put it in place.
+export async function loadChart(boxId, path) {
+  const box = document.getElementById(boxId);
+  if (!box) return;
+  const text = await api(path, { as: "text" });
+  const svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+  box.replaceChildren(document.importNode(svg, true));
+}
+
+export function alertText(a) {
+  const subject = [a.number, a.item_name, a.window_name].filter(Boolean).join(" · ");
+  let amount = "";
+  if (a.kind === "wait" || a.kind === "service" || a.kind === "unattended") amount = duration(a.value);
+  else if (a.kind === "deadline") amount = a.value > 0 ? `+${a.value}d` : `${-a.value}d`;
+  else if (a.kind === "review") amount = `+${a.value}d`;
+  return { kind: t(`kind_${a.kind}`), level: t(`level_${a.level}`), subject, amount };
+}

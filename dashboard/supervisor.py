@@ -1,0 +1,83 @@
+"""One hall's supervisor: keeps today's alert board and submits `Supervise` every few seconds.
+
+The board is folded from the journal (so a restart loses nothing), the rules are the
+domain's (server/domain/supervision.py); this class only gathers what the rules need from
+other days (open promised cases, open bad reviews) and hands it over in the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+
+from server.domain import commands as cmd
+from server.domain import events as ev
+from server.domain.supervision import SUPERVISOR, AlertBoard
+from server.hall import HallService
+from server.stats import ledger
+from server.stats.service import Stats, hall_today
+
+LEDGER_TTL_S = 30.0
+
+
+class Supervisor:
+    def __init__(self, service: HallService, stats: Stats) -> None:
+        self.service = service
+        self.stats = stats
+        self.hall = service.hall
+        self.board = AlertBoard(date.min)
+        self._seq = 0
+        self._lock = asyncio.Lock()
+        self._cases: tuple[cmd.OpenCase, ...] = ()
+        self._reviews: tuple[cmd.OpenReview, ...] = ()
+        self._ledger_at = 0.0
+        self._ledger_day: date | None = None
+        self._stored_cases: list[cmd.OpenCase] = []
+        self._stored_reviews: dict[str, ledger.Review] = {}
+
+    def invalidate(self) -> None:
+        """Read the cases and reviews again at the next sweep (after a step was recorded)."""
+        self._ledger_at = 0.0
+
+    async def catch_up(self) -> AlertBoard:
+        """Fold the alert events journalled since the last look (a new board each day)."""
+        async with self._lock:
+            return await self._catch_up()
+
+    async def _catch_up(self) -> AlertBoard:
+        state = await self.service.current()
+        if self.board.day != state.day:
+            self.board = AlertBoard(state.day)
+            self._seq = 0
+        for stored in await self.service.journal.read(self.hall, state.day, self._seq):
+            if stored.data["type"] in ("alert_raised", "alert_cleared"):
+                self.board.fold(ev.from_dict(stored.data))
+            self._seq = stored.seq
+        return self.board
+
+    async def _ledgers(self) -> None:
+        """Open cases and reviews: the closed days' part kept a while, today's laid over it each time."""
+        today = hall_today(self.service)
+        if self._ledger_day != today or time.monotonic() - self._ledger_at >= LEDGER_TTL_S:
+            s = self.service.catalog.hall.supervision
+            horizon = ledger.warning_horizon(today, s.deadline_warning_days)
+            self._stored_cases = await ledger.stored_cases(self.stats, self.hall, today, due_by=horizon)
+            self._stored_reviews = await ledger.stored_reviews(self.stats, self.hall, today)
+            self._ledger_at = time.monotonic()
+            self._ledger_day = today
+        current = await self.stats.today(self.hall)
+        self._cases = tuple(ledger.cases_now(self._stored_cases, current))
+        self._reviews = tuple(r.open() for r in ledger.reviews_now(self._stored_reviews, current) if not r.closed)
+
+    async def sweep(self) -> list[ev.Event]:
+        async with self._lock:
+            await self._catch_up()
+            await self._ledgers()
+            events = await self.service.handle(
+                cmd.Supervise(by=SUPERVISOR, active=self.board.known(), cases=self._cases, reviews=self._reviews)
+            )
+            await self._catch_up()
+            if any(isinstance(e, ev.ReviewStepRecorded) for e in events):
+                self.invalidate()
+            return events

@@ -1,0 +1,146 @@
+"""GET /api/v1/halls/{hall}/stats (and .csv, .xlsx): statistics for managers, chiefs and admins."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from ..api.context import hall_of, json, staff
+from ..domain.access import require_role
+from ..domain.catalog import Role
+from ..domain.errors import Invalid
+from ..api.openapi import contract
+from .rollup import DIMENSIONS, flatten
+from .schemas import StatsAnswer
+from .service import MAX_SPAN_DAYS, Stats, hall_today
+
+routes = web.RouteTableDef()
+
+STATS = web.AppKey("hallq.stats", Stats)
+READERS = (Role.manager, Role.admin, Role.chief)
+
+
+def parse_period(query: Any, today: date) -> tuple[date, date]:
+    """`from` and `to` (YYYY-MM-DD, inclusive; default today); 422 when they make no period."""
+    try:
+        start = date.fromisoformat(query["from"]) if query.get("from") else today
+        end = date.fromisoformat(query["to"]) if query.get("to") else (start if query.get("from") else today)
+    except ValueError:
+        raise Invalid("bad-query", "from and to are dates written YYYY-MM-DD") from None
+    if end < start:
+        raise Invalid("bad-query", "the period ends (to) before it starts (from)")
+    if (end - start).days + 1 > MAX_SPAN_DAYS:
+        raise Invalid("bad-query", f"a period is at most {MAX_SPAN_DAYS} days")
+    return start, end
+
+
+def parse_by(query: Any, default: str = "window") -> str:
+    by = query.get("by") or default
+    if by not in DIMENSIONS:
+        raise Invalid("bad-query", f"by is one of {', '.join(DIMENSIONS)}")
+    return by
+
+
+async def reader(request: web.Request):  # type: ignore[no-untyped-def]
+    """The hall and the member of staff asking; managers, admins and chiefs read statistics."""
+    hall = hall_of(request)
+    who = await staff(request, hall.hall)
+    require_role(who.user, *READERS)
+    return hall, who
+
+
+def table(rows: list[dict[str, Any]], total: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """Rows (nested dicts) as one header and flat lines, `key` and `name` first."""
+    flat = [flatten(r) for r in rows] + ([flatten(total)] if total else [])
+    header: list[str] = ["key", "name"]
+    for r in flat:
+        for k in r:
+            if k not in header:
+                header.append(k)
+    return header, [[r.get(h) for h in header] for r in flat]
+
+
+def csv_response(header: list[str], lines: list[list[Any]], filename: str) -> web.Response:
+    buf = io.StringIO()
+    buf.write("\ufeff")  # Excel on a Chinese Windows opens UTF-8 only with a BOM
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(["" if v is None else v for v in line] for line in lines)
+    resp = web.Response(text=buf.getvalue(), content_type="text/csv", charset="utf-8")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return resp
+
+
+def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, header, lines in sheets:
+        ws = wb.create_sheet(title=title[:31])
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for line in lines:
+            ws.append(line)
+        ws.freeze_panes = "C2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def xlsx_response(sheets: list[tuple[str, list[str], list[list[Any]]]], filename: str) -> web.Response:
+    resp = web.Response(
+        body=xlsx_bytes(sheets), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return resp
+
+
+PERIOD = (
+    ("from", "first day, YYYY-MM-DD (default today)", False),
+    ("to", "last day, YYYY-MM-DD, inclusive (default: from)", False),
+)
+BY = ("by", "window | item | department | clerk | hour | day (default window)", False)
+
+
+async def _answer(request: web.Request) -> tuple[Any, dict[str, Any]]:
+    hall, _who = await reader(request)
+    start, end = parse_period(request.query, hall_today(hall))
+    by = parse_by(request.query)
+    return hall, await request.app[STATS].query(hall.hall, start, end, by)
+
+
+def _filename(answer: dict[str, Any]) -> str:
+    return f"hallq-{answer['hall']}-{answer['by']}-{answer['from']}-{answer['to']}"
+
+
+@routes.get("/api/v1/halls/{hall}/stats")
+@contract(
+    "Statistics of a period grouped by window, item, department, clerk, hour or day (managers, chiefs, admins)",
+    response=StatsAnswer, auth="manager", query=(*PERIOD, BY), tags=("statistics",),
+)
+async def stats(request: web.Request) -> web.StreamResponse:
+    _, answer = await _answer(request)
+    return json(answer)
+
+
+@routes.get("/api/v1/halls/{hall}/stats.csv")
+@contract("The same statistics as CSV (UTF-8 with BOM, one flat column per figure)", response=None, auth="manager", query=(*PERIOD, BY), tags=("statistics",))
+async def stats_csv(request: web.Request) -> web.StreamResponse:
+    _, answer = await _answer(request)
+    header, lines = table(answer["rows"], answer["total"])
+    return csv_response(header, lines, _filename(answer))
+
+
+@routes.get("/api/v1/halls/{hall}/stats.xlsx")
+@contract("The same statistics as an Excel workbook", response=None, auth="manager", query=(*PERIOD, BY), tags=("statistics",))
+async def stats_xlsx(request: web.Request) -> web.StreamResponse:
+    _, answer = await _answer(request)
+    header, lines = table(answer["rows"], answer["total"])
+    return xlsx_response([(f"by {answer['by']}", header, lines)], _filename(answer))

@@ -1,0 +1,166 @@
+"""Ledgers across hall-days: promised cases still open (限时办结) and bad reviews (差评整改).
+
+Both come from the derived tables of closed days plus the current day's facts: accepted
+promised cases and ratings from the tickets, conclusions and review steps from the events
+about earlier tickets (`stat_ledger`). The closed days' part changes only when a day closes
+or someone acts on an old case or review, so callers may keep it (`Stored*`) and lay the
+current day over it (`*_now`), which is cheap.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+
+from ..domain.calendar import add_working_days
+from ..domain.commands import OpenCase, OpenReview
+from ..domain.supervision import CLOSED_REVIEW, chief_of, review_due
+from .facts import DayResult
+from .service import Stats, hall_today
+from .store import stat_ledger, stat_tickets
+
+BAD = 2  # scores 1 and 2 are bad reviews (差评)
+LOOKBACK_DAYS = 400
+
+__all__ = ["BAD", "CLOSED_REVIEW", "Review", "open_cases", "reviews", "review_view", "stored_cases", "stored_reviews"]
+
+
+@dataclass
+class Review:
+    ticket: str
+    number: str
+    item: str
+    window: str | None
+    clerk: str | None
+    rated_on: date
+    score: int
+    comment: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.steps[-1]["step"] if self.steps else "new"
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED_REVIEW
+
+    def open(self) -> OpenReview:
+        return OpenReview(ticket=self.ticket, number=self.number, item=self.item, window=self.window, rated_on=self.rated_on, status=self.status)
+
+
+def _step(e: dict[str, Any]) -> dict[str, Any]:
+    return {k: e.get(k) for k in ("step", "at", "by", "note", "to")}
+
+
+# ------------------------------------------------------------------------------ promised cases
+
+
+async def stored_cases(stats: Stats, hall: str, today: date, due_by: date | None = None) -> list[OpenCase]:
+    """Promised cases accepted before `today` and not concluded before it, due by `due_by`."""
+    t, lg = stat_tickets, stat_ledger
+    concluded = exists().where(lg.c.hall == t.c.hall, lg.c.type == "case_concluded", lg.c.ticket == t.c.ticket)
+    cond = [
+        t.c.hall == hall, t.c.case_type == "promised", t.c.deadline.is_not(None),
+        t.c.day >= today - timedelta(days=LOOKBACK_DAYS), t.c.day < today, ~concluded,
+    ]
+    if due_by is not None:
+        cond.append(t.c.deadline <= due_by)
+    query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.day, t.c.deadline).where(and_(*cond))
+    await stats.ensure_closed_days(hall, today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1))
+    async with stats.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [OpenCase(ticket=tk, number=n, item=i, window=w, accepted_on=d, deadline=dl) for tk, n, i, w, d, dl in rows]
+
+
+def cases_now(stored: list[OpenCase], current: DayResult) -> list[OpenCase]:
+    """The stored open cases less those concluded today."""
+    done = {e["ticket"] for _, e in current.ledger if e["type"] == "case_concluded"}
+    return [c for c in stored if c.ticket not in done]
+
+
+async def open_cases(stats: Stats, hall: str, due_by: date | None = None) -> list[OpenCase]:
+    today = hall_today(stats.halls[hall])
+    return cases_now(await stored_cases(stats, hall, today, due_by), await stats.today(hall))
+
+
+# ------------------------------------------------------------------------------ bad reviews
+
+
+async def stored_reviews(stats: Stats, hall: str, today: date, start: date | None = None, end: date | None = None) -> dict[str, Review]:
+    """Bad reviews rated on closed days in [start, end] with the steps recorded before `today`."""
+    start = start or today - timedelta(days=LOOKBACK_DAYS)
+    end = min(end or today, today - timedelta(days=1))
+    if end < start:
+        return {}
+    await stats.ensure_closed_days(hall, start, end)
+    t, lg = stat_tickets, stat_ledger
+    query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
+        t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end
+    )
+    bad = select(t.c.ticket).where(t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end)
+    steps = (
+        select(lg.c.data)
+        .where(lg.c.hall == hall, lg.c.type == "review_step_recorded", lg.c.day >= start, lg.c.ticket.in_(bad))
+        .order_by(lg.c.day, lg.c.seq)
+    )
+    async with stats.engine.connect() as conn:
+        found = {tk: Review(tk, n, i, w, c, d, s, cm or "") for tk, n, i, w, c, d, s, cm in await conn.execute(query)}
+        for (data,) in await conn.execute(steps):
+            e = json.loads(data)
+            if e["ticket"] in found:
+                found[e["ticket"]].steps.append(_step(e))
+    return found
+
+
+def reviews_now(stored: dict[str, Review], current: DayResult, include_today: bool = True) -> list[Review]:
+    """The stored reviews with today's steps, and (if asked) today's own bad ratings."""
+    found = {k: copy.deepcopy(r) for k, r in stored.items()}
+    if include_today:
+        for f in current.tickets:
+            if f.score is not None and f.score <= BAD:
+                found[f.ticket] = Review(f.ticket, f.number, f.item, f.window, f.clerk, current.day, f.score, f.comment)
+    for _, e in current.ledger:
+        if e["type"] == "review_step_recorded" and e["ticket"] in found:
+            found[e["ticket"]].steps.append(_step(e))
+    return sorted(found.values(), key=lambda r: (r.rated_on, r.number))
+
+
+async def reviews(stats: Stats, hall: str, start: date | None = None, end: date | None = None) -> list[Review]:
+    """Bad reviews rated in [start, end] (default: the look-back up to today), with every step."""
+    today = hall_today(stats.halls[hall])
+    stored = await stored_reviews(stats, hall, today, start, end)
+    include_today = (start is None or start <= today) and (end is None or end >= today)
+    return reviews_now(stored, await stats.today(hall), include_today)
+
+
+def review_view(stats: Stats, hall: str, r: Review) -> dict[str, Any]:
+    catalog = stats.halls[hall].catalog
+    chief = chief_of(catalog, r.item)
+    status = r.status
+    return {
+        "ticket": r.ticket,
+        "number": r.number,
+        "item": r.item,
+        "item_name": catalog.items[r.item].name if r.item in catalog.items else r.item,
+        "window": r.window,
+        "window_name": catalog.windows[r.window].name if r.window in catalog.windows else r.window,
+        "clerk": r.clerk,
+        "rated_on": r.rated_on.isoformat(),
+        "score": r.score,
+        "comment": r.comment,
+        "status": status,
+        "closed": r.closed,
+        "assignee": next((s.get("to") for s in r.steps if s["step"] == "assigned"), None) or (chief.username if chief else None),
+        "due": None if r.closed else review_due(r.open(), catalog).isoformat(),
+        "steps": r.steps,
+    }
+
+
+def warning_horizon(today: date, days: int) -> date:
+    return add_working_days(today, days)

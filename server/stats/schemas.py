@@ -1,0 +1,100 @@
+"""Answer shapes of the statistics and the bulletin, for the OpenAPI document and its tests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from ..api.schemas import Out
+
+From = Annotated[str, Field(alias="from")]
+
+
+class Distribution(Out):
+    count: int
+    mean_s: float | None
+    p50_s: float | None
+    p90_s: float | None
+    max_s: float | None
+
+
+class Satisfaction(Out):
+    rated: int
+    rated_rate: float | None
+    scores: dict[str, int]
+    good_rate: float | None
+    bad: int
+    mean_score: float | None
+
+
+class WindowTime(Out):
+    open_s: float
+    idle_s: float
+    calling_s: float
+    serving_s: float
+    paused_s: float
+    idle_waiting_s: float
+
+
+class Alerts(Out):
+    total: int
+    warning: int
+    yellow: int
+    red: int
+
+
+class StatsRow(Out):
+    key: str
+    name: str
+    issued: int | None
+    called: int
+    served: int
+    no_show: int
+    no_show_rate: float | None
+    transferred: int
+    requeued: int
+    cancelled: int | None
+    unfinished: int | None
+    wait: Distribution
+    service: Distribution
+    satisfaction: Satisfaction
+    case_types: dict[str, int]
+    outcomes: dict[str, int]
+    window_time: WindowTime | None
+    alerts: Alerts
+
+
+class StatsAnswer(Out):
+    hall: str
+    from_: From
+    to: str
+    by: str
+    generated_at: str
+    rows: list[StatsRow]
+    total: StatsRow
+
+
+class Award(Out):
+    parts: dict[str, float]
+    score: float
+    eligible: bool
+    rank: int
+
+
+class RankedWindow(StatsRow):
+    award: Award
+
+
+class Bulletin(Out):
+    hall: str
+    hall_name: str
+    quarter: str
+    from_: From
+    to: str
+    total: StatsRow
+    departments: list[StatsRow]
+    windows: list[RankedWindow]
+    most_alerts: list[RankedWindow]
+    candidates: list[RankedWindow]
+    formula: dict[str, Any]

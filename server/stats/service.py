@@ -1,0 +1,178 @@
+"""Statistics over any period: stored groups for closed days, the current day from its events.
+
+Closed days (before the hall's today) are derived once into the tables of
+server/stats/store.py, on first need or by the background builder; the current day is
+folded from the journal as its events arrive (only the new ones are read each time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..domain import events as ev
+from ..domain.catalog import Catalog
+from ..hall import HallService
+from ..journal import SQLJournal
+from . import store
+from .facts import DayFacts, DayResult, facts_of_day
+from .rollup import Group, Groups, day_groups, merge, summary, total_of
+
+log = logging.getLogger("hallq.stats")
+
+MAX_SPAN_DAYS = 731
+
+
+@dataclass
+class _Today:
+    day: date
+    builder: DayFacts
+    seq: int = 0
+
+
+def hall_today(service: HallService) -> date:
+    return service.clock.now().astimezone(service.tz).date()
+
+
+def build_day(catalog: Catalog, day: date, events: list[tuple[int, dict[str, Any]]]) -> tuple[DayResult, Groups]:
+    result = facts_of_day(catalog, day, events)
+    return result, day_groups(result, catalog)
+
+
+class Stats:
+    """Statistics of the halls served by this process, on the journal's database."""
+
+    def __init__(self, journal: SQLJournal, halls: dict[str, HallService]) -> None:
+        self.journal = journal
+        self.engine: AsyncEngine = journal.engine
+        self.halls = halls
+        self._today: dict[str, _Today] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def create(self) -> None:
+        await store.create(self.engine)
+
+    def _lock(self, hall: str) -> asyncio.Lock:
+        lock = self._locks.get(hall)
+        if lock is None:
+            lock = self._locks[hall] = asyncio.Lock()
+        return lock
+
+    # ----------------------------------------------------------------- closed days
+
+    async def build(self, hall: str, day: date) -> DayResult:
+        """Derive one closed hall-day from its events (replacing what was derived before)."""
+        service = self.halls[hall]
+        events = [(s.seq, s.data) for s in await self.journal.read(hall, day)]
+        result, groups = await asyncio.to_thread(build_day, service.catalog, day, events)
+        async with self.engine.begin() as conn:
+            await store.save_day(conn, result, groups)
+        return result
+
+    async def ensure_closed_days(self, hall: str, start: date, end: date) -> int:
+        """Build the closed days of [start, end] whose derived rows are missing or stale."""
+        end = min(end, hall_today(self.halls[hall]) - timedelta(days=1))
+        if end < start:
+            return 0
+        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        built = await store.built_days(self.engine, hall, start, end)
+        if all(built.get(d, (0, 0))[0] == store.VERSION for d in days):
+            return 0
+        async with self._lock(hall):
+            built = await store.built_days(self.engine, hall, start, end)
+            in_journal = await self.journal.days(hall, start, end)
+            todo = [d for d, seq in sorted(in_journal.items()) if built.get(d) != (store.VERSION, seq)]
+            empty = [d for d in days if d not in in_journal and built.get(d) != (store.VERSION, 0)]
+            for day in todo:
+                await self.build(hall, day)
+            if empty:
+                async with self.engine.begin() as conn:
+                    await store.mark_empty(conn, hall, empty)
+            return len(todo)
+
+    # ----------------------------------------------------------------- the current day
+
+    async def today(self, hall: str, now: datetime | None = None) -> DayResult:
+        """The current hall-day's facts, windows still open counted until now."""
+        service = self.halls[hall]
+        day = hall_today(service)
+        async with self._lock(hall):
+            cur = self._today.get(hall)
+            if cur is None or cur.day != day:
+                cur = self._today[hall] = _Today(day, DayFacts(service.catalog, day))
+            for stored in await self.journal.read(hall, day, cur.seq):
+                cur.builder.feed(ev.from_dict(stored.data), stored.seq)
+                cur.seq = stored.seq
+            return cur.builder.result(now or service.clock.now())
+
+    # ----------------------------------------------------------------- queries
+
+    async def groups(self, hall: str, start: date, end: date, dims: tuple[str, ...]) -> Groups:
+        service = self.halls[hall]
+        today = hall_today(service)
+        await self.ensure_closed_days(hall, start, end)
+        dims = tuple(dict.fromkeys((*dims, "day")))
+        # The days' own times are only needed when grouping by day (see rollup.total_of).
+        values = frozenset(d for d in dims if d != "day" or len(dims) == 1)
+        groups = await store.load_groups(self.engine, hall, dims, start, min(end, today - timedelta(days=1)), values)
+        if start <= today <= end:
+            result = await self.today(hall)
+            current = day_groups(result, service.catalog)
+            merge(groups, {d: current[d] for d in dims})
+        return groups
+
+    async def query(self, hall: str, start: date, end: date, by: str) -> dict[str, Any]:
+        """The stats answer: one row per key of `by`, and the total."""
+        service = self.halls[hall]
+        groups = await self.groups(hall, start, end, (by,))
+        catalog = service.catalog
+        keyed = groups.get(by, {})
+        keys = ordered_keys(catalog, by, keyed)
+        rows = [{"key": key, "name": label(catalog, by, key), **summary(by, key, keyed.get(key) or Group())} for key in keys]
+        total = {"key": "total", "name": "合计", **summary("day", "total", total_of(groups, by))}
+        return {
+            "hall": hall,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "by": by,
+            "generated_at": service.clock.now().isoformat(),
+            "rows": rows,
+            "total": total,
+        }
+
+
+def ordered_keys(catalog: Catalog, by: str, keyed: dict[str, Any]) -> list[str]:
+    """Catalogue order for windows, items and departments (all of them, even without figures)."""
+    if by == "window":
+        base = list(catalog.windows)
+    elif by == "item":
+        base = list(catalog.items)
+    elif by == "department":
+        base = list(catalog.departments)
+    else:
+        return sorted(keyed)
+    return base + sorted(k for k in keyed if k not in set(base))
+
+
+def label(catalog: Catalog, by: str, key: str) -> str:
+    if by == "window" and key in catalog.windows:
+        return catalog.windows[key].name
+    if by == "item" and key in catalog.items:
+        return catalog.items[key].name
+    if by == "department" and key in catalog.departments:
+        return catalog.departments[key].name
+    if by == "clerk" and key in catalog.users:
+        u = catalog.users[key]
+        return f"{u.name} ({u.staff_no})" if u.staff_no else u.name
+    if by == "hour":
+        h = int(key)
+        return f"{h:02d}:00-{h + 1:02d}:00"
+    return key
+
+
+__all__ = ["MAX_SPAN_DAYS", "Stats", "hall_today", "label", "ordered_keys"]

@@ -1,0 +1,177 @@
+"""电子监察 rules on the pure core: thresholds, escalation, clearing, cases, reviews, suggestions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from server.domain import commands as c
+from server.domain import events as ev
+from server.domain.catalog import Catalog
+from server.domain.errors import Conflict, Invalid
+from server.domain.supervision import AlertBoard, case_level, review_level, suggestions
+from tests.halls import Engine, small_config
+
+
+def sweep(e: Engine, board: AlertBoard, **kw) -> list[ev.Event]:  # type: ignore[no-untyped-def]
+    events = e.do(c.Supervise(by="supervisor", active=board.known(), **kw))
+    for x in events:
+        board.fold(x)
+    return events
+
+
+def kinds(events: list[ev.Event]) -> list[tuple[str, str, str]]:
+    return [(x.type, x.key.split(":")[0], getattr(x, "level", "")) for x in events]
+
+
+def test_a_long_wait_escalates_warning_yellow_red_and_clears_when_called():
+    e = Engine()
+    board = AlertBoard(e.state.day)
+    t = e.issue("a1")
+    e.clock.advance(1199)
+    assert sweep(e, board) == []
+    e.clock.advance(1)  # 20 min: the hall's warning
+    (raised,) = sweep(e, board)
+    assert (raised.kind, raised.level, raised.value, raised.threshold, raised.number, raised.item) == ("wait", "warning", 1200.0, 1200, "A001", "a1")
+    assert sweep(e, board) == []  # known already: nothing new
+    e.clock.advance(600)
+    assert kinds(sweep(e, board)) == [("alert_raised", "wait", "yellow")]
+    e.clock.advance(900)
+    assert kinds(sweep(e, board)) == [("alert_raised", "wait", "red")]
+    assert board.active[f"wait:{t.id}"].level == "red"
+    e.act(c.OpenWindow, "w1")
+    e.call_next("w1")
+    assert kinds(sweep(e, board)) == [("alert_cleared", "wait", "")]
+    assert board.active == {}
+
+
+def test_an_item_has_its_own_thresholds():
+    data = small_config().model_dump(mode="json")
+    data["items"][0]["alerts"] = {"wait_s": [60, 120, 180]}
+    e = Engine(Catalog(type(small_config()).model_validate(data)))
+    board = AlertBoard(e.state.day)
+    e.issue("a1")
+    e.issue("a2")
+    e.clock.advance(130)
+    assert [(x.item, x.level) for x in sweep(e, board)] == [("a1", "yellow")]  # a2 keeps the hall's 20 min
+
+
+def test_a_long_service_counts_from_start_minus_suspensions():
+    e = Engine()
+    board = AlertBoard(e.state.day)
+    e.act(c.OpenWindow, "w1")
+    e.issue("a1")
+    e.call_next("w1")
+    e.act(c.StartService, "w1")
+    e.clock.advance(1000)
+    e.act(c.Suspend, "w1", kind="fetching_materials")
+    e.clock.advance(5000)  # away for a long while: not service time
+    e.act(c.CallTicket, "w1", ticket="t1")
+    e.act(c.StartService, "w1")
+    e.clock.advance(199)
+    assert sweep(e, board) == []  # 1199 s served: under 2 × 600
+    e.clock.advance(1)
+    (raised,) = sweep(e, board)
+    assert (raised.kind, raised.level, raised.window, raised.threshold) == ("service", "warning", "w1", 1200.0)
+    e.act(c.FinishService, "w1", case_type="immediate")
+    assert kinds(sweep(e, board)) == [("alert_cleared", "service", "")]
+
+
+def test_a_window_paused_too_long_is_unattended():
+    e = Engine()
+    board = AlertBoard(e.state.day)
+    e.act(c.OpenWindow, "w2")
+    e.act(c.Pause, "w2", reason="离岗")
+    e.clock.advance(900)
+    assert [(x.key, x.level) for x in sweep(e, board)] == [("unattended:w2", "warning")]
+    e.clock.advance(1800)
+    assert [(x.key, x.level) for x in sweep(e, board)] == [("unattended:w2", "red")]
+    e.act(c.Resume, "w2")
+    assert kinds(sweep(e, board)) == [("alert_cleared", "unattended", "")]
+
+
+def _case(deadline: date) -> c.OpenCase:
+    return c.OpenCase(ticket="x", number="B001", item="a2", window="w1", accepted_on=date(2026, 11, 20), deadline=deadline)
+
+
+@pytest.mark.parametrize(
+    ("today", "deadline", "expected"),
+    [
+        (date(2026, 11, 30), date(2026, 12, 2), (None, 2)),  # Monday, due Wednesday: two working days left
+        (date(2026, 12, 1), date(2026, 12, 2), ("warning", 1)),
+        (date(2026, 12, 2), date(2026, 12, 2), ("yellow", 0)),  # due today
+        (date(2026, 12, 3), date(2026, 12, 2), ("red", -1)),
+        (date(2026, 11, 27), date(2026, 11, 30), ("warning", 1)),  # Friday, due Monday: the weekend does not count
+        (date(2026, 12, 7), date(2026, 12, 2), ("red", -3)),  # Thursday, Friday, Monday late
+    ],
+)
+def test_a_promised_case_nears_and_passes_its_deadline_in_working_days(today, deadline, expected):
+    assert case_level(_case(deadline), today, warning_days=1) == expected
+
+
+def test_the_supervisor_raises_deadline_alerts_for_open_cases():
+    e = Engine()  # Wednesday 2026-11-25
+    board = AlertBoard(e.state.day)
+    due_today, later = _case(date(2026, 11, 25)), _case(date(2026, 12, 9))
+    events = sweep(e, board, cases=(due_today,))
+    assert [(x.key, x.level, x.window) for x in events] == [("deadline:x", "yellow", "w1")]
+    assert sweep(e, board, cases=(later,)) == [ev.AlertCleared(at=e.clock.now(), by="supervisor", key="deadline:x")]
+
+
+def _review(status: str, rated_on: date = date(2026, 11, 25)) -> c.OpenReview:
+    return c.OpenReview(ticket="r1", number="A009", item="a1", window="w1", rated_on=rated_on, status=status)
+
+
+def test_a_new_bad_review_is_assigned_to_the_departments_chief():
+    data = small_config().model_dump(mode="json")
+    data["users"].append({"username": "chief-a", "name": "甲首席", "role": "chief", "department": "a"})
+    e = Engine(Catalog(type(small_config()).model_validate(data)))
+    (assigned,) = sweep(e, AlertBoard(e.state.day), reviews=(_review("new"),))
+    assert (assigned.type, assigned.step, assigned.to, assigned.ticket) == ("review_step_recorded", "assigned", "chief-a", "r1")
+    other = Engine()  # no chief for department a: assigned to nobody, the managers answer
+    (assigned,) = sweep(other, AlertBoard(other.state.day), reviews=(_review("new"),))
+    assert assigned.to is None
+
+
+def test_review_steps_are_due_in_working_days_and_late_ones_escalate():
+    catalog = Engine().catalog  # verify within 1 working day, rectify and call back within 3
+    rated = date(2026, 11, 27)  # a Friday
+    assert review_level(_review("assigned", rated), catalog, date(2026, 11, 27)) == (None, 0)
+    assert review_level(_review("assigned", rated), catalog, date(2026, 11, 30)) == ("warning", 0)  # due Monday
+    assert review_level(_review("assigned", rated), catalog, date(2026, 12, 1)) == ("yellow", 1)
+    assert review_level(_review("assigned", rated), catalog, date(2026, 12, 2)) == ("red", 2)
+    assert review_level(_review("verified", rated), catalog, date(2026, 12, 1)) == (None, 0)  # rectify by Wednesday
+    assert review_level(_review("verified", rated), catalog, date(2026, 12, 2)) == ("warning", 0)
+
+
+def test_the_review_loop_moves_only_forward_and_every_step_says_what_was_done():
+    e = Engine()
+    with pytest.raises(Conflict):
+        e.do(c.RecordReviewStep(by="boss", review=_review("assigned"), step="called_back", note="已回访"))
+    with pytest.raises(Invalid):
+        e.do(c.RecordReviewStep(by="boss", review=_review("assigned"), step="verified", note="  "))
+    (step,) = e.do(c.RecordReviewStep(by="boss", review=_review("assigned"), step="verified", note="查看录像属实"))
+    assert (step.step, step.note, step.rated_on) == ("verified", "查看录像属实", date(2026, 11, 25))
+    with pytest.raises(Conflict):
+        e.do(c.RecordReviewStep(by="boss", review=_review("called_back"), step="rectified", note="x"))
+
+
+def test_the_board_suggests_opening_closed_windows_for_a_crowded_item():
+    e = Engine()
+    for _ in range(5):
+        e.issue("a2")  # served by w1 (dedicated) and w3 (comprehensive)
+    e.act(c.OpenWindow, "w1")
+    e.act(c.Pause, "w1", reason="会议")
+    e.clock.advance(1199)
+    assert suggestions(e.state, e.catalog, e.clock.now()) == []
+    e.clock.advance(1)
+    (s,) = suggestions(e.state, e.catalog, e.clock.now())
+    assert (s["item"], s["over_threshold"], s["waiting"], s["open"]) == ("a2", 5, 5, ["w1", "w3"])  # paused, closed
+
+
+def test_concluding_a_case_of_today_is_refused():
+    e = Engine()
+    case = c.OpenCase(ticket="t", number="B001", item="a2", window="w1", accepted_on=e.state.day, deadline=date(2026, 12, 2))
+    with pytest.raises(Conflict):
+        e.do(c.ConcludeCase(by="boss", case=case))
