@@ -2,9 +2,10 @@
 
 One feed per hall listens to the bus and turns each event into one message per audience,
 serialised once (public screens get no ticket ids and no personal data; staff get all).
-Each connection has its own queue and writer: a screen still QUEUE_SIZE messages behind at
-the once-a-second check, or whose send takes SEND_TIMEOUT_S, is dropped, never waited for,
-and comes back with `resume`. A gap in the bus (a lost message) is filled from
+A message goes straight into each socket's buffer while the client keeps up; a client whose
+buffer is full gets a backlog and a writer task of its own. A screen still QUEUE_SIZE
+messages behind at the once-a-second check, or whose send stalls SEND_TIMEOUT_S, is dropped,
+never waited for, and comes back with `resume`. A gap in the bus (a lost message) is filled from
 the journal by position.
 
 Messages to the client:
@@ -40,11 +41,19 @@ routes = web.RouteTableDef()
 
 # Fields of an event that a public screen may see; ticket ids, appointment codes, comments
 # and the missing-materials list stay with staff.
+# Events of the hall floor that screens show; supervision (alerts, reviews, cases) and
+# appointments stay with staff.
+PUBLIC_TYPES = {
+    "ticket_issued", "ticket_called", "ticket_recalled", "service_started", "service_finished", "ticket_no_show",
+    "ticket_transferred", "ticket_suspended", "ticket_cancelled", "ticket_print_recorded", "ticket_evaluated",
+    "evaluation_requested", "window_opened", "window_paused", "window_resumed", "window_closed", "window_handed_over",
+}
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
                  "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status"}
 QUEUE_SIZE = 256  # a client still this far behind at a once-a-second check is dropped
 HARD_LIMIT = 8192  # a burst beyond this drops a client at once (memory bound)
-SEND_TIMEOUT_S = 5.0
+SEND_TIMEOUT_S = 5.0  # a send stalled this long (a dead network) drops the client
+FAST_LIMIT = 32 * 1024  # bytes already waiting in a socket before its messages go to the backlog
 TICK_S = 15.0
 HISTORY = 2000
 
@@ -55,26 +64,57 @@ def _dumps(data: Any) -> str:
 
 @dataclass(eq=False)
 class Client:
+    """One websocket. Messages go straight to its socket while it keeps up (the fast path, no
+    task switch per message); when its socket buffer fills, they wait in its backlog for its
+    own writer task, in order, and the feed moves on."""
+
     ws: web.WebSocketResponse
+    transport: asyncio.BaseTransport | None
     staff: bool
     window: str | None = None
     ticket: str | None = None
     seq: int = 0
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(HARD_LIMIT))
     dirty: bool = False  # a ticket subscription whose `ahead` may have changed
+    backlog: deque[str] = field(default_factory=deque)
+    writer: asyncio.Task[None] | None = None
+    sending_since: float | None = None  # when the send in progress began (stall detection)
+    dropped: bool = False
 
     def offer(self, payload: str) -> bool:
-        try:
-            self.queue.put_nowait(payload)
-            return True
-        except asyncio.QueueFull:
+        """Queue a message behind any already waiting; False when the backlog is full."""
+        if len(self.backlog) >= HARD_LIMIT:
             return False
+        self.backlog.append(payload)
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain())
+        return True
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.backlog and not self.ws.closed:
+                payload = self.backlog[0]
+                self.sending_since = loop.time()
+                await self.ws.send_str(payload)
+                self.sending_since = None
+                self.backlog.popleft()
+        except (ConnectionError, RuntimeError):
+            self.backlog.clear()
+        finally:
+            self.writer = None
+            self.sending_since = None
+
+    def buffered(self) -> int:
+        t = self.transport
+        if t is None or t.is_closing():
+            return -1
+        return t.get_write_buffer_size()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     seq: int
-    public: str
+    public: str | None  # None: not for public screens
     staff: str
     windows: frozenset[str]
     tickets: frozenset[str]
@@ -160,7 +200,7 @@ class Feed:
     async def _catch_up(self) -> None:
         stored = await self.service.journal.read(self.service.hall, self.day, self.seq)
         for s in stored:
-            self._publish(s.seq, s.data)
+            await self._publish(s.seq, s.data)
 
     async def _receive(self, message: Published) -> None:
         if message.day < self.day:
@@ -176,14 +216,16 @@ class Feed:
         for n, data in enumerate(message.events):
             seq = message.first_seq + n
             if seq > self.seq:
-                self._publish(seq, data)
+                await self._publish(seq, data)
 
-    def _publish(self, seq: int, data: dict[str, Any]) -> None:
+    async def _publish(self, seq: int, data: dict[str, Any]) -> None:
         out = self._outgoing(seq, data)
         self.seq = seq
         self.history.append(out)
         for client in list(self.clients):
-            self._send(client, out)
+            payload = self._select(client, out)
+            if payload is not None:
+                await self._fast(client, payload)
         if out.tickets or data["type"] in ("ticket_called", "ticket_cancelled", "ticket_transferred", "ticket_no_show"):
             for client in self.clients:
                 if client.ticket is not None and client.ticket not in out.tickets:
@@ -210,21 +252,46 @@ class Feed:
         body["queues"] = staff_body["queues"] = queues
         body["windows"] = [window_view(state, catalog, state.window(w), public=True) for w in sorted(windows)]
         staff_body["windows"] = [window_view(state, catalog, state.window(w)) for w in sorted(windows)]
-        return Outgoing(seq, _dumps(body), _dumps(staff_body), frozenset(windows), frozenset({ticket_id} if ticket_id else ()))
+        public = _dumps(body) if data["type"] in PUBLIC_TYPES else None
+        return Outgoing(seq, public, _dumps(staff_body), frozenset(windows), frozenset({ticket_id} if ticket_id else ()))
 
-    def _send(self, client: Client, out: Outgoing) -> None:
+    def _select(self, client: Client, out: Outgoing) -> str | None:
+        """The message this client gets for `out`, if any (and mark it delivered)."""
         if out.seq <= client.seq:
-            return
+            return None
         client.seq = out.seq
         if client.ticket is not None:
-            if client.ticket in out.tickets:
-                t = self.service.state.tickets.get(client.ticket)
-                view = ticket_view(self.service.state, self.service.catalog, t) if t else None
-                self._deliver(client, _dumps({"type": "ticket", "seq": out.seq, "ticket": view}))
-            return
+            if client.ticket not in out.tickets:
+                return None
+            t = self.service.state.tickets.get(client.ticket)
+            view = ticket_view(self.service.state, self.service.catalog, t) if t else None
+            return _dumps({"type": "ticket", "seq": out.seq, "ticket": view})
         if client.window is not None and client.window not in out.windows:
+            return None
+        return out.staff if client.staff else out.public
+
+    def _send(self, client: Client, out: Outgoing) -> None:
+        """Queue `out` for one client (replays and resumes: the slow, ordered path)."""
+        payload = self._select(client, out)
+        if payload is not None:
+            self._deliver(client, payload)
+
+    async def _fast(self, client: Client, payload: str) -> None:
+        if client.dropped:
             return
-        self._deliver(client, out.staff if client.staff else out.public)
+        if client.backlog or client.writer is not None:
+            self._deliver(client, payload)  # keep its order behind what already waits
+            return
+        buffered = client.buffered()
+        if buffered < 0:
+            self._drop(client)
+        elif buffered > FAST_LIMIT:
+            self._deliver(client, payload)
+        else:
+            try:
+                await client.ws.send_str(payload)  # lands in the socket buffer: no wait
+            except (ConnectionError, RuntimeError):
+                self._drop(client)
 
     def _deliver(self, client: Client, payload: str) -> None:
         if not client.offer(payload):
@@ -232,7 +299,11 @@ class Feed:
 
     def _drop(self, client: Client) -> None:
         """Too slow to keep up: drop it rather than slow the hall; it will come back and resume."""
+        if client.dropped:
+            return
+        client.dropped = True
         self.clients.discard(client)
+        client.backlog.clear()
         asyncio.get_running_loop().create_task(client.ws.close(code=1013, message=b"too slow, resume"))
 
     async def _tick(self) -> None:
@@ -240,9 +311,12 @@ class Feed:
         while True:
             await asyncio.sleep(1.0)
             seconds += 1
-            # A burst may fill every queue for a moment; a client still behind a second later is stuck.
+            # A burst may fill every backlog for a moment; a client still behind a second later,
+            # or whose send has not completed for SEND_TIMEOUT_S, is stuck.
+            now = asyncio.get_running_loop().time()
             for client in list(self.clients):
-                if client.queue.qsize() > QUEUE_SIZE:
+                stalled = client.sending_since is not None and now - client.sending_since > SEND_TIMEOUT_S
+                if stalled or len(client.backlog) > QUEUE_SIZE:
                     self._drop(client)
             self._flush_tickets()
             if seconds % int(TICK_S) == 0:
@@ -263,16 +337,6 @@ class Feed:
 
 
 FEEDS = web.AppKey("hallq-feeds", dict)
-
-
-async def _writer(client: Client) -> None:
-    ws = client.ws
-    try:
-        while not ws.closed:
-            payload = await client.queue.get()
-            await asyncio.wait_for(ws.send_str(payload), SEND_TIMEOUT_S)
-    except (asyncio.TimeoutError, ConnectionError, RuntimeError):
-        await ws.close(code=1013, message=b"too slow, resume")
 
 
 def _int(value: str | None) -> int | None:
@@ -298,9 +362,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096, compress=False)
     await ws.prepare(request)
-    client = Client(ws, staff=staff, window=window, ticket=ticket)
+    client = Client(ws, request.transport, staff=staff, window=window, ticket=ticket)
     feed.attach(client, _int(request.query.get("since")), request.query.get("day"))
-    writer = asyncio.create_task(_writer(client))
     bad = 0
     try:
         async for msg in ws:
@@ -313,7 +376,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             except ValueError:
                 kind = None
             if kind == "resume" and isinstance(data.get("seq"), int):
-                feed.clients.add(client)
+                if not client.dropped:
+                    feed.clients.add(client)
                 feed.resume(client, data["seq"], data.get("day") if isinstance(data.get("day"), str) else None)
             elif kind == "ping":
                 client.offer(_dumps({"type": "pong", "seq": feed.seq}))
@@ -325,9 +389,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                     break
     finally:
         feed.clients.discard(client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        client.dropped = True
+        if client.writer is not None:
+            client.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await client.writer
     return ws
 
 

@@ -170,7 +170,7 @@ async def test_a_gap_in_the_bus_is_filled_from_the_journal(client, login):
 
 
 async def test_a_stuck_screen_is_dropped_and_the_others_keep_up(client):
-    """A screen whose network stalls (its sends never complete) is closed; nobody waits for it."""
+    """A screen whose network stalls (socket buffer full, sends never complete) is closed; nobody waits for it."""
     from server.api.realtime import FEEDS, QUEUE_SIZE
 
     feed = client.app[FEEDS]["t"]
@@ -183,6 +183,7 @@ async def test_a_stuck_screen_is_dropped_and_the_others_keep_up(client):
         await never.wait()
 
     victim.ws.send_str = hang  # type: ignore[method-assign]
+    victim.buffered = lambda: 10**6  # its socket buffer is full: the feed must not write into it
     healthy = await client.ws_connect("/ws/v1/halls/t")
     await recv(healthy)
     assert len(feed.clients) == 2
