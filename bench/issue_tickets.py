@@ -91,7 +91,7 @@ class Server:
         self._log = open(self.log_path, "wb")
         cmd = [
             sys.executable, "-m", "server.cli", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--data", str(self.data), "--always-open",
+            "--host", "127.0.0.1", "--port", str(self.port), "--data", str(self.data), "--always-open", "--issue-rate", "0",
         ]
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 

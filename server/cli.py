@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
+    serve.add_argument("--issue-rate", type=float, default=1.0, help="tickets per second per client address (burst 30); 0: no limit")
     serve.add_argument("--redis", help="Redis URL for the bus between workers (not built yet)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (not built yet: 1)")
 
@@ -39,7 +40,43 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate the config files and say what they hold")
     check.add_argument("--config", type=Path, default=None)
+
+    sim = sub.add_parser("simulate", help="fill a data directory with simulated hall-days (demos, screenshots, benchmarks)")
+    _common(sim)
+    sim.add_argument("--days", type=int, default=20, help="how many opening days (default 20)")
+    sim.add_argument("--hall", default="demo")
+    sim.add_argument("--seed", type=int, default=1, help="the same seed gives the same journal")
+    sim.add_argument("--end", type=_date, default=None, help="the last simulated day, YYYY-MM-DD (default: the last opening day before today)")
+    sim.add_argument("--load", type=float, default=0.8, help="arrivals as a share of what the windows can serve (default 0.8)")
+    sim.add_argument("--today", action="store_true", help="also play today up to now, left open for `hallq serve` to go on (a live board)")
     return parser
+
+
+def _date(value: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-25") from None
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from .stats.simulate import run
+
+    if args.days < 1 or not 0.05 <= args.load <= 2:
+        print("--days is at least 1 and --load between 0.05 and 2", file=sys.stderr)
+        return 2
+    config = args.config or default_config_dir()
+    _halls(config)
+    today = None
+    if args.today:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        today = datetime.now(ZoneInfo(_halls(config)[args.hall].hall.timezone)) if args.hall in _halls(config) else None
+    asyncio.run(run(config, args.data, args.database, args.hall, args.days, seed=args.seed, end=args.end, load=args.load, today=today))
+    return 0
 
 
 def _halls(config: Path | None):  # type: ignore[no-untyped-def]
@@ -70,6 +107,7 @@ def serve(args: argparse.Namespace) -> int:
         print("--redis and --workers are not built yet: run one worker on the embedded bus", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # the journal, sessions and password hashes are readable by this user only
     config = args.config or default_config_dir()
     _halls(config)
     settings = Settings(
@@ -77,6 +115,7 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         database_url=args.database,
         always_open=args.always_open,
+        issue_rate_per_s=args.issue_rate,
         demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
     )
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None)
@@ -123,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if args.command == "check-config":
         return check_config(args)
+    if args.command == "simulate":
+        return simulate(args)
     return passwd(args)
 
 

@@ -24,7 +24,7 @@ def config_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, config_dir: Path, clock: FakeClock) -> Settings:
-    return Settings(config_dir=config_dir, data_dir=tmp_path / "data", clock=clock)
+    return Settings(config_dir=config_dir, data_dir=tmp_path / "data", clock=clock, issue_rate_per_s=0)
 
 
 @pytest.fixture

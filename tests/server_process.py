@@ -29,7 +29,7 @@ class ServerProcess:
     async def start(self, timeout: float = 20) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config), "--data", str(self.data),
-             "--port", str(self.port), "--always-open"],
+             "--port", str(self.port), "--always-open", "--issue-rate", "0"],
             stdout=subprocess.DEVNULL,
             stderr=open(self.data.parent / f"server-{self.port}.log", "ab"),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

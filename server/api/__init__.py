@@ -15,6 +15,8 @@ from ..journal import SQLJournal, database_url, make_engine
 from . import auth, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
+from .security import Buckets, security_headers
+from .tickets import ISSUE_LIMIT
 from ..web import setup_common
 
 # Each surface package wires its own routes, templates and static files with setup(app).
@@ -25,7 +27,8 @@ __all__ = ["Settings", "create_app"]
 log = logging.getLogger("hallq")
 
 INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq</title>
-<body style="font: 18px/1.6 sans-serif; max-width: 40em; margin: 2em auto">
+<link rel="stylesheet" href="/static/common/docs.css">
+<body>
 <h1>hallq 政务服务中心排队叫号系统</h1>
 <p>Halls 大厅: {halls}</p>
 <p>API: <code>/api/v1/halls</code>, <code>/api/v1/halls/&lt;hall&gt;/catalog</code>,
@@ -53,7 +56,8 @@ def create_app(settings: Settings) -> web.Application:
     for hall_id, c in catalogs.items():
         context.halls[hall_id] = HallService(c, journal, bus, settings.clock)
 
-    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)
+    app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[CTX] = context
     app.router.add_get("/", index)
     for module in (auth, halls, tickets, windows):

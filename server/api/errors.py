@@ -39,7 +39,7 @@ def _validation(exc: ValidationError) -> web.Response:
     return problem(422, "invalid-body", "Invalid request", detail, errors=fields)
 
 
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid request"}
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid request", 423: "Locked", 429: "Too many requests"}
 
 
 @web.middleware
@@ -47,7 +47,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except DomainError as exc:
-        return problem(exc.status, exc.code, _TITLES.get(exc.status, "Refused"), exc.detail, **exc.extra)
+        resp = problem(exc.status, exc.code, _TITLES.get(exc.status, "Refused"), exc.detail, **exc.extra)
+        if "retry_after" in exc.extra:
+            resp.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return resp
     except ValidationError as exc:
         return _validation(exc)
     except Unavailable as exc:

@@ -30,9 +30,18 @@ class IssueTicket(Body):
     channel: Literal["kiosk", "online", "staff"] = "kiosk"
 
 
+Level = Annotated[int, Field(ge=1, le=5)]
+
+
 class Evaluation(Body):
-    score: Annotated[int, Field(ge=1, le=5)]
+    """好差评 from the mobile ticket: the five levels, optionally the three indicators and reasons."""
+
+    score: Level
     comment: Annotated[str, Field(max_length=500)] = ""
+    efficiency: Level | None = None
+    proficiency: Level | None = None
+    attitude: Level | None = None
+    reasons: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=8)] = []
 
 
 class RegisterAppointment(Body):

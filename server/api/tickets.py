@@ -11,10 +11,12 @@ from ..domain.tickets import ticket_of
 from ..hall import new_ticket_id
 from . import models, schemas
 from .openapi import contract
+from .security import Buckets
 from .context import body, hall_of, json, staff
 from .views import ticket_view
 
 routes = web.RouteTableDef()
+ISSUE_LIMIT = web.AppKey("issue-limit", Buckets)
 
 
 @routes.post("/api/v1/halls/{hall}/tickets")
@@ -22,6 +24,8 @@ routes = web.RouteTableDef()
 async def issue(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.IssueTicket)
+    # Kiosks anyone can touch and a public online channel: bound the tickets per client address.
+    request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
     by = req.channel
     if req.channel == "staff":
         by = (await staff(request, hall.hall)).user.username
@@ -63,5 +67,10 @@ async def evaluate(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.Evaluation)
     ticket_id = request.match_info["ticket"]
-    await hall.handle(cmd.Evaluate(by="holder", ticket=ticket_id, score=req.score, comment=req.comment))
+    await hall.handle(
+        cmd.Evaluate(
+            by="holder", ticket=ticket_id, score=req.score, comment=req.comment, efficiency=req.efficiency,
+            proficiency=req.proficiency, attitude=req.attitude, reasons=tuple(req.reasons),
+        )
+    )
     return json({"ticket": ticket_id, "score": req.score}, status=201)

@@ -105,3 +105,24 @@ async def test_a_served_ticket_cannot_be_cancelled_or_rated_twice(client, login,
     await expect_problem(await client.post(f"/api/v1/halls/t/tickets/{serving}/evaluation", json={"score": 4}), 409, "not-served")
     await expect_problem(await client.post(f"/api/v1/halls/t/tickets/{serving}/evaluation", json={"score": 9}), 422, "invalid-body")
     assert await journal_rows() == before
+
+
+async def test_ticket_issue_is_rate_limited_per_address_with_retry_after(aiohttp_client, settings):
+    from dataclasses import replace
+
+    from server.api import create_app
+
+    limited = await aiohttp_client(create_app(replace(settings, issue_rate_per_s=0.5, issue_burst=3)))
+    statuses = [(await limited.post("/api/v1/halls/t/tickets", json={"item": "a1"})).status for _ in range(3)]
+    assert statuses == [201, 201, 201]
+    r = await limited.post("/api/v1/halls/t/tickets", json={"item": "a1"})
+    body = await expect_problem(r, 429, "rate-limited")
+    assert r.headers["Retry-After"] == "2" and body["retry_after"] == 2
+
+
+async def test_every_answer_carries_the_security_headers(client):
+    for path in ("/", "/api/v1/halls", "/api/v1/halls/t/tickets/nope", "/display/t/lobby"):
+        r = await client.get(path)
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"

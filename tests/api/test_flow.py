@@ -157,3 +157,19 @@ async def test_public_window_answers_show_numbers_not_ticket_ids(client, login):
     for path in ("/api/v1/halls/t/windows", "/api/v1/halls/t/windows/w1"):
         text = await (await client.get(path)).text()
         assert "A001" in text and t["id"] not in text
+
+
+async def test_the_holder_rates_with_the_three_indicators_and_reasons(client, login):
+    t = await issue(client, "a1")
+    h = await login("w1a")
+    for action in ("open", "call-next", "start"):
+        await act(client, h, "w1", action)
+    await act(client, h, "w1", "finish", {"case_type": "immediate"})
+    r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 1, "reasons": ["nonsense"]})
+    assert r.status == 422
+    r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation",
+                          json={"score": 2, "efficiency": 2, "proficiency": 4, "attitude": 3, "reasons": ["long_wait"]})
+    assert r.status == 201, await r.text()
+    journal = await (await client.get("/api/v1/halls/t/events", headers=await login("boss"))).json()
+    rated = [e for e in journal["events"] if e["type"] == "ticket_evaluated"][0]
+    assert (rated["score"], rated["efficiency"], rated["proficiency"], rated["attitude"], rated["reasons"]) == (2, 2, 4, 3, ["long_wait"])
