@@ -17,8 +17,12 @@ from server.domain.supervision import SUPERVISOR, AlertBoard
 from server.hall import HallService
 from server.stats import ledger
 from server.stats.service import Stats, hall_today
+from server.stats.facts import DayResult
 
 LEDGER_TTL_S = 30.0
+BOARD_TYPES = frozenset({"alert_raised", "alert_cleared"})
+# Events that may open or close a promised case or a bad review today.
+TODAY_LEDGER_TYPES = frozenset({"service_finished", "ticket_evaluated", "review_step_recorded", "case_concluded"})
 
 
 class Supervisor:
@@ -35,10 +39,13 @@ class Supervisor:
         self._ledger_day: date | None = None
         self._stored_cases: list[cmd.OpenCase] = []
         self._stored_reviews: dict[str, ledger.Review] = {}
+        self._today_dirty = True  # today's cases or reviews may have changed since the last look
+        self._current: DayResult | None = None
 
     def invalidate(self) -> None:
         """Read the cases and reviews again at the next sweep (after a step was recorded)."""
         self._ledger_at = 0.0
+        self._today_dirty = True
 
     async def catch_up(self) -> AlertBoard:
         """Fold the alert events journalled since the last look (a new board each day)."""
@@ -50,23 +57,38 @@ class Supervisor:
         if self.board.day != state.day:
             self.board = AlertBoard(state.day)
             self._seq = 0
-        for stored in await self.service.journal.read(self.hall, state.day, self._seq):
-            if stored.data["type"] in ("alert_raised", "alert_cleared"):
+        # Only the few events the board needs: a busy hall journals thousands between sweeps.
+        journal = self.service.journal
+        last = await journal.last_seq(self.hall, state.day)
+        for stored in await journal.read(self.hall, state.day, self._seq, types=BOARD_TYPES | TODAY_LEDGER_TYPES):
+            kind = stored.data["type"]
+            if kind in BOARD_TYPES:
                 self.board.fold(ev.from_dict(stored.data))
-            self._seq = stored.seq
+            else:
+                self._today_dirty = True
+            last = max(last, stored.seq)
+        self._seq = max(self._seq, last)
         return self.board
 
     async def _ledgers(self) -> None:
         """Open cases and reviews: the closed days' part kept a while, today's laid over it each time."""
         today = hall_today(self.service)
-        if self._ledger_day != today or time.monotonic() - self._ledger_at >= LEDGER_TTL_S:
+        refreshed = self._ledger_day != today or time.monotonic() - self._ledger_at >= LEDGER_TTL_S
+        if refreshed:
             s = self.service.catalog.hall.supervision
             horizon = ledger.warning_horizon(today, s.deadline_warning_days)
             self._stored_cases = await ledger.stored_cases(self.stats, self.hall, today, due_by=horizon)
             self._stored_reviews = await ledger.stored_reviews(self.stats, self.hall, today)
             self._ledger_at = time.monotonic()
             self._ledger_day = today
-        current = await self.stats.today(self.hall)
+        if self._today_dirty or self._current is None or self._current.day != today:
+            # Today's facts cost time in proportion to the day's tickets: recount them only when
+            # a service, a rating or a review step may have opened or closed a case or review.
+            self._today_dirty = False
+            self._current = await self.stats.today(self.hall)
+        elif not refreshed:
+            return
+        current = self._current
         self._cases = tuple(ledger.cases_now(self._stored_cases, current))
         self._reviews = tuple(r.open() for r in ledger.reviews_now(self._stored_reviews, current) if not r.closed)
 

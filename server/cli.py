@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -98,6 +99,19 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steady_gc() -> None:
+    """Keep full garbage collections short: a hall-day holds hundreds of thousands of long-lived
+    objects (tickets, views) that a full collection would walk every time (100-150 ms pauses
+    measured with 40,000 tickets). Objects that survive a full collection are frozen, so later
+    ones look only at what is new; the hall's objects are freed by reference counting as usual."""
+
+    def freeze_survivors(phase: str, info: dict) -> None:  # type: ignore[type-arg]
+        if phase == "stop" and info.get("generation") == 2:
+            gc.freeze()
+
+    gc.callbacks.append(freeze_survivors)
+
+
 def serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -118,6 +132,7 @@ def serve(args: argparse.Namespace) -> int:
         issue_rate_per_s=args.issue_rate,
         demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
     )
+    _steady_gc()
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None)
     return 0
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -141,8 +141,13 @@ def findings(
         if item not in catalog.items:
             continue
         limits = wait_thresholds(catalog, item)
+        # Most waiting tickets are younger than the first threshold: skip them cheaply, since a
+        # sweep runs inside the hall's writer every few seconds, over every waiting ticket.
+        cutoff = now - timedelta(seconds=limits[0])
         for tid in ids:
             t = state.tickets[tid]
+            if t.issued_at > cutoff:
+                continue
             f = _finding(f"wait:{t.id}", "wait", (now - t.issued_at).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
             if f:
                 out.append(f)

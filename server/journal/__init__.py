@@ -7,8 +7,9 @@ hosts). The same conformance suite (tests/conformance) runs against both.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,12 +42,16 @@ class Stored:
     data: dict[str, Any]
 
 
+def _decode(rows: Sequence[Any]) -> list[Stored]:
+    return [Stored(seq, json.loads(data)) for seq, data in rows]
+
+
 class Journal(Protocol):
     async def append(self, hall: str, day: date, expected: int, events: Sequence[dict[str, Any]]) -> None:
         """Store `events` as seq expected+1, expected+2 … atomically, or raise SequenceConflict."""
 
-    async def read(self, hall: str, day: date, since: int = 0) -> list[Stored]:
-        """The events of one hall-day after `since`, in order."""
+    async def read(self, hall: str, day: date, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:
+        """The events of one hall-day after `since`, in order (only these `types`, if given)."""
 
     async def last_seq(self, hall: str, day: date) -> int: ...
 
@@ -105,12 +110,16 @@ class SQLJournal:
         except IntegrityError:
             raise SequenceConflict(f"{hall} {day}: position {expected + 1} is taken") from None
 
-    async def read(self, hall: str, day: date, since: int = 0) -> list[Stored]:
+    async def read(self, hall: str, day: date, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:
         t = events_table
         query = select(t.c.seq, t.c.data).where(t.c.hall == hall, t.c.day == day, t.c.seq > since).order_by(t.c.seq)
+        if types is not None:
+            query = query.where(t.c.type.in_(sorted(types)))
         async with self.engine.connect() as conn:
-            result = await conn.execute(query)
-            return [Stored(seq, json.loads(data)) for seq, data in result]
+            rows = (await conn.execute(query)).all()
+        if len(rows) > 500:  # a long catch-up: decode off the event loop, so the hall is not held up
+            return await asyncio.to_thread(_decode, rows)
+        return _decode(rows)
 
     async def last_seq(self, hall: str, day: date) -> int:
         t = events_table

@@ -105,10 +105,10 @@ class Stats:
             cur = self._today.get(hall)
             if cur is None or cur.day != day:
                 cur = self._today[hall] = _Today(day, DayFacts(service.catalog, day))
-            for stored in await self.journal.read(hall, day, cur.seq):
-                cur.builder.feed(ev.from_dict(stored.data), stored.seq)
-                cur.seq = stored.seq
-            return cur.builder.result(now or service.clock.now())
+            stored = await self.journal.read(hall, day, cur.seq)
+            # Counting a busy day takes a while: do it off the event loop (the lock keeps the
+            # builder to this task meanwhile), so calls and tickets are not held up.
+            return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())
 
     # ----------------------------------------------------------------- queries
 
@@ -176,3 +176,10 @@ def label(catalog: Catalog, by: str, key: str) -> str:
 
 
 __all__ = ["MAX_SPAN_DAYS", "Stats", "hall_today", "label", "ordered_keys"]
+
+
+def _advance(cur: _Today, stored: list[Any], now: datetime) -> DayResult:
+    for s in stored:
+        cur.builder.feed(ev.from_dict(s.data), s.seq)
+        cur.seq = s.seq
+    return cur.builder.result(now)

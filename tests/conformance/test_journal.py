@@ -87,3 +87,9 @@ async def test_halls_and_days_are_separate_streams(journal, hall):
 async def test_an_empty_append_is_a_no_op(journal, hall):
     await journal.append(hall, DAY, 0, [])
     assert await journal.read(hall, DAY) == []
+
+
+async def test_a_read_can_ask_for_some_types_only(journal, hall):
+    await journal.append(hall, DAY, 0, [ev(1), {"type": "alert_raised", "n": 2}, ev(3), {"type": "alert_cleared", "n": 4}])
+    got = await journal.read(hall, DAY, 1, types={"alert_raised", "alert_cleared"})
+    assert [(s.seq, s.data["type"]) for s in got] == [(2, "alert_raised"), (4, "alert_cleared")]
