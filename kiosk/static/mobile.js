@@ -51,6 +51,9 @@ function draw() {
   $("m-cancel").hidden = !waiting;
   $("m-notify").hidden = !waiting || !("Notification" in window);
   if (seen.notify) $("m-notify").textContent = t("notify_on");
+  const done = ticket.status === "done";
+  $("m-rate").hidden = !done || ticket.rated || seen.rated;
+  $("m-rated").hidden = !done || !(ticket.rated || seen.rated);
   if (soon) notify("soon", $("m-soon").textContent);
   if (ticket.status === "called") notify(`called-${ticket.window}`, $("m-call").textContent);
 }
@@ -72,6 +75,20 @@ $("m-yes").addEventListener("click", async () => {
     draw();
   }
 });
+
+// 好差评 from the phone: one rating per served ticket, the server keeps it to one.
+for (const b of document.querySelectorAll(".m-score")) {
+  b.addEventListener("click", async () => {
+    const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/evaluation`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: Number(b.dataset.score) }),
+    });
+    if (r.ok || r.status === 409) {
+      seen.rated = true;
+      remember();
+      draw();
+    }
+  });
+}
 
 connect({
   hall: config.hall,

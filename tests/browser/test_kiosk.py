@@ -172,6 +172,14 @@ async def test_the_mobile_ticket_updates_by_itself_when_called_and_can_be_cancel
         await page.wait_for_selector("body[data-ticket-status=called]", timeout=5000)
         assert await text(page, "#m-call") == "请到 1号窗口 办理"
         assert await page.is_hidden("#m-cancel")
+        await api.post("/api/v1/halls/t/windows/w1/start", who="w1a")
+        await api.post("/api/v1/halls/t/windows/w1/finish", {"case_type": "immediate"}, who="w1a")
+        await page.wait_for_selector("body[data-ticket-status=done]", timeout=5000)
+        await page.tap("[data-score='4']")  # 满意, from the phone
+        await page.wait_for_selector("#m-rated:not([hidden])", timeout=5000)
+        assert await page.is_hidden("#m-rate")
+        rated = [e for e in await journal(api) if e["type"] == "ticket_evaluated"]
+        assert [(e["ticket"], e["score"]) for e in rated] == [(mine["id"], 4)]
 
         other = await api.post("/api/v1/halls/t/kiosks/k1/tickets", {"item": "a2"})
         await page.goto(other["mobile_url"])
