@@ -18,6 +18,7 @@ from ..domain.errors import Conflict, Forbidden, NotFound
 from . import models
 from .openapi import contract
 from .schemas import Out
+from .views import user_view
 from .context import (
     Unauthorized,
     bearer,
@@ -222,15 +223,8 @@ def _iso(at: float, tz: str) -> str:
 
 
 def account_view(a: Account, locked_until: float | None, tz: str) -> dict[str, Any]:
-    u = a.user
     return {
-        "username": u.username,
-        "name": u.name,
-        "staff_no": u.staff_no,
-        "role": u.role.value,
-        "windows": list(u.windows),
-        "post": u.post,
-        "department": u.department,
+        **user_view(a.user),
         "disabled": a.disabled,
         "changed": a.changed,  # changed in the browser: the database overrides users.yaml for it
         "locked_until": _iso(locked_until, tz) if locked_until else None,

@@ -13,7 +13,7 @@ from ..domain.errors import Invalid
 from . import models, schemas
 from .openapi import contract
 from .context import body, ctx, hall_of, json, staff
-from .views import catalog_view, queues_view
+from .views import catalog_view, queues_view, user_view
 from .windows import _aware
 
 routes = web.RouteTableDef()
@@ -47,20 +47,7 @@ async def users(request: web.Request) -> web.Response:
     hall = hall_of(request)
     who = await staff(request, hall.hall)
     require_role(who.user, Role.manager, Role.admin)
-    return json(
-        [
-            {
-                "username": u.username,
-                "name": u.name,
-                "staff_no": u.staff_no,
-                "role": u.role.value,
-                "windows": list(u.windows),
-                "post": u.post,
-                "department": u.department,
-            }
-            for u in hall.catalog.config.users
-        ]
-    )
+    return json([user_view(u) for u in hall.catalog.config.users])
 
 
 @routes.get("/api/v1/halls/{hall}/events")

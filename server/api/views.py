@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ..domain.catalog import Catalog
+from ..domain.catalog import Catalog, User
 from ..domain.estimates import estimate, open_windows, wait_for, ahead_of_newcomer
 from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
@@ -170,4 +170,17 @@ def hall_snapshot(state: HallDay, catalog: Catalog, now: datetime, public: bool)
         "windows": [window_view(state, catalog, state.window(w), public=public) for w in catalog.windows],
         "queues": queues_view(state, catalog, now),
         "recent_calls": recent_calls(state, catalog),
+    }
+
+
+def user_view(u: User) -> dict[str, Any]:
+    """A staff account as managers see it (never a password or its hash)."""
+    return {
+        "username": u.username,
+        "name": u.name,
+        "staff_no": u.staff_no,
+        "role": u.role.value,
+        "windows": list(u.windows),
+        "post": u.post,
+        "department": u.department,
     }
