@@ -65,3 +65,36 @@ async def _sleep(s: float) -> None:
     import asyncio
 
     await asyncio.sleep(s)
+
+
+class Api:
+    """A small client of the real server for browser tests: posts as a logged-in member of staff."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = aiohttp.ClientSession()
+        self.tokens: dict[str, str] = {}
+
+    async def _headers(self, who: str | None) -> dict[str, str]:
+        if who is None:
+            return {}
+        if who not in self.tokens:
+            async with self.http.post(self.url + "/api/v1/auth/login", json={"username": who, "password": "demo"}) as r:
+                self.tokens[who] = (await r.json())["token"]
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def post(self, path: str, body: dict | None = None, who: str | None = None, status: int | None = None) -> dict:
+        async with self.http.post(self.url + path, json=body, headers=await self._headers(who)) as r:
+            if status is None:
+                assert r.status < 300, await r.text()
+            else:
+                assert r.status == status, await r.text()
+            return await r.json()
+
+    async def get(self, path: str, who: str | None = None) -> dict | list:
+        async with self.http.get(self.url + path, headers=await self._headers(who)) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+    async def close(self) -> None:
+        await self.http.close()

@@ -56,3 +56,23 @@ async def page(browser):  # type: ignore[no-untyped-def]
     p = await context.new_page()
     yield p
     await context.close()
+
+
+@pytest.fixture
+async def server(config_dir, tmp_path):  # type: ignore[no-untyped-def]
+    """The small hall served by a real `hallq serve` process."""
+    from tests.server_process import ServerProcess
+
+    s = ServerProcess(config_dir, tmp_path / "data")
+    await s.start()
+    yield s
+    s.kill()
+
+
+@pytest.fixture
+async def api(server):  # type: ignore[no-untyped-def]
+    from tests.server_process import Api
+
+    a = Api(server.url)
+    yield a
+    await a.close()

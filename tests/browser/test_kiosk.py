@@ -15,7 +15,8 @@ import yaml
 from playwright.async_api import expect
 
 from kiosk.agent import Agent, feed_url
-from tests.browser.test_display import Api, text
+from tests.browser.test_display import text
+from tests.server_process import Api
 from tests.halls import write_config
 from tests.kiosk.fakes import FakePrinter, qr_payloads
 from tests.server_process import ServerProcess, free_port

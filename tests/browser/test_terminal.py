@@ -9,58 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
-import pytest
 
-from tests.server_process import ServerProcess
+from tests.server_process import Api, ServerProcess
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@pytest.fixture
-async def server(config_dir, tmp_path):  # type: ignore[no-untyped-def]
-    s = ServerProcess(config_dir, tmp_path / "data")
-    await s.start()
-    yield s
-    s.kill()
-
-
-class Api:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = aiohttp.ClientSession()
-        self.tokens: dict[str, str] = {}
-
-    async def _headers(self, who: str | None) -> dict[str, str]:
-        if who is None:
-            return {}
-        if who not in self.tokens:
-            async with self.http.post(self.url + "/api/v1/auth/login", json={"username": who, "password": "demo"}) as r:
-                self.tokens[who] = (await r.json())["token"]
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-    async def post(self, path: str, body: dict | None = None, who: str | None = None, status: int | None = None) -> dict:
-        async with self.http.post(self.url + path, json=body, headers=await self._headers(who)) as r:
-            if status is None:
-                assert r.status < 300, await r.text()
-            else:
-                assert r.status == status, await r.text()
-            return await r.json()
-
-    async def get(self, path: str, who: str | None = None) -> dict | list:
-        async with self.http.get(self.url + path, headers=await self._headers(who)) as r:
-            assert r.status == 200, await r.text()
-            return await r.json()
-
-    async def close(self) -> None:
-        await self.http.close()
-
-
-@pytest.fixture
-async def api(server):  # type: ignore[no-untyped-def]
-    a = Api(server.url)
-    yield a
-    await a.close()
 
 
 async def text(page, selector: str) -> str:  # type: ignore[no-untyped-def]
