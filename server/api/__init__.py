@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import logging
 
@@ -30,15 +31,24 @@ INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq<
 <link rel="stylesheet" href="/static/common/docs.css">
 <body>
 <h1>hallq 政务服务中心排队叫号系统</h1>
-<p>Halls 大厅: {halls}</p>
-<p>API: <code>/api/v1/halls</code>, <code>/api/v1/halls/&lt;hall&gt;/catalog</code>,
-<code>/api/v1/halls/&lt;hall&gt;/queues</code>, <code>/api/v1/halls/&lt;hall&gt;/windows</code>.</p>
+{halls}
+<p>API: <a href="/api/v1/docs">/api/v1/docs</a> · <a href="/api/v1/openapi.json">openapi.json</a></p>
 </body></html>"""
+
+HALL_LINKS = """<h2>{name} ({id})</h2><ul>
+<li><a href="/display/{id}/lobby">大厅叫号屏 Lobby screen</a></li>
+<li><a href="/kiosk/{id}">自助取号机 Kiosks</a></li>
+<li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
+<li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
+<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a></li>
+</ul>"""
 
 
 async def index(request: web.Request) -> web.Response:
-    names = "、".join(f"{h.catalog.hall.name} ({h.hall})" for h in request.app[CTX].halls.values())
-    return web.Response(text=INDEX.format(halls=names), content_type="text/html", charset="utf-8")
+    halls = "".join(
+        HALL_LINKS.format(id=html.escape(h.hall), name=html.escape(h.catalog.hall.name)) for h in request.app[CTX].halls.values()
+    )
+    return web.Response(text=INDEX.format(halls=halls), content_type="text/html", charset="utf-8")
 
 
 def create_app(settings: Settings) -> web.Application:

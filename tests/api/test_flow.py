@@ -173,3 +173,10 @@ async def test_the_holder_rates_with_the_three_indicators_and_reasons(client, lo
     journal = await (await client.get("/api/v1/halls/t/events", headers=await login("boss"))).json()
     rated = [e for e in journal["events"] if e["type"] == "ticket_evaluated"][0]
     assert (rated["score"], rated["efficiency"], rated["proficiency"], rated["attitude"], rated["reasons"]) == (2, 2, 4, 3, ["long_wait"])
+
+
+async def test_the_front_page_links_every_surface_of_each_hall(client):
+    page = await (await client.get("/")).text()
+    for path in ("/display/t/lobby", "/kiosk/t", "/terminal/t", "/dashboard/t/", "/api/v1/docs"):
+        assert f'href="{path}"' in page
+        assert (await client.get(path, allow_redirects=False)).status in (200, 302)
