@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import pickle
@@ -51,8 +50,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,7 +59,7 @@ from typing import Any
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parent.parent
+from processes import REPO, Proc, free_port, hallq_serve  # bench/processes.py
 HALL = "demo"
 ITEM = "medical_reimburse"  # no daily quota, no restricted issuing hours; served by w06 (and nobody else)
 WINDOW = "w06"
@@ -77,12 +74,6 @@ PREFIX_CHARS = 240  # the part of each message the client process keeps (seq, ev
 RE_SEQ = re.compile(r'"seq":(\d+)')
 RE_EVENT_TYPE = re.compile(r'"event":\{"type":"([a-z_]+)"')
 RE_NUMBER = re.compile(r'"number":"([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def raise_nofile(wanted: int) -> int:
@@ -303,64 +294,6 @@ async def floor_role(args: argparse.Namespace) -> int:
 # =============================================================================== the driver
 
 
-class Proc:
-    """A child process (the hallq server or the floor) with its output in a log file."""
-
-    def __init__(self, name: str, cmd: list[str], log_path: Path) -> None:
-        self.name = name
-        self.cmd = cmd
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
-
-    def start(self) -> None:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def wait_ready(self, url: str, timeout: float = 30.0) -> bool:
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as s:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    return False
-                try:
-                    async with s.get(url, timeout=aiohttp.ClientTimeout(total=2)) as r:
-                        if r.status == 200:
-                            return True
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                    pass
-                await asyncio.sleep(0.1)
-        return False
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                print(f"{self.name} did not stop within {timeout:.0f} s of SIGTERM: killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait()
-        if self._log:
-            self._log.close()
-            self._log = None
-        return self.proc.returncode
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
 class ClientsProc:
     """The `--role clients` child: READY on stdout when all are connected, STOP on stdin, then a pickle."""
 
@@ -493,8 +426,7 @@ async def run_hallq(args: argparse.Namespace, tmp: Path) -> tuple[Result | None,
     """The hallq phase; returns (result or None when something did not start, captured messages, error)."""
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
-    server = Proc("hallq server", [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--data", str(tmp / "data"), "--always-open", "--issue-rate", "0"], tmp / "server.log")
+    server = Proc("hallq server", hallq_serve(port, tmp / "data"), tmp / "server.log")
     res = Result("hallq", args.clients, args.calls)
     clients: ClientsProc | None = None
     server.start()
@@ -610,7 +542,7 @@ async def run_floor(args: argparse.Namespace, tmp: Path, full: dict[str, str]) -
                 t = time.monotonic_ns()
                 try:
                     async with s.post(f"{base}/broadcast", params={"kind": "call", "id": str(rid)}) as r:
-                        body = await r.json()
+                        await r.read()  # the whole answer, so `done` is when it arrived
                         done = time.monotonic_ns()
                         if r.status != 200:
                             res.request_errors.append(f"broadcast {k}: HTTP {r.status}")

@@ -42,20 +42,16 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parent.parent
+from processes import Proc, free_port, hallq_serve  # bench/processes.py
 HALL = "demo"
 # Demo items with neither a daily_quota nor restricted issuing hours (see config/demo/items.yaml).
 DEFAULT_ITEMS = "hrss_card,tax_invoice,market_individual,police_hukou,medical_reimburse,estate_query,fund_account,civil_social_org"
@@ -67,75 +63,6 @@ MAX_PRINTED_ERRORS = 20
 
 
 # ------------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, port: int, data: Path) -> None:
-        self.port = port
-        self.data = data
-        self.log_path = data.parent / "server.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._log = open(self.log_path, "wb")
-        cmd = [
-            sys.executable, "-m", "server.cli", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--data", str(self.data), "--always-open", "--issue-rate", "0",
-        ]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    async def wait_ready(self, timeout: float = 30.0) -> bool:
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as s:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    return False
-                try:
-                    async with s.get(f"{self.base}/api/v1/halls", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                        if r.status == 200:
-                            return True
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                    pass
-                await asyncio.sleep(0.1)
-        return False
-
-    def stop(self, kill: bool = False, timeout: float = 10.0) -> int | None:
-        """SIGTERM (or SIGKILL with kill=True), then SIGKILL after `timeout`; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            if kill:
-                self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                print(f"server did not stop within {timeout:.0f} s of SIGTERM: killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait()
-        if self._log:
-            self._log.close()
-            self._log = None
-        return self.proc.returncode
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 # ------------------------------------------------------------------------------- requests
@@ -325,9 +252,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-async def run(args: argparse.Namespace, server: Server) -> tuple[int, int, int]:
+async def run(args: argparse.Namespace, base: str) -> tuple[int, int, int]:
     """The phases; returns (201s, errors, exit code so far)."""
-    items = await check_items(server.base, [i.strip() for i in args.items.split(",") if i.strip()])
+    items = await check_items(base, [i.strip() for i in args.items.split(",") if i.strip()])
     if not items:
         print("no usable items", file=sys.stderr)
         return 0, 0, 2
@@ -336,7 +263,7 @@ async def run(args: argparse.Namespace, server: Server) -> tuple[int, int, int]:
 
     if args.warmup > 0:
         w = Tally()
-        await warm_up(server.base, items, args.concurrency, args.warmup, w)
+        await warm_up(base, items, args.concurrency, args.warmup, w)
         total_ok += w.ok
         total_err += w.n_errors
         print(f"warm-up: {w.ok} tickets, {w.n_errors} errors")
@@ -345,7 +272,7 @@ async def run(args: argparse.Namespace, server: Server) -> tuple[int, int, int]:
     if not args.skip_a:
         what = f"{args.count} tickets" if args.count else f"{args.duration:g} s"
         print(f"\nphase A: throughput, closed loop, {args.concurrency} workers, {what}")
-        tally, elapsed, per_second = await phase_a(server.base, items, args.concurrency, args.duration, args.count)
+        tally, elapsed, per_second = await phase_a(base, items, args.concurrency, args.duration, args.count)
         tps = tally.ok / elapsed if elapsed > 0 else float("nan")
         total_ok += tally.ok
         total_err += tally.n_errors
@@ -356,7 +283,7 @@ async def run(args: argparse.Namespace, server: Server) -> tuple[int, int, int]:
     b: dict[str, float] = {}
     if not args.skip_b:
         print(f"\nphase B: latency, open loop at {args.rate:g}/s for {args.rate_duration:g} s")
-        b = await phase_b(server.base, items, args.rate, args.rate_duration, args.concurrency)
+        b = await phase_b(base, items, args.rate, args.rate_duration, args.concurrency)
         tally: Tally = b.pop("tally")  # type: ignore[assignment]
         total_ok += tally.ok
         total_err += tally.n_errors
@@ -378,14 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
     data = tmp / "data"
-    server = Server(args.port or free_port(), data)
-    print(f"server: 127.0.0.1:{server.port}, data {data}, {os.cpu_count()} CPUs")
+    port = args.port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = Proc("server", hallq_serve(port, data), tmp / "server.log")
+    print(f"server: 127.0.0.1:{port}, data {data}, {os.cpu_count()} CPUs")
     code = 0
     total_ok = total_err = 0
     try:
         server.start()
-        if asyncio.run(server.wait_ready()):
-            total_ok, total_err, code = asyncio.run(run(args, server))
+        if asyncio.run(server.wait_ready(f"{base}/api/v1/halls")):
+            total_ok, total_err, code = asyncio.run(run(args, base))
         else:
             print("the server did not start:", file=sys.stderr)
             server.stop()
