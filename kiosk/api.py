@@ -18,7 +18,7 @@ from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, body, hall_of, json as json_response, staff
 from server.api.openapi import contract
-from server.api.views import ticket_view
+from server.api.views import issued_view
 from server.domain import commands as cmd
 from server.domain.access import require_role
 from server.domain.catalog import Role
@@ -157,8 +157,7 @@ async def issue(request: web.Request) -> web.Response:
     assert isinstance(issued, TicketIssued)
     t = hall.state.tickets[ticket_id]
     told = (issued.ahead, issued.estimated_wait_s)
-    view = ticket_view(hall.state, hall.catalog, t, told=told)
-    view["window_hint"] = "、".join(hall.catalog.windows[w].name for w in view["windows"])
+    view = issued_view(hall.state, hall.catalog, issued)
     view["mobile_url"] = url = mobile_url(link.conf, origin(request), ticket_id)
     view["print"] = job_view(request.app[PRINTING].submit(link, t, url, by=by, told=told))
     return json_response(view, status=201)

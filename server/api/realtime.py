@@ -34,7 +34,7 @@ from ..bus import Bus, Published
 from ..domain.errors import NotFound
 from ..hall import HallService
 from .context import CTX, hall_of
-from .views import call_view, hall_snapshot, public_ticket_view, queues_view, ticket_view, window_view
+from .views import call_view, hall_snapshot, queues_view, ticket_view, window_view
 
 log = logging.getLogger("hallq.realtime")
 routes = web.RouteTableDef()

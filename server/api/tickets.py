@@ -13,7 +13,7 @@ from . import models, schemas
 from .openapi import contract
 from .security import Buckets
 from .context import body, hall_of, json, staff
-from .views import ticket_view
+from .views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
 ISSUE_LIMIT = web.AppKey("issue-limit", Buckets)
@@ -36,10 +36,7 @@ async def issue(request: web.Request) -> web.Response:
         cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)
     )
     assert isinstance(issued, TicketIssued)
-    state = hall.state
-    # The figures the citizen is told at issue are the ones journalled with the ticket.
-    view = ticket_view(state, hall.catalog, state.tickets[ticket_id], told=(issued.ahead, issued.estimated_wait_s))
-    view["window_hint"] = "、".join(hall.catalog.windows[w].name for w in view["windows"])
+    view = issued_view(hall.state, hall.catalog, issued)
     return json(view, status=201)
 
 

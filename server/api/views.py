@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..domain.catalog import Catalog, User
+from ..domain.events import TicketIssued
 from ..domain.estimates import estimate, open_windows, wait_for, ahead_of_newcomer
 from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
@@ -56,6 +57,14 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
             rated=t.score is not None,
         )
     return out
+
+
+def issued_view(state: HallDay, catalog: Catalog, issued: TicketIssued) -> dict[str, Any]:
+    """The answer to taking a number: the ticket, the windows to go to, and the figures told at
+    issue (the ones journalled with it, not a recount)."""
+    view = ticket_view(state, catalog, state.tickets[issued.ticket], told=(issued.ahead, issued.estimated_wait_s))
+    view["window_hint"] = "、".join(catalog.windows[w].name for w in view["windows"])
+    return view
 
 
 def public_ticket_view(catalog: Catalog, t: Ticket) -> dict[str, Any]:

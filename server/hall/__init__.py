@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -67,7 +66,6 @@ class HallService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stale = True
-        self.on_commit: list[Callable[[Published], None]] = []
 
     def _now(self) -> datetime:
         return self.clock.now().astimezone(self.tz)
@@ -183,7 +181,5 @@ class HallService:
             if dicts:
                 message = Published(self.hall, self.state.day, base + 1, dicts)
                 await self.bus.publish(message)
-                for listener in self.on_commit:
-                    listener(message)
             return
         raise Unavailable(f"{self.MAX_CONFLICT_RETRIES} conflicting appends in a row")

@@ -14,7 +14,7 @@ from server.domain.errors import Conflict
 from server.hall import HallService, Unavailable, new_ticket_id
 from server.journal import SQLJournal, make_engine
 from tests.domain.test_properties import _projection
-from tests.halls import FakeClock, small_catalog
+from tests.halls import small_catalog
 
 CATALOG = small_catalog()
 
