@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 
+from tests.browser.waits import until
 from tests.server_process import Api, ServerProcess
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -26,10 +27,10 @@ async def test_a_call_appears_on_the_lobby_and_on_its_window_screen(browser, pag
     await window_page.wait_for_selector("body[data-status=online]")
     await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
     await api.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")
-    await page.wait_for_function("document.getElementById('latest-number').textContent === 'A001'", timeout=5000)
+    await until(page, "document.getElementById('latest-number').textContent === 'A001'", timeout=5)
     assert await text(page, "#latest-window") == "1号窗口"
     assert await text(page, "[data-window=w1] .w-num") == "A001"
-    await window_page.wait_for_function("document.getElementById('ws-number').textContent === 'A001'", timeout=5000)
+    await until(window_page, "document.getElementById('ws-number').textContent === 'A001'", timeout=5)
     assert "张一" in await text(window_page, "#ws-clerk")
     assert t["id"] not in await page.content()
 
@@ -43,10 +44,10 @@ async def test_three_windows_calling_at_once_all_show_and_are_spoken_in_order(pa
     await page.wait_for_selector("body[data-status=online]")
     results = await asyncio.gather(*(api.post(f"/api/v1/halls/t/windows/{w}/call-next", who=f"{w}a") for w in ("w1", "w2", "w3")))
     numbers = {r["ticket"]["number"] for r in results}
-    await page.wait_for_function("window.hallqAnnouncer && window.hallqAnnouncer.enqueued.length === 3", timeout=5000)
+    await until(page, "window.hallqAnnouncer && window.hallqAnnouncer.enqueued.length === 3", timeout=5)
     log = await page.evaluate("window.hallqAnnouncer.enqueued.map(c => c.number)")
     # the first call is being announced (chime, then speech), the others wait their turn
-    await page.wait_for_function("window.hallqAnnouncer.log.length >= 1", timeout=5000)
+    await until(page, "window.hallqAnnouncer.log.length >= 1", timeout=5)
     assert await page.evaluate("window.hallqAnnouncer.log[0].number") == log[0]
     assert set(log) == numbers and len(log) == 3
     recent = [await text(page, "#latest-number")] + [
@@ -84,7 +85,7 @@ async def test_the_lobby_recovers_the_exact_state_after_the_server_is_killed(pag
         await fresh.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")  # happens while the screen is away
         await fresh.post("/api/v1/halls/t/windows/w3/open", who="w3a")
         await page.wait_for_selector("body[data-status=online]", timeout=15000)
-        await page.wait_for_function("document.getElementById('latest-number').textContent === 'A001'", timeout=5000)
+        await until(page, "document.getElementById('latest-number').textContent === 'A001'", timeout=5)
         async with fresh.http.get(server.url + "/api/v1/halls/t/windows") as r:
             windows = await r.json()
         for w in windows:

@@ -16,6 +16,7 @@ from playwright.async_api import expect
 
 from kiosk.agent import Agent, feed_url
 from tests.browser.test_display import text
+from tests.browser.waits import until
 from tests.server_process import Api
 from tests.halls import write_config
 from tests.kiosk.fakes import FakePrinter, qr_payloads
@@ -214,10 +215,7 @@ async def test_kiosk_screenshot_and_ticket_preview_of_the_demo_hall(browser, tmp
         await page.click("[data-item=police_id_card]")
         await page.click("#take")
         await page.wait_for_selector("body[data-print=printed]", timeout=10000)
-        for _ in range(100):  # (a page's CSP forbids wait_for_function's eval)
-            if await page.evaluate("document.getElementById('t-preview').complete && document.getElementById('t-qr').complete"):
-                break
-            await asyncio.sleep(0.05)
+        await until(page, "document.getElementById('t-preview').complete && document.getElementById('t-qr').complete")
         shot = tmp_path / "kiosk.png"
         await page.screenshot(path=str(shot))
         number = await text(page, "#t-number")
