@@ -9,7 +9,7 @@ import logging
 from aiohttp import web
 
 from ..auth import Accounts
-from ..bus import LocalBus
+from ..bus import Bus, LocalBus
 from ..config import load_halls
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
@@ -60,11 +60,18 @@ def create_app(settings: Settings) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(database_url(settings.data_dir, settings.database_url))
     journal = SQLJournal(engine)
-    bus = LocalBus()
+    bus: Bus
+    if settings.redis_url:
+        from ..bus.redis import RedisBus  # only deployments with several processes need redis-py
+
+        bus = RedisBus(settings.redis_url)
+    else:
+        bus = LocalBus()
+    shared = settings.redis_url is not None
     accounts = Accounts(engine, catalogs, settings.demo_password)
     context = Context(settings, journal, bus, accounts)
     for hall_id, c in catalogs.items():
-        context.halls[hall_id] = HallService(c, journal, bus, settings.clock)
+        context.halls[hall_id] = HallService(c, journal, bus, settings.clock, shared=shared)
 
     app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
@@ -76,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         await journal.create()
         await accounts.create()
+        await bus.start()
         for service in context.halls.values():
             await service.start()
             log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.state.day, service.state.seq)

@@ -28,6 +28,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     issue_rate_per_s: float = 1.0  # tickets per client address per second, 0 for no limit
     issue_burst: int = 30
+    redis_url: str | None = None  # the bus between processes; None: one process, in-process bus
+    worker: str = ""  # this process's name among several ("w1"), in logs and /api/v1/health
 
 
 @dataclass

@@ -405,7 +405,7 @@ def setup(app: web.Application) -> None:
     async def feeds(app: web.Application):  # type: ignore[no-untyped-def]
         context = app[CTX]
         for hall_id, service in context.halls.items():
-            feed = Feed(service, context.bus)
+            feed = Feed(service, service.local)  # what the hall has folded, in order
             await feed.start()
             app[FEEDS][hall_id] = feed
         yield

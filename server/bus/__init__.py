@@ -8,6 +8,7 @@ journal. In-process by default; a Redis implementation serves several processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,7 @@ class Published:
 class Subscription:
     """One listener's bounded queue; when it overflows the listener is marked `lagged`."""
 
-    def __init__(self, bus: LocalBus, hall: str, maxsize: int) -> None:
+    def __init__(self, bus: Any, hall: str, maxsize: int) -> None:
         self._bus = bus
         self.hall = hall
         self.queue: asyncio.Queue[Published] = asyncio.Queue(maxsize)
@@ -42,6 +43,12 @@ class Subscription:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
             self.lagged = True
+
+    def poke(self, day: date) -> None:
+        """Wake the listener with an empty message and ask it to catch up from the journal."""
+        self.lagged = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(Published(self.hall, day, 0, ()))
 
     async def get(self) -> Published:
         return await self.queue.get()
@@ -55,6 +62,10 @@ class Subscription:
 
 
 class Bus(Protocol):
+    healthy: bool
+
+    async def start(self) -> None: ...
+
     async def publish(self, message: Published) -> None: ...
 
     def subscribe(self, hall: str, maxsize: int = 1000) -> Subscription: ...
@@ -65,8 +76,13 @@ class Bus(Protocol):
 class LocalBus:
     """In-process fan-out: enough for one server process."""
 
+    healthy = True
+
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
+
+    async def start(self) -> None:
+        pass
 
     async def publish(self, message: Published) -> None:
         for sub in tuple(self._subs.get(message.hall, ())):

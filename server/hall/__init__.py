@@ -3,6 +3,14 @@
 One writer task per hall takes commands from an inbox. Commands that arrive while an
 append is on its way to disk wait and go together in the next append (group commit): one
 fsync serves many tickets, and nobody is answered before their events are durable.
+
+Several processes may serve the same hall (`shared`): each keeps its own fold of the hall-day
+and appends at the position it believes is next; the journal refuses a stale position, and
+the loser folds what the winner wrote and decides again. A shared service also follows the
+bus: another process's events wake the writer, which folds them from the journal, and every
+read first folds what the journal holds beyond its position, so an answer is never older than
+the last acknowledged command. What a service folds, its own commands' events and the
+others', it publishes in order on `local`, the bus of this process's screens.
 """
 
 from __future__ import annotations
@@ -11,10 +19,10 @@ import asyncio
 import logging
 import secrets
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from ..bus import Bus, Published
+from ..bus import Bus, LocalBus, Published, Subscription
 from ..domain import events as ev
 from ..domain.apply import apply
 from ..domain.catalog import Catalog
@@ -49,23 +57,31 @@ def new_ticket_id() -> str:
 
 
 _SYNC = object()  # an inbox entry that only brings the hall-day up to date
+Entry = tuple[object, "asyncio.Future[list[ev.Event]] | None"]
 
 
 class HallService:
     MAX_CONFLICT_RETRIES = 20
 
-    def __init__(self, catalog: Catalog, journal: Journal, bus: Bus, clock: Clock | None = None) -> None:
+    POLL_S = 1.0  # how often a shared service reads the journal while the bus is down
+
+    def __init__(self, catalog: Catalog, journal: Journal, bus: Bus, clock: Clock | None = None,
+                 *, shared: bool = False) -> None:
         self.catalog = catalog
         self.hall = catalog.hall.id
         self.journal = journal
         self.bus = bus
+        self.shared = shared
+        self.local = LocalBus()  # what this service has folded, in order: the screens' source
         self.clock: Clock = clock or SystemClock(catalog.hall.timezone)
         self.tz = ZoneInfo(catalog.hall.timezone)
         self.state = HallDay(self.hall, self._today())
-        self._inbox: list[tuple[object, asyncio.Future[list[ev.Event]]]] = []
+        self._inbox: list[Entry] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._follower: asyncio.Task[None] | None = None
         self._stale = True
+        self._durable = 0  # the position of the last event known to be in the journal
 
     def _now(self) -> datetime:
         return self.clock.now().astimezone(self.tz)
@@ -76,26 +92,64 @@ class HallService:
     async def start(self) -> None:
         await self._load(self._today())
         self._task = asyncio.create_task(self._run(), name=f"hall-writer-{self.hall}")
+        if self.shared:
+            sub = self.bus.subscribe(self.hall, maxsize=1000)
+            self._follower = asyncio.create_task(self._follow(sub), name=f"hall-follower-{self.hall}")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        for task in (self._follower, self._task):
+            if task:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        self._task = self._follower = None
         for _, fut in self._inbox:
-            if not fut.done():
+            if fut is not None and not fut.done():
                 fut.set_exception(Unavailable("the server is shutting down"))
         self._inbox.clear()
 
     async def _load(self, day: date) -> None:
+        """Fold the hall-day from the journal; what is new to this service goes out on `local`."""
+        before = self._durable if self.state.day == day and not self._stale else 0
         state = HallDay(self.hall, day)
+        fresh: list[dict[str, Any]] = []
         for stored in await self.journal.read(self.hall, day):
             apply(state, ev.from_dict(stored.data), stored.seq)
+            if stored.seq > before:
+                fresh.append(stored.data)
         self.state = state
         self._stale = False
+        self._durable = state.seq
+        if fresh:
+            await self.local.publish(Published(self.hall, day, state.seq - len(fresh) + 1, tuple(fresh)))
+
+    async def _catch_up(self) -> None:
+        """Fold what other processes appended since our position (shared halls)."""
+        state = self.state
+        stored = await self.journal.read(self.hall, state.day, state.seq)
+        if not stored:
+            return
+        for s in stored:
+            apply(state, ev.from_dict(s.data), s.seq)
+        self._durable = state.seq
+        await self.local.publish(Published(self.hall, state.day, stored[0].seq, tuple(s.data for s in stored)))
+
+    async def _follow(self, sub: Subscription) -> None:
+        """Another process journalled for this hall: have the writer fold it. While the bus is
+        down, look at the journal every POLL_S instead."""
+        while True:
+            try:
+                message = await asyncio.wait_for(sub.get(), None if self.bus.healthy else self.POLL_S)
+            except asyncio.TimeoutError:
+                message = None
+            state = self.state
+            if message is not None and not sub.lagged and message.day == state.day and message.last_seq <= state.seq:
+                continue  # our own, or folded already
+            sub.lagged = False
+            self._inbox.append((_SYNC, None))
+            self._wake.set()
 
     def _drop_tentative(self) -> None:
         """The journal cannot even be read: hold nothing unstored, and reload before deciding again."""
@@ -107,8 +161,9 @@ class HallService:
         return await self._submit(command)
 
     async def current(self) -> HallDay:
-        """The state of today, after a day rollover if midnight has passed since the last command."""
-        if self.state.day != self._today():
+        """The state of today, after a day rollover if midnight has passed since the last command,
+        and, for a shared hall, with everything other processes have journalled."""
+        if self.shared or self.state.day != self._today():
             await self._submit(_SYNC)
         return self.state
 
@@ -137,15 +192,17 @@ class HallService:
                         log.error("hall %s: reload failed: %r", self.hall, reload_exc)
                         self._drop_tentative()
                     for _, fut in batch:
-                        if not fut.done():
+                        if fut is not None and not fut.done():
                             fut.set_exception(Unavailable("the journal is unavailable, please try again"))
 
-    async def _commit(self, batch: list[tuple[object, asyncio.Future[list[ev.Event]]]]) -> None:
+    async def _commit(self, batch: list[Entry]) -> None:
         for _attempt in range(self.MAX_CONFLICT_RETRIES):
             if self._stale or self.state.day != self._today():
                 await self._load(self._today())
+            elif self.shared:
+                await self._catch_up()
             base = self.state.seq
-            results: list[tuple[asyncio.Future[list[ev.Event]], list[ev.Event] | BaseException]] = []
+            results: list[tuple[asyncio.Future[list[ev.Event]] | None, list[ev.Event] | BaseException]] = []
             decided: list[ev.Event] = []
             for entry, fut in batch:
                 if entry is _SYNC:
@@ -172,14 +229,16 @@ class HallService:
                 await self._load(self.state.day)
                 continue
             for fut, result in results:
-                if fut.done():
+                if fut is None or fut.done():
                     continue
                 if isinstance(result, BaseException):
                     fut.set_exception(result)
                 else:
                     fut.set_result(result)
+            self._durable = self.state.seq
             if dicts:
                 message = Published(self.hall, self.state.day, base + 1, dicts)
+                await self.local.publish(message)
                 await self.bus.publish(message)
             return
         raise Unavailable(f"{self.MAX_CONFLICT_RETRIES} conflicting appends in a row")

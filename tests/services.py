@@ -1,0 +1,97 @@
+"""Real servers for the tests that need them: a private redis-server on a free port, and the
+shared PostgreSQL. Without the binary or the server a test skips, except under CI=true."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import free_port
+
+PG_URL = os.environ.get("HALLQ_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def need(what: str, why: str) -> None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{what} is required under CI=true: {why}")
+    pytest.skip(f"{what} is not here: {why}")
+
+
+class RedisServer:
+    """`redis-server` on 127.0.0.1 and a port of its own, keeping nothing on disk."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            need("redis-server", "apt-get install -y redis-server")
+        self.folder = folder
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder), "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self, down_s: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
+@pytest.fixture
+def redis_server(tmp_path):  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+async def postgres_url() -> str:
+    """The test PostgreSQL's URL, after checking it answers."""
+    from server.journal import SQLJournal, make_engine
+
+    journal = SQLJournal(make_engine(PG_URL))
+    try:
+        import asyncio
+
+        await asyncio.wait_for(journal.create(), 5)
+    except Exception as exc:
+        need("PostgreSQL", f"{PG_URL} failed: {exc!r}; set HALLQ_TEST_POSTGRES")
+    finally:
+        await journal.close()
+    return PG_URL
+
+
+def fresh_hall() -> str:
+    return "h" + uuid.uuid4().hex[:12]
