@@ -6,6 +6,9 @@
 - one builder: derives the statistics of closed days not derived yet (after a restart, after
   midnight), so that a manager's first query does not wait for it.
 
+With several processes only one runs them (`Settings.background`): the alerts and derived
+statistics are in the database, so every process reads the same board.
+
 The tasks wait until the halls run (whatever the order of the app's cleanup contexts) and
 are cancelled on shutdown already (which comes before any cleanup, so they never outlive the
 halls or the journal) and again, harmlessly, when their cleanup context ends.
@@ -97,6 +100,9 @@ def install(app: web.Application, stats: Stats) -> None:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await stats.create()
         tasks = app[_TASKS]
+        if not context.settings.background:  # another process of the deployment sweeps and derives
+            yield
+            return
         for hall, service in context.halls.items():
             tasks.append(asyncio.create_task(_supervise(service, supervisors[hall]), name=f"supervisor-{hall}"))
         tasks.append(asyncio.create_task(_derive(stats, context.halls), name="stats-builder"))

@@ -30,8 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
     serve.add_argument("--issue-rate", type=float, default=1.0, help="tickets per second per client address (burst 30); 0: no limit")
-    serve.add_argument("--redis", help="Redis URL for the bus between workers (not built yet)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (not built yet: 1)")
+    serve.add_argument("--redis", default=os.environ.get("HALLQ_REDIS"),
+                       help="Redis URL of the bus between processes (several workers or hosts), e.g. redis://127.0.0.1:6379/0")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
+    serve.add_argument("--no-background", dest="background", action="store_false",
+                       help="run no supervision sweeps or statistics builder here (another host of the deployment does)")
+    serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     user = sub.add_parser("user", help="staff accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -117,10 +122,21 @@ def serve(args: argparse.Namespace) -> int:
 
     from .api import Settings, create_app
 
-    if args.redis or args.workers != 1:
-        print("--redis and --workers are not built yet: run one worker on the embedded bus", file=sys.stderr)
+    if args.workers < 1:
+        print("--workers is at least 1", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.workers > 1:
+        if not args.redis:
+            print("several workers need --redis URL: the bus that carries each hall's events between them", file=sys.stderr)
+            return 2
+        if not args.database or args.database.startswith("sqlite"):
+            print("several workers need a journal they can all write: --database postgresql://…", file=sys.stderr)
+            return 2
+        from .workers import supervise
+
+        return supervise(args)
+    name = f" {args.worker_name}" if args.worker_name else ""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{name} %(levelname)s %(name)s: %(message)s")
     os.umask(0o077)  # the journal, sessions and password hashes are readable by this user only
     config = args.config or default_config_dir()
     _halls(config)
@@ -131,9 +147,13 @@ def serve(args: argparse.Namespace) -> int:
         always_open=args.always_open,
         issue_rate_per_s=args.issue_rate,
         demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
+        redis_url=args.redis,
+        worker=args.worker_name,
+        background=args.background,
     )
     _steady_gc()
-    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None)
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None,
+                reuse_port=args.reuse_port or None)
     return 0
 
 

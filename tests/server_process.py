@@ -20,8 +20,8 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, config: Path, data: Path, port: int | None = None) -> None:
-        self.config, self.data = config, data
+    def __init__(self, config: Path, data: Path, port: int | None = None, extra: tuple[str, ...] = ()) -> None:
+        self.config, self.data, self.extra = config, data, extra
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
@@ -29,7 +29,7 @@ class ServerProcess:
     async def start(self, timeout: float = 20) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config), "--data", str(self.data),
-             "--port", str(self.port), "--always-open", "--issue-rate", "0"],
+             "--port", str(self.port), "--always-open", "--issue-rate", "0", *self.extra],
             stdout=subprocess.DEVNULL,
             stderr=open(self.data.parent / f"server-{self.port}.log", "ab"),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -95,3 +95,38 @@ async def postgres_url() -> str:
 
 def fresh_hall() -> str:
     return "h" + uuid.uuid4().hex[:12]
+
+
+class PostgresDatabase:
+    """A database of its own on the test PostgreSQL server, dropped afterwards (server processes
+    that serve a fixed hall id need a journal nobody else wrote in)."""
+
+    def __init__(self) -> None:
+        self.name = "hallq_" + uuid.uuid4().hex[:12]
+        base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+        self.admin_url = base
+        self.url = base.rsplit("/", 1)[0] + "/" + self.name
+
+    async def create(self) -> str:
+        import asyncio
+
+        import asyncpg
+
+        try:
+            conn = await asyncio.wait_for(asyncpg.connect(self.admin_url), 5)
+        except Exception as exc:
+            need("PostgreSQL", f"{self.admin_url} failed: {exc!r}; set HALLQ_TEST_POSTGRES")
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await conn.close()
+        return self.url
+
+    async def drop(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await conn.close()

@@ -30,6 +30,7 @@ class Settings:
     issue_burst: int = 30
     redis_url: str | None = None  # the bus between processes; None: one process, in-process bus
     worker: str = ""  # this process's name among several ("w1"), in logs and /api/v1/health
+    background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from aiohttp import web
@@ -10,6 +11,7 @@ from ..domain import commands as cmd
 from ..domain.access import require_role
 from ..domain.catalog import Role
 from ..domain.errors import Invalid
+from ..hall import Unavailable
 from . import models, schemas
 from .openapi import contract
 from .context import body, ctx, hall_of, json, staff
@@ -17,6 +19,26 @@ from .views import catalog_view, queues_view, user_view
 from .windows import _aware
 
 routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/health")
+@contract("Is this process able to serve: journal reachable, bus connected (load balancers, monitoring)",
+          response=schemas.Health, tags=("halls",))
+async def health(request: web.Request) -> web.Response:
+    context = ctx(request)
+    journal_ok = True
+    try:
+        for service in context.halls.values():
+            await asyncio.wait_for(context.journal.last_seq(service.hall, service.state.day), 2.0)
+            break
+    except Exception:
+        journal_ok = False
+    if not journal_ok:
+        raise Unavailable("the journal does not answer")
+    bus_ok = bool(context.bus.healthy)
+    body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
+            "halls": {h: s.state.seq for h, s in context.halls.items()}}
+    return json(body)
 
 
 @routes.get("/api/v1/halls")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.model import PrintStatus, TicketStatus
 
@@ -107,6 +107,14 @@ class Queues(Out):
     day: str
     seq: int
     items: list[QueueRow]
+
+
+class Health(Out):
+    status: Literal["ok", "degraded"] = Field(description="degraded: the bus is down, screens on other workers lag by up to a second")
+    worker: str = Field(description="this process among several (empty: the only one)")
+    journal: bool = Field(description="the journal answered just now")
+    bus: bool = Field(description="the bus between processes is connected (always true in one process)")
+    halls: dict[str, int] = Field(description="per hall, the last journal position this process has folded")
 
 
 class HallSummary(Out):

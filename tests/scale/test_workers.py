@@ -1,0 +1,151 @@
+"""Several `hallq serve` workers on one port, on a private PostgreSQL database and a private
+redis-server: clerks and kiosks hit whichever worker the kernel gives them, screens listen
+on whichever worker they land on, and the journal is checked afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import date
+
+import aiohttp
+import pytest
+
+from server.journal import SQLJournal, database_url, make_engine
+from tests.scale.hall import HALL, WINDOWS, Load, Screen, workers_seen, write_big_config
+from tests.server_process import ServerProcess
+from tests.services import PostgresDatabase, RedisServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+SECONDS = float(os.environ.get("HALLQ_SCALE_SECONDS", "30"))
+
+
+@pytest.fixture
+async def deployment(tmp_path):  # type: ignore[no-untyped-def]
+    db = PostgresDatabase()
+    url = await db.create()
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    config = write_big_config(tmp_path / "config")
+    yield db, url, redis, config
+    redis.stop()
+    await db.drop()
+
+
+async def start(tmp_path, url: str, redis: RedisServer, config, workers: int) -> ServerProcess:  # type: ignore[no-untyped-def]
+    (tmp_path / "data").mkdir(exist_ok=True)
+    server = ServerProcess(config, tmp_path / "data", extra=("--workers", str(workers), "--redis", redis.url, "--database", url))
+    await server.start(timeout=60)
+    assert len(await workers_seen(server.url, workers)) == workers, "every worker answers on the one port"
+    return server
+
+
+async def stored_events(db_url: str, server_url: str) -> list:
+    async with aiohttp.ClientSession() as s, s.get(server_url + f"/api/v1/halls/{HALL}/queues") as r:
+        day = date.fromisoformat((await r.json())["day"])
+    journal = SQLJournal(make_engine(database_url(None, db_url)))
+    try:
+        return await journal.read(HALL, day)
+    finally:
+        await journal.close()
+
+
+def check_journal(stored: list, load: Load) -> dict[str, int]:
+    seqs = [s.seq for s in stored]
+    assert seqs == list(range(1, len(seqs) + 1)), "positions are contiguous"
+    issued = [s.data for s in stored if s.data["type"] == "ticket_issued"]
+    numbers = [e["number"] for e in issued]
+    assert len(numbers) == len(set(numbers)), "no number given twice"
+    by_id = {e["ticket"]: e["number"] for e in issued}
+    lost = {t: n for t, n in load.tickets.items() if by_id.get(t) != n}
+    assert not lost, f"acknowledged tickets missing from the journal: {list(lost.items())[:5]}"
+    calls = [s.data["ticket"] for s in stored if s.data["type"] == "ticket_called"]
+    assert len(calls) == len(set(calls)), "no ticket called twice"
+    called_numbers = {by_id[t] for t in calls}
+    assert set(load.called) <= called_numbers, "every call a clerk was told of is journalled"
+    assert len(load.called) == len(set(load.called))
+    return {"events": len(stored), "issued": len(issued), "called": len(calls)}
+
+
+def check_screens(screens: list[Screen], stored: list) -> None:
+    truth = {s.seq: (s.data["type"], s.data.get("number")) for s in stored}
+    for screen in screens:
+        assert screen.closed is None, f"a screen was dropped or restarted: {screen.closed}"
+        seqs = [e[0] for e in screen.events]
+        assert seqs == list(range(screen.start_seq + 1, screen.start_seq + 1 + len(seqs))), "in order, nothing missed"
+        assert seqs and seqs[-1] == len(stored), "a screen saw everything up to the last event"
+        for seq, typ, number in screen.events:
+            t_type, t_number = truth[seq]
+            assert typ == t_type and (typ != "ticket_issued" or number == t_number)
+
+
+async def test_four_workers_forty_clerks_ten_kiosks(tmp_path, deployment):
+    _, url, redis, config = deployment
+    server = await start(tmp_path, url, redis, config, 4)
+    try:
+        stop, listening = asyncio.Event(), asyncio.Event()
+        screens = [Screen(server.url) for _ in range(12)]
+        screen_tasks = [asyncio.create_task(s.run(listening)) for s in screens]
+        await asyncio.sleep(1.0)
+        load = Load(server.url)
+        tokens = [await load.login(n) for n in range(1, WINDOWS + 1)]
+        tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(10)]
+        tasks += [asyncio.create_task(load.clerk(n, token, stop)) for n, token in enumerate(tokens, start=1)]
+        await asyncio.sleep(SECONDS)
+        stop.set()
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(2.0)  # the last events reach every screen
+        listening.set()
+        await asyncio.gather(*screen_tasks)
+        stored = await stored_events(url, server.url)
+        counts = check_journal(stored, load)
+        check_screens(screens, stored)
+        assert counts["issued"] > 20 * SECONDS and len(load.called) > 10 * SECONDS, counts
+        assert load.errors.get(500, 0) == 0 and load.errors.get(503, 0) == 0, load.errors
+        print(f"\n4 workers, {SECONDS:.0f} s: {counts}, finished {load.finished}, refusals {load.errors}")
+    finally:
+        server.stop()
+
+
+async def test_redis_restarting_during_calls(tmp_path, deployment):
+    """Redis goes away for two seconds in the middle of the day: commands keep working (the
+    journal is the record), screens on every worker catch up from the journal, nothing is lost."""
+    _, url, redis, config = deployment
+    server = await start(tmp_path, url, redis, config, 2)
+    try:
+        stop, listening = asyncio.Event(), asyncio.Event()
+        screens = [Screen(server.url) for _ in range(6)]
+        screen_tasks = [asyncio.create_task(s.run(listening)) for s in screens]
+        await asyncio.sleep(1.0)
+        load = Load(server.url)
+        tokens = [await load.login(n) for n in range(1, 13)]
+        tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(4)]
+        tasks += [asyncio.create_task(load.clerk(n, token, stop)) for n, token in enumerate(tokens, start=1)]
+        await asyncio.sleep(3.0)
+        before = len(load.tickets)
+        await asyncio.to_thread(redis.restart, 2.0)
+        await asyncio.sleep(4.0)
+        stop.set()
+        await asyncio.gather(*tasks)
+        assert len(await workers_seen(server.url, 2)) == 2
+        async with aiohttp.ClientSession() as s:
+            for _ in range(100):  # both workers report the bus back within a few seconds
+                healths = []
+                for _ in range(6):
+                    async with s.get(server.url + "/api/v1/health") as r:
+                        healths.append((await r.json())["bus"])
+                if all(healths):
+                    break
+                await asyncio.sleep(0.1)
+            assert all(healths), "the workers reconnect to Redis by themselves"
+        await asyncio.sleep(2.0)
+        listening.set()
+        await asyncio.gather(*screen_tasks)
+        stored = await stored_events(url, server.url)
+        check_journal(stored, load)
+        check_screens(screens, stored)
+        assert len(load.tickets) > before + 20, "tickets were issued during and after the outage"
+        assert load.errors.get(500, 0) == 0, load.errors
+    finally:
+        server.stop()
