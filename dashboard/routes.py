@@ -17,7 +17,7 @@ from .i18n import TEXT
 
 routes = web.RouteTableDef()
 
-PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html"}
+PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html", "region": "region.html"}
 
 
 @routes.get("/dashboard")
@@ -65,3 +65,8 @@ async def bulletin(request: web.Request) -> web.Response:
 @routes.get("/dashboard/{hall}/reviews")
 async def reviews(request: web.Request) -> web.Response:
     return await _page(request, "reviews")
+
+
+@routes.get("/dashboard/{hall}/region")
+async def region(request: web.Request) -> web.Response:
+    return await _page(request, "region")

@@ -161,3 +161,38 @@ class Concluded(Out):
     ticket: str
     number: str
     concluded_at: str
+
+
+class RegionFigures(Out):
+    issued: int
+    served: int
+    waiting: int
+    no_show: int
+    longest_wait_s: float | None
+    mean_wait_s: float | None
+    open_windows: int
+    windows: int
+    alerts_red: int
+    alerts_yellow: int
+    rated: int
+    good_rate: float | None
+
+
+class RegionHall(Out):
+    id: str
+    name: str
+    level: str
+    parent: str | None
+    depth: int
+    today: RegionFigures
+
+
+class Region(Out):
+    """A hall and every hall below it (市 → 县 → 乡镇), live today, with the sums."""
+
+    hall: str
+    name: str
+    day: str
+    now: str
+    halls: list[RegionHall]
+    total: RegionFigures

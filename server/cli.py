@@ -96,8 +96,10 @@ def _halls(config: Path | None):  # type: ignore[no-untyped-def]
 def check_config(args: argparse.Namespace) -> int:
     for hall_id, c in _halls(args.config).items():
         comprehensive = sum(1 for w in c.config.windows if w.kind == "comprehensive")
+        place = f" ({c.hall.level}" + (f", under {c.hall.parent}" if c.hall.parent else "") + (
+            f", catalogue of {c.hall.catalog_from}" if c.hall.catalog_from else "") + ")"
         print(
-            f"{hall_id}: {c.hall.name}: {len(c.departments)} departments, {len(c.items)} items, "
+            f"{hall_id}{place}: {c.hall.name}: {len(c.departments)} departments, {len(c.items)} items, "
             f"{len(c.windows)} windows ({comprehensive} comprehensive), {len(c.users)} accounts"
         )
     print("config OK")

@@ -39,7 +39,8 @@ def test_the_demo_hall_is_a_city_service_centre():
 
 def test_check_config_says_what_the_demo_holds():
     out = subprocess.run([sys.executable, "-m", "server.cli", "check-config"], capture_output=True, text=True, check=True)
-    assert "demo: 示范市政务服务中心" in out.stdout and "config OK" in out.stdout
+    assert "demo (city): 示范市政务服务中心" in out.stdout and "config OK" in out.stdout
+    assert "demo-town (township, under demo-county, catalogue of demo)" in out.stdout
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from ..auth import Accounts, Staff, csrf_ok
 from ..bus import Bus
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
+from ..domain.region import Region
 from ..hall import Clock, HallService
 from ..journal import Journal
 
@@ -40,6 +42,10 @@ class Context:
     bus: Bus
     accounts: Accounts
     halls: dict[str, HallService] = field(default_factory=dict)
+
+    @cached_property
+    def region(self) -> Region:  # the halls are fixed once the app is built
+        return Region.of(h.catalog.hall for h in self.halls.values())
 
     def __post_init__(self) -> None:
         if self.settings.clock is not None:
@@ -155,7 +161,9 @@ async def staff(request: web.Request, hall: str | None = None) -> Staff:
         assert token is not None
         check_csrf(request, token)
     if hall is not None and who.hall != hall and who.user.role is not Role.admin:
-        raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
+        # A city's (or county's) managers look after the halls below theirs; clerks and chiefs only their own.
+        if not (who.user.role is Role.manager and hall in ctx(request).halls and ctx(request).region.covers(who.hall, hall)):
+            raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
     return who
 
 

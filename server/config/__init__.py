@@ -3,6 +3,10 @@
 Layout: one folder per hall, `DIR/<hall>/`, holding `hall.yaml`, `departments.yaml`,
 `items.yaml`, `windows.yaml`, `users.yaml` and optionally `kiosks.yaml` (each a mapping or a
 list, as in config/demo/).
+A hall whose hall.yaml names `catalog_from: <hall>` takes that hall's departments and items
+(the shared 事项清单), as far as its own windows serve them; its own departments.yaml and
+items.yaml, then optional, add local ones. `parent` and `level` place it in the region
+(config/examples/region/ shows a city, a county and a township).
 The models that validate them are the engine's own catalogue (server/domain/catalog.py).
 """
 
@@ -16,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..domain.catalog import Catalog, HallConfig
+from ..domain.region import Region, RegionError
 
 FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml", "kiosks": "kiosks.yaml"}
 OPTIONAL = ("users", "kiosks")
@@ -72,11 +77,34 @@ def _explain(folder: Path, data: dict[str, Any], exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_hall(folder: Path) -> HallConfig:
+def _shared(folder: Path, data: dict[str, Any], source: HallConfig) -> None:
+    """Put the shared catalogue's departments and items that this hall's windows serve before its own."""
+    served = {i for w in data.get("windows", []) if isinstance(w, dict) for i in (w.get("items") or [])}
+    local_items = {i.get("id") for i in data.get("items", []) if isinstance(i, dict)}
+    local_departments = {d.get("id") for d in data.get("departments", []) if isinstance(d, dict)}
+    for key, ids in (("items", local_items), ("departments", local_departments)):
+        for entry in source.model_dump(mode="json", exclude_defaults=True)[key]:
+            if entry["id"] in ids:
+                raise ConfigError(f"{folder / FILES[key]}: {entry['id']}: is in the shared catalogue of "
+                                  f"{source.hall.id!r} already (give the local one another id)")
+    items = [i.model_dump(mode="json", exclude_defaults=True) for i in source.items if i.id in served]
+    used = {i["department"] for i in items}
+    departments = [d.model_dump(mode="json", exclude_defaults=True) for d in source.departments if d.id in used]
+    data["items"] = items + list(data.get("items", []))
+    data["departments"] = departments + list(data.get("departments", []))
+
+
+def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None) -> HallConfig:
     data: dict[str, Any] = {}
+    source: HallConfig | None = None
+    hall_data = _read(folder / FILES["hall"])
+    if isinstance(hall_data, dict) and hall_data.get("catalog_from"):
+        source = (sources or {}).get(str(hall_data["catalog_from"]))
+        if source is None:
+            raise ConfigError(f"{folder / FILES['hall']}: catalog_from: no hall {hall_data['catalog_from']!r} to share a catalogue with")
     for key, name in FILES.items():
         path = folder / name
-        if key in OPTIONAL and not path.exists():
+        if (key in OPTIONAL or (source is not None and key in ("departments", "items"))) and not path.exists():
             continue
         value = _read(path)
         if key == "hall":
@@ -85,6 +113,8 @@ def load_hall(folder: Path) -> HallConfig:
         elif not isinstance(value, list):
             raise ConfigError(f"{path}: expected a list of {key}")
         data[key] = value
+    if source is not None:
+        _shared(folder, data, source)
     try:
         config = HallConfig.model_validate(data)
     except ValidationError as exc:
@@ -100,8 +130,10 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
         raise ConfigError(f"{config_dir}: no such config directory")
     halls: dict[str, Catalog] = {}
     owner: dict[str, str] = {}
-    for folder in sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file()):
-        config = load_hall(folder)
+    configs: dict[str, HallConfig] = {}
+    for folder in _in_catalogue_order(sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file())):
+        config = load_hall(folder, configs)
+        configs[config.hall.id] = config
         for u in config.users:
             if u.username in owner:
                 raise ConfigError(f"{folder / FILES['users']}: username {u.username!r} is used in hall {owner[u.username]!r} too")
@@ -109,4 +141,34 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
         halls[config.hall.id] = Catalog(config)
     if not halls:
         raise ConfigError(f"{config_dir}: no hall folders (each needs a {FILES['hall']})")
+    try:
+        Region.of(c.hall for c in halls.values())
+    except RegionError as exc:
+        raise ConfigError(f"{config_dir}: {exc}") from None
     return halls
+
+
+def _in_catalogue_order(folders: list[Path]) -> list[Path]:
+    """Halls that share another's catalogue come after it (a loop is reported by load_hall)."""
+    source: dict[str, str | None] = {}
+    for folder in folders:
+        data = _read(folder / FILES["hall"])
+        source[folder.name] = str(data["catalog_from"]) if isinstance(data, dict) and data.get("catalog_from") else None
+    done: list[Path] = []
+    by_name = {f.name: f for f in folders}
+    seen: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in seen or name not in by_name:
+            return
+        if name in path:
+            raise ConfigError(f"{by_name[name] / FILES['hall']}: catalog_from: the halls' catalog_from form a loop")
+        parent = source.get(name)
+        if parent:
+            visit(parent, path + (name,))
+        seen.add(name)
+        done.append(by_name[name])
+
+    for f in folders:
+        visit(f.name, ())
+    return done

@@ -185,6 +185,12 @@ class Hall(Frozen):
     notice: str = ""
     supervision: Supervision = Supervision()
     voice: Voice = Voice()
+    level: Literal["province", "city", "county", "township"] = Field(
+        "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
+    parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")
+    catalog_from: Id | None = Field(
+        None, description="take departments and items from this hall's catalogue (the shared 事项清单); "
+                          "this hall's own departments.yaml and items.yaml add local ones")
 
     @field_validator("timezone")
     @classmethod
