@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import importlib
 import logging
@@ -51,6 +53,22 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text=INDEX.format(halls=halls), content_type="text/html", charset="utf-8")
 
 
+ACCOUNTS_REFRESH_S = 2.0
+
+
+async def _follow_accounts(accounts: Accounts) -> None:
+    """With several processes, a manager's change to an account (added, disabled, moved to
+    another window) is made in one of them: the others read it within ACCOUNTS_REFRESH_S."""
+    while True:
+        await asyncio.sleep(ACCOUNTS_REFRESH_S)
+        try:
+            changed = await accounts.refresh()
+            if changed:
+                log.info("accounts changed elsewhere in hall(s) %s", ", ".join(sorted(changed)))
+        except Exception as exc:  # the database is away: keep the last known set
+            log.warning("reading the accounts failed: %r", exc)
+
+
 def create_app(settings: Settings) -> web.Application:
     """The whole server for these settings; everything starts and stops with the app."""
     catalogs = load_halls(settings.config_dir)
@@ -93,7 +111,12 @@ def create_app(settings: Settings) -> web.Application:
                 "demo accounts %s take the password %s until `hallq user passwd NAME` sets their own",
                 ", ".join(accounts.demo_accounts), source,
             )
+        follower = asyncio.create_task(_follow_accounts(accounts)) if shared else None
         yield
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         for service in context.halls.values():
             await service.stop()
         await bus.close()

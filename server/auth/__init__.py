@@ -160,16 +160,28 @@ class Accounts:
     async def create(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-            rows = (await conn.execute(select(staff_accounts))).all()
-        for row in rows:
-            if row.hall in self._configs:
-                self._overlay[row.username] = (row.hall, User.model_validate_json(row.data), bool(row.disabled))
-        self._rebuild()
-        for hall in self._configs:
-            self._notify(hall)
+        await self.refresh(notify_all=True)
         if self._demo_halls:
             self._demo_hash = await asyncio.to_thread(_hasher.hash, self._demo_password)
         self._demo_password = ""
+
+    async def refresh(self, notify_all: bool = False) -> set[str]:
+        """Read the managers' changes from the database (another process may have made them);
+        returns the halls whose accounts changed, and tells the listeners."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(staff_accounts))).all()
+        overlay = {
+            row.username: (row.hall, User.model_validate_json(row.data), bool(row.disabled))
+            for row in rows if row.hall in self._configs
+        }
+        changed = {h for name in overlay.keys() | self._overlay.keys()
+                   if overlay.get(name) != self._overlay.get(name)
+                   for h in {v[0] for v in (overlay.get(name), self._overlay.get(name)) if v}}
+        self._overlay = overlay
+        self._rebuild()
+        for hall in self._configs if notify_all else sorted(changed):
+            self._notify(hall)
+        return changed
 
     # -- the live set of accounts -----------------------------------------------------------
     def accounts_of(self, hall: str) -> list[Account]:
