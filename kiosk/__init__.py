@@ -19,7 +19,8 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(page_routes)
     add_static(app, "kiosk", "kiosk")
 
-    app[PRINTING] = dispatcher = Printing(app[CTX].halls)  # the halls are made before the surfaces
+    context = app[CTX]
+    app[PRINTING] = dispatcher = Printing(context.halls, context.bus, sweep=context.settings.background)  # the halls are made before the surfaces
 
     async def printing(app: web.Application):  # type: ignore[no-untyped-def]
         await dispatcher.start()

@@ -29,6 +29,7 @@ from server.domain.catalog import Kiosk
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.estimates import estimate
 from server.domain.model import OPEN_STATUSES, PrintStatus, Ticket
+from server.bus import Bus
 from server.hall import HallService
 
 from . import devices
@@ -81,6 +82,11 @@ class Job:
     deadline: float  # time.monotonic()
     reprint: bool
     by: str
+    # With several workers: `relayed` jobs were handed to the worker holding the kiosk's agent
+    # (this worker still owns their deadline); `foreign` ones came from another worker for our
+    # agent (that worker owns their deadline; we only deliver and settle them).
+    relayed: bool = False
+    foreign: bool = False
 
     def message(self) -> str:
         return json.dumps({"type": "job", "job": self.id, "ticket": self.ticket, "number": self.number,
@@ -125,7 +131,9 @@ class Printing:
 
     TICK_S = 0.25
 
-    def __init__(self, halls: dict[str, HallService]) -> None:
+    def __init__(self, halls: dict[str, HallService], bus: Bus | None = None, sweep: bool = True) -> None:
+        self.bus = bus
+        self.sweep = sweep  # with several workers only one flags the jobs that died with a server
         self.links: dict[tuple[str, str], KioskLink] = {
             (hall_id, k.id): KioskLink(service, k) for hall_id, service in halls.items() for k in service.catalog.config.kiosks
         }
@@ -141,10 +149,14 @@ class Printing:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.bus is not None:
+            self.bus.on_relay("print", self._relayed)
+            self.bus.on_relay("print-settled", self._settled_elsewhere)
         if any(link.conf.printer.kind != "none" for link in self.links.values()):
             await asyncio.to_thread(escpos)  # its first import takes a while: not on the event loop
         self._tasks.append(asyncio.create_task(self._expire(), name="print-deadlines"))
-        self._tasks.append(asyncio.create_task(self._sweep(), name="print-sweep"))
+        if self.sweep:
+            self._tasks.append(asyncio.create_task(self._sweep(), name="print-sweep"))
         for link in self.links.values():
             if not link.conf.agent and link.conf.printer.kind != "none":
                 link.direct = asyncio.Queue()
@@ -183,11 +195,47 @@ class Printing:
         if link.direct is not None:
             link.direct.put_nowait(job)
         elif link.agent is not None:
-            send = asyncio.get_running_loop().create_task(self._send(link, link.agent, job.message()))
-            self._sends.add(send)
-            send.add_done_callback(self._sends.discard)
+            self._send_soon(link, link.agent, job.message())
+        elif link.conf.agent and self.bus is not None and self.bus.shared:
+            job.relayed = True  # the agent may be connected to another worker: hand it over
+            self._later(self.bus.relay("print", {
+                "hall": link.service.hall, "kiosk": link.conf.id, "job": job.id, "ticket": job.ticket,
+                "number": job.number, "data": base64.b64encode(job.data).decode(), "reprint": job.reprint, "by": job.by,
+                "timeout_s": link.conf.ack_timeout_s,
+            }))
         self._changed(link)
         return job
+
+    def _later(self, coro: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def _send_soon(self, link: KioskLink, ws: web.WebSocketResponse, payload: str) -> None:
+        self._later(self._send(link, ws, payload))
+
+    async def _relayed(self, m: dict[str, Any]) -> None:
+        """Another worker's job for a kiosk whose agent is connected here: deliver it."""
+        link = self.links.get((str(m.get("hall")), str(m.get("kiosk"))))
+        if link is None or link.agent is None or m["job"] in link.jobs:
+            return
+        job = Job(m["job"], m["ticket"], m["number"], base64.b64decode(m["data"]),
+                  time.monotonic() + float(m["timeout_s"]) + 5.0, bool(m["reprint"]), str(m["by"]), foreign=True)
+        link.jobs[job.id] = job
+        self._send_soon(link, link.agent, job.message())
+        self._changed(link)
+
+    async def _settled_elsewhere(self, m: dict[str, Any]) -> None:
+        """The worker holding the agent recorded our relayed job: forget it here."""
+        link = self.links.get((str(m.get("hall")), str(m.get("kiosk"))))
+        if link is not None and link.jobs.pop(str(m.get("job")), None) is not None:
+            ok = bool(m.get("ok"))
+            ticket = str(m.get("ticket"))
+            if ok:
+                self.faults.pop(ticket, None)
+            else:
+                self.faults[ticket] = str(m.get("why") or "error")
+            self._changed(link)
 
     def reprint(self, link: KioskLink, t: Ticket, url: str, *, by: str, staff: bool) -> Job | None:
         check_reprint(t, staff, self.reprints.get(t.id, 0))
@@ -225,11 +273,14 @@ class Printing:
         except Exception:
             log.exception("hall %s kiosk %s: could not record job %s", hall, link.conf.id, job_id)
             return False
-        link.jobs.pop(job_id, None)
+        done = link.jobs.pop(job_id, None)
         if ok:
             self.faults.pop(ticket_id, None)
         else:
             self.faults[ticket_id] = f"{state}: {detail}"
+        if done is not None and done.foreign and self.bus is not None:
+            self._later(self.bus.relay("print-settled", {"hall": hall, "kiosk": link.conf.id, "job": job_id,
+                                                          "ticket": ticket_id, "ok": ok, "why": f"{state}: {detail}"}))
         self._changed(link)
         return True
 
@@ -291,6 +342,10 @@ class Printing:
             now = time.monotonic()
             for link in self.links.values():
                 for job in [j for j in link.jobs.values() if j.deadline <= now]:
+                    if job.foreign:  # its owner, another worker, records what became of it
+                        link.jobs.pop(job.id, None)
+                        self._changed(link)
+                        continue
                     connected = link.agent is not None or link.direct is not None
                     state = "error" if connected else "offline"
                     why = "no answer from the printer in time" if connected else "the kiosk's print agent is not connected"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -61,8 +61,17 @@ class Subscription:
         self._bus._subs.get(self.hall, set()).discard(self)
 
 
+Relay = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class Bus(Protocol):
     healthy: bool
+    shared: bool  # whether other processes hear what is published (relays need it)
+
+    async def relay(self, topic: str, message: dict[str, Any]) -> None:
+        """Send a small message to the other processes' handlers of `topic` (not to this one)."""
+
+    def on_relay(self, topic: str, handler: Relay) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -77,9 +86,17 @@ class LocalBus:
     """In-process fan-out: enough for one server process."""
 
     healthy = True
+    shared = False
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
+        self._relays: dict[str, Relay] = {}
+
+    async def relay(self, topic: str, message: dict[str, Any]) -> None:
+        pass  # one process: nobody else to tell
+
+    def on_relay(self, topic: str, handler: Relay) -> None:
+        self._relays[topic] = handler
 
     async def start(self) -> None:
         pass

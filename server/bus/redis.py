@@ -31,6 +31,7 @@ from . import LocalBus, Published
 log = logging.getLogger("hallq.bus")
 
 PREFIX = "hallq:bus:"
+RELAY = "hallq:relay:"  # small messages between processes (a print job for the worker holding the agent)
 OUTBOX = 10_000  # messages kept while Redis is away; beyond that listeners catch up from the journal
 RETRY_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 
@@ -48,6 +49,8 @@ def decode(raw: bytes | str) -> tuple[str, Published]:
 
 
 class RedisBus(LocalBus):
+    shared = True
+
     def __init__(self, url: str, *, max_connections: int = 16, timeout_s: float = 2.0) -> None:
         super().__init__()
         self.url = url
@@ -78,6 +81,25 @@ class RedisBus(LocalBus):
         self._outbox.append(encode(message, self.origin))
         self._flush.set()
 
+    async def relay(self, topic: str, message: dict[str, Any]) -> None:
+        """Best effort: a relay lost while Redis is away is covered by its sender's deadline."""
+        try:
+            await self.redis.publish(RELAY + topic, json.dumps({"o": self.origin, "m": message}, ensure_ascii=False))
+        except (RedisError, OSError) as exc:
+            log.warning("bus: relay %s not sent: %r", topic, exc)
+
+    async def _relayed(self, channel: str, raw: bytes | str) -> None:
+        topic = channel.removeprefix(RELAY)
+        handler = self._relays.get(topic)
+        if handler is None:
+            return
+        try:
+            m = json.loads(raw)
+            if m["o"] != self.origin:
+                await handler(m["m"])
+        except Exception:
+            log.exception("bus: relay %s failed", topic)
+
     async def _sender(self) -> None:
         """Send the outbox in order; on failure keep the message and try again after a pause."""
         failures = 0
@@ -105,7 +127,7 @@ class RedisBus(LocalBus):
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(PREFIX + "*")
+                await pubsub.psubscribe(PREFIX + "*", RELAY + "*")
                 if failures or self.reconnects:
                     log.info("bus: connected to Redis again")
                 self.healthy = True
@@ -116,6 +138,10 @@ class RedisBus(LocalBus):
                 while True:
                     msg = await pubsub.get_message(timeout=1.0)
                     if msg is None or msg.get("type") != "pmessage":
+                        continue
+                    channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else str(msg["channel"])
+                    if channel.startswith(RELAY):
+                        await self._relayed(channel, msg["data"])
                         continue
                     try:
                         origin, message = decode(msg["data"])
