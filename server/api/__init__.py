@@ -13,7 +13,7 @@ from ..bus import LocalBus
 from ..config import load_halls
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
-from . import auth, halls, openapi, realtime, tickets, windows
+from . import appointments, auth, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
 from .security import Buckets, security_headers
@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     realtime.setup(app)  # after the halls have started, before the surfaces
+    appointments.setup(app)
     openapi.setup(app)
     setup_common(app)
     for name in SURFACES:

@@ -168,7 +168,7 @@ def appointment_of(state: HallDay, code: str) -> Appointment:
     return a
 
 
-def _changeable(a: Appointment, catalog: Catalog, now: datetime) -> None:
+def check_changeable(a: Appointment, catalog: Catalog, now: datetime) -> None:
     if a.cancelled:
         raise Conflict("appointment-cancelled", "this appointment has been cancelled")
     if a.ticket is not None:
@@ -179,7 +179,7 @@ def _changeable(a: Appointment, catalog: Catalog, now: datetime) -> None:
 
 def reschedule(state: HallDay, catalog: Catalog, c: cmd.RescheduleAppointment, now: datetime) -> list[ev.Event]:
     a = appointment_of(state, c.code)
-    _changeable(a, catalog, now)
+    check_changeable(a, catalog, now)
     if c.slot_start == a.slot_start:
         raise Conflict("same-slot", "the appointment is in this slot already")
     slot = _slot(state, catalog, a.item, c.slot_start, now)
@@ -188,7 +188,7 @@ def reschedule(state: HallDay, catalog: Catalog, c: cmd.RescheduleAppointment, n
 
 def cancel(state: HallDay, catalog: Catalog, c: cmd.CancelAppointment, now: datetime) -> list[ev.Event]:
     a = appointment_of(state, c.code)
-    _changeable(a, catalog, now)
+    check_changeable(a, catalog, now)
     return [ev.AppointmentCancelled(at=now, by=c.by, code=a.code, reason=c.reason)]
 
 
