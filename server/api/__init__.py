@@ -37,7 +37,7 @@ INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq<
 
 HALL_LINKS = """<h2>{name} ({id})</h2><ul>
 <li><a href="/display/{id}/lobby">大厅叫号屏 Lobby screen</a></li>
-<li><a href="/kiosk/{id}">自助取号机 Kiosks</a></li>
+<li><a href="/kiosk/{id}">自助取号机 Kiosks</a> · <a href="/book/{id}">网上预约 Book online</a></li>
 <li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
 <li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
 <a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a></li>

@@ -109,6 +109,7 @@ class DayResult:
     window_hours: dict[tuple[str, str, int], list[float]]  # (window, clerk, hour) -> WINDOW_TIMES
     alerts: list[AlertFact]
     ledger: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (seq, event) of cases concluded and review steps
+    appointments: list[tuple[str, str]] = field(default_factory=list)  # (item, status) of the day's bookings
 
 
 # Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
@@ -341,6 +342,7 @@ class DayFacts:
             window_hours=hours,
             alerts=list(self.alerts),
             ledger=list(self.ledger),
+            appointments=[(a.item, a.status) for a in self.state.appointments.values()],
         )
 
 
