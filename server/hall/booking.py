@@ -100,7 +100,8 @@ class Bookings:
         today = self.today()
         if day == today:
             return await self.hall.current()
-        if day < today:  # a closed day: read afresh, keep nothing
+        if day < today or day > today + timedelta(days=self.catalog.hall.booking.days_ahead):
+            # a closed day, or one not bookable yet (a manager's look): read afresh, keep nothing
             state = HallDay(self.hall.hall, day)
             for stored in await self.hall.journal.read(self.hall.hall, day):
                 apply(state, ev.from_dict(stored.data), stored.seq)
@@ -111,7 +112,8 @@ class Bookings:
         if state is None:
             state = self._days[day] = HallDay(self.hall.hall, day)
         for stored in await self.hall.journal.read(self.hall.hall, day, state.seq):
-            apply(state, ev.from_dict(stored.data), stored.seq)
+            if stored.seq > state.seq:  # another reader may have caught up meanwhile
+                apply(state, ev.from_dict(stored.data), stored.seq)
         return state
 
     async def find(self, code: str) -> Found:

@@ -114,7 +114,7 @@ class DayResult:
 
 # Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
 _LEDGER = frozenset({"case_concluded", "review_step_recorded"})
-_QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred)
+_QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred, ev.ArrivalConfirmed)
 
 
 class DayFacts:
@@ -238,11 +238,12 @@ class DayFacts:
 
     def _has_waiting(self, window: str, at: datetime) -> bool:
         state = self.state
-        if state.pinned.get(window):
+        if any(state.tickets[tid].callable for tid in state.pinned.get(window, ())):
             return True
         for item in self._served_now(window, at):
             for tid in state.waiting.get(item, ()):
-                if state.tickets[tid].target_window is None:
+                t = state.tickets[tid]
+                if t.target_window is None and t.callable:
                     return True
         return False
 

@@ -208,3 +208,16 @@ def test_one_open_remote_ticket_per_phone_and_item_and_only_where_allowed():
     with pytest.raises(Conflict) as exc3:
         e.do(c.ConfirmArrival(by="holder", ticket=e.issue("a1").id))
     assert exc3.value.code == "not-remote"
+
+
+def test_a_remote_ticket_raises_no_wait_alert_before_arrival_and_counts_from_arrival():
+    from server.domain.supervision import findings
+
+    e = Engine(CATALOG, FakeClock(MORNING))
+    remote = e.issue("a2", remote=True, phone_key="p1")
+    e.clock.advance(3600)  # an hour away from the hall
+    assert [f for f in findings(e.state, CATALOG, e.clock.now()) if f.kind == "wait"] == []
+    e.do(c.ConfirmArrival(by="holder", ticket=remote.id))
+    e.clock.advance(1300)  # past the 20-minute warning, counted from arrival
+    (wait,) = [f for f in findings(e.state, CATALOG, e.clock.now()) if f.kind == "wait"]
+    assert wait.value == 1300 and wait.level == "warning"
