@@ -228,8 +228,8 @@ async def check_in(request: web.Request) -> web.Response:
     who = await staff(request, hall.hall)
     await body(request, models.Empty)
     state = await hall.current()
-    code = request.match_info["code"].strip().upper()
-    a = state.appointments.get(code)
+    code = request.match_info["code"].strip()
+    a = state.appointments.get(code) or state.appointments.get(code.upper())
     if a is None:
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
     if not any(may_act_on_window(who.user, hall.catalog, w) for w in hall.catalog.windows_of_item[a.item]):

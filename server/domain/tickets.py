@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from . import commands as cmd
 from . import events as ev
+from .booking import check_remote
 from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
@@ -75,8 +76,6 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Invalid("bad-channel", f"unknown channel {c.channel!r}") from None
     item = catalog.items[c.item]
     if c.remote:
-        from .booking import check_remote  # booking.py builds on this module
-
         check_remote(state, catalog, c)
     if c.appointment is not None:
         _check_in(state, catalog, c, now)
