@@ -18,6 +18,7 @@ from server.domain.catalog import Catalog
 from server.web import language, render
 
 from .printing import qr_svg
+from .routes import menu
 
 routes = web.RouteTableDef()
 
@@ -70,17 +71,16 @@ BOOK_TEXT = {
 
 
 def booking_menu(catalog: Catalog) -> list[dict[str, Any]]:
-    """Departments with the items citizens may book or queue for online, with their guides."""
+    """The kiosk's menu (departments, items, guides) narrowed to what citizens may book or queue for online."""
     out = []
-    for d in catalog.config.departments:
+    for d in menu(catalog):
         items = [
-            {"id": i.id, "name": i.name, "slots": i.booking.slots, "remote": i.booking.remote, "materials": list(i.materials),
-             "publics": i.publics.model_dump()}
-            for i in catalog.config.items
-            if i.department == d.id and (i.booking.slots or i.booking.remote)
+            {**i, "slots": catalog.items[i["id"]].booking.slots, "remote": catalog.items[i["id"]].booking.remote}
+            for i in d["items"]
+            if catalog.items[i["id"]].booking.slots or catalog.items[i["id"]].booking.remote
         ]
         if items:
-            out.append({"id": d.id, "name": d.name, "items": items})
+            out.append({**d, "items": items})
     return out
 
 

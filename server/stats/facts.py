@@ -219,6 +219,14 @@ class DayFacts:
 
         self._track_windows(event, at)
 
+    def _booking_status(self, a: Any, now: datetime | None) -> str:
+        """A booking still open once its check-in time is over (or on a closed day) is missed,
+        swept or not: the server may have been down when its sweep was due."""
+        late = timedelta(seconds=self.catalog.hall.policy.appointment_late_s)
+        if a.status == "booked" and (now is None or now > a.slot_start + late):
+            return "missed"
+        return a.status
+
     def _stop_serving(self, fact: TicketFact, at: datetime) -> None:
         if fact.serving_since is not None:
             fact.service_s += max(0.0, (at - fact.serving_since).total_seconds())
@@ -317,6 +325,7 @@ class DayFacts:
 
         Does not change the builder: the current day is summed again as events arrive.
         """
+        now = end  # None: the day is closed
         end = (end or self.last_at)
         if end is not None:
             end = end.astimezone(self.tz)
@@ -343,7 +352,7 @@ class DayFacts:
             window_hours=hours,
             alerts=list(self.alerts),
             ledger=list(self.ledger),
-            appointments=[(a.item, a.status) for a in self.state.appointments.values()],
+            appointments=[(a.item, self._booking_status(a, now)) for a in self.state.appointments.values()],
         )
 
 

@@ -65,3 +65,15 @@ async def test_booked_remote_and_walk_in_citizens_are_counted_apart_with_their_w
     clock.t = clock.t + timedelta(days=1)
     again = await (await client.get(URL + "?by=channel&from=2026-11-25", headers=await login("boss"))).json()
     assert again["rows"] == body["rows"]
+
+
+async def test_a_booking_never_swept_counts_as_missed_once_its_check_in_time_or_day_is_over(client, login, clock):
+    r = await client.post("/api/v1/halls/t/appointments",
+                          json={"item": "a1", "slot_start": "2026-11-25T16:30:00+08:00", "phone": "13900000001"})
+    assert r.status == 201
+    h = await login("boss")
+    today = await (await client.get(URL + "?by=channel", headers=h)).json()
+    assert today["rows"][0]["appointments"] == {"booked": 1, "checked_in": 0, "missed": 0, "cancelled": 0}
+    clock.t = clock.t + timedelta(days=1)  # no sweep ran: the server was down that afternoon
+    closed = await (await client.get(URL + "?by=channel&from=2026-11-25", headers=await login("boss"))).json()
+    assert closed["rows"][0]["appointments"] == {"booked": 0, "checked_in": 0, "missed": 1, "cancelled": 0}
