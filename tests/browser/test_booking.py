@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +19,7 @@ from tests.browser.test_display import text
 from tests.browser.waits import until
 from tests.halls import write_config
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 390, "height": 844}
 PORTRAIT = {"width": 1080, "height": 1920}
 NUMBER = "13812345678"
@@ -55,7 +58,7 @@ async def staff(http: aiohttp.ClientSession, url: str, who: str = "w1a") -> dict
         return {"Authorization": f"Bearer {(await r.json())['token']}"}
 
 
-async def test_book_a_slot_on_a_phone_check_in_at_the_kiosk_and_be_called_first(browser, live, clock):
+async def test_book_a_slot_on_a_phone_check_in_at_the_kiosk_and_be_called_first(browser, live, clock, tmp_path):
     async with public_feed(live.url) as (feed, http):
         phone = await (await browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)).new_page()
         await phone.goto(live.url + "/book/t")
@@ -86,6 +89,10 @@ async def test_book_a_slot_on_a_phone_check_in_at_the_kiosk_and_be_called_first(
         box = await phone.locator("#b-reschedule").bounding_box()
         assert box and box["height"] >= 48 and box["width"] >= 300  # a thumb's target on a phone
         pages = {"booking": await phone.content()}
+        shot = tmp_path / "booking.png"
+        await phone.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("HALLQ_SCREENSHOTS"):  # the README's picture (docs/booking.png)
+            shutil.copy(shot, DOCS / "booking.png")
         await phone.tap("#b-lang")
         assert await text(phone, "#b-status") == "Booked"
         await phone.reload()  # the booking's own page, from its address
@@ -164,3 +171,50 @@ async def test_a_remote_number_taken_on_a_phone_is_called_once_its_holder_confir
         await phone.wait_for_selector("#m-call:not([hidden])")
         content = await phone.content()
     assert NUMBER not in content and NUMBER not in "\n".join(feed)
+
+
+async def test_a_booking_is_moved_and_cancelled_on_the_phone_and_the_manager_sees_the_day(browser, live, clock):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(live.url + "/api/v1/halls/t/appointments",
+                             json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": NUMBER}) as r:
+            code = (await r.json())["code"]
+        phone = await (await browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)).new_page()
+        await phone.goto(f"{live.url}/book/t/{code.lower()}")
+        await phone.wait_for_selector("body[data-screen=booking]")
+        await phone.tap("#b-reschedule")
+        await phone.tap("[data-day='2026-11-26']")
+        await phone.tap("[data-slot='2026-11-26T14:00:00+08:00']")
+        await phone.wait_for_selector("body[data-screen=booking]")
+        await until(phone, "document.getElementById('b-b-time').textContent.includes('14:00–14:30')")
+        assert await text(phone, "#b-code") == code and "11月26日" in await text(phone, "#b-b-time")
+
+        # The manager's page for Thursday lists it, phone masked.
+        manager = await (await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")).new_page()
+        await manager.goto(f"{live.url}/dashboard/t/appointments")
+        await manager.fill("input[name=username]", "boss")
+        await manager.fill("input[name=password]", "demo")
+        await manager.click("#login-form button[type=submit]")
+        await manager.fill("#appt-day", "2026-11-26")
+        await manager.click("#appt-form button[type=submit]")
+        row = "tr[data-item=a1][data-slot='2026-11-26T14:00:00+08:00']"
+        await manager.wait_for_selector(row)
+        assert f"{code} 138****5678 已预约" in await text(manager, row)
+        assert NUMBER not in await manager.content()
+
+        await phone.tap("#b-cancel")
+        await phone.tap("#b-yes")
+        await until(phone, "document.body.dataset.bookingStatus === 'cancelled'")
+        assert await phone.is_hidden("#b-reschedule") and await text(phone, "#b-status") == "已取消"
+
+        # A kiosk's QR scanner types a code and Enter on the home screen: the check-in follows.
+        async with http.post(live.url + "/api/v1/halls/t/appointments",
+                             json={"item": "a1", "slot_start": "2026-11-25T10:00:00+08:00", "phone": NUMBER}) as r:
+            code = (await r.json())["code"]
+        clock.advance(40 * 60)
+        kiosk = await (await browser.new_context(viewport=PORTRAIT, locale="zh-CN")).new_page()
+        await kiosk.goto(live.url + "/kiosk/t/k1")
+        await kiosk.wait_for_selector("body[data-status=online]")
+        await kiosk.keyboard.type(code)
+        await kiosk.keyboard.press("Enter")
+        await kiosk.wait_for_selector("body[data-screen=ticket]")
+        assert await text(kiosk, "#t-number") == "A001"
