@@ -169,7 +169,7 @@ async function confirm() {
     if (mode === "remote") {
       const r = await call("POST", "/tickets/remote", { item: item.id, phone });
       if (!r.ok) return fail(r.data);
-      location.assign(r.data.status_url);
+      location.assign(r.data.mobile_url);
       return;
     }
     const r = await call("POST", "/appointments", { item: item.id, slot_start: slot.start, phone });

@@ -252,7 +252,7 @@ async def remote_ticket(request: web.Request) -> web.Response:
                                                   remote=True, phone_key=bookings.phone_key(req.phone)))
     assert isinstance(issued, TicketIssued)
     view = issued_view(hall.state, hall.catalog, issued)
-    view["status_url"] = f"/t/{issued.ticket}"
+    view["mobile_url"] = f"/t/{issued.ticket}"
     return json(view, status=201)
 
 

@@ -56,6 +56,7 @@ class Ticket(Out):
     remote: bool | None = None  # 远程取号: called only once `arrived`
     arrived: bool | None = None
     confirm_ahead: int | None = None
+    mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
 
 
 class PublicTicket(Out):

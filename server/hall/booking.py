@@ -74,7 +74,9 @@ class Bookings:
         self._secret = secret
         self._days: dict[date, HallDay] = {}
         self._day_locks: dict[date, asyncio.Lock] = {}
-        self._phone_locks: dict[str, asyncio.Lock] = {}
+        # Bookings of one phone number are decided one at a time (its limit spans days); striped, so
+        # the locks stay few however many numbers come.
+        self._phone_locks = [asyncio.Lock() for _ in range(64)]
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -148,18 +150,23 @@ class Bookings:
         return count
 
     # -- writing -----------------------------------------------------------------------------
-    def _lock(self, table: dict, key: object) -> asyncio.Lock:  # type: ignore[type-arg]
-        lock = table.get(key)
+    def _day_lock(self, day: date) -> asyncio.Lock:
+        for old in [d for d in self._day_locks if d < self.today()]:
+            del self._day_locks[old]
+        lock = self._day_locks.get(day)
         if lock is None:
-            lock = table[key] = asyncio.Lock()
+            lock = self._day_locks[day] = asyncio.Lock()
         return lock
+
+    def _phone_lock(self, phone_key: str) -> asyncio.Lock:
+        return self._phone_locks[int(phone_key[:8], 16) % len(self._phone_locks)]
 
     async def handle(self, day: date, command: cmd.Command) -> list[ev.Event]:
         """Decide and store a command on the stream of `day` (today's through the hall's writer)."""
         for _attempt in range(self.MAX_CONFLICT_RETRIES):
             if day == self.today():
                 return await self.hall.handle(command)
-            async with self._lock(self._day_locks, day):
+            async with self._day_lock(day):
                 state = await self.day_state(day)
                 events = decide(state, self.catalog, command, self.now())
                 try:
@@ -178,7 +185,7 @@ class Bookings:
         day = slot_start.date()
         check_day(self.catalog, day, self.now())  # before anything reads or writes that day
         key = self.phone_key(phone)
-        async with self._lock(self._phone_locks, key):
+        async with self._phone_lock(key):
             for _ in range(5):
                 code = new_code()
                 if not await self._code_taken(code):
@@ -213,10 +220,10 @@ class Bookings:
         check_changeable(a, self.catalog, self.now())
         if a.phone_key is None or a.phone_masked is None:
             raise Conflict("not-online", "an appointment entered by staff is moved to another day by staff")
-        async with self._lock(self._phone_locks, a.phone_key):
+        async with self._phone_lock(a.phone_key):
             held = await self.held_elsewhere(a.phone_key, day, also_not=a.code)
-            # The new day first: a failure between the two appends leaves the citizen booked twice
-            # (repaired by `find`, which prefers the live one), never with nothing.
+            # The new day first: a failure between the two appends leaves the booking on both days
+            # (its page shows the earlier, which its holder can cancel), never on neither.
             await self.handle(day, cmd.BookAppointment(
                 by=by, code=a.code, item=a.item, slot_start=slot_start, phone_key=a.phone_key,
                 phone_masked=a.phone_masked, channel=a.channel, held_elsewhere=held, moved_from=found.day,

@@ -188,7 +188,7 @@ async def test_a_remote_ticket_is_skipped_until_its_holder_confirms_arrival(clie
     r = await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE})
     assert r.status == 201, await r.text()
     remote = await r.json()
-    assert remote["remote"] is True and remote["arrived"] is False and remote["status_url"] == f"/t/{remote['id']}"
+    assert remote["remote"] is True and remote["arrived"] is False and remote["mobile_url"] == f"/t/{remote['id']}"
     await expect_problem(await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE}), 409, "remote-limit")
     walk_in = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a2"})).json()
     h = await login("w1a")
