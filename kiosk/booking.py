@@ -15,6 +15,7 @@ from aiohttp import web
 from server.api.appointments import BOOKINGS
 from server.api.context import hall_of
 from server.domain.catalog import Catalog
+from server.domain.errors import NotFound
 from server.web import language, render
 
 from .printing import qr_svg
@@ -43,6 +44,7 @@ BOOK_TEXT = {
         "err_same-slot": "已经是这个时段", "err_appointment-used": "该预约已签到", "err_appointment-cancelled": "该预约已取消",
         "err_appointment-missed": "该预约已过时", "err_unknown-appointment": "没有找到这个预约码", "err_rate-limited": "操作太频繁，请稍后再试",
         "error": "操作失败", "offline": "网络不可用，请稍后再试", "ok": "确定",
+        "find": "已有预约？输入预约码查看、改约或取消", "find_go": "查看我的预约",
     },
     "en": {
         "title": "Book online", "lang": "中文", "departments": "Choose a department", "items": "Choose a service", "back": "Back",
@@ -65,7 +67,7 @@ BOOK_TEXT = {
         "err_appointment-used": "This booking has been checked in", "err_appointment-cancelled": "This booking has been cancelled",
         "err_appointment-missed": "The time of this booking is over", "err_unknown-appointment": "No booking with this code",
         "err_rate-limited": "Too many requests: please try again shortly", "error": "That did not work", "offline": "No connection: please try again",
-        "ok": "OK",
+        "ok": "OK", "find": "Booked already? Enter the code to view, change or cancel", "find_go": "Show my booking",
     },
 }
 
@@ -101,7 +103,12 @@ async def book_page(request: web.Request) -> web.Response:
 async def booking_page(request: web.Request) -> web.Response:
     """A booking's page (the code is the secret); the booking itself is read from the API."""
     hall = hall_of(request)
-    found = await request.app[BOOKINGS][hall.hall].find(request.match_info["code"])
+    try:
+        found = await request.app[BOOKINGS][hall.hall].find(request.match_info["code"])
+    except NotFound:  # the page says so in the citizen's language, and offers to book
+        resp = _page(request, request.match_info["code"][:32])
+        resp.set_status(404)
+        return resp
     return _page(request, found.appointment.code)
 
 

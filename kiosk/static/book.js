@@ -208,6 +208,13 @@ $("b-reschedule").addEventListener("click", () => { mode = "reschedule"; item = 
 $("b-cancel").addEventListener("click", () => { confirming = true; draw(); });
 $("b-no").addEventListener("click", () => { confirming = false; draw(); });
 $("b-yes").addEventListener("click", cancel);
+$("b-find").addEventListener("click", async () => {
+  const code = $("b-find-input").value.trim();
+  if (!code) return;
+  const r = await call("GET", `/appointments/${encodeURIComponent(code)}`);
+  if (!r.ok) return fail(r.data);
+  openBooking(r.data);
+});
 
 if (config.code) {
   const r = await call("GET", `/appointments/${encodeURIComponent(config.code)}`);

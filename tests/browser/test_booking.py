@@ -179,8 +179,19 @@ async def test_a_booking_is_moved_and_cancelled_on_the_phone_and_the_manager_see
                              json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": NUMBER}) as r:
             code = (await r.json())["code"]
         phone = await (await browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)).new_page()
-        await phone.goto(f"{live.url}/book/t/{code.lower()}")
+        missing = await phone.goto(f"{live.url}/book/t/NOPE2345")
+        assert missing.status == 404
+        await phone.wait_for_selector("#b-error:not([hidden])")
+        assert "没有找到这个预约码" in await text(phone, "#b-error")
+        await phone.goto(f"{live.url}/book/t")
+        await phone.fill("#b-find-input", "NOPE2345")
+        await phone.tap("#b-find")
+        await phone.wait_for_selector("#b-error:not([hidden])")
+        assert "没有找到这个预约码" in await text(phone, "#b-error")
+        await phone.fill("#b-find-input", code.lower())
+        await phone.tap("#b-find")
         await phone.wait_for_selector("body[data-screen=booking]")
+        assert phone.url.endswith(f"/book/t/{code}")
         await phone.tap("#b-reschedule")
         await phone.tap("[data-day='2026-11-26']")
         await phone.tap("[data-slot='2026-11-26T14:00:00+08:00']")
