@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.booking import PHONE_PATTERN
 from ..domain.catalog import CaseType
 from ..domain.model import Outcome, SuspendKind
 
@@ -44,7 +45,7 @@ class Evaluation(Body):
     reasons: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=8)] = []
 
 
-Phone = Annotated[str, Field(pattern=r"^1[3-9][0-9]{9}$", description="a mainland mobile number, 11 digits")]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN, description="a mainland mobile number, 11 digits")]
 
 
 class RegisterAppointment(Body):

@@ -26,7 +26,7 @@ from .catalog import Catalog, Item
 from .errors import Conflict, Invalid, NotFound
 from .model import OPEN_STATUSES, Appointment, HallDay, TicketStatus
 
-PHONE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_PATTERN = r"^1[3-9][0-9]{9}$"  # a mainland mobile number; the API's models validate with it too
 # Booking codes avoid 0/O and 1/I, which citizens misread and kiosks' keyboards confuse.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -41,7 +41,7 @@ def _item(catalog: Catalog, item_id: str) -> Item:
 
 def valid_phone(phone: str) -> bool:
     """A mainland mobile number (11 digits, 1 then 3–9)."""
-    return bool(PHONE.match(phone))
+    return re.fullmatch(PHONE_PATTERN.strip("^$"), phone) is not None
 
 
 def mask_phone(phone: str) -> str:

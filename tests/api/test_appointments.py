@@ -243,6 +243,8 @@ BAD = [
     ("POST", A, {"item": "a1", "slot_start": SLOT_0930, "phone": "1381234567"}, 422, "invalid-body", None),
     ("POST", A, {"item": "a1", "slot_start": SLOT_0930, "phone": "12812345678"}, 422, "invalid-body", None),
     ("POST", A, {"item": "a1", "slot_start": SLOT_0930, "phone": "+8613812345678"}, 422, "invalid-body", None),
+    ("POST", A, {"item": "a1", "slot_start": SLOT_0930, "phone": "13812345678\n"}, 422, "invalid-body", None),
+    ("POST", A, {"item": "a1", "slot_start": SLOT_0930, "phone": "1381234567\u0664"}, 422, "invalid-body", None),
     ("POST", A, {"item": "a1", "slot_start": SLOT_0930}, 422, "phone-required", None),
     ("POST", A, {"item": "a1", "slot_start": "2026-11-30T09:30:00+08:00", "phone": PHONE}, 409, "booking-limit", None),
     ("POST", A, {"item": "b1", "slot_start": SLOT_0930, "phone": "13700000000"}, 409, "not-bookable", None),

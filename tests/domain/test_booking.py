@@ -35,7 +35,8 @@ def catalog_with(**booking: object) -> Catalog:
 
 def test_phone_numbers_are_validated_and_masked():
     assert valid_phone("13812341234") and valid_phone("19900000000")
-    for bad in ("12812341234", "1381234123", "138123412345", "+8613812341234", "1381234123a", ""):
+    for bad in ("12812341234", "1381234123", "138123412345", "+8613812341234", "1381234123a", "", "13812341234\n",
+                "1381234123\u0664"):
         assert not valid_phone(bad)
     assert mask_phone("13812341234") == "138****1234"
 
