@@ -284,3 +284,14 @@ async def test_bad_bookings_get_a_problem_and_store_nothing(client, login, three
     await expect_problem(resp, status, code)
     assert await all_rows(client) == before
 
+
+
+async def test_staff_book_for_a_citizen_with_a_token_and_a_staff_cookie_does_not_stop_the_public_page(client, login):
+    r = await client.post(A, json={"item": "a1", "slot_start": SLOT_0930, "phone": PHONE}, headers=await login("w1a"))
+    assert r.status == 201 and (await r.json())["channel"] == "staff"
+    # A clerk's page session in the same browser: the public page sends its cookie but no CSRF token.
+    s = await client.post("/api/v1/auth/session", json={"username": "w2a", "password": "demo"})
+    assert s.status == 200 and client.session.cookie_jar.filter_cookies(client.make_url("/"))
+    r = await client.post(A, json={"item": "a1", "slot_start": SLOT_0930, "phone": "13900000009"})
+    assert r.status == 201, await r.text()
+    assert (await r.json())["channel"] == "online"
