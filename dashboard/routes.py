@@ -17,7 +17,8 @@ from .i18n import TEXT
 
 routes = web.RouteTableDef()
 
-PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html", "region": "region.html"}
+PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html",
+         "appointments": "appointments.html", "region": "region.html"}
 
 
 @routes.get("/dashboard")
@@ -65,6 +66,11 @@ async def bulletin(request: web.Request) -> web.Response:
 @routes.get("/dashboard/{hall}/reviews")
 async def reviews(request: web.Request) -> web.Response:
     return await _page(request, "reviews")
+
+
+@routes.get("/dashboard/{hall}/appointments")
+async def appointments(request: web.Request) -> web.Response:
+    return await _page(request, "appointments")
 
 
 @routes.get("/dashboard/{hall}/region")

@@ -1,4 +1,5 @@
-"""The kiosk surface (自助取号机): touch ticketing, ESC/POS printing with its print agent, the mobile ticket."""
+"""The kiosk surface (自助取号机): touch ticketing, ESC/POS printing with its print agent, the mobile ticket,
+and the public booking pages for phones (网上预约)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from server.web import add_static
 
 from .api import PRINTING
 from .api import routes as api_routes
+from .booking import routes as booking_routes
 from .jobs import Printing
 from .routes import routes as page_routes
 
@@ -17,6 +19,7 @@ def setup(app: web.Application) -> None:
     """Routes, assets, and the print dispatcher (started after the halls, stopped before them)."""
     app.router.add_routes(api_routes)
     app.router.add_routes(page_routes)
+    app.router.add_routes(booking_routes)
     add_static(app, "kiosk", "kiosk")
 
     context = app[CTX]

@@ -83,6 +83,9 @@ MOBILE_TEXT = {
         "yes": "确定取消", "no": "不取消", "offline": "连接中断，正在重连…", "soon": "前面只有 {n} 人，请回到大厅等候叫号",
         "called_notice": "请到 {window} 办理", "issued": "取号时间", "lang": "English", "updated": "实时更新",
         "not_found": "没有找到这个号码：它可能是以前的号码，或链接不完整。",
+        "arrive": "我已到达大厅", "arrived": "已确认到达，请留意叫号",
+        "remote_wait": "在线取号：到达大厅后请点击“我已到达大厅”。确认前不会叫号，您的号码会保留。",
+        "remote_soon": "前面只有 {n} 人，请尽快到达大厅并确认到达，否则不会叫到您的号",
     },
     "en": {
         "title": "My ticket", "number": "Number", "item": "Service", "ahead": "Ahead of you", "people": "", "wait": "Expected wait",
@@ -96,6 +99,9 @@ MOBILE_TEXT = {
         "no": "Keep it", "offline": "Connection lost, reconnecting…", "soon": "Only {n} ahead of you: please come back to the hall",
         "called_notice": "Please go to {window}", "issued": "Taken at", "lang": "中文", "updated": "Live",
         "not_found": "This number was not found: it may be from another day, or the link is incomplete.",
+        "arrive": "I am in the hall", "arrived": "Arrival confirmed: watch for your call",
+        "remote_wait": "Taken online: tap “I am in the hall” when you arrive. You are not called before that; your place is kept.",
+        "remote_soon": "Only {n} ahead of you: come to the hall and confirm, or you will not be called",
     },
 }
 

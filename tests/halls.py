@@ -28,8 +28,10 @@ def small_config(**hall: object) -> HallConfig:
             "hall": {"id": "t", "name": "测试大厅", "demo": True, **hall},
             "departments": [{"id": "a", "name": "甲局"}, {"id": "b", "name": "乙局"}, {"id": "c", "name": "丙局"}],
             "items": [
-                {"id": "a1", "name": "甲一", "department": "a", "prefix": "A", "publics": PUBLICS, "materials": ["身份证", "申请表"]},
-                {"id": "a2", "name": "甲二", "department": "a", "prefix": "B", "publics": PUBLICS, "case_type": "promised", "promised_days": 5},
+                {"id": "a1", "name": "甲一", "department": "a", "prefix": "A", "publics": PUBLICS, "materials": ["身份证", "申请表"],
+                 "booking": {"slots": True, "capacity": 2}},
+                {"id": "a2", "name": "甲二", "department": "a", "prefix": "B", "publics": PUBLICS, "case_type": "promised", "promised_days": 5,
+                 "booking": {"remote": True}},
                 {"id": "b1", "name": "乙一", "department": "b", "prefix": "C", "publics": PUBLICS, "daily_quota": 3},
                 {"id": "c1", "name": "丙一", "department": "c", "prefix": "D", "publics": PUBLICS,
                  "hours": {"weekdays": [1, 2, 3, 4, 5], "hours": ["08:30-12:00"]}},

@@ -316,6 +316,23 @@ $("message-ok").addEventListener("click", () => { $("message").hidden = true; })
 keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); });
 keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); });
 
+// A booking's QR code held to the kiosk's scanner arrives as typed keys and Enter (a scanner is
+// a keyboard): on the home or check-in screen it fills the code and checks in.
+document.addEventListener("keydown", (e) => {
+  if (screen !== "home" && screen !== "checkin") return;
+  const key = e.key.length === 1 ? e.key.toUpperCase() : e.key;
+  if (/^[0-9A-Z]$/.test(key)) {
+    if (screen === "home") show("checkin");
+    code = typed(code, key, 16);
+    drawCheckin();
+  } else if (key === "Backspace" && screen === "checkin") {
+    code = typed(code, "DEL", 16);
+    drawCheckin();
+  } else if (key === "Enter" && screen === "checkin" && code.length >= 4) {
+    take({ appointment: code });
+  }
+});
+
 // Idle: whoever walks away, the next person starts at home, in Chinese.
 for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => { lastTouch = Date.now(); }, true);
 setInterval(() => {

@@ -45,6 +45,16 @@ function draw() {
   const called = (ticket.status === "called" || ticket.status === "serving") && ticket.window_name;
   $("m-call").hidden = !called;
   if (called) $("m-call").textContent = t("called_notice").replace("{window}", config.windows[ticket.window] || ticket.window_name);
+  // 远程取号: the holder confirms arrival; until then the ticket keeps its place but is not called.
+  const remote = waiting && ticket.remote;
+  $("m-arrive").hidden = !remote;
+  if (remote) {
+    const near = ticket.ahead <= ticket.confirm_ahead;
+    $("m-arrive-text").textContent = ticket.arrived ? t("arrived") : near ? t("remote_soon").replace("{n}", ticket.ahead) : t("remote_wait");
+    $("m-arrive-go").hidden = ticket.arrived;
+    document.body.dataset.arrival = ticket.arrived ? "confirmed" : near ? "asked" : "waiting";
+    if (!ticket.arrived && near) notify("arrive", $("m-arrive-text").textContent);
+  }
   const soon = waiting && ticket.ahead <= config.notify_ahead;
   $("m-soon").hidden = !soon;
   if (soon) $("m-soon").textContent = t("soon").replace("{n}", ticket.ahead);
@@ -70,6 +80,14 @@ $("m-no").addEventListener("click", () => { $("m-confirm").hidden = true; draw()
 $("m-yes").addEventListener("click", async () => {
   $("m-confirm").hidden = true;
   const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/cancel`, { method: "POST" });
+  if (r.ok) {
+    ticket = await r.json();
+    draw();
+  }
+});
+
+$("m-arrive-go").addEventListener("click", async () => {
+  const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/arrive`, { method: "POST" });
   if (r.ok) {
     ticket = await r.json();
     draw();

@@ -15,7 +15,7 @@ from ..bus import Bus, LocalBus
 from ..config import load_halls
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
-from . import auth, halls, openapi, realtime, tickets, windows
+from . import appointments, auth, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
 from .security import Buckets, security_headers
@@ -39,7 +39,7 @@ INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq<
 
 HALL_LINKS = """<h2>{name} ({id})</h2><ul>
 <li><a href="/display/{id}/lobby">大厅叫号屏 Lobby screen</a></li>
-<li><a href="/kiosk/{id}">自助取号机 Kiosks</a></li>
+<li><a href="/kiosk/{id}">自助取号机 Kiosks</a> · <a href="/book/{id}">网上预约 Book online</a></li>
 <li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
 <li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
 <a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a></li>
@@ -124,6 +124,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     realtime.setup(app)  # after the halls have started, before the surfaces
+    appointments.setup(app)
     openapi.setup(app)
     setup_common(app)
     for name in SURFACES:

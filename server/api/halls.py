@@ -1,4 +1,6 @@
-"""Hall-wide reads: halls, catalogue, queues; and the manager's users, audit journal, appointments."""
+"""Hall-wide reads: halls, catalogue, queues; and the manager's users and audit journal.
+
+Appointments moved to appointments.py with online booking."""
 
 from __future__ import annotations
 
@@ -7,16 +9,14 @@ from datetime import date
 
 from aiohttp import web
 
-from ..domain import commands as cmd
 from ..domain.access import require_role
 from ..domain.catalog import Role
 from ..domain.errors import Invalid
 from ..hall import Unavailable
-from . import models, schemas
+from . import schemas
 from .openapi import contract
-from .context import body, ctx, hall_of, json, staff
+from .context import ctx, hall_of, json, staff
 from .views import catalog_view, queues_view, user_view
-from .windows import _aware
 
 routes = web.RouteTableDef()
 
@@ -92,18 +92,3 @@ async def events(request: web.Request) -> web.Response:
         raise Invalid("bad-query", "since is a whole number, day is YYYY-MM-DD") from None
     stored = await hall.journal.read(hall.hall, day, max(0, since))
     return json({"hall": hall.hall, "day": day.isoformat(), "events": [{"seq": s.seq, **s.data} for s in stored]})
-
-
-@routes.post("/api/v1/halls/{hall}/appointments")
-@contract("Enter today's appointment (预约) for check-in at the kiosk", body=models.RegisterAppointment, response=schemas.Appointment, status=201, auth="manager", errors=(409,), tags=("staff",))
-async def register_appointment(request: web.Request) -> web.Response:
-    """Staff enter a booking for today (the online booking system of a later release calls this too)."""
-    hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.manager, Role.admin)
-    req = await body(request, models.RegisterAppointment)
-    tz = hall.catalog.hall.timezone
-    start, end = _aware(req.slot_start, tz), _aware(req.slot_end, tz)
-    assert start is not None and end is not None
-    await hall.handle(cmd.RegisterAppointment(by=who.user.username, code=req.code, item=req.item, slot_start=start, slot_end=end))
-    return json({"code": req.code, "item": req.item, "slot_start": start.isoformat(), "slot_end": end.isoformat()}, status=201)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.booking import PHONE_PATTERN
 from ..domain.catalog import CaseType
 from ..domain.model import Outcome, SuspendKind
 
@@ -44,11 +45,29 @@ class Evaluation(Body):
     reasons: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=8)] = []
 
 
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN, description="a mainland mobile number, 11 digits")]
+
+
 class RegisterAppointment(Body):
-    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,32}$")]
+    """A booking (预约): online, `{item, slot_start, phone}` for one of the item's slots; or entered
+    by staff for today with their own `code` and any `slot_end` (managers)."""
+
     item: Ref
     slot_start: datetime
-    slot_end: datetime
+    phone: Phone | None = None
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,32}$")] | None = None
+    slot_end: datetime | None = None
+
+
+class Reschedule(Body):
+    slot_start: datetime
+
+
+class RemoteTicket(Body):
+    """远程取号: today's number for an item that allows it, from the citizen's phone."""
+
+    item: Ref
+    phone: Phone
 
 
 class Empty(Body):

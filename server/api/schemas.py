@@ -53,6 +53,10 @@ class Ticket(Out):
     missing: list[str] | None = None
     deadline: str | None = None
     rated: bool | None = None
+    remote: bool | None = None  # 远程取号: called only once `arrived`
+    arrived: bool | None = None
+    confirm_ahead: int | None = None
+    mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
 
 
 class PublicTicket(Out):
@@ -177,10 +181,64 @@ class Evaluation(Out):
 
 
 class Appointment(Out):
+    """A booking as its holder (the code is the secret) and staff see it: the phone masked."""
+
     code: str
     item: str
     slot_start: str
     slot_end: str
+    item_name: str | None = None
+    day: str | None = None
+    status: Literal["booked", "checked_in", "missed", "cancelled"] | None = None
+    phone: str | None = None  # masked, 138****1234
+    channel: str | None = None
+    ticket_number: str | None = None
+    check_in_from: str | None = None
+    check_in_until: str | None = None
+    manage_url: str | None = None
+    qr_url: str | None = None
+
+
+class Slot(Out):
+    start: str
+    end: str
+    capacity: int
+    left: int
+
+
+class SlotDay(Out):
+    day: str
+    slots: list[Slot]
+
+
+class Slots(Out):
+    item: str
+    item_name: str
+    slot_minutes: int
+    days: list[SlotDay]
+
+
+class SlotBookings(Out):
+    start: str
+    end: str
+    capacity: int
+    booked: int
+    checked_in: int
+    missed: int
+    cancelled: int
+    bookings: list[Appointment]
+
+
+class ItemBookings(Out):
+    item: str
+    name: str
+    slots: list[SlotBookings]
+
+
+class DayBookings(Out):
+    hall: str
+    day: str
+    items: list[ItemBookings]
 
 
 class StaffUser(Out):

@@ -46,6 +46,8 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
         "print_status": t.print_status.value,
         "status_url": status_url(state.hall, t.id),
     }
+    if t.remote:
+        out.update(remote=True, arrived=t.arrived_at is not None, confirm_ahead=catalog.hall.booking.confirm_ahead)
     if t.status is TicketStatus.suspended:
         out["suspend_kind"] = t.suspend_kind.value if t.suspend_kind else None
     if t.status is TicketStatus.done:

@@ -87,7 +87,10 @@ def _apply(event: ev.Event, state: HallDay) -> None:
 
 @_apply.register
 def _(e: ev.AppointmentRegistered, state: HallDay) -> None:
-    state.appointments[e.code] = Appointment(e.code, e.item, e.slot_start, e.slot_end)
+    state.appointments[e.code] = Appointment(
+        e.code, e.item, e.slot_start, e.slot_end, channel=e.channel, phone_key=e.phone_key,
+        phone_masked=e.phone_masked, booked_at=e.at,
+    )
 
 
 @_apply.register
@@ -105,6 +108,8 @@ def _(e: ev.TicketIssued, state: HallDay) -> None:
         channel=Channel(e.channel),
         priority=e.priority,
         appointment=e.appointment,
+        remote=e.remote,
+        phone_key=e.phone_key,
     )
     if e.appointment:
         a = state.appointments[e.appointment]
@@ -295,3 +300,25 @@ def _(e: ev.CaseConcluded, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.ReviewStepRecorded, state: HallDay) -> None:
     pass
+
+
+# 网上预约 and 远程取号 (server/domain/booking.py).
+@_apply.register
+def _(e: ev.AppointmentRescheduled, state: HallDay) -> None:
+    a = state.appointments[e.code]
+    a.slot_start, a.slot_end = e.slot_start, e.slot_end
+
+
+@_apply.register
+def _(e: ev.AppointmentCancelled, state: HallDay) -> None:
+    state.appointments[e.code].cancelled = True
+
+
+@_apply.register
+def _(e: ev.AppointmentMissed, state: HallDay) -> None:
+    state.appointments[e.code].missed = True
+
+
+@_apply.register
+def _(e: ev.ArrivalConfirmed, state: HallDay) -> None:
+    state.tickets[e.ticket].arrived_at = e.at

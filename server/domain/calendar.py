@@ -22,8 +22,8 @@ def is_workday(day: date) -> bool:
         return day.isoweekday() <= 5
 
 
-def is_open(schedule: Schedule, now: datetime) -> bool:
-    day = now.date()
+def opens_on(schedule: Schedule, day: date) -> bool:
+    """Whether the schedule opens at all on `day` (its hours then say when)."""
     if schedule.follow_holidays:
         if not is_workday(day):
             return False
@@ -31,6 +31,12 @@ def is_open(schedule: Schedule, now: datetime) -> bool:
         if day.isoweekday() not in schedule.weekdays and day.isoweekday() <= 5:
             return False
     elif day.isoweekday() not in schedule.weekdays:
+        return False
+    return True
+
+
+def is_open(schedule: Schedule, now: datetime) -> bool:
+    if not opens_on(schedule, now.date()):
         return False
     t = now.time()
     return any(r.contains(t) for r in schedule.hours)

@@ -7,7 +7,7 @@ engine decides with, so a config file, the API's documents and the engine cannot
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
@@ -92,6 +92,18 @@ class CallPolicy(Frozen):
     max_requeues: int = Field(1, ge=0, description="how often one ticket may be re-queued after a no-show")
     appointment_early_s: int = Field(1800, ge=0, description="how early before its slot an appointment may check in")
     appointment_late_s: int = Field(900, ge=0, description="how late after its slot starts an appointment may check in")
+
+
+class BookingRules(Frozen):
+    """网上预约 and 远程取号: the hall's rules for online appointments and remote tickets."""
+
+    days_ahead: int = Field(7, ge=0, le=60, description="how many days after today may be booked")
+    walk_in_share: float = Field(
+        0.5, ge=0, le=1, description="share of each window's capacity kept for walk-ins (现场取号), not bookable"
+    )
+    max_active_per_phone: int = Field(3, ge=1, le=20, description="bookings one phone number may hold at a time")
+    closed_days: tuple[date, ...] = Field((), description="days without appointments besides holidays (e.g. a hall event)")
+    confirm_ahead: int = Field(5, ge=0, le=100, description="a remote ticket is asked to confirm arrival when this few are ahead")
 
 
 class Voice(Frozen):
@@ -185,6 +197,7 @@ class Hall(Frozen):
     notice: str = ""
     supervision: Supervision = Supervision()
     voice: Voice = Voice()
+    booking: BookingRules = BookingRules()
     level: Literal["province", "city", "county", "township"] = Field(
         "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
     parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")
@@ -223,6 +236,18 @@ class Publics(Frozen):
     fee: str = Field(min_length=1, description="收费标准")
 
 
+class ItemBooking(Frozen):
+    """How an item may be booked (网上预约) or queued for remotely (远程取号); both off by default."""
+
+    slots: bool = Field(False, description="citizens may book a time slot online")
+    slot_minutes: int = Field(30, ge=5, le=240, description="length of a slot")
+    capacity: int | None = Field(
+        None, ge=1, le=500,
+        description="bookings per slot; by default the slot's share of the serving windows' capacity left after walk-ins",
+    )
+    remote: bool = Field(False, description="citizens may take today's ticket from their phone and confirm on arrival")
+
+
 class Item(Frozen):
     """事项: what a citizen comes for, with its six publics and ticket rules."""
 
@@ -238,6 +263,7 @@ class Item(Frozen):
     materials: tuple[str, ...] = ()
     publics: Publics
     alerts: ItemAlerts = ItemAlerts()
+    booking: ItemBooking = ItemBooking()
 
     @model_validator(mode="after")
     def _promised_needs_days(self) -> Item:

@@ -26,6 +26,8 @@ class IssueTicket(Command):
     channel: str = "kiosk"
     priority: bool = False
     appointment: str | None = None
+    remote: bool = False  # 远程取号 from a phone: needs phone_key, called once arrival is confirmed
+    phone_key: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -196,3 +198,45 @@ class RecordReviewStep(Command):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RequestEvaluation(WindowCommand):
     """The clerk asks the citizen to rate (主动邀评): the window's evaluator shows the rating again."""
+
+
+# ---------------------------------------------------------------------------------------------
+# 网上预约 and 远程取号 (server/domain/booking.py). Added with online appointments (issue 10).
+# A phone number's bookings on other days live in other hall-day streams: the caller counts
+# them (`held_elsewhere`), as supervision passes open cases in its command.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BookAppointment(Command):
+    code: str  # short and random, chosen outside the pure core
+    item: str
+    slot_start: datetime
+    phone_key: str
+    phone_masked: str
+    channel: str = "online"
+    held_elsewhere: int = 0
+    moved_from: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RescheduleAppointment(Command):
+    """Move a booking to another slot of the same day."""
+
+    code: str
+    slot_start: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CancelAppointment(Command):
+    code: str
+    reason: str = "citizen"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReleaseMissed(Command):
+    """Release the bookings whose check-in time is over (爽约), recording each as missed."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConfirmArrival(Command):
+    ticket: str

@@ -65,3 +65,16 @@ from . import ratings  # noqa: E402
 
 _STATE_ONLY[cmd.Evaluate] = ratings.evaluate
 _WITH_CATALOG[cmd.RequestEvaluation] = ratings.request_evaluation
+
+# 网上预约 and 远程取号 (server/domain/booking.py): bookings, their changes, no-shows, arrivals.
+from . import booking  # noqa: E402
+
+_WITH_CATALOG.update(
+    {
+        cmd.BookAppointment: booking.book,
+        cmd.RescheduleAppointment: booking.reschedule,
+        cmd.CancelAppointment: booking.cancel,
+        cmd.ReleaseMissed: booking.release_missed,
+    }
+)
+_STATE_ONLY[cmd.ConfirmArrival] = booking.confirm_arrival

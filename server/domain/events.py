@@ -30,6 +30,12 @@ class AppointmentRegistered(Event):
     item: str
     slot_start: datetime
     slot_end: datetime
+    # Added with online booking (issue 10); staff-entered appointments have none of these.
+    # Never the phone number itself: a keyed hash (for the per-phone limits) and its masked form.
+    channel: str = "staff"
+    phone_key: str | None = None
+    phone_masked: str | None = None
+    moved_from: date | None = None  # rescheduled from another day (改约)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -43,6 +49,8 @@ class TicketIssued(Event):
     appointment: str | None = None
     ahead: int = 0  # the estimate given to the citizen, kept to audit estimates
     estimated_wait_s: int = 0
+    remote: bool = False  # 远程取号: taken from a phone, called only once the citizen confirms arrival
+    phone_key: str | None = None  # a keyed hash of the phone number of a remote ticket (one per item)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -311,3 +319,47 @@ class EvaluationRequested(Event):
 
 
 EVENT_TYPES[EvaluationRequested.type] = EvaluationRequested
+
+
+# ---------------------------------------------------------------------------------------------
+# 网上预约 and 远程取号 (server/domain/booking.py). Added with online appointments (issue 10).
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppointmentRescheduled(Event):
+    """改约 within the same day: the booking moves to another slot of its item."""
+
+    type: ClassVar[str] = "appointment_rescheduled"
+    code: str
+    slot_start: datetime
+    slot_end: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppointmentCancelled(Event):
+    """The booking is withdrawn (by its holder, or moved to another day: reason "rescheduled")."""
+
+    type: ClassVar[str] = "appointment_cancelled"
+    code: str
+    reason: str = "citizen"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppointmentMissed(Event):
+    """爽约: nobody checked in before the slot's late tolerance ran out; the booking is released."""
+
+    type: ClassVar[str] = "appointment_missed"
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ArrivalConfirmed(Event):
+    """The holder of a remote ticket says they are in the hall: from now on it may be called."""
+
+    type: ClassVar[str] = "arrival_confirmed"
+    ticket: str
+
+
+EVENT_TYPES.update(
+    {cls.type: cls for cls in (AppointmentRescheduled, AppointmentCancelled, AppointmentMissed, ArrivalConfirmed)}
+)

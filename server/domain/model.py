@@ -98,6 +98,14 @@ class Ticket:
     deadline: date | None = None
     print_status: PrintStatus = PrintStatus.unprinted
     score: int | None = None
+    remote: bool = False  # 远程取号: skipped by the call policy until arrived_at is set
+    arrived_at: datetime | None = None
+    phone_key: str | None = None
+
+    @property
+    def callable(self) -> bool:
+        """Whether the call policy may call it: a remote ticket waits for its holder's arrival."""
+        return not self.remote or self.arrived_at is not None
 
 
 @dataclass(slots=True)
@@ -121,6 +129,22 @@ class Appointment:
     slot_start: datetime
     slot_end: datetime
     ticket: str | None = None
+    channel: str = "staff"
+    phone_key: str | None = None
+    phone_masked: str | None = None
+    booked_at: datetime | None = None
+    cancelled: bool = False
+    missed: bool = False  # 爽约: released after its check-in time ran out
+
+    @property
+    def status(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.ticket is not None:
+            return "checked_in"
+        if self.missed:
+            return "missed"
+        return "booked"
 
 
 @dataclass(slots=True)

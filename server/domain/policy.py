@@ -25,14 +25,16 @@ from .model import HallDay, Lane, Ticket
 
 
 def candidates(state: HallDay, catalog: Catalog, window: str, now: datetime) -> Iterator[Ticket]:
-    """The waiting tickets this window may call now."""
+    """The waiting tickets this window may call now (a remote ticket once its holder has arrived)."""
     for item in items_served_now(catalog, window, now):
         for tid in state.waiting.get(item, ()):
             t = state.tickets[tid]
-            if t.target_window is None:
+            if t.target_window is None and t.callable:
                 yield t
     for tid in state.pinned.get(window, ()):
-        yield state.tickets[tid]
+        t = state.tickets[tid]
+        if t.callable:
+            yield t
 
 
 def _age_key(t: Ticket) -> tuple[datetime, float]:

@@ -146,9 +146,12 @@ def findings(
         cutoff = now - timedelta(seconds=limits[0])
         for tid in ids:
             t = state.tickets[tid]
-            if t.issued_at > cutoff:
+            if not t.callable:
+                continue  # 远程取号 whose holder is not in the hall yet: the hall keeps nobody waiting
+            since = t.arrived_at or t.issued_at
+            if since > cutoff:
                 continue
-            f = _finding(f"wait:{t.id}", "wait", (now - t.issued_at).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
+            f = _finding(f"wait:{t.id}", "wait", (now - since).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
             if f:
                 out.append(f)
     for w in state.windows.values():

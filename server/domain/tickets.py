@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from . import commands as cmd
 from . import events as ev
+from .booking import check_remote
 from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
@@ -33,7 +34,7 @@ def next_number(state: HallDay, prefix: str) -> str:
 
 def register_appointment(state: HallDay, catalog: Catalog, c: cmd.RegisterAppointment, now: datetime) -> list[ev.Event]:
     item_of(catalog, c.item)
-    if c.code in state.appointments:
+    if c.code in state.appointments and not state.appointments[c.code].cancelled:
         raise Conflict("duplicate-appointment", f"appointment {c.code!r} exists already")
     if c.slot_end <= c.slot_start:
         raise Invalid("bad-slot", "the slot ends before it starts")
@@ -48,6 +49,8 @@ def _check_in(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetim
         raise NotFound("unknown-appointment", f"no appointment {c.appointment!r} today")
     if a.ticket is not None:
         raise Conflict("appointment-used", "this appointment has been checked in already")
+    if a.cancelled:
+        raise Conflict("appointment-cancelled", "this appointment has been cancelled")
     if a.item != c.item:
         raise Conflict("appointment-item", f"this appointment is for item {a.item!r}")
     policy = catalog.hall.policy
@@ -72,6 +75,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
     except ValueError:
         raise Invalid("bad-channel", f"unknown channel {c.channel!r}") from None
     item = catalog.items[c.item]
+    if c.remote:
+        check_remote(state, catalog, c)
     if c.appointment is not None:
         _check_in(state, catalog, c, now)
     elif not item_issuing(catalog, c.item, now):
@@ -92,6 +97,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
             appointment=c.appointment,
             ahead=ahead,
             estimated_wait_s=wait_for(state, catalog, c.item, ahead),
+            remote=c.remote,
+            phone_key=c.phone_key if c.remote else None,
         )
     ]
 

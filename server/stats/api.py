@@ -106,7 +106,7 @@ PERIOD = (
     ("from", "first day, YYYY-MM-DD (default today)", False),
     ("to", "last day, YYYY-MM-DD, inclusive (default: from)", False),
 )
-BY = ("by", "window | item | department | clerk | hour | day (default window)", False)
+BY = ("by", "window | item | department | clerk | hour | day | channel (default window)", False)
 
 
 async def _answer(request: web.Request) -> tuple[Any, dict[str, Any]]:

@@ -109,11 +109,12 @@ class DayResult:
     window_hours: dict[tuple[str, str, int], list[float]]  # (window, clerk, hour) -> WINDOW_TIMES
     alerts: list[AlertFact]
     ledger: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (seq, event) of cases concluded and review steps
+    appointments: list[tuple[str, str]] = field(default_factory=list)  # (item, status) of the day's bookings
 
 
 # Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
 _LEDGER = frozenset({"case_concluded", "review_step_recorded"})
-_QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred)
+_QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred, ev.ArrivalConfirmed)
 
 
 class DayFacts:
@@ -218,6 +219,14 @@ class DayFacts:
 
         self._track_windows(event, at)
 
+    def _booking_status(self, a: Any, now: datetime | None) -> str:
+        """A booking still open once its check-in time is over (or on a closed day) is missed,
+        swept or not: the server may have been down when its sweep was due."""
+        late = timedelta(seconds=self.catalog.hall.policy.appointment_late_s)
+        if a.status == "booked" and (now is None or now > a.slot_start + late):
+            return "missed"
+        return a.status
+
     def _stop_serving(self, fact: TicketFact, at: datetime) -> None:
         if fact.serving_since is not None:
             fact.service_s += max(0.0, (at - fact.serving_since).total_seconds())
@@ -237,11 +246,12 @@ class DayFacts:
 
     def _has_waiting(self, window: str, at: datetime) -> bool:
         state = self.state
-        if state.pinned.get(window):
+        if any(state.tickets[tid].callable for tid in state.pinned.get(window, ())):
             return True
         for item in self._served_now(window, at):
             for tid in state.waiting.get(item, ()):
-                if state.tickets[tid].target_window is None:
+                t = state.tickets[tid]
+                if t.target_window is None and t.callable:
                     return True
         return False
 
@@ -315,6 +325,7 @@ class DayFacts:
 
         Does not change the builder: the current day is summed again as events arrive.
         """
+        now = end  # None: the day is closed
         end = (end or self.last_at)
         if end is not None:
             end = end.astimezone(self.tz)
@@ -341,6 +352,7 @@ class DayFacts:
             window_hours=hours,
             alerts=list(self.alerts),
             ledger=list(self.ledger),
+            appointments=[(a.item, self._booking_status(a, now)) for a in self.state.appointments.values()],
         )
 
 

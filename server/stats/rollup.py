@@ -19,7 +19,10 @@ import numpy as np
 from ..domain.catalog import Catalog
 from .facts import WINDOW_TIMES, DayResult
 
-DIMENSIONS = ("window", "item", "department", "clerk", "hour", "day")
+DIMENSIONS = ("window", "item", "department", "clerk", "hour", "day", "channel")
+# How the citizen came (the `channel` dimension): booked online (预约, checked in), a number taken
+# from a phone (远程取号 / online), or a walk-in (现场: kiosk or staff).
+CHANNELS = ("booked", "remote", "walk_in")
 CASE_TYPES = ("immediate", "promised", "joint", "escalated")
 OUTCOMES = ("completed", "one_time_notice", "not_accepted", "consultation")
 # Every count a group keeps (the derived table has a column for each).
@@ -29,10 +32,13 @@ COUNTS = (
     *(f"case_{c}" for c in CASE_TYPES),
     *(f"outcome_{o}" for o in OUTCOMES),
     "alerts", "alerts_warning", "alerts_yellow", "alerts_red",
+    "appt_booked", "appt_checked_in", "appt_missed", "appt_cancelled",
 )
+APPOINTMENT_STATUSES = ("booked", "checked_in", "missed", "cancelled")
 # Figures that belong to windows (and so to clerks, hours, days), not to items or departments.
 WINDOW_DIMENSIONS = frozenset({"window", "clerk", "hour", "day"})
-ISSUE_DIMENSIONS = frozenset({"item", "department", "hour", "day"})
+ISSUE_DIMENSIONS = frozenset({"item", "department", "hour", "day", "channel"})
+APPOINTMENT_DIMENSIONS = frozenset({"item", "department", "day", "channel"})
 OPEN_STATUSES = frozenset({"waiting", "called", "serving", "suspended"})
 LEVELS = ("warning", "yellow", "red")
 
@@ -64,6 +70,12 @@ def hour_key(at: datetime) -> str:
     return f"{at.hour:02d}"
 
 
+def channel_key(appointment: bool, channel: str) -> str:
+    if appointment:
+        return "booked"
+    return "remote" if channel == "online" else "walk_in"
+
+
 def day_groups(result: DayResult, catalog: Catalog) -> Groups:
     """One day's facts, each figure attributed once per dimension (see server/stats/__init__.py)."""
     out: Groups = {d: {} for d in DIMENSIONS}
@@ -81,21 +93,24 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
         i = catalog.items.get(item)
         return i.department if i else None
 
+    channels: dict[str, str] = {}
     for t in result.tickets:
-        for g in groups(item=t.item_issued, department=dept(t.item_issued), hour=hour_key(t.issued_at), day=day):
+        channel = channels[t.ticket] = channel_key(t.appointment, t.channel)
+        for g in groups(item=t.item_issued, department=dept(t.item_issued), hour=hour_key(t.issued_at), day=day, channel=channel):
             g.counts["issued"] += 1
         wait = t.wait_s
         if wait is not None:
             for g in groups(
                 window=t.first_window, clerk=t.first_clerk, item=t.item_issued,
-                department=dept(t.item_issued), hour=hour_key(t.issued_at), day=day,
+                department=dept(t.item_issued), hour=hour_key(t.issued_at), day=day, channel=channel,
             ):
                 g.counts["called"] += 1
                 g.waits.append(wait)
         if t.status == "done":
             assert t.ended_at is not None
             for g in groups(
-                window=t.window, clerk=t.clerk, item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day
+                window=t.window, clerk=t.clerk, item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day,
+                channel=channel,
             ):
                 c = g.counts
                 c["served"] += 1
@@ -109,20 +124,27 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
         elif t.status == "no_show":
             assert t.ended_at is not None
             for g in groups(
-                window=t.window, clerk=t.clerk, item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day
+                window=t.window, clerk=t.clerk, item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day,
+                channel=channel,
             ):
                 g.counts["no_show"] += 1
         elif t.status == "cancelled":
             assert t.ended_at is not None
-            for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day):
+            for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day, channel=channel):
                 g.counts["cancelled"] += 1
         elif t.status in OPEN_STATUSES:
-            for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.issued_at), day=day):
+            for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.issued_at), day=day, channel=channel):
                 g.counts["unfinished"] += 1
 
     for h in result.handoffs:
-        for g in groups(window=h.window, clerk=h.clerk, item=h.item, department=dept(h.item), hour=hour_key(h.at), day=day):
+        for g in groups(window=h.window, clerk=h.clerk, item=h.item, department=dept(h.item), hour=hour_key(h.at), day=day,
+                        channel=channels.get(h.ticket)):
             g.counts[h.kind] += 1
+
+    # 网上预约: the day's bookings by how they ended (booked = still to come, or the day closed open).
+    for item, status in result.appointments:
+        for g in groups(item=item, department=dept(item), day=day, channel="booked"):
+            g.counts[f"appt_{status}"] += 1
 
     for (window, clerk, hour), secs in result.window_hours.items():
         for g in groups(window=window, clerk=clerk or None, hour=f"{hour:02d}", day=day):
@@ -232,6 +254,7 @@ def summary(dim: str, key: str, g: Group) -> dict[str, Any]:
         "outcomes": {k: c[f"outcome_{k}"] for k in OUTCOMES},
         "window_time": {name: round(g.times[n], 1) for n, name in enumerate(WINDOW_TIMES)} if dim in WINDOW_DIMENSIONS else None,
         "alerts": {"total": c["alerts"], **{lv: c[f"alerts_{lv}"] for lv in LEVELS}},
+        "appointments": {s: c[f"appt_{s}"] for s in APPOINTMENT_STATUSES} if dim in APPOINTMENT_DIMENSIONS else None,
     }
     return row
 
@@ -267,7 +290,7 @@ def flatten(row: dict[str, Any]) -> dict[str, Any]:
                         out[f"{k}_{k2}_{k3}"] = v3
                 else:
                     out[f"{k}_{k2}"] = v2
-        elif v is None and k in ("window_time",):
+        elif v is None and k in ("window_time", "appointments"):
             continue
         else:
             out[k] = v

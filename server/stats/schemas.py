@@ -44,6 +44,15 @@ class Alerts(Out):
     red: int
 
 
+class AppointmentFigures(Out):
+    """The day's bookings (网上预约) by how they ended: still booked, checked in, missed (爽约), cancelled."""
+
+    booked: int
+    checked_in: int
+    missed: int
+    cancelled: int
+
+
 class StatsRow(Out):
     key: str
     name: str
@@ -63,6 +72,9 @@ class StatsRow(Out):
     outcomes: dict[str, int]
     window_time: WindowTime | None
     alerts: Alerts
+    appointments: AppointmentFigures | None = None  # items, departments, days and channels
+
+
 
 
 class StatsAnswer(Out):

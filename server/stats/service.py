@@ -21,11 +21,12 @@ from ..hall import HallService
 from ..journal import SQLJournal
 from . import store
 from .facts import DayFacts, DayResult, facts_of_day
-from .rollup import Group, Groups, day_groups, merge, summary, total_of
+from .rollup import CHANNELS, Group, Groups, day_groups, merge, summary, total_of
 
 log = logging.getLogger("hallq.stats")
 
 MAX_SPAN_DAYS = 731
+CHANNEL_NAMES = {"booked": "预约 (booked)", "remote": "网上取号 (remote)", "walk_in": "现场取号 (walk-in)"}
 
 
 @dataclass
@@ -154,6 +155,8 @@ def ordered_keys(catalog: Catalog, by: str, keyed: dict[str, Any]) -> list[str]:
         base = list(catalog.items)
     elif by == "department":
         base = list(catalog.departments)
+    elif by == "channel":
+        base = list(CHANNELS)
     else:
         return sorted(keyed)
     return base + sorted(k for k in keyed if k not in set(base))
@@ -169,6 +172,8 @@ def label(catalog: Catalog, by: str, key: str) -> str:
     if by == "clerk" and key in catalog.users:
         u = catalog.users[key]
         return f"{u.name} ({u.staff_no})" if u.staff_no else u.name
+    if by == "channel" and key in CHANNEL_NAMES:
+        return CHANNEL_NAMES[key]
     if by == "hour":
         h = int(key)
         return f"{h:02d}:00-{h + 1:02d}:00"

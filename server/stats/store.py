@@ -52,7 +52,7 @@ from .rollup import COUNTS, Group, Groups
 
 _KNOWN = frozenset(COUNTS)
 
-VERSION = 3
+VERSION = 4  # 4: the channel dimension and the appointment counts
 
 metadata = MetaData()
 
