@@ -77,16 +77,18 @@ async def test_an_account_added_on_one_worker_logs_in_on_the_other(pair):
         "username": "w2b", "name": "钱二", "staff_no": "S22", "role": "clerk", "windows": ["w2"], "post": "B",
         "password": "longenough1"})
     assert r.status == 201, await r.text()
+    boss_two = await login(two, "boss")
     for _ in range(50):  # the other worker reads the change within a few seconds
-        r = await two.post("/api/v1/auth/login", json={"username": "w2b", "password": "longenough1"})
-        if r.status == 200:
+        staff = await (await two.get("/api/v1/halls/t/staff", headers=boss_two)).json()
+        if any(a["username"] == "w2b" for a in staff):
             break
         await asyncio.sleep(0.1)
-    assert r.status == 200
+    r = await two.post("/api/v1/auth/login", json={"username": "w2b", "password": "longenough1"})
+    assert r.status == 200, await r.text()
     # Disabled on the other worker: its sessions stop working on the first one too.
     token = {"Authorization": f"Bearer {(await r.json())['token']}"}
     assert (await one.get("/api/v1/auth/session", headers=token)).status == 200
-    r = await two.patch("/api/v1/halls/t/staff/w2b", headers=await login(two, "boss"), json={"disabled": True})
+    r = await two.patch("/api/v1/halls/t/staff/w2b", headers=boss_two, json={"disabled": True})
     assert r.status == 200, await r.text()
     for _ in range(50):
         if (await one.get("/api/v1/auth/session", headers=token)).status == 401:
