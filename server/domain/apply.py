@@ -295,3 +295,8 @@ def _(e: ev.CaseConcluded, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.ReviewStepRecorded, state: HallDay) -> None:
     pass
+
+
+@_apply.register
+def _(e: ev.CatalogChanged, state: HallDay) -> None:
+    """The hall-day holds no catalogue: the service re-reads the revision in force when it folds this."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -196,3 +196,12 @@ class RecordReviewStep(Command):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RequestEvaluation(WindowCommand):
     """The clerk asks the citizen to rate (主动邀评): the window's evaluator shows the rating again."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordCatalogChange(Command):
+    """Record in the day's stream that catalogue revision `rev` was stored (see server/domain/admin.py)."""
+
+    rev: int
+    effective: date
+    summary: str = ""

@@ -65,3 +65,8 @@ from . import ratings  # noqa: E402
 
 _STATE_ONLY[cmd.Evaluate] = ratings.evaluate
 _WITH_CATALOG[cmd.RequestEvaluation] = ratings.request_evaluation
+
+# Hall administration (server/domain/admin.py): a new catalogue revision, recorded in the stream.
+from . import admin  # noqa: E402
+
+_STATE_ONLY[cmd.RecordCatalogChange] = admin.record_change

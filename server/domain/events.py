@@ -311,3 +311,24 @@ class EvaluationRequested(Event):
 
 
 EVENT_TYPES[EvaluationRequested.type] = EvaluationRequested
+
+
+# ---------------------------------------------------------------------------------------------
+# Hall administration (server/domain/admin.py). Added with the admin pages.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogChanged(Event):
+    """The hall's catalogue got revision `rev` (stored beside the journal), in force from `effective`.
+
+    Whoever folds this event re-reads the catalogue in force: that is how every worker and
+    screen learns of an administrator's change.
+    """
+
+    type: ClassVar[str] = "catalog_changed"
+    rev: int
+    effective: date
+    summary: str = ""
+
+
+EVENT_TYPES[CatalogChanged.type] = CatalogChanged
