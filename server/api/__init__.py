@@ -13,6 +13,7 @@ from ..bus import LocalBus
 from ..config import load_halls
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
+from ..journal.revisions import SQLRevisions
 from . import auth, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
@@ -63,8 +64,10 @@ def create_app(settings: Settings) -> web.Application:
     bus = LocalBus()
     accounts = Accounts(engine, catalogs, settings.demo_password)
     context = Context(settings, journal, bus, accounts)
+    revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
-        context.halls[hall_id] = HallService(c, journal, bus, settings.clock)
+        service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions)
+        service.catalog_listeners.append(accounts.use_catalog)
 
     app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
@@ -75,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         await journal.create()
+        await revisions.create()
         await accounts.create()
         for service in context.halls.values():
             await service.start()

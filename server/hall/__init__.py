@@ -11,18 +11,22 @@ import asyncio
 import logging
 import secrets
 from datetime import date, datetime
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..bus import Bus, Published
+from ..domain import admin
+from ..domain import commands as cmd
 from ..domain import events as ev
 from ..domain.apply import apply
-from ..domain.catalog import Catalog
+from ..domain.catalog import Catalog, HallConfig
 from ..domain.commands import Command
 from ..domain.decide import decide
-from ..domain.errors import DomainError
+from ..domain.errors import Conflict, DomainError
 from ..domain.model import HallDay
 from ..journal import Journal, SequenceConflict
+from ..journal.revisions import Revision, RevisionConflict, SQLRevisions
 
 log = logging.getLogger("hallq.hall")
 
@@ -54,8 +58,15 @@ _SYNC = object()  # an inbox entry that only brings the hall-day up to date
 class HallService:
     MAX_CONFLICT_RETRIES = 20
 
-    def __init__(self, catalog: Catalog, journal: Journal, bus: Bus, clock: Clock | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, journal: Journal, bus: Bus, clock: Clock | None = None, revisions: SQLRevisions | None = None
+    ) -> None:
         self.catalog = catalog
+        self.seed = catalog.config  # the config files: revision 0
+        self.rev = 0  # the catalogue revision in force (server/journal/revisions.py)
+        self.revisions = revisions
+        self.catalog_listeners: list[Callable[[str, HallConfig], None]] = []
+        self._admin = asyncio.Lock()
         self.hall = catalog.hall.id
         self.journal = journal
         self.bus = bus
@@ -94,6 +105,7 @@ class HallService:
         state = HallDay(self.hall, day)
         for stored in await self.journal.read(self.hall, day):
             apply(state, ev.from_dict(stored.data), stored.seq)
+        await self.follow_catalog(day)
         self.state = state
         self._stale = False
 
@@ -178,8 +190,98 @@ class HallService:
                     fut.set_exception(result)
                 else:
                     fut.set_result(result)
+            if any(isinstance(e, ev.CatalogChanged) for e in decided):
+                # Before anyone hears of the change, so whoever refetches gets the new catalogue.
+                await self.follow_catalog(self.state.day)
             if dicts:
                 message = Published(self.hall, self.state.day, base + 1, dicts)
                 await self.bus.publish(message)
             return
         raise Unavailable(f"{self.MAX_CONFLICT_RETRIES} conflicting appends in a row")
+
+    # -- the catalogue in force (hall administration) ---------------------------------------
+    async def follow_catalog(self, day: date | None = None) -> bool:
+        """Take the catalogue revision in force on `day` (today) if it is not the one held.
+
+        Called on every load of a hall-day and whenever a `catalog_changed` event is folded,
+        here or from another worker's stream; True when the catalogue changed."""
+        if self.revisions is None:
+            return False
+        day = day or self._today()
+        rev = await self.revisions.in_force_rev(self.hall, day)
+        if rev == self.rev:
+            return False
+        config = self.seed
+        if rev:
+            stored = await self.revisions.get(self.hall, rev)
+            if stored is None or stored.document is None:
+                return False
+            try:
+                config = admin.validate(stored.document, self.catalog.config.users)
+            except DomainError as exc:
+                log.error("hall %s: revision %d cannot be used (%s); keeping revision %d", self.hall, rev, exc.detail, self.rev)
+                return False
+        else:
+            config = config.model_copy(update={"users": self.catalog.config.users})
+        self.catalog = Catalog(config)
+        self.rev = rev
+        log.info("hall %s: catalogue revision %d in force from %s", self.hall, rev, day)
+        for listener in self.catalog_listeners:
+            listener(self.hall, config)
+        return True
+
+    async def latest_catalog(self) -> tuple[int, date | None, HallConfig]:
+        """The newest revision (in force or waiting for its day), its day, and its catalogue:
+        every change is made on top of it."""
+        if self.revisions is None:
+            return 0, None, self.catalog.config
+        latest = await self.revisions.latest(self.hall)
+        if latest == self.rev:
+            return self.rev, None if latest == 0 else (await self._revision(latest)).effective, self.catalog.config
+        stored = await self._revision(latest)
+        assert stored.document is not None
+        return latest, stored.effective, admin.validate(stored.document, self.catalog.config.users)
+
+    async def _revision(self, rev: int) -> Revision:
+        assert self.revisions is not None
+        stored = await self.revisions.get(self.hall, rev)
+        if stored is None:
+            raise Conflict("stale-revision", f"revision {rev} is gone")
+        return stored
+
+    async def plan_change(self, base_rev: int, new: HallConfig, effective: date | None) -> dict[str, Any]:
+        """What saving `new` (made on top of revision `base_rev`) would do: the diff, the revision
+        it would become, from which day; refused (DomainError) exactly as saving would be."""
+        if self.revisions is None:
+            raise Conflict("read-only", "this hall's catalogue is not stored in a database")
+        latest, latest_day, base = await self.latest_catalog()
+        if base_rev != latest:
+            raise Conflict("stale-revision", f"the catalogue is at revision {latest} now, not {base_rev}: reload and edit again",
+                           rev=latest)
+        today = (await self.current()).day
+        effective = effective or today
+        pending = latest_day if latest_day is not None and latest_day > today else None
+        admin.check_effective(today, effective, pending)
+        admin.check_change(base, new, self.state if effective == today else None)
+        d = admin.diff(base, new)
+        if admin.is_empty(d):
+            raise admin.CatalogInvalid([{"field": "catalog", "message": "nothing would change"}])
+        return {"base": latest, "rev": latest + 1, "effective": effective, "diff": d, "summary": admin.summary(d)}
+
+    async def change_catalog(self, base_rev: int, new: HallConfig, effective: date | None, by: str) -> dict[str, Any]:
+        """Store `new` as the next revision, record it in the day's stream, and (in force today)
+        take it at once. A ticket already issued keeps its item: nothing is ever deleted."""
+        async with self._admin:
+            plan = await self.plan_change(base_rev, new, effective)
+            assert self.revisions is not None
+            revision = Revision(self.hall, plan["rev"], self._now().isoformat(), by, plan["effective"], plan["summary"],
+                                admin.document(new))
+            try:
+                await self.revisions.add(revision)
+            except RevisionConflict:
+                raise Conflict("stale-revision", "another change was saved at the same moment: reload and edit again") from None
+            try:
+                await self.handle(cmd.RecordCatalogChange(by=by, rev=plan["rev"], effective=plan["effective"], summary=plan["summary"]))
+            finally:
+                await self.follow_catalog()  # also when the event could not be journalled: the revision is stored
+            return plan
