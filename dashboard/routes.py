@@ -17,7 +17,7 @@ from .i18n import TEXT
 
 routes = web.RouteTableDef()
 
-PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html"}
+PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html", "admin": "admin.html"}
 
 
 @routes.get("/dashboard")
@@ -65,3 +65,9 @@ async def bulletin(request: web.Request) -> web.Response:
 @routes.get("/dashboard/{hall}/reviews")
 async def reviews(request: web.Request) -> web.Response:
     return await _page(request, "reviews")
+
+
+@routes.get("/dashboard/{hall}/admin")
+async def administration(request: web.Request) -> web.Response:
+    """后台管理: the catalogue, windows, schedules, calendar and notices (managers and admins)."""
+    return await _page(request, "admin")
