@@ -145,9 +145,15 @@ async def test_retiring_the_last_window_of_waiting_tickets_is_refused(client, lo
     doc = await editable(client, h)
     w2, w3 = window(doc, "w2"), window(doc, "w3")
     w3["items"] = ["a2", "c1"]
-    r = await client.post(ADMIN + "/catalog", json={"base_rev": 0, "windows": [{**w2, "retired": True}, w3]}, headers=h)
+    b1 = {**item(doc, "b1"), "retired": True}
+    r = await client.post(ADMIN + "/catalog", json={"base_rev": 0, "items": [b1], "windows": [{**w2, "retired": True}, w3]}, headers=h)
     assert r.status == 422
-    assert [e["field"] for e in (await r.json())["errors"]] == ["items.b1"]
+    (error,) = (await r.json())["errors"]
+    assert error["field"] == "items.b1" and "wait today" in error["message"]
+    # From tomorrow, with nobody waiting yet, the same change is fine.
+    r = await client.post(ADMIN + "/catalog", json={"base_rev": 0, "effective": "2026-11-26", "items": [b1],
+                                                    "windows": [{**w2, "retired": True}, w3]}, headers=h)
+    assert r.status == 201, await r.text()
 
 
 async def test_a_change_from_a_chosen_day_takes_effect_when_that_day_begins(client, login, clock):
