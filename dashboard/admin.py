@@ -120,7 +120,7 @@ async def export(request: web.Request) -> web.Response:
     await hall.current()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in dump_hall(hall.catalog.config).items():
+        for name, text in dump_hall(hall.config, users=hall.catalog.config.users).items():
             z.writestr(f"{hall.hall}/{name}", text)
     filename = f"{hall.hall}-config-rev{hall.rev}.zip"
     return web.Response(body=buf.getvalue(), content_type="application/zip",

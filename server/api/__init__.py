@@ -11,6 +11,7 @@ from aiohttp import web
 from ..auth import Accounts
 from ..bus import LocalBus
 from ..config import load_halls
+from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
 from ..journal.revisions import SQLRevisions
@@ -55,9 +56,12 @@ async def index(request: web.Request) -> web.Response:
 def create_app(settings: Settings) -> web.Application:
     """The whole server for these settings; everything starts and stops with the app."""
     catalogs = load_halls(settings.config_dir)
-    if settings.always_open:
-        for hall_id, c in list(catalogs.items()):
-            catalogs[hall_id] = type(c)(c.config.model_copy(update={"hall": c.hall.model_copy(update={"enforce_hours": False})}))
+    adjust = None
+    if settings.always_open:  # how this server runs, never what it stores (catalogue revisions)
+
+        def adjust(config: HallConfig) -> HallConfig:
+            return config.model_copy(update={"hall": config.hall.model_copy(update={"enforce_hours": False})})
+
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(database_url(settings.data_dir, settings.database_url))
     journal = SQLJournal(engine)
@@ -66,7 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     context = Context(settings, journal, bus, accounts)
     revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
-        service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions)
+        service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust)
         service.catalog_listeners.append(accounts.use_catalog)
 
     app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)

@@ -59,10 +59,19 @@ class HallService:
     MAX_CONFLICT_RETRIES = 20
 
     def __init__(
-        self, catalog: Catalog, journal: Journal, bus: Bus, clock: Clock | None = None, revisions: SQLRevisions | None = None
+        self,
+        catalog: Catalog,
+        journal: Journal,
+        bus: Bus,
+        clock: Clock | None = None,
+        revisions: SQLRevisions | None = None,
+        adjust: Callable[[HallConfig], HallConfig] | None = None,
     ) -> None:
-        self.catalog = catalog
-        self.seed = catalog.config  # the config files: revision 0
+        # `adjust`: how this server runs a catalogue without storing it so (--always-open);
+        # `config` is the catalogue as stored, what administrators edit.
+        self.adjust = adjust or (lambda config: config)
+        self.seed = self.config = catalog.config  # the config files: revision 0
+        self.catalog = Catalog(self.adjust(catalog.config)) if adjust else catalog
         self.rev = 0  # the catalogue revision in force (server/journal/revisions.py)
         self.revisions = revisions
         self.catalog_listeners: list[Callable[[str, HallConfig], None]] = []
@@ -223,7 +232,8 @@ class HallService:
                 return False
         else:
             config = config.model_copy(update={"users": self.catalog.config.users})
-        self.catalog = Catalog(config)
+        self.config = config
+        self.catalog = Catalog(self.adjust(config))
         self.rev = rev
         log.info("hall %s: catalogue revision %d in force from %s", self.hall, rev, day)
         for listener in self.catalog_listeners:
@@ -234,10 +244,10 @@ class HallService:
         """The newest revision (in force or waiting for its day), its day, and its catalogue:
         every change is made on top of it."""
         if self.revisions is None:
-            return 0, None, self.catalog.config
+            return 0, None, self.config
         latest = await self.revisions.latest(self.hall)
         if latest == self.rev:
-            return self.rev, None if latest == 0 else (await self._revision(latest)).effective, self.catalog.config
+            return self.rev, None if latest == 0 else (await self._revision(latest)).effective, self.config
         stored = await self._revision(latest)
         assert stored.document is not None
         return latest, stored.effective, admin.validate(stored.document, self.catalog.config.users)

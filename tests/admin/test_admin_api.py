@@ -267,3 +267,16 @@ async def test_an_import_lacking_entries_keeps_them_retired_and_bad_files_are_re
     junk = await client.post(ADMIN + "/import?base_rev=1", data=b"not a zip", headers={**h, "Content-Type": "application/zip"})
     assert junk.status == 422
     assert (await editable(client, h))["rev"] == 1
+
+
+async def test_always_open_is_how_a_server_runs_never_what_a_revision_stores(tmp_path: Path, config_dir, clock, aiohttp_client):
+    clock.advance(12 * 3600)  # 21:00, the hall is closed
+    app = create_app(Settings(config_dir=config_dir, data_dir=tmp_path / "night", clock=clock, always_open=True, issue_rate_per_s=0))
+    night = await aiohttp_client(app)
+    h = {"Authorization": "Bearer " + (await (await night.post("/api/v1/auth/login", json={"username": "admin", "password": "demo"})).json())["token"]}
+    doc = await editable(night, h)
+    assert doc["document"]["hall"]["enforce_hours"] is True
+    r = await night.post(ADMIN + "/catalog", json={"base_rev": 0, "hall": {**doc["document"]["hall"], "notice": "夜间测试"}}, headers=h)
+    assert r.status == 201, await r.text()
+    assert (await editable(night, h))["document"]["hall"]["enforce_hours"] is True
+    assert (await night.post("/api/v1/halls/t/tickets", json={"item": "a1"})).status == 201
