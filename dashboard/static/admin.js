@@ -343,11 +343,18 @@ function drawDiff(plan) {
   $("diff").replaceChildren(...diffNodes(plan.diff), ...(plan.ignored && plan.ignored.length ? [el("p", { class: "none" }, t("ignored", { files: plan.ignored.join(", ") }))] : []));
 }
 
+// A changed field under the form's label when it has one: "每日限号 (daily_quota)".
+function fieldName(field) {
+  const last = field.split(".").at(-1);
+  const key = { notice: "f_notice", screens: "f_voice_screens", closed_days: "f_closed_days", working_days: "f_working_days" }[last] || `f_${last}`;
+  return t(key) === key ? field : `${t(key)} (${field})`;
+}
+
 function fieldTable(changes) {
   return el("table", { class: "data" },
     el("thead", {}, el("tr", {}, el("th", {}, t("d_field")), el("th", {}, t("d_before")), el("th", {}, t("d_after")))),
     el("tbody", {}, changes.map((c) => el("tr", { "data-field": c.field },
-      el("td", {}, c.field), el("td", { class: "before" }, shown(c.before)), el("td", { class: "after" }, shown(c.after))))));
+      el("td", {}, fieldName(c.field)), el("td", { class: "before" }, shown(c.before)), el("td", { class: "after" }, shown(c.after))))));
 }
 
 function diffNodes(d) {

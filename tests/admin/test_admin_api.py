@@ -280,3 +280,45 @@ async def test_always_open_is_how_a_server_runs_never_what_a_revision_stores(tmp
     assert r.status == 201, await r.text()
     assert (await editable(night, h))["document"]["hall"]["enforce_hours"] is True
     assert (await night.post("/api/v1/halls/t/tickets", json={"item": "a1"})).status == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"base_rev": 0, "items": [{"id": "x9", "prefix": 5}]},
+        {"base_rev": 0, "items": [{"name": "没有编号"}]},
+        {"base_rev": 0, "items": [7, "a1"]},
+        {"base_rev": 0, "hall": {"id": "another"}},
+        {"base_rev": 0, "hall": {}},
+        {"base_rev": 0, "windows": [{"id": "w1", "items": "a1"}]},
+        {"base_rev": 0, "windows": [{"id": "w1", "name": "1号窗口", "kind": "dedicated", "items": ["a1"], "scheduled": "daily"}]},
+        {"base_rev": 0, "effective": "someday", "hall": {"name": "x"}},
+        {"base_rev": -1},
+        {"base_rev": 0, "kiosks": []},
+        {"base_rev": 0},
+    ],
+)
+async def test_junk_edits_are_4xx_problems_never_500(client, login, body):
+    h = await login("admin")
+    r = await client.post(ADMIN + "/catalog", json=body, headers=h)
+    assert 400 <= r.status < 500, await r.text()
+    assert r.content_type == "application/problem+json"
+    assert (await editable(client, h))["rev"] == 0
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"departments.yaml": "- 1\n- 2", "items.yaml": "[]", "windows.yaml": "[]"},
+        {"departments.yaml": "{}", "items.yaml": "[]", "windows.yaml": "[]"},
+        {"hall.yaml": "[]", "departments.yaml": "[]", "items.yaml": "[]", "windows.yaml": "[]"},
+        {"items.yaml": "- id: a1"},
+    ],
+)
+async def test_junk_imports_are_4xx_problems_never_500(client, login, files):
+    h = await login("admin")
+    r = await client.post(ADMIN + "/import", json={"base_rev": 0, "files": files, "with_hall": True}, headers=h)
+    assert r.status == 422, await r.text()
+    assert (await editable(client, h))["rev"] == 0
+    assert (await client.get(ADMIN + "/revisions/x", headers=h)).status == 422
+    assert (await client.get(ADMIN + "/revisions/7", headers=h)).status == 404
