@@ -146,3 +146,13 @@ async def test_invalid_edits_are_refused_next_to_their_fields_and_nothing_change
     assert await api.get("/api/v1/halls/t/catalog") == before
     assert (await api.get("/api/v1/halls/t/admin/catalog", who="admin"))["rev"] == 0
     assert [e for e in (await api.get("/api/v1/halls/t/events", who="boss"))["events"] if e["type"] == "catalog_changed"] == []
+
+
+async def test_a_lobby_screen_takes_the_new_notice_and_whether_it_speaks_without_a_reload(page, server, api):
+    await page.goto(server.url + "/display/t/lobby?screen=s2")
+    await page.wait_for_selector("body[data-voice=on]")
+    doc = await api.get("/api/v1/halls/t/admin/catalog", who="admin")
+    hall = {**doc["document"]["hall"], "notice": "本周六正常上班", "voice": {**doc["document"]["hall"]["voice"], "screens": ["s1"]}}
+    await api.post("/api/v1/halls/t/admin/catalog", {"base_rev": 0, "hall": hall}, who="boss", status=201)
+    await page.wait_for_selector("body[data-voice=off]")
+    assert await text(page, "#notice") == "本周六正常上班"
