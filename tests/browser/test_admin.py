@@ -156,3 +156,31 @@ async def test_a_lobby_screen_takes_the_new_notice_and_whether_it_speaks_without
     await api.post("/api/v1/halls/t/admin/catalog", {"base_rev": 0, "hall": hall}, who="boss", status=201)
     await page.wait_for_selector("body[data-voice=off]")
     assert await text(page, "#notice") == "本周六正常上班"
+
+
+async def test_an_open_terminal_takes_the_new_item_into_its_transfer_list_and_queue_without_a_reload(browser, server, api):
+    from tests.browser.test_terminal import log_in_with_the_keyboard
+
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
+    await terminal.wait_for_url("**/terminal/t/window/w1")
+    await terminal.wait_for_selector("body[data-status=online]")
+    options = "[...document.querySelectorAll('#dlg-transfer select[name=item] option')].map((o) => o.value)"
+    assert await terminal.evaluate(options) == ["a1", "a2", "b1", "c1"]
+
+    doc = await api.get("/api/v1/halls/t/admin/catalog", who="admin")
+    new = {"id": "a3", "name": "甲三 新事项", "department": "a", "prefix": "F",
+           "publics": next(i for i in doc["document"]["items"] if i["id"] == "a1")["publics"]}
+    w1 = next(w for w in doc["document"]["windows"] if w["id"] == "w1")
+    a1 = next(i for i in doc["document"]["items"] if i["id"] == "a1")
+    await api.post("/api/v1/halls/t/admin/catalog", {"base_rev": 0, "items": [new, {**a1, "retired": True}],
+                                                     "windows": [{**w1, "items": [*w1["items"], "a3"]}]}, who="admin", status=201)
+    await terminal.wait_for_selector("body[data-catalog-rev='1']")
+    assert await terminal.evaluate(options) == ["a2", "b1", "c1", "a3"]  # a1 retired: no transfers to it
+    await api.post("/api/v1/halls/t/tickets", {"item": "a3"})
+    await terminal.keyboard.press("o")
+    await terminal.wait_for_selector("body[data-state=idle]")
+    await terminal.keyboard.press("n")
+    await terminal.wait_for_selector("body[data-state=called]")
+    assert await text(terminal, "#number") == "F001"
