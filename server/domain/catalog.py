@@ -457,9 +457,11 @@ class Catalog:
 
     @cached_property
     def windows_of_item(self) -> dict[str, tuple[str, ...]]:
-        """Item id -> the windows that may serve it (at some hour)."""
+        """Item id -> the windows that may serve it (at some hour); a retired window serves no more."""
         out: dict[str, list[str]] = {i: [] for i in self.items}
         for w in self.config.windows:
+            if w.retired:
+                continue
             for i in w.items:
                 out[i].append(w.id)
         return {i: tuple(ws) for i, ws in out.items()}

@@ -136,6 +136,7 @@ def test_retired_items_and_windows_take_no_new_work_but_earlier_tickets_are_serv
     retired_w2 = admin.edit(CONFIG, upserts={"windows": [{**doc["windows"][1], "retired": True}]})
     with pytest.raises(Conflict, match="retired"):
         Engine(Catalog(retired_w2)).act(c.OpenWindow, "w2")
+    assert Catalog(retired_w2).windows_of_item["b1"] == ("w3",)  # tickets are not sent to it
 
 
 def test_the_halls_own_closed_and_working_days_override_the_official_calendar():
