@@ -46,9 +46,10 @@ async def _admin(request: web.Request) -> tuple[HallService, Staff]:
 def _info(r: Revision | None, in_force: int, today: date) -> dict[str, Any]:
     if r is None:  # revision 0: the config files the server started from
         return {"rev": 0, "at": None, "by": "config", "effective": None, "summary": "config files",
-                "in_force": in_force == 0, "pending": False}
+                "in_force": in_force == 0, "pending": False, "withdrawn": None}
+    withdrawn = {"at": r.withdrawn_at, "by": r.withdrawn_by} if r.withdrawn_at else None
     return {"rev": r.rev, "at": r.at, "by": r.by, "effective": r.effective.isoformat(), "summary": r.summary,
-            "in_force": r.rev == in_force, "pending": r.effective > today}
+            "in_force": r.rev == in_force, "pending": r.effective > today and not withdrawn, "withdrawn": withdrawn}
 
 
 def _plan_view(hall: HallService, plan: dict[str, Any], saved: bool, ignored: list[str] | None = None) -> dict[str, Any]:
@@ -110,6 +111,19 @@ async def get_revision(request: web.Request) -> web.Response:
         if prev is not None and prev.document is not None:
             before = admin.validate(prev.document, hall.catalog.config.users)
     return json({**_info(stored, hall.rev, today), "document": admin.document(config), "diff": admin.diff(before, config)})
+
+
+@routes.post(ADMIN + "/revisions/{rev}/withdraw")
+@contract("Withdraw the newest revision while it still waits for its day (it stays, marked, never in force)",
+          response=schemas.RevisionInfo, auth="manager", errors=(409,), tags=("admin",))
+async def withdraw_revision(request: web.Request) -> web.Response:
+    hall, who = await _admin(request)
+    try:
+        rev = int(request.match_info["rev"])
+    except ValueError:
+        raise Invalid("bad-revision", "a revision is a whole number") from None
+    withdrawn = await hall.withdraw_revision(rev, who.user.username)
+    return json(_info(withdrawn, hall.rev, (await hall.current()).day))
 
 
 @routes.get(ADMIN + "/export")

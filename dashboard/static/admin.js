@@ -420,8 +420,9 @@ const LISTS = {
     el("tbody", {}, doc.revisions.map((r) => el("tr", { "data-rev": r.rev },
       el("td", {}, r.rev), el("td", {}, r.at ? r.at.slice(0, 19).replace("T", " ") : "—"), el("td", {}, r.by),
       el("td", {}, r.effective || "—"), el("td", {}, r.rev ? r.summary : t("config_files")),
-      el("td", {}, r.in_force ? t("in_force") : r.pending ? t("pending") : ""),
-      el("td", {}, r.rev ? el("button", { type: "button", onclick: () => showRevision(r.rev) }, t("view")) : "")))))],
+      el("td", {}, r.withdrawn ? `${t("withdrawn")} (${r.withdrawn.by})` : r.in_force ? t("in_force") : r.pending ? t("pending") : ""),
+      el("td", {}, r.rev ? el("button", { type: "button", onclick: () => showRevision(r.rev) }, t("view")) : "",
+        r.pending && r.rev === doc.rev ? [" ", el("button", { type: "button", "data-action": "withdraw", onclick: () => withdraw(r.rev) }, t("withdraw"))] : "")))))],
   transfer: () => {
     const files = el("input", { type: "file", id: "import-files", multiple: true, accept: ".zip,.yaml,.yml" });
     const withHall = el("input", { type: "checkbox", id: "import-with-hall" });
@@ -448,6 +449,17 @@ async function previewImport(fileList, withHall, effective) {
   const files = Object.fromEntries(await Promise.all(picked.map(async (f) => [f.name, await f.text()])));
   const body = { base_rev: doc.rev, files, with_hall: withHall, ...(effective ? { effective } : {}) };
   return preview({ path: ADMIN("/import"), body, kind: "import", form: false });
+}
+
+async function withdraw(rev) {
+  if (!window.confirm(t("withdraw_confirm", { rev }))) return;
+  try {
+    await api(ADMIN(`/revisions/${rev}/withdraw`), { method: "POST" });
+    await load();
+    status(t("withdrawn_done", { rev }));
+  } catch (e) {
+    status(`${t("error")}: ${e.message}`);
+  }
 }
 
 async function showRevision(rev) {

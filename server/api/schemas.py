@@ -247,6 +247,11 @@ class CatalogPlan(Out):
     ignored: list[str] = []
 
 
+class Withdrawal(Out):
+    at: str
+    by: str
+
+
 class RevisionInfo(Out):
     rev: int
     at: str | None
@@ -255,6 +260,7 @@ class RevisionInfo(Out):
     summary: str
     in_force: bool
     pending: bool
+    withdrawn: Withdrawal | None
 
 
 class AdminCatalog(Out):

@@ -177,6 +177,15 @@ def check_effective(today: date, effective: date, pending: date | None) -> None:
         )
 
 
+def check_withdraw(rev: int, newest: int, effective: date, today: date) -> None:
+    """Only the newest revision, and only while it waits for its day, may be withdrawn: one in
+    force is undone by a new change, and a later one was made on top of it."""
+    if rev != newest:
+        raise Conflict("not-newest", f"revision {rev} is not the newest ({newest}); withdraw that one first", newest=newest)
+    if effective <= today:
+        raise Conflict("in-force", f"revision {rev} is in force since {effective.isoformat()}: make a new change instead")
+
+
 # -- the diff ------------------------------------------------------------------------------------
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
@@ -252,7 +261,13 @@ def record_change(state: HallDay, c: cmd.RecordCatalogChange, now: datetime) -> 
     return [ev.CatalogChanged(at=now, by=c.by, rev=c.rev, effective=c.effective, summary=c.summary[:500])]
 
 
+def record_withdrawal(state: HallDay, c: cmd.RecordCatalogWithdrawal, now: datetime) -> list[ev.Event]:
+    if c.rev < 1:
+        raise Invalid("bad-revision", "revisions are numbered from 1 (0 is the config files)")
+    return [ev.CatalogRevisionWithdrawn(at=now, by=c.by, rev=c.rev)]
+
+
 __all__ = [
-    "CatalogInvalid", "DomainError", "check_change", "check_effective", "diff", "document", "edit", "field_errors",
-    "is_empty", "merge_import", "record_change", "summary", "validate",
+    "CatalogInvalid", "DomainError", "check_change", "check_effective", "check_withdraw", "diff", "document", "edit", "field_errors",
+    "is_empty", "merge_import", "record_change", "record_withdrawal", "summary", "validate",
 ]

@@ -300,3 +300,8 @@ def _(e: ev.ReviewStepRecorded, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.CatalogChanged, state: HallDay) -> None:
     """The hall-day holds no catalogue: the service re-reads the revision in force when it folds this."""
+
+
+@_apply.register
+def _(e: ev.CatalogRevisionWithdrawn, state: HallDay) -> None:
+    """A withdrawn revision was never in force: nothing of the day changes."""

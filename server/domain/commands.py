@@ -205,3 +205,10 @@ class RecordCatalogChange(Command):
     rev: int
     effective: date
     summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordCatalogWithdrawal(Command):
+    """Record in the day's stream that the waiting catalogue revision `rev` was withdrawn."""
+
+    rev: int

@@ -70,3 +70,4 @@ _WITH_CATALOG[cmd.RequestEvaluation] = ratings.request_evaluation
 from . import admin  # noqa: E402
 
 _STATE_ONLY[cmd.RecordCatalogChange] = admin.record_change
+_STATE_ONLY[cmd.RecordCatalogWithdrawal] = admin.record_withdrawal

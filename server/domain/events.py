@@ -332,3 +332,14 @@ class CatalogChanged(Event):
 
 
 EVENT_TYPES[CatalogChanged.type] = CatalogChanged
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogRevisionWithdrawn(Event):
+    """Catalogue revision `rev`, still waiting for its day, was withdrawn: it will never be in force."""
+
+    type: ClassVar[str] = "catalog_withdrawn"
+    rev: int
+
+
+EVENT_TYPES[CatalogRevisionWithdrawn.type] = CatalogRevisionWithdrawn

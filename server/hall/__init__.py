@@ -245,7 +245,7 @@ class HallService:
         every change is made on top of it."""
         if self.revisions is None:
             return 0, None, self.config
-        latest = await self.revisions.latest(self.hall)
+        latest = await self.revisions.latest(self.hall, withdrawn=False)
         if latest == self.rev:
             return self.rev, None if latest == 0 else (await self._revision(latest)).effective, self.config
         stored = await self._revision(latest)
@@ -276,7 +276,8 @@ class HallService:
         d = admin.diff(base, new)
         if admin.is_empty(d):
             raise admin.CatalogInvalid([{"field": "catalog", "message": "nothing would change"}])
-        return {"base": latest, "rev": latest + 1, "effective": effective, "diff": d, "summary": admin.summary(d)}
+        number = await self.revisions.latest(self.hall) + 1  # withdrawn ones keep their numbers
+        return {"base": latest, "rev": number, "effective": effective, "diff": d, "summary": admin.summary(d)}
 
     async def change_catalog(self, base_rev: int, new: HallConfig, effective: date | None, by: str) -> dict[str, Any]:
         """Store `new` as the next revision, record it in the day's stream, and (in force today)
@@ -295,3 +296,20 @@ class HallService:
             finally:
                 await self.follow_catalog()  # also when the event could not be journalled: the revision is stored
             return plan
+
+    async def withdraw_revision(self, rev: int, by: str) -> Revision:
+        """Withdraw the newest revision while it still waits for its day; recorded in the day's stream."""
+        if self.revisions is None:
+            raise Conflict("read-only", "this hall's catalogue is not stored in a database")
+        async with self._admin:
+            stored = await self.revisions.get(self.hall, rev) if rev > 0 else None
+            if stored is None or stored.withdrawn_at is not None:
+                raise Conflict("unknown-revision", f"no revision {rev} to withdraw")
+            today = (await self.current()).day
+            admin.check_withdraw(rev, await self.revisions.latest(self.hall, withdrawn=False), stored.effective, today)
+            if not await self.revisions.withdraw(self.hall, rev, self._now().isoformat(), by):
+                raise Conflict("unknown-revision", f"revision {rev} was withdrawn just now")
+            await self.handle(cmd.RecordCatalogWithdrawal(by=by, rev=rev))
+            withdrawn = await self.revisions.get(self.hall, rev)
+            assert withdrawn is not None
+            return withdrawn

@@ -2,7 +2,8 @@
 
 The config files are revision 0 (the seed); every change made in the browser or imported is a
 new revision holding the whole catalogue document, who made it, when, and the day from which
-it is in force. Rows are only ever added; `rev` is taken optimistically (primary key on hall
+it is in force. Rows are only ever added (a revision still waiting for its day may be marked
+withdrawn, never removed); `rev` is taken optimistically (primary key on hall
 and rev), so two administrators saving at once cannot both win. Same SQLAlchemy Core tables
 on SQLite and PostgreSQL as the events (tests/conformance runs both).
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, String, Table, Text, func, insert, select
+from sqlalchemy import Column, Date, Integer, String, Table, Text, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,9 @@ revisions_table = Table(
     Column("effective", Date, nullable=False),
     Column("summary", Text, nullable=False),
     Column("document", Text, nullable=False),  # the catalogue (HallConfig without users) as JSON
+    # A revision still waiting for its day may be withdrawn: it stays, marked, and is never in force.
+    Column("withdrawn_at", String(40), nullable=True),
+    Column("withdrawn_by", String(40), nullable=True),
 )
 
 
@@ -46,6 +50,8 @@ class Revision:
     effective: date
     summary: str
     document: dict[str, Any] | None = None  # None in listings
+    withdrawn_at: str | None = None
+    withdrawn_by: str | None = None
 
 
 class SQLRevisions:
@@ -71,24 +77,41 @@ class SQLRevisions:
         except IntegrityError:
             raise RevisionConflict(f"{revision.hall}: revision {revision.rev} exists already") from None
 
-    async def latest(self, hall: str) -> int:
+    async def latest(self, hall: str, withdrawn: bool = True) -> int:
+        """The highest revision number (the next is this + 1); without `withdrawn`, the newest that counts."""
         t = revisions_table
+        query = select(func.coalesce(func.max(t.c.rev), 0)).where(t.c.hall == hall)
+        if not withdrawn:
+            query = query.where(t.c.withdrawn_at.is_(None))
         async with self.engine.connect() as conn:
-            return int((await conn.execute(select(func.coalesce(func.max(t.c.rev), 0)).where(t.c.hall == hall))).scalar_one())
+            return int((await conn.execute(query)).scalar_one())
 
     async def list(self, hall: str) -> list[Revision]:
         """Every revision of the hall, newest first, without documents."""
         t = revisions_table
-        query = select(t.c.rev, t.c.at, t.c.by, t.c.effective, t.c.summary).where(t.c.hall == hall).order_by(t.c.rev.desc())
+        query = (
+            select(t.c.rev, t.c.at, t.c.by, t.c.effective, t.c.summary, t.c.withdrawn_at, t.c.withdrawn_by)
+            .where(t.c.hall == hall)
+            .order_by(t.c.rev.desc())
+        )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Revision(hall, r.rev, r.at, r.by, r.effective, r.summary) for r in rows]
+        return [Revision(hall, r.rev, r.at, r.by, r.effective, r.summary, None, r.withdrawn_at, r.withdrawn_by) for r in rows]
 
     async def get(self, hall: str, rev: int) -> Revision | None:
         t = revisions_table
         async with self.engine.connect() as conn:
             r = (await conn.execute(select(t).where(t.c.hall == hall, t.c.rev == rev))).first()
-        return None if r is None else Revision(hall, r.rev, r.at, r.by, r.effective, r.summary, json.loads(r.document))
+        if r is None:
+            return None
+        return Revision(hall, r.rev, r.at, r.by, r.effective, r.summary, json.loads(r.document), r.withdrawn_at, r.withdrawn_by)
+
+    async def withdraw(self, hall: str, rev: int, at: str, by: str) -> bool:
+        """Mark revision `rev` withdrawn; False if it is not there or withdrawn already."""
+        t = revisions_table
+        query = update(t).where(t.c.hall == hall, t.c.rev == rev, t.c.withdrawn_at.is_(None)).values(withdrawn_at=at, withdrawn_by=by)
+        async with self.engine.begin() as conn:
+            return (await conn.execute(query)).rowcount == 1
 
     async def in_force(self, hall: str, day: date) -> Revision | None:
         """The newest revision in force on `day` (None: the config files rule).
@@ -96,7 +119,12 @@ class SQLRevisions:
         Revisions are stored in the order of their days (a change may not take effect before a
         pending one), so the newest by number among those already in force is the one."""
         t = revisions_table
-        query = select(t.c.rev).where(t.c.hall == hall, t.c.effective <= day).order_by(t.c.rev.desc()).limit(1)
+        query = (
+            select(t.c.rev)
+            .where(t.c.hall == hall, t.c.effective <= day, t.c.withdrawn_at.is_(None))
+            .order_by(t.c.rev.desc())
+            .limit(1)
+        )
         async with self.engine.connect() as conn:
             rev = (await conn.execute(query)).scalar()
         return None if rev is None else await self.get(hall, int(rev))
@@ -104,6 +132,8 @@ class SQLRevisions:
     async def in_force_rev(self, hall: str, day: date) -> int:
         """Only the number of the revision in force (0: the config files): a cheap check."""
         t = revisions_table
-        query = select(func.coalesce(func.max(t.c.rev), 0)).where(t.c.hall == hall, t.c.effective <= day)
+        query = select(func.coalesce(func.max(t.c.rev), 0)).where(
+            t.c.hall == hall, t.c.effective <= day, t.c.withdrawn_at.is_(None)
+        )
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())

@@ -322,3 +322,27 @@ async def test_junk_imports_are_4xx_problems_never_500(client, login, files):
     assert (await editable(client, h))["rev"] == 0
     assert (await client.get(ADMIN + "/revisions/x", headers=h)).status == 422
     assert (await client.get(ADMIN + "/revisions/7", headers=h)).status == 404
+
+
+async def test_a_change_waiting_for_its_day_can_be_withdrawn_and_is_never_in_force(client, login, clock):
+    h = await login("boss")
+    doc = await editable(client, h)
+    hall = doc["document"]["hall"]
+    r = await client.post(ADMIN + "/catalog", json={"base_rev": 0, "effective": "2026-11-27", "hall": {**hall, "notice": "周五起"}}, headers=h)
+    assert r.status == 201
+    assert (await client.post(ADMIN + "/revisions/1/withdraw", headers=await login("w1a"))).status == 403
+    r = await client.post(ADMIN + "/revisions/1/withdraw", headers=h)
+    assert r.status == 200, await r.text()
+    assert (await r.json())["withdrawn"]["by"] == "boss"
+    assert (await client.post(ADMIN + "/revisions/1/withdraw", headers=h)).status == 409
+    listed = await editable(client, h)
+    assert (listed["rev"], listed["document"]["hall"]["notice"]) == (0, "")  # the next change is made on revision 0 again
+    r = await client.post(ADMIN + "/catalog", json={"base_rev": 0, "hall": {**hall, "notice": "今天起"}}, headers=h)
+    assert r.status == 201 and (await r.json())["rev"] == 2  # numbers are never reused
+    assert (await client.post(ADMIN + "/revisions/2/withdraw", headers=h)).status == 409  # in force already
+    events = (await (await client.get("/api/v1/halls/t/events", headers=h)).json())["events"]
+    assert [(e["type"], e["rev"]) for e in events if e["type"].startswith("catalog")] == [
+        ("catalog_changed", 1), ("catalog_withdrawn", 1), ("catalog_changed", 2)]
+    clock.advance(2 * 24 * 3600)  # Friday the 27th: revision 1 would have been in force
+    public = await (await client.get("/api/v1/halls/t/catalog")).json()
+    assert (public["rev"], public["hall"]["notice"]) == (2, "今天起")

@@ -184,3 +184,12 @@ def test_the_diff_of_any_edit_lists_exactly_the_entries_it_touched(renames, reti
     assert {x["id"] for x in d["items"]["changed"]} == {i for i, n in renames.items() if n != old_names[i]}
     assert {x["id"] for x in d["items"]["retired"]} == retire
     assert admin.is_empty(d) == (not d["items"]["changed"] and not retire)
+
+
+def test_only_the_newest_revision_still_waiting_for_its_day_may_be_withdrawn():
+    today = date(2026, 11, 25)
+    admin.check_withdraw(3, 3, date(2026, 12, 1), today)
+    with pytest.raises(Conflict, match="not the newest"):
+        admin.check_withdraw(2, 3, date(2026, 12, 1), today)
+    with pytest.raises(Conflict, match="in force"):
+        admin.check_withdraw(3, 3, today, today)

@@ -184,3 +184,28 @@ async def test_an_open_terminal_takes_the_new_item_into_its_transfer_list_and_qu
     await terminal.keyboard.press("n")
     await terminal.wait_for_selector("body[data-state=called]")
     assert await text(terminal, "#number") == "F001"
+
+
+async def test_a_scheduled_change_is_listed_as_pending_and_withdrawn_from_the_history(browser, server, api):
+    from datetime import date, timedelta
+
+    doc = await api.get("/api/v1/halls/t/admin/catalog", who="admin")
+    tomorrow = (date.fromisoformat(doc["today"]) + timedelta(days=1)).isoformat()
+    hall = {**doc["document"]["hall"], "notice": "明日起新通知"}
+    await api.post("/api/v1/halls/t/admin/catalog", {"base_rev": 0, "effective": tomorrow, "hall": hall}, who="admin", status=201)
+
+    admin = await (await browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")).new_page()
+    admin.on("dialog", lambda dialog: dialog.accept())
+    await admin.goto(server.url + "/dashboard/t/admin")
+    await admin.fill("#login-form [name=username]", "admin")
+    await admin.fill("#login-form [name=password]", "demo")
+    await admin.click("#login-form [type=submit]")
+    await admin.wait_for_selector("body[data-rev='1']")
+    assert f"第 1 版将于 {tomorrow} 起生效" in await text(admin, "#rev-line")
+    await admin.click("[data-tab=history]")
+    assert "待生效" in await text(admin, "[data-list=history] tr[data-rev='1']")
+    await admin.click("[data-list=history] tr[data-rev='1'] [data-action=withdraw]")
+    await admin.wait_for_selector("body[data-rev='0']")
+    assert "已撤回 (admin)" in await text(admin, "[data-list=history] tr[data-rev='1']")
+    assert await admin.query_selector("[data-action=withdraw]") is None
+    assert (await api.get("/api/v1/halls/t/admin/catalog", who="admin"))["rev"] == 0

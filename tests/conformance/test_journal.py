@@ -136,3 +136,17 @@ async def test_of_two_changes_taking_one_revision_number_exactly_one_wins(revisi
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, RevisionConflict) for r in results if r is not None)
     assert len(await revisions.list(hall)) == 1
+
+
+async def test_a_withdrawn_revision_is_never_in_force_and_its_number_is_not_reused(revisions, hall):
+    await revisions.add(rev(hall, 1, DAY))
+    await revisions.add(rev(hall, 2, date(2026, 12, 1)))
+    assert await revisions.withdraw(hall, 2, "2026-11-25T10:00:00+08:00", "boss")
+    assert not await revisions.withdraw(hall, 2, "2026-11-25T10:01:00+08:00", "boss")
+    assert await revisions.in_force_rev(hall, date(2026, 12, 2)) == 1
+    assert (await revisions.in_force(hall, date(2026, 12, 2))).rev == 1  # type: ignore[union-attr]
+    assert (await revisions.latest(hall), await revisions.latest(hall, withdrawn=False)) == (2, 1)
+    listed = await revisions.list(hall)
+    assert (listed[0].rev, listed[0].withdrawn_by) == (2, "boss")
+    with pytest.raises(RevisionConflict):
+        await revisions.add(rev(hall, 2, DAY))
