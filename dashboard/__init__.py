@@ -15,7 +15,7 @@ from server.stats import api as stats_api
 from server.stats.service import Stats
 from server.web import add_static, environment
 
-from . import api, routes, tasks
+from . import admin, api, routes, tasks
 
 
 def _minutes(seconds: float | None) -> str:
@@ -38,6 +38,7 @@ def setup(app: web.Application) -> None:
     env.filters.update(minutes=_minutes, hours=_hours, pct=_pct)
     app.router.add_routes(stats_api.routes)
     app.router.add_routes(api.routes)
+    app.router.add_routes(admin.routes)
     app.router.add_routes(routes.routes)
     add_static(app, "dashboard", "dashboard")
     tasks.install(app, stats)

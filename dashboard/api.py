@@ -121,7 +121,11 @@ async def supervision(request: web.Request) -> web.Response:
                 "open_windows": sum(1 for w in state.windows.values() if w.status.value != "closed"),
             },
             "queues": queue_board(state, catalog, now),
-            "windows": [_window_row(state, catalog, w, now) for w in catalog.windows],
+            "windows": [
+                _window_row(state, catalog, w.id, now)
+                for w in catalog.config.windows
+                if not w.retired or state.window(w.id).status.value != "closed"  # a retired window while it still serves
+            ],
             "alerts": [_alert_row(catalog, a) for a in active],
             "log": [
                 {

@@ -18,7 +18,7 @@ from .i18n import TEXT
 routes = web.RouteTableDef()
 
 PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html",
-         "appointments": "appointments.html", "region": "region.html"}
+         "appointments": "appointments.html", "region": "region.html", "admin": "admin.html"}
 
 
 @routes.get("/dashboard")
@@ -76,3 +76,9 @@ async def appointments(request: web.Request) -> web.Response:
 @routes.get("/dashboard/{hall}/region")
 async def region(request: web.Request) -> web.Response:
     return await _page(request, "region")
+
+
+@routes.get("/dashboard/{hall}/admin")
+async def administration(request: web.Request) -> web.Response:
+    """后台管理: the catalogue, windows, schedules, calendar and notices (managers and admins)."""
+    return await _page(request, "admin")

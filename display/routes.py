@@ -51,6 +51,8 @@ async def lobby(request: web.Request) -> web.Response:
         "hall": hall.hall,
         "screen": request.query.get("screen", ""),
         "voice": _speaks(request, hall.catalog.hall.voice.screens),
+        # ?voice=0|1 pins it; otherwise the screen follows `voice.screens` as the administrator changes it
+        "voice_pinned": request.query.get("voice") in ("0", "1"),
         "repeat": hall.catalog.hall.voice.repeat,
         "lang": _lang(request),
     }

@@ -125,9 +125,9 @@ def menu(catalog: Catalog) -> list[dict[str, Any]]:
                 "windows": [catalog.windows[w].called_as for w in catalog.windows_of_item[i.id]],
             }
             for i in catalog.config.items
-            if i.department == d.id
+            if i.department == d.id and not i.retired
         ]
-        if items:
+        if items and not d.retired:
             out.append({"id": d.id, "name": d.name, "short_name": d.short_name or d.name, "items": items})
     return out
 
@@ -148,6 +148,21 @@ async def kiosk_page(request: web.Request) -> web.Response:
               "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone}
     return render("kiosk", "kiosk.html", request, config=config, text=KIOSK_TEXT, menu=menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, kiosk_name=link.conf.name, t=KIOSK_TEXT[lang])
+
+
+@routes.get("/kiosk/{hall}/{kiosk}/menu")
+async def kiosk_menu(request: web.Request) -> web.Response:
+    """The menu again, for a kiosk page that heard the catalogue change (no reload: a citizen may be mid-way)."""
+    hall = hall_of(request)
+    request.app[PRINTING].link(hall.hall, request.match_info["kiosk"])  # 404 for an unknown kiosk
+    await hall.current()
+    return web.json_response({"rev": hall.rev, "menu": menu(hall.catalog)}, dumps=_dumps, headers={"Cache-Control": "no-store"})
+
+
+def _dumps(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _ticket_at(request: web.Request) -> tuple[HallService, Any, Any]:

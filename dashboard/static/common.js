@@ -25,13 +25,24 @@ function session() {
 
 export class Unauthorized extends Error {}
 
-export async function api(path, { method = "GET", body, as = "json" } = {}) {
+// A refused request: the message, and the problem+json answer (its `errors` name fields).
+export class Problem extends Error {
+  constructor(detail, problem, status) {
+    super(detail);
+    this.problem = problem;
+    this.status = status;
+  }
+}
+
+// `type`: send `body` as it is with this content type (a file), instead of as JSON.
+export async function api(path, { method = "GET", body, as = "json", type } = {}) {
   const s = session();
   const headers = s ? { Authorization: `Bearer ${s.token}` } : {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = type || "application/json";
   const sep = path.includes("?") ? "&" : "?";
   const url = cfg.lang === "en" && !path.includes("lang=") ? `${path}${sep}lang=en` : path;
-  const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const payload = body === undefined ? undefined : type ? body : JSON.stringify(body);
+  const r = await fetch(url, { method, headers, body: payload });
   if (r.status === 401) {
     sessionStorage.removeItem(KEY);
     showLogin();
@@ -39,10 +50,12 @@ export async function api(path, { method = "GET", body, as = "json" } = {}) {
   }
   if (!r.ok) {
     let detail = r.statusText;
+    let problem = {};
     try {
-      detail = (await r.json()).detail || detail;
+      problem = await r.json();
+      detail = problem.detail || detail;
     } catch {}
-    throw new Error(detail);
+    throw new Problem(detail, problem, r.status);
   }
   if (as === "text") return r.text();
   if (as === "blob") return r.blob();
@@ -70,6 +83,7 @@ export function status(message) {
 
 let started = false;
 let onReady = () => {};
+let readers = READERS;
 
 function showLogin() {
   document.getElementById("main").hidden = true;
@@ -89,9 +103,11 @@ function showMain(s) {
   }
 }
 
-// start(ready): run `ready(session)` once someone allowed to read the dashboard is logged in.
-export function start(ready) {
+// start(ready): run `ready(session)` once someone allowed to read the dashboard is logged in
+// (`roles`: only these may use the page).
+export function start(ready, roles = READERS) {
   onReady = ready;
+  readers = roles;
   const form = document.getElementById("login-form");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -104,7 +120,7 @@ export function start(ready) {
       body: JSON.stringify({ username: data.username, password: data.password }),
     });
     const s = r.ok ? await r.json() : null;
-    if (!s || !READERS.has(s.role)) {
+    if (!s || !readers.has(s.role)) {
       err.hidden = false;
       return;
     }
@@ -119,7 +135,7 @@ export function start(ready) {
     location.reload();
   });
   const s = session();
-  if (s) showMain(s);
+  if (s && readers.has(s.role)) showMain(s);
   else showLogin();
 }
 

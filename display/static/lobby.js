@@ -96,6 +96,12 @@ connect({
   },
   onMessage: (msg) => {
     const change = view.apply(msg);
+    if (change.snapshot && !config.voice_pinned && view.hall.voice) {
+      // Which screens speak is hall administration: a snapshot brings the current list.
+      const screens = view.hall.voice.screens || [];
+      config.voice = !screens.length || screens.includes(config.screen);
+      document.body.dataset.voice = config.voice ? "on" : "off";
+    }
     if (change.call && config.voice) announcer.enqueue(change.call);
     if (change.snapshot || change.event) drawAll();
   },

@@ -5,11 +5,11 @@
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
-const MENU = JSON.parse(document.getElementById("menu").textContent);
+let MENU = JSON.parse(document.getElementById("menu").textContent);
 const TEXT = messages();
 const $ = (id) => document.getElementById(id);
 const view = new HallView();
-const ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, department: d }])));
+let ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, department: d }])));
 const API = `/api/v1/halls/${encodeURIComponent(config.hall)}`;
 const KIOSK = `${API}/kiosks/${encodeURIComponent(config.kiosk)}`;
 const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -343,6 +343,30 @@ setInterval(() => {
   }
 }, 1000);
 
+// The administrator changed the catalogue (or a new day brought a revision): take the new menu
+// without a reload, so a citizen half-way through is not thrown out unless their choice is gone.
+let menuRev = null;
+let snapshots = 0;
+
+async function refreshMenu() {
+  try {
+    const r = await fetch(`/kiosk/${encodeURIComponent(config.hall)}/${encodeURIComponent(config.kiosk)}/menu`, { cache: "no-store" });
+    if (!r.ok) return;
+    const data = await r.json();
+    if (data.rev === menuRev) return;
+    menuRev = data.rev;
+    MENU = data.menu;
+    ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, department: d }])));
+    if (department) department = MENU.find((d) => d.id === department.id) || null;
+    if (item) item = ITEMS.get(item.id) || null;
+    document.body.dataset.menuRev = String(data.rev);
+    if ((screen === "items" && !department) || (screen === "item" && !item)) home();
+    else draw();
+  } catch {
+    // unreachable: the next catalogue change or snapshot tries again
+  }
+}
+
 connect({
   hall: config.hall,
   onStatus: (status) => {
@@ -353,6 +377,7 @@ connect({
   onMessage: (msg) => {
     const change = view.apply(msg);
     if (change.snapshot || change.event) draw();
+    if ((change.snapshot && snapshots++ > 0) || change.catalog) refreshMenu();
   },
 });
 

@@ -13,8 +13,10 @@ from aiohttp import web
 from ..auth import Accounts
 from ..bus import Bus, LocalBus
 from ..config import load_halls
+from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
+from ..journal.revisions import SQLRevisions
 from . import appointments, auth, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
@@ -42,7 +44,7 @@ HALL_LINKS = """<h2>{name} ({id})</h2><ul>
 <li><a href="/kiosk/{id}">自助取号机 Kiosks</a> · <a href="/book/{id}">网上预约 Book online</a></li>
 <li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
 <li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
-<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a></li>
+<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a> · <a href="/dashboard/{id}/admin">后台管理 Administration</a></li>
 </ul>"""
 
 
@@ -72,9 +74,12 @@ async def _follow_accounts(accounts: Accounts) -> None:
 def create_app(settings: Settings) -> web.Application:
     """The whole server for these settings; everything starts and stops with the app."""
     catalogs = load_halls(settings.config_dir)
-    if settings.always_open:
-        for hall_id, c in list(catalogs.items()):
-            catalogs[hall_id] = type(c)(c.config.model_copy(update={"hall": c.hall.model_copy(update={"enforce_hours": False})}))
+    def always_open(config: HallConfig) -> HallConfig:
+        return config.model_copy(update={"hall": config.hall.model_copy(update={"enforce_hours": False})})
+
+    # How this server runs, never what it stores (catalogue revisions).
+    adjust = always_open if settings.always_open else None
+
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(database_url(settings.data_dir, settings.database_url))
     journal = SQLJournal(engine)
@@ -88,8 +93,11 @@ def create_app(settings: Settings) -> web.Application:
     shared = settings.redis_url is not None
     accounts = Accounts(engine, catalogs, settings.demo_password)
     context = Context(settings, journal, bus, accounts)
+    revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
-        context.halls[hall_id] = HallService(c, journal, bus, settings.clock, shared=shared)
+        service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
+                                                       shared=shared)
+        service.catalog_listeners.append(accounts.use_catalog)
 
     app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
@@ -100,6 +108,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         await journal.create()
+        await revisions.create()
         await accounts.create()
         await bus.start()
         for service in context.halls.values():

@@ -52,7 +52,9 @@ async def halls(request: web.Request) -> web.Response:
 @routes.get("/api/v1/halls/{hall}/catalog")
 @contract("Departments, service items with their six publics, windows", response=schemas.Catalog, tags=("halls",))
 async def catalog(request: web.Request) -> web.Response:
-    return json(catalog_view(hall_of(request).catalog))
+    hall = hall_of(request)
+    await hall.current()  # after midnight, a revision waiting for today is in force
+    return json(catalog_view(hall.catalog, hall.rev))
 
 
 @routes.get("/api/v1/halls/{hall}/queues")

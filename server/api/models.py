@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -105,3 +106,37 @@ class Pause(Body):
 
 class Handover(Body):
     to: Ref | None = None
+
+
+# -- hall administration (dashboard/admin.py) ---------------------------------------------------
+# An entry as written in a config file; the catalogue's own models (server/domain/catalog.py)
+# check it once merged, so errors name it by id (`items.<id>.prefix`) whatever its place here.
+HallEntry = Annotated[dict[str, Any], Field(description="the hall's settings as in config/<hall>/hall.yaml")]
+DepartmentEntry = Annotated[dict[str, Any], Field(description="a department as in config/<hall>/departments.yaml")]
+ItemEntry = Annotated[dict[str, Any], Field(description="an item as in config/<hall>/items.yaml")]
+WindowEntry = Annotated[dict[str, Any], Field(description="a window as in config/<hall>/windows.yaml")]
+
+
+class CatalogEdit(Body):
+    """A change of the catalogue made on top of revision `base_rev`: the hall's settings replaced,
+    departments, items and windows upserted by id (a new id adds one; `retired: true` retires one,
+    nothing is ever deleted). In force from `effective` (default today), or only previewed."""
+
+    base_rev: Annotated[int, Field(ge=0)]
+    effective: date | None = None
+    dry_run: bool = False
+    hall: HallEntry | None = None
+    departments: Annotated[list[DepartmentEntry], Field(max_length=200)] = []
+    items: Annotated[list[ItemEntry], Field(max_length=500)] = []
+    windows: Annotated[list[WindowEntry], Field(max_length=200)] = []
+
+
+class CatalogImport(Body):
+    """Hall config files (`config/<hall>/*.yaml` as an export holds them) in place of the catalogue:
+    what they lack is kept and retired; the hall's own settings stay unless `with_hall`."""
+
+    base_rev: Annotated[int, Field(ge=0)]
+    files: Annotated[dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=2_000_000)]], Field(max_length=10)]
+    with_hall: bool = False
+    effective: date | None = None
+    dry_run: bool = False

@@ -47,9 +47,10 @@ PUBLIC_TYPES = {
     "ticket_issued", "ticket_called", "ticket_recalled", "service_started", "service_finished", "ticket_no_show",
     "ticket_transferred", "ticket_suspended", "ticket_cancelled", "ticket_print_recorded", "ticket_evaluated",
     "evaluation_requested", "window_opened", "window_paused", "window_resumed", "window_closed", "window_handed_over",
+    "catalog_changed",
 }
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
-                 "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status"}
+                 "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status", "rev", "effective"}
 QUEUE_SIZE = 256  # a client still this far behind at a once-a-second check is dropped
 HARD_LIMIT = 8192  # a burst beyond this drops a client at once (memory bound)
 SEND_TIMEOUT_S = 5.0  # a send stalled this long (a dead network) drops the client
@@ -219,6 +220,9 @@ class Feed:
                 await self._publish(seq, data)
 
     async def _publish(self, seq: int, data: dict[str, Any]) -> None:
+        changed = data["type"] == "catalog_changed"
+        if changed:  # the writer of another worker changed it: take the catalogue in force now
+            await self.service.follow_catalog()
         out = self._outgoing(seq, data)
         self.seq = seq
         self.history.append(out)
@@ -226,6 +230,8 @@ class Feed:
             payload = self._select(client, out)
             if payload is not None:
                 await self._fast(client, payload)
+        if changed:
+            self._resnapshot()
         if out.tickets or data["type"] in ("ticket_called", "ticket_cancelled", "ticket_transferred", "ticket_no_show"):
             for client in self.clients:
                 if client.ticket is not None and client.ticket not in out.tickets:
@@ -254,6 +260,18 @@ class Feed:
         staff_body["windows"] = [window_view(state, catalog, state.window(w)) for w in sorted(windows)]
         public = _dumps(body) if data["type"] in PUBLIC_TYPES else None
         return Outgoing(seq, public, _dumps(staff_body), frozenset(windows), frozenset({ticket_id} if ticket_id else ()))
+
+    def _resnapshot(self) -> None:
+        """The catalogue changed (windows, names, notice, voice): every screen redraws from a
+        fresh snapshot, made once per audience."""
+        made: dict[bool, str] = {}
+        for client in list(self.clients):
+            if client.ticket is not None:
+                continue
+            if client.staff not in made:
+                made[client.staff] = self.snapshot(client)
+            self._deliver(client, made[client.staff])
+            client.seq = max(client.seq, self.service.state.seq)
 
     def _select(self, client: Client, out: Outgoing) -> str | None:
         """The message this client gets for `out`, if any (and mark it delivered)."""

@@ -7,7 +7,7 @@ drift from what the server sends.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -170,6 +170,7 @@ class Department(Out):
 
 class Catalog(Out):
     hall: CatalogHall
+    rev: int = 0  # the catalogue revision in force (0: the config files)
     departments: list[Department]
     items: list[CatalogItem]
     windows: list[CatalogWindow]
@@ -263,3 +264,83 @@ class Journal(Out):
     hall: str
     day: str
     events: list[JournalEvent]
+
+
+# -- hall administration (dashboard/admin.py) ---------------------------------------------------
+class FieldChange(Out):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class EntryLabel(Out):
+    id: str
+    name: str
+
+
+class EntryChange(Out):
+    id: str
+    name: str
+    fields: list[FieldChange]
+
+
+class ListDiff(Out):
+    added: list[EntryLabel]
+    removed: list[EntryLabel]
+    retired: list[EntryLabel]
+    restored: list[EntryLabel]
+    changed: list[EntryChange]
+
+
+class CatalogDiff(Out):
+    hall: list[FieldChange]
+    departments: ListDiff
+    items: ListDiff
+    windows: ListDiff
+    kiosks: ListDiff
+
+
+class CatalogPlan(Out):
+    """What a change does (a preview) or did (saved): the revision, from when, the diff."""
+
+    hall: str
+    saved: bool
+    base: int
+    rev: int
+    effective: str
+    summary: str
+    diff: CatalogDiff
+    ignored: list[str] = []
+
+
+class Withdrawal(Out):
+    at: str
+    by: str
+
+
+class RevisionInfo(Out):
+    rev: int
+    at: str | None
+    by: str
+    effective: str | None
+    summary: str
+    in_force: bool
+    pending: bool
+    withdrawn: Withdrawal | None
+
+
+class AdminCatalog(Out):
+    """The catalogue an administrator edits: the newest revision (in force or waiting for its day)."""
+
+    hall: str
+    rev: int
+    in_force: int
+    effective: str | None
+    today: str
+    document: dict[str, Any]
+    revisions: list[RevisionInfo]
+
+
+class RevisionDetail(RevisionInfo):
+    document: dict[str, Any]
+    diff: CatalogDiff

@@ -126,11 +126,15 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
     return rows
 
 
-def catalog_view(catalog: Catalog) -> dict[str, Any]:
+def catalog_view(catalog: Catalog, rev: int = 0) -> dict[str, Any]:
+    """What the hall offers now: retired departments, items and windows are left out (they stay
+    in the catalogue for the tickets issued before, see server/domain/admin.py)."""
     c = catalog.config
+    retired = {i.id for i in c.items if i.retired}
     return {
         "hall": {"id": c.hall.id, "name": c.hall.name, "timezone": c.hall.timezone, "notice": c.hall.notice},
-        "departments": [{"id": d.id, "name": d.name} for d in c.departments],
+        "rev": rev,
+        "departments": [{"id": d.id, "name": d.name} for d in c.departments if not d.retired],
         "items": [
             {
                 "id": i.id,
@@ -144,9 +148,12 @@ def catalog_view(catalog: Catalog) -> dict[str, Any]:
                 "publics": i.publics.model_dump(),
             }
             for i in c.items
+            if not i.retired
         ],
         "windows": [
-            {"id": w.id, "name": w.name, "kind": w.kind, "zone": w.zone, "items": list(w.items)} for w in c.windows
+            {"id": w.id, "name": w.name, "kind": w.kind, "zone": w.zone, "items": [i for i in w.items if i not in retired]}
+            for w in c.windows
+            if not w.retired
         ],
     }
 
@@ -178,7 +185,11 @@ def hall_snapshot(state: HallDay, catalog: Catalog, now: datetime, public: bool)
         "day": state.day.isoformat(),
         "seq": state.seq,
         "now": now.isoformat(),
-        "windows": [window_view(state, catalog, state.window(w), public=public) for w in catalog.windows],
+        "windows": [
+            window_view(state, catalog, state.window(w.id), public=public)
+            for w in catalog.config.windows
+            if not w.retired or state.window(w.id).status.value != "closed"
+        ],
         "queues": queues_view(state, catalog, now),
         "recent_calls": recent_calls(state, catalog),
     }

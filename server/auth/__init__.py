@@ -201,6 +201,12 @@ class Accounts:
                 out.append(Account(user, hall, disabled, True))
         return out
 
+    def use_catalog(self, hall: str, config: HallConfig) -> None:
+        """The hall's catalogue changed (hall administration): staff changes are checked against
+        its windows and departments from now on; the accounts of users.yaml stay as they were."""
+        if hall in self._configs:
+            self._configs[hall] = config.model_copy(update={"users": self._configs[hall].users})
+
     def users_of(self, hall: str) -> tuple[User, ...]:
         """The hall's accounts that may log in, as the catalogue holds them."""
         return tuple(a.user for a in self.accounts_of(hall) if not a.disabled)

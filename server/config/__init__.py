@@ -172,3 +172,47 @@ def _in_catalogue_order(folders: list[Path]) -> list[Path]:
     for f in folders:
         visit(f.name, ())
     return done
+
+
+# -- export and import (hall administration) ---------------------------------------------------
+def dump_hall(config: HallConfig, users: tuple[Any, ...] | None = None) -> dict[str, str]:
+    """The hall as the YAML files `load_hall` reads (file name -> text): what an export holds.
+
+    Defaults are left out, as in hand-written files; `users` (no passwords, ever) replaces the
+    config's accounts when given (the live set, with changes made on the staff page)."""
+    data = config.model_dump(mode="json", exclude_defaults=True)
+    if users is not None:
+        data["users"] = [u.model_dump(mode="json", exclude_defaults=True) for u in users]
+    # An export holds the whole catalogue, shared entries included: it names no catalog_from.
+    data["hall"] = {"id": config.hall.id, **{k: v for k, v in data.get("hall", {}).items() if k != "catalog_from"}}
+    out = {}
+    for key, name in FILES.items():
+        value = data.get(key, {} if key == "hall" else [])
+        if key in OPTIONAL and not value:
+            continue
+        out[name] = yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=120)
+    return out
+
+
+def parse_files(files: dict[str, str]) -> dict[str, Any]:
+    """YAML texts by file name (as `dump_hall` makes them) as the raw data of a hall, unvalidated."""
+    names = {name: key for key, name in FILES.items()}
+    data: dict[str, Any] = {}
+    for name, text in files.items():
+        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        key = names.get(base) or names.get(base.removesuffix(".yml") + ".yaml")
+        if key is None:
+            raise ConfigError(f"{name}: not a hall config file (expected one of {', '.join(FILES.values())})")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: not valid YAML: {exc}") from None
+        if key == "hall" and not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a mapping of the hall's settings")
+        if key != "hall" and not isinstance(value, list):
+            raise ConfigError(f"{name}: expected a list of {key}")
+        data[key] = value
+    missing = [FILES[k] for k in ("departments", "items", "windows") if k not in data]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)}: missing from the import")
+    return data

@@ -322,3 +322,13 @@ def _(e: ev.AppointmentMissed, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.ArrivalConfirmed, state: HallDay) -> None:
     state.tickets[e.ticket].arrived_at = e.at
+
+
+@_apply.register
+def _(e: ev.CatalogChanged, state: HallDay) -> None:
+    """The hall-day holds no catalogue: the service re-reads the revision in force when it folds this."""
+
+
+@_apply.register
+def _(e: ev.CatalogRevisionWithdrawn, state: HallDay) -> None:
+    """A withdrawn revision was never in force: nothing of the day changes."""

@@ -76,10 +76,10 @@ def slot_capacity(catalog: Catalog, item: Item, start: datetime, end: datetime) 
 def slots_of_day(catalog: Catalog, item_id: str, day: date) -> list[Slot]:
     """The bookable slots of an item on a day, with their capacity (none on closed days)."""
     item = catalog.items[item_id]
-    if not item.booking.slots or day in catalog.hall.booking.closed_days:
+    if not item.booking.slots or item.retired or day in catalog.hall.booking.closed_days:
         return []
     schedule = item.hours or catalog.hall.opening
-    if not opens_on(schedule, day):
+    if not opens_on(schedule, day, catalog.hall.calendar):
         return []
     tz = ZoneInfo(catalog.hall.timezone)
     step = timedelta(minutes=item.booking.slot_minutes)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from .catalog import Catalog, Schedule
+from .catalog import Catalog, Schedule, WorkingCalendar
 
 
 @lru_cache(maxsize=4096)
@@ -22,8 +22,24 @@ def is_workday(day: date) -> bool:
         return day.isoweekday() <= 5
 
 
-def opens_on(schedule: Schedule, day: date) -> bool:
-    """Whether the schedule opens at all on `day` (its hours then say when)."""
+def hall_workday(day: date, calendar: WorkingCalendar | None = None) -> bool:
+    """A working day of this hall: its own closed and working days, else the official calendar."""
+    if calendar is not None:
+        if day in calendar.closed_days:
+            return False
+        if day in calendar.working_days:
+            return True
+    return is_workday(day)
+
+
+def opens_on(schedule: Schedule, day: date, calendar: WorkingCalendar | None = None) -> bool:
+    """Whether the schedule opens at all on `day` (its hours then say when); the hall's own
+    closed days and extra working days (opening like a weekday) come first."""
+    if calendar is not None:
+        if day in calendar.closed_days:
+            return False
+        if day in calendar.working_days:
+            return True
     if schedule.follow_holidays:
         if not is_workday(day):
             return False
@@ -35,30 +51,32 @@ def opens_on(schedule: Schedule, day: date) -> bool:
     return True
 
 
-def is_open(schedule: Schedule, now: datetime) -> bool:
-    if not opens_on(schedule, now.date()):
+def is_open(schedule: Schedule, now: datetime, calendar: WorkingCalendar | None = None) -> bool:
+    if not opens_on(schedule, now.date(), calendar):
         return False
     t = now.time()
     return any(r.contains(t) for r in schedule.hours)
 
 
-def add_working_days(start: date, days: int) -> date:
+def add_working_days(start: date, days: int, calendar: WorkingCalendar | None = None) -> date:
     """The date `days` working days after `start` (限时办结 deadlines of promised cases)."""
     day = start
     left = days
     while left > 0:
         day += timedelta(days=1)
-        if is_workday(day):
+        if hall_workday(day, calendar):
             left -= 1
     return day
 
 
 def item_issuing(catalog: Catalog, item_id: str, now: datetime) -> bool:
     """Whether a ticket for the item may be issued now."""
+    item = catalog.items[item_id]
+    if item.retired:
+        return False
     if not catalog.hall.enforce_hours:
         return True
-    schedule = catalog.items[item_id].hours or catalog.hall.opening
-    return is_open(schedule, now)
+    return is_open(item.hours or catalog.hall.opening, now, catalog.hall.calendar)
 
 
 def items_served_now(catalog: Catalog, window_id: str, now: datetime) -> frozenset[str]:
@@ -68,7 +86,7 @@ def items_served_now(catalog: Catalog, window_id: str, now: datetime) -> frozens
         return frozenset(window.items)
     open_by_item: dict[str, list[bool]] = {}
     for s in window.scheduled:
-        now_open = is_open(s.schedule, now)
+        now_open = is_open(s.schedule, now, catalog.hall.calendar)
         for i in window.items:
             if i in s.items or catalog.items[i].department in s.departments:
                 open_by_item.setdefault(i, []).append(now_open)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
@@ -64,6 +64,11 @@ class TimeRange(Frozen):
     def contains(self, t: time) -> bool:
         return self.start <= t < self.end
 
+    @model_serializer
+    def _as_text(self) -> str:
+        """Written back as in the config files ("08:30-12:00"), so an export reads like them."""
+        return str(self)
+
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
@@ -81,6 +86,21 @@ class Schedule(Frozen):
     weekdays: tuple[Weekday, ...] = (1, 2, 3, 4, 5)
     hours: tuple[TimeRange, ...] = Field(("08:30-12:00", "13:30-17:30"), min_length=1, validate_default=True)
     follow_holidays: bool = True
+
+
+class WorkingCalendar(Frozen):
+    """The hall's own exceptions to the official calendar: extra closed days (a move, a local
+    holiday) and extra working days (a weekend service day). Closed wins over working."""
+
+    closed_days: tuple[date, ...] = ()
+    working_days: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> WorkingCalendar:
+        both = sorted(set(self.closed_days) & set(self.working_days))
+        if both:
+            raise ValueError(f"working_days: {both[0].isoformat()} is listed as closed too")
+        return self
 
 
 class CallPolicy(Frozen):
@@ -194,7 +214,7 @@ class Hall(Frozen):
     enforce_hours: bool = Field(True, description="refuse tickets outside opening hours and on holidays")
     demo: bool = Field(False, description="accounts without a set password take the demo password")
     policy: CallPolicy = CallPolicy()
-    notice: str = ""
+    notice: str = Field("", max_length=500, description="the scrolling notice of the lobby screens")
     supervision: Supervision = Supervision()
     voice: Voice = Voice()
     booking: BookingRules = BookingRules()
@@ -204,6 +224,7 @@ class Hall(Frozen):
     catalog_from: Id | None = Field(
         None, description="take departments and items from this hall's catalogue (the shared 事项清单); "
                           "this hall's own departments.yaml and items.yaml add local ones")
+    calendar: WorkingCalendar = WorkingCalendar()
 
     @field_validator("timezone")
     @classmethod
@@ -223,6 +244,7 @@ class Department(Frozen):
     id: Id
     name: str = Field(min_length=1)
     short_name: str = ""
+    retired: bool = Field(False, description="no longer in the hall; kept so its history reads")
 
 
 class Publics(Frozen):
@@ -264,6 +286,7 @@ class Item(Frozen):
     publics: Publics
     alerts: ItemAlerts = ItemAlerts()
     booking: ItemBooking = ItemBooking()
+    retired: bool = Field(False, description="no new tickets; its tickets are still served and counted")
 
     @model_validator(mode="after")
     def _promised_needs_days(self) -> Item:
@@ -290,6 +313,7 @@ class Window(Frozen):
     scheduled: tuple[ScheduledService, ...] = ()
     zone: str = ""
     call_name: str = Field("", description="how calls name the window (default: the first word of name, e.g. 5号窗口)")
+    retired: bool = Field(False, description="no longer opened; kept so its history reads")
 
     @property
     def called_as(self) -> str:
@@ -382,20 +406,31 @@ class HallConfig(Frozen):
         _unique("departments", "id", [d.id for d in self.departments])
         _unique("kiosks", "id", [k.id for k in self.kiosks])
         _unique("items", "id", [i.id for i in self.items])
-        _unique("items", "prefix", [i.prefix for i in self.items])
+        # A retired item frees its prefix: today's numbers go on per prefix, so none repeats.
+        prefixes: dict[str, str] = {}
+        for n, i in enumerate(self.items):
+            if i.retired:
+                continue
+            if i.prefix in prefixes:
+                raise ValueError(f"items[{n}] ({i.id}).prefix: {i.prefix!r} appears twice (item {prefixes[i.prefix]!r} has it)")
+            prefixes[i.prefix] = i.id
         _unique("windows", "id", [w.id for w in self.windows])
         _unique("users", "username", [u.username for u in self.users])
         departments = {d.id for d in self.departments}
+        retired_departments = {d.id for d in self.departments if d.retired}
         items = {i.id: i for i in self.items}
         for n, item in enumerate(self.items):
             if item.department not in departments:
                 raise ValueError(f"items[{n}] ({item.id}).department: unknown department {item.department!r}")
+            if item.department in retired_departments and not item.retired:
+                raise ValueError(f"items[{n}] ({item.id}).department: department {item.department!r} is retired")
         served: set[str] = set()
         for n, window in enumerate(self.windows):
             for item_id in window.items:
                 if item_id not in items:
                     raise ValueError(f"windows[{n}] ({window.id}).items: unknown item {item_id!r}")
-            served.update(window.items)
+            if not window.retired:  # a retired window is never opened again: it calls nobody
+                served.update(window.items)
             owners = {items[i].department for i in window.items}
             if window.kind == "dedicated" and len(owners) > 1:
                 raise ValueError(
@@ -411,9 +446,10 @@ class HallConfig(Frozen):
                 for i in s.items:
                     if i not in window.items:
                         raise ValueError(f"windows[{n}] ({window.id}).scheduled: item {i!r} is not served here")
-        unserved = [i for i in items if i not in served]
+        unserved = [i for i, item in items.items() if i not in served and not item.retired]
         if unserved:
-            raise ValueError(f"items: no window serves {unserved}; their tickets could never be called")
+            n = list(items).index(unserved[0])
+            raise ValueError(f"items[{n}] ({unserved[0]}): no window serves {unserved}; their tickets could never be called")
         windows = {w.id for w in self.windows}
         posts: set[tuple[str, str]] = set()
         for n, user in enumerate(self.users):
@@ -453,9 +489,11 @@ class Catalog:
 
     @cached_property
     def windows_of_item(self) -> dict[str, tuple[str, ...]]:
-        """Item id -> the windows that may serve it (at some hour)."""
+        """Item id -> the windows that may serve it (at some hour); a retired window serves no more."""
         out: dict[str, list[str]] = {i: [] for i in self.items}
         for w in self.config.windows:
+            if w.retired:
+                continue
             for i in w.items:
                 out[i].append(w.id)
         return {i: tuple(ws) for i, ws in out.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -240,3 +240,19 @@ class ReleaseMissed(Command):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConfirmArrival(Command):
     ticket: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordCatalogChange(Command):
+    """Record in the day's stream that catalogue revision `rev` was stored (see server/domain/admin.py)."""
+
+    rev: int
+    effective: date
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordCatalogWithdrawal(Command):
+    """Record in the day's stream that the waiting catalogue revision `rev` was withdrawn."""
+
+    rev: int

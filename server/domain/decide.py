@@ -78,3 +78,10 @@ _WITH_CATALOG.update(
     }
 )
 _STATE_ONLY[cmd.ConfirmArrival] = booking.confirm_arrival
+
+
+# Hall administration (server/domain/admin.py): a new catalogue revision, recorded in the stream.
+from . import admin  # noqa: E402
+
+_STATE_ONLY[cmd.RecordCatalogChange] = admin.record_change
+_STATE_ONLY[cmd.RecordCatalogWithdrawal] = admin.record_withdrawal

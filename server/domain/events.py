@@ -363,3 +363,34 @@ class ArrivalConfirmed(Event):
 EVENT_TYPES.update(
     {cls.type: cls for cls in (AppointmentRescheduled, AppointmentCancelled, AppointmentMissed, ArrivalConfirmed)}
 )
+
+
+# Hall administration (server/domain/admin.py). Added with the admin pages.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogChanged(Event):
+    """The hall's catalogue got revision `rev` (stored beside the journal), in force from `effective`.
+
+    Whoever folds this event re-reads the catalogue in force: that is how every worker and
+    screen learns of an administrator's change.
+    """
+
+    type: ClassVar[str] = "catalog_changed"
+    rev: int
+    effective: date
+    summary: str = ""
+
+
+EVENT_TYPES[CatalogChanged.type] = CatalogChanged
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogRevisionWithdrawn(Event):
+    """Catalogue revision `rev`, still waiting for its day, was withdrawn: it will never be in force."""
+
+    type: ClassVar[str] = "catalog_withdrawn"
+    rev: int
+
+
+EVENT_TYPES[CatalogRevisionWithdrawn.type] = CatalogRevisionWithdrawn

@@ -75,6 +75,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
     except ValueError:
         raise Invalid("bad-channel", f"unknown channel {c.channel!r}") from None
     item = catalog.items[c.item]
+    if item.retired:
+        raise Conflict("retired", f"{item.name} is no longer offered in this hall")
     if c.remote:
         check_remote(state, catalog, c)
     if c.appointment is not None:

@@ -47,6 +47,8 @@ def _current(state: HallDay, w: WindowState) -> Ticket:
 def open_window(state: HallDay, catalog: Catalog, c: cmd.OpenWindow, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
     _require(w, S.closed, action="open")
+    if catalog.windows[c.window].retired:
+        raise Conflict("retired", f"window {c.window!r} is retired and is not opened any more")
     return [ev.WindowOpened(at=now, by=c.by, window=c.window, clerk=c.by)]
 
 
@@ -111,7 +113,7 @@ def finish(state: HallDay, catalog: Catalog, c: cmd.FinishService, now: datetime
     deadline = None
     if case_type is CaseType.promised and outcome is Outcome.completed:
         days = catalog.items[t.item].promised_days or 1
-        deadline = add_working_days(now.date(), days)
+        deadline = add_working_days(now.date(), days, catalog.hall.calendar)
     return [
         ev.ServiceFinished(
             at=now,
@@ -154,9 +156,13 @@ def transfer(state: HallDay, catalog: Catalog, c: cmd.Transfer, now: datetime) -
         item_of(catalog, c.to_item)
         if c.to_item == t.item:
             raise Invalid("transfer-target", f"ticket {t.number} is for this item already")
+        if catalog.items[c.to_item].retired:
+            raise Conflict("retired", f"item {c.to_item!r} is retired")
     if c.to_window is not None:
         if c.to_window not in catalog.windows:
             raise NotFound("unknown-window", f"no window {c.to_window!r} in this hall")
+        if catalog.windows[c.to_window].retired:
+            raise Conflict("retired", f"window {c.to_window!r} is retired")
         if c.to_window == c.window:
             raise Invalid("transfer-target", "a ticket cannot be transferred to its own window")
     return [

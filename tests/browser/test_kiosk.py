@@ -97,8 +97,9 @@ async def test_tapping_department_item_and_take_number_shows_the_ticket_prints_i
         assert "1号窗口" in await text(page, "#t-windows")
         await page.wait_for_selector("body[data-print=printed]", timeout=10000)
         assert await text(page, "#t-print") == "请取走凭条"
-        assert await page.evaluate("document.getElementById('t-qr').naturalWidth") > 0
-        assert await page.evaluate("document.getElementById('t-preview').naturalWidth") == 576 + 48
+        # The pictures load on their own; on a busy machine they may still be on their way.
+        await until(page, "document.getElementById('t-qr').naturalWidth > 0", timeout=10)
+        await until(page, "document.getElementById('t-preview').naturalWidth === 576 + 48", timeout=10)
 
         events = await journal(api)
         issued = [e for e in events if e["type"] == "ticket_issued"]

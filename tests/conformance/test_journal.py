@@ -93,3 +93,60 @@ async def test_a_read_can_ask_for_some_types_only(journal, hall):
     await journal.append(hall, DAY, 0, [ev(1), {"type": "alert_raised", "n": 2}, ev(3), {"type": "alert_cleared", "n": 4}])
     got = await journal.read(hall, DAY, 1, types={"alert_raised", "alert_cleared"})
     assert [(s.seq, s.data["type"]) for s in got] == [(2, "alert_raised"), (4, "alert_cleared")]
+
+
+# -- catalogue revisions (server/journal/revisions.py), on the same backends -------------------
+from server.journal.revisions import Revision, RevisionConflict, SQLRevisions  # noqa: E402
+
+
+@pytest.fixture
+async def revisions(journal):  # type: ignore[no-untyped-def]
+    store = SQLRevisions(journal.engine)
+    await store.create()
+    return store
+
+
+def rev(hall: str, n: int, effective: date, by: str = "admin") -> Revision:
+    return Revision(hall, n, "2026-11-25T09:00:00+08:00", by, effective, f"change {n}", {"n": n, "name": "综合窗口"})
+
+
+async def test_revisions_read_back_with_who_when_and_document(revisions, hall):
+    assert await revisions.latest(hall) == 0
+    assert await revisions.in_force(hall, DAY) is None
+    await revisions.add(rev(hall, 1, DAY))
+    await revisions.add(rev(hall, 2, date(2026, 12, 1), by="boss"))
+    assert await revisions.latest(hall) == 2
+    listed = await revisions.list(hall)
+    assert [(r.rev, r.by, r.effective, r.document) for r in listed] == [(2, "boss", date(2026, 12, 1), None), (1, "admin", DAY, None)]
+    got = await revisions.get(hall, 1)
+    assert got is not None and got.document == {"n": 1, "name": "综合窗口"} and got.summary == "change 1"
+
+
+async def test_the_revision_in_force_is_the_newest_whose_day_has_come(revisions, hall):
+    await revisions.add(rev(hall, 1, DAY))
+    await revisions.add(rev(hall, 2, date(2026, 12, 1)))
+    assert (await revisions.in_force(hall, DAY)).rev == 1  # type: ignore[union-attr]
+    assert await revisions.in_force_rev(hall, date(2026, 11, 30)) == 1
+    assert (await revisions.in_force(hall, date(2026, 12, 1))).rev == 2  # type: ignore[union-attr]
+    assert await revisions.in_force_rev(hall, date(2026, 11, 24)) == 0
+
+
+async def test_of_two_changes_taking_one_revision_number_exactly_one_wins(revisions, hall):
+    results = await asyncio.gather(*(revisions.add(rev(hall, 1, DAY, by=f"u{n}")) for n in range(4)), return_exceptions=True)
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, RevisionConflict) for r in results if r is not None)
+    assert len(await revisions.list(hall)) == 1
+
+
+async def test_a_withdrawn_revision_is_never_in_force_and_its_number_is_not_reused(revisions, hall):
+    await revisions.add(rev(hall, 1, DAY))
+    await revisions.add(rev(hall, 2, date(2026, 12, 1)))
+    assert await revisions.withdraw(hall, 2, "2026-11-25T10:00:00+08:00", "boss")
+    assert not await revisions.withdraw(hall, 2, "2026-11-25T10:01:00+08:00", "boss")
+    assert await revisions.in_force_rev(hall, date(2026, 12, 2)) == 1
+    assert (await revisions.in_force(hall, date(2026, 12, 2))).rev == 1  # type: ignore[union-attr]
+    assert (await revisions.latest(hall), await revisions.latest(hall, withdrawn=False)) == (2, 1)
+    listed = await revisions.list(hall)
+    assert (listed[0].rev, listed[0].withdrawn_by) == (2, "boss")
+    with pytest.raises(RevisionConflict):
+        await revisions.add(rev(hall, 2, DAY))

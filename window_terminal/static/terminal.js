@@ -12,7 +12,7 @@ const DIALOGS = {
   finish: "dlg-finish", "no-show": "dlg-no-show", transfer: "dlg-transfer", suspend: "dlg-suspend",
   pause: "dlg-pause", handover: "dlg-handover", close: "dlg-close",
 };
-const servedHere = new Set(config.items.filter((i) => i.served_here).map((i) => i.id));
+let servedHere = new Set(config.items.filter((i) => i.served_here).map((i) => i.id));
 
 let data = null; // the last answer of GET …/queue
 let busy = false;
@@ -374,6 +374,29 @@ function concernsUs(msg) {
   return (msg.queues || []).some((q) => servedHere.has(q.item)) || msg.event.to_window === config.window;
 }
 
+// The administrator changed the catalogue: the items served here and the transfer targets follow.
+async function refreshCatalog() {
+  try {
+    const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/catalog`, { cache: "no-store" });
+    if (!r.ok) return;
+    const c = await r.json();
+    const here = c.windows.find((w) => w.id === config.window);
+    servedHere = new Set(here ? here.items : []);
+    const options = (select, rows) => {
+      const keep = select.value;
+      select.replaceChildren(...rows.map((x) => new Option(x.name, x.id)));
+      if (rows.some((x) => x.id === keep)) select.value = keep;
+    };
+    const form = $("dlg-transfer").querySelector("form");
+    options(form.item, c.items);
+    options(form.window, c.windows.filter((w) => w.id !== config.window));
+    document.body.dataset.catalogRev = String(c.rev);
+    refreshSoon();
+  } catch {
+    // unreachable now: the next change or reconnect tries again
+  }
+}
+
 connect({
   hall: config.hall,
   onStatus: (status) => {
@@ -382,7 +405,8 @@ connect({
     if (status === "online") refreshSoon();
   },
   onMessage: (msg) => {
-    if (concernsUs(msg)) refreshSoon();
+    if (msg.type === "event" && msg.event.type === "catalog_changed") refreshCatalog();
+    else if (concernsUs(msg)) refreshSoon();
   },
 });
 

@@ -37,7 +37,8 @@ export class HallView {
           this.recentCalls = [msg.call, ...this.recentCalls.filter(
             (c) => !(c.number === msg.call.number && c.window === msg.call.window))].slice(0, 10);
         }
-        return { event: msg.event, call: msg.call || null };
+        // catalog: the hall's catalogue changed (hall administration); refetch what the page shows of it.
+        return { event: msg.event, call: msg.call || null, catalog: msg.event.type === "catalog_changed" };
       }
       case "ticket":
         this.seq = Math.max(this.seq, msg.seq);
