@@ -1,7 +1,7 @@
 """The kiosk's HTTP and websocket API: issue at a kiosk, reprint, printer state, the print agent's feed.
 
-Kiosks have no device registration yet (a later issue adds device tokens): a kiosk and its
-print agent are known by the kiosk id from config/<hall>/kiosks.yaml, nothing more.
+A kiosk and its print agent are known by the kiosk id from config/<hall>/kiosks.yaml; in a
+hall that requires registered devices each also needs its approved device token (server/api/devices.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, body, hall_of, json as json_response, staff
+from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.views import issued_view
 from server.domain import commands as cmd
@@ -134,12 +135,13 @@ def _appointment_item(hall: HallService, code: str) -> tuple[str, str]:
 
 @routes.post("/api/v1/halls/{hall}/kiosks/{kiosk}/tickets")
 @contract("Take a number at a kiosk (by item, or by appointment code alone) and print it there",
-          body=KioskIssue, response=KioskTicket, status=201, errors=(409,), tags=("kiosks",))
+          body=KioskIssue, response=KioskTicket, status=201, errors=(401, 403, 409, 429), tags=("kiosks",))
 async def issue(request: web.Request) -> web.Response:
     """A ticket taken at a kiosk: issued, journalled, and its print job queued, in one answer."""
     hall = hall_of(request)
     link = kiosk_link(request, hall)
     req = await body(request, KioskIssue)
+    await device(request, hall, {"kiosk"}, bound=link.conf.id)
     # One kiosk serves one citizen at a time: bound its tickets like any client address's.
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
     await hall.current()
@@ -227,9 +229,11 @@ async def agent_feed(request: web.Request) -> web.StreamResponse:
     link = kiosk_link(request, hall)
     if not link.conf.agent:
         raise Invalid("no-agent", f"kiosk {link.conf.id} is printed to by the server (agent: false)")
+    agent = await device(request, hall, {"print_agent"}, bound=link.conf.id)
     printing = request.app[PRINTING]
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
     await ws.prepare(request)
+    remember(request, agent, ws)
     await printing.attach(link, ws)
     try:
         async for msg in ws:
@@ -255,6 +259,7 @@ async def agent_feed(request: web.Request) -> web.StreamResponse:
             else:
                 await ws.send_str('{"type":"error","detail":"expected {type: ack|status|ping}"}')
     finally:
+        forget(request, agent, ws)
         printing.detach(link, ws)
     return ws
 

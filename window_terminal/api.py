@@ -11,6 +11,7 @@ from pydantic import Field
 
 from server.api import models
 from server.api.context import body, hall_of, json, staff
+from server.api.devices import device, device_token
 from server.api.openapi import contract
 from server.api.schemas import Out, Window
 from server.api.views import iso, window_view
@@ -127,6 +128,21 @@ async def _window_staff(request: web.Request) -> tuple[HallService, str, Staff]:
     return hall, window, who
 
 
+async def _evaluator(request: web.Request, rating: bool) -> tuple[HallService, str]:
+    """The window's evaluator: in a hall that requires devices, the evaluator device approved for
+    this window (a rating needs it: a clerk's session cannot rate its own service); otherwise, as
+    before, a session of someone who may act on the window."""
+    hall = hall_of(request)
+    window = request.match_info["window"]
+    if window not in hall.catalog.windows:
+        raise NotFound("unknown-window", f"no window {window!r} in this hall")
+    if hall.catalog.hall.devices.required and (rating or device_token(request)):
+        await device(request, hall, {"evaluator"}, bound=window)
+        return hall, window
+    await _window_staff(request)
+    return hall, window
+
+
 class TerminalQueueRow(Out):
     id: str
     number: str
@@ -235,7 +251,7 @@ class EvaluationAsked(Out):
 @contract("For the window's evaluator: the window as the citizen sees it, and the ticket it may rate now",
           response=EvaluatorState, auth="staff", tags=("evaluation",))
 async def evaluator_state(request: web.Request) -> web.Response:
-    hall, window, _ = await _window_staff(request)
+    hall, window = await _evaluator(request, rating=False)
     state = await hall.current()
     now = hall.clock.now().astimezone(hall.tz)
     return json(
@@ -254,7 +270,7 @@ async def evaluator_state(request: web.Request) -> web.Response:
     body=WindowRating, response=RatingAnswer, status=201, auth="staff", errors=(409,), tags=("evaluation",),
 )
 async def rate_at_window(request: web.Request) -> web.Response:
-    hall, window, _ = await _window_staff(request)
+    hall, window = await _evaluator(request, rating=True)
     req = await body(request, WindowRating)
     state = await hall.current()
     t = ratings.served_here(state, window, req.number)

@@ -11,13 +11,14 @@ import logging
 from aiohttp import web
 
 from ..auth import Accounts
+from ..auth.devices import Devices
 from ..bus import Bus, LocalBus
 from ..config import load_halls
 from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
 from ..journal.revisions import SQLRevisions
-from . import appointments, auth, halls, openapi, realtime, tickets, windows
+from . import appointments, auth, devices, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
 from .security import Buckets, security_headers
@@ -92,7 +93,7 @@ def create_app(settings: Settings) -> web.Application:
         bus = LocalBus()
     shared = settings.redis_url is not None
     accounts = Accounts(engine, catalogs, settings.demo_password)
-    context = Context(settings, journal, bus, accounts)
+    context = Context(settings, journal, bus, accounts, devices=Devices(engine))
     revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
         service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
@@ -110,6 +111,8 @@ def create_app(settings: Settings) -> web.Application:
         await journal.create()
         await revisions.create()
         await accounts.create()
+        assert context.devices is not None
+        await context.devices.create()
         await bus.start()
         for service in context.halls.values():
             await service.start()
@@ -132,6 +135,7 @@ def create_app(settings: Settings) -> web.Application:
         await journal.close()
 
     app.cleanup_ctx.append(lifecycle)
+    devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)  # after the halls have started, before the surfaces
     appointments.setup(app)
     openapi.setup(app)

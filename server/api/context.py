@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..auth import Accounts, Staff, csrf_ok
+from ..auth.devices import Devices
 from ..bus import Bus
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
@@ -30,6 +31,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     issue_rate_per_s: float = 1.0  # tickets per client address per second, 0 for no limit
     issue_burst: int = 30
+    register_rate_per_s: float = 0.2  # device registrations per client address per second, 0 for no limit
+    register_burst: int = 10
     redis_url: str | None = None  # the bus between processes; None: one process, in-process bus
     worker: str = ""  # this process's name among several ("w1"), in logs and /api/v1/health
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
@@ -42,6 +45,7 @@ class Context:
     bus: Bus
     accounts: Accounts
     halls: dict[str, HallService] = field(default_factory=dict)
+    devices: Devices | None = None
 
     @cached_property
     def region(self) -> Region:  # the halls are fixed once the app is built
@@ -51,6 +55,8 @@ class Context:
         if self.settings.clock is not None:
             clock = self.settings.clock
             self.accounts.clock = lambda: clock.now().timestamp()
+            if self.devices is not None:
+                self.devices.clock = self.accounts.clock
         self.accounts.listeners.append(self._staff_changed)
 
     def _staff_changed(self, hall: str, users: tuple[User, ...]) -> None:

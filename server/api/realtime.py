@@ -14,7 +14,8 @@ Messages to the client:
   {"type":"ticket","seq":N,"ticket":{…}}       for a subscription narrowed to one ticket (?ticket=ID)
   {"type":"tick","seq":N,"now":…}              every 15 s, so a screen knows it is live
 Messages from the client: {"type":"resume","seq":N,"day":D} and {"type":"ping"}.
-Query: ?token=… (staff), ?window=ID (only that window's events), ?ticket=ID (one ticket),
+Query: ?token=… (staff), ?device=… (a registered screen, kiosk or evaluator: needed, except
+for staff and one-ticket subscriptions, when the hall requires devices), ?window=ID (only that window's events), ?ticket=ID (one ticket),
 ?since=N&day=D (resume right away instead of a snapshot).
 """
 
@@ -30,10 +31,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ..auth.devices import SCREEN_KINDS, WINDOW_KINDS
 from ..bus import Bus, Published
-from ..domain.errors import NotFound
+from ..domain.errors import Forbidden, NotFound
 from ..hall import HallService
 from .context import CTX, hall_of
+from .devices import device, forget, remember
 from .views import call_view, hall_snapshot, queues_view, ticket_view, window_view
 
 log = logging.getLogger("hallq.realtime")
@@ -377,9 +380,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ticket = request.query.get("ticket")
     if ticket is not None and ticket not in service.state.tickets:
         raise NotFound("unknown-ticket", "no such ticket today")
+    # A phone following its own ticket is no device; screens are, when the hall says so.
+    screen = None if staff or ticket is not None else await device(request, service, SCREEN_KINDS)
+    if screen is not None and screen.kind in WINDOW_KINDS and window != screen.window:
+        raise Forbidden("device-elsewhere", f"this device shows window {screen.window!r}: ask for ?window={screen.window}")
 
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096, compress=False)
     await ws.prepare(request)
+    remember(request, screen, ws)
     client = Client(ws, request.transport, staff=staff, window=window, ticket=ticket)
     feed.attach(client, _int(request.query.get("since")), request.query.get("day"))
     bad = 0
@@ -406,6 +414,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                     await ws.close(code=1008, message=b"too many bad messages")
                     break
     finally:
+        forget(request, screen, ws)
         feed.clients.discard(client)
         client.dropped = True
         if client.writer is not None:

@@ -61,7 +61,7 @@ class Buckets:
         self.clock = clock
         self._tokens: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str) -> None:
+    def take(self, key: str, what: str = "tickets") -> None:
         if self.rate <= 0:
             return
         now = self.clock()
@@ -70,7 +70,7 @@ class Buckets:
         if tokens < 1.0:
             retry = math.ceil((1.0 - tokens) / self.rate)
             self._tokens[key] = (tokens, now)
-            raise TooMany("rate-limited", f"too many tickets from here; try again in {retry} s", retry_after=retry)
+            raise TooMany("rate-limited", f"too many {what} from here; try again in {retry} s", retry_after=retry)
         self._tokens[key] = (tokens - 1.0, now)
         if len(self._tokens) > 10_000:  # forget full buckets, so the table stays small
             self._tokens = {k: v for k, v in self._tokens.items() if v[0] + (now - v[1]) * self.rate < self.burst}

@@ -13,6 +13,7 @@ from . import models, schemas
 from .openapi import contract
 from .security import Buckets
 from .context import body, hall_of, json, staff
+from .devices import device
 from .views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
@@ -31,6 +32,10 @@ async def issue(request: web.Request) -> web.Response:
         by = (await staff(request, hall.hall)).user.username
     elif req.priority and req.channel == "online":
         raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
+    elif req.channel == "kiosk":
+        kiosk = await device(request, hall, {"kiosk"})  # None unless the hall requires registered devices
+        if kiosk is not None:
+            by = f"kiosk:{kiosk.kiosk}"
     ticket_id = new_ticket_id()
     (issued,) = await hall.handle(
         cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)

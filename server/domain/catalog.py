@@ -204,6 +204,18 @@ class ItemAlerts(Frozen):
         return _ascending(value)  # type: ignore[return-value]
 
 
+class Devices(Frozen):
+    """Registered devices: kiosks, lobby and window screens, evaluators and print agents.
+
+    With `required`, each of them shows a registration code until a manager approves it and
+    then works with its own revocable token; without it (the default, as before) any browser on
+    the network may open a screen or a kiosk page. Production halls should require devices.
+    """
+
+    required: bool = Field(False, description="kiosks, screens, evaluators and print agents need an approved device token")
+    pending_ttl_s: int = Field(24 * 3600, ge=60, le=30 * 24 * 3600, description="an unapproved registration expires after this long")
+
+
 class Hall(Frozen):
     """A service hall (政务服务中心): its name, time zone, opening hours and rules."""
 
@@ -218,6 +230,7 @@ class Hall(Frozen):
     supervision: Supervision = Supervision()
     voice: Voice = Voice()
     booking: BookingRules = BookingRules()
+    devices: Devices = Devices()
     level: Literal["province", "city", "county", "township"] = Field(
         "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
     parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")
