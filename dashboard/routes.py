@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.api.context import ctx, hall_of
+from urllib.parse import quote
+
+from server.api.context import ctx, hall_of, page_staff
+from server.auth import csrf_token
+from server.domain.catalog import Role
 from server.stats.bulletin import quarter_of
 from server.stats.service import hall_today
 from server.web import language, render
@@ -18,7 +22,7 @@ from .i18n import TEXT
 routes = web.RouteTableDef()
 
 PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html",
-         "appointments": "appointments.html", "region": "region.html", "admin": "admin.html"}
+         "appointments": "appointments.html", "region": "region.html", "admin": "admin.html", "devices": "devices.html"}
 
 
 @routes.get("/dashboard")
@@ -29,7 +33,7 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/dashboard/{first}/{suffix}")
 
 
-async def _page(request: web.Request, page: str) -> web.Response:
+async def _page(request: web.Request, page: str, **extra: object) -> web.Response:
     hall = hall_of(request)
     lang = language(request)
     today = hall_today(hall)
@@ -41,6 +45,7 @@ async def _page(request: web.Request, page: str) -> web.Response:
         "page": page,
         "today": today.isoformat(),
         "quarter": quarter_of(today),
+        **extra,
     }
     return render(
         "dashboard", PAGES[page], request, config=config, text=TEXT[lang], t=TEXT[lang], hall=hall.hall,
@@ -82,3 +87,23 @@ async def region(request: web.Request) -> web.Response:
 async def administration(request: web.Request) -> web.Response:
     """后台管理: the catalogue, windows, schedules, calendar and notices (managers and admins)."""
     return await _page(request, "admin")
+
+
+@routes.get("/dashboard/{hall}/devices")
+async def devices(request: web.Request) -> web.Response:
+    """设备管理: approve and revoke the hall's devices. Like the staff page, it works with the
+    session cookie and its CSRF token; managers and admins only."""
+    hall = hall_of(request)
+    found = await page_staff(request)
+    if found is None or (found[0].hall != hall.hall and found[0].user.role is not Role.admin):
+        raise web.HTTPFound(f"/terminal/{hall.hall}/login?next={quote(request.path_qs, safe='')}")
+    who, token = found
+    if who.user.role not in (Role.manager, Role.admin):
+        raise web.HTTPForbidden(text="managers only")
+    catalog = hall.catalog
+    return await _page(
+        request, "devices", csrf=csrf_token(token), user={"username": who.user.username, "name": who.user.name},
+        required=catalog.hall.devices.required,
+        kiosks=[{"id": k.id, "name": k.name} for k in catalog.config.kiosks],
+        windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows],
+    )

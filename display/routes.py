@@ -7,6 +7,7 @@ import re
 from aiohttp import web
 
 from server.api.context import hall_of
+from server.api.devices import page_device
 from server.domain.announce import announcement
 from server.domain.errors import Invalid, NotFound
 from server.web import render
@@ -55,6 +56,7 @@ async def lobby(request: web.Request) -> web.Response:
         "voice_pinned": request.query.get("voice") in ("0", "1"),
         "repeat": hall.catalog.hall.voice.repeat,
         "lang": _lang(request),
+        "device": page_device(hall, "lobby_screen", request.query.get("screen", "")),
     }
     return render("display", "lobby.html", request, config=config, text=TEXT[_lang(request)], hall_name=hall.catalog.hall.name)
 
@@ -65,7 +67,8 @@ async def window_screen(request: web.Request) -> web.Response:
     window = request.match_info["window"]
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
-    config = {"hall": hall.hall, "window": window, "lang": _lang(request)}
+    config = {"hall": hall.hall, "window": window, "lang": _lang(request),
+              "device": page_device(hall, "window_screen", window, hall.catalog.windows[window].name)}
     return render("display", "window.html", request, config=config, text=TEXT[_lang(request)],
                   window_name=hall.catalog.windows[window].name)
 

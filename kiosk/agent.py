@@ -2,7 +2,7 @@
 
     python -m kiosk.agent --server http://HALL-SERVER:8080 --hall demo --kiosk k1 \
         [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0] \
-        [--state ~/.hallq-agent/demo-k1.json] [--status-every 60]
+        [--state ~/.hallq-agent/demo-k1.json] [--device-file ~/.hallq-agent/demo-k1.device] [--status-every 60]
 
 It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
 itself with backoff. Each job carries an id and the ticket's ESC/POS bytes, rendered by the
@@ -10,8 +10,13 @@ server. Never twice: before printing, the agent writes the job id to its state f
 has seen before is acknowledged from that file and not printed again, and a job whose printing
 was interrupted (the agent stopped half-way) is reported failed rather than risked twice. Results
 the server has not confirmed are sent again after every reconnect. The printer comes from the
-kiosk's config on the server unless --printer names a local one. The kiosk is named by its id
-only: kiosks have no device registration yet.
+kiosk's config on the server unless --printer names a local one.
+
+In a hall that requires registered devices the server refuses an agent without a device token
+(401): the agent then registers as the kiosk's print agent, prints a six-digit code for the
+manager to approve on the dashboard's 设备管理 page, waits, and keeps the token it receives in
+its device file (mode 600). A revoked token (refused, or its connection closed with 4401) is
+deleted and the agent registers again.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from server.domain.catalog import Printer
 
@@ -111,10 +116,29 @@ def feed_url(server: str, hall: str, kiosk: str) -> str:
     return f"{base}/ws/v1/halls/{hall}/kiosks/{kiosk}"
 
 
+REVOKED_CLOSE = 4401  # the server closes a revoked device's connection with this code
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret to a file only this user may read (created with mode 600, folder 700)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 class Agent:
     def __init__(self, url: str, state: Path, printer: Printer | None = None, status_every: float = 60.0,
-                 max_backoff: float = 10.0) -> None:
+                 max_backoff: float = 10.0, device_file: Path | None = None, register_every: float = 2.0) -> None:
         self.url = url
+        self.device_file = device_file  # None: never register (a hall without registered devices)
+        self.register_every = register_every
+        self.code: str | None = None  # the registration code while waiting for approval
         self.log = JobLog(state)
         self.local_printer = printer
         self.printer: Printer | None = printer
@@ -131,8 +155,12 @@ class Agent:
         attempt = 0
         while not stop.is_set():
             started = time.monotonic()
+            refused = False
             try:
-                async with connect(self.url, open_timeout=5, ping_interval=20, ping_timeout=20, max_size=2**21) as ws:
+                token = self._token()
+                headers = {"X-Device-Token": token} if token else None
+                async with connect(self.url, open_timeout=5, ping_interval=20, ping_timeout=20, max_size=2**21,
+                                   additional_headers=headers) as ws:
                     session = asyncio.create_task(self._session(ws))
                     stopper = asyncio.create_task(stop.wait())
                     done, _ = await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -140,8 +168,12 @@ class Agent:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                             await task
-                    if session in done and session.exception() is not None:
+                    refused = ws.close_code == REVOKED_CLOSE
+                    if session in done and session.exception() is not None and not refused:
                         raise session.exception()  # type: ignore[misc]
+            except InvalidStatus as exc:
+                refused = exc.response.status_code == 401
+                log.warning("connection to %s refused: HTTP %s", self.url, exc.response.status_code)
             except (OSError, asyncio.TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as exc:
                 log.warning("connection to %s: %s", self.url, exc.__class__.__name__)
             except Exception:  # a message it could not read: start afresh rather than stop printing
@@ -150,10 +182,64 @@ class Agent:
                 self.connected.clear()
             if stop.is_set():
                 break
+            if refused and self.device_file is not None:
+                log.warning("this agent's device token is missing or revoked: registering")
+                with contextlib.suppress(FileNotFoundError):
+                    self.device_file.unlink()
+                await self.register(stop)
+                continue
             attempt = 0 if time.monotonic() - started > 30 else attempt + 1
             delay = min(self.max_backoff, 0.25 * 2 ** min(attempt, 8)) * (0.75 + random.random() / 2)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
+
+    def _token(self) -> str | None:
+        if self.device_file is None:
+            return None
+        try:
+            return self.device_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def _http(self) -> tuple[str, str, str]:
+        """The server's http address, the hall and the kiosk, from the feed's URL."""
+        base, _, rest = self.url.partition("/ws/v1/halls/")
+        hall, _, kiosk = rest.partition("/kiosks/")
+        return "http" + base[2:] if base.startswith("ws") else base, hall, kiosk
+
+    async def register(self, stop: asyncio.Event) -> None:
+        """Register as the kiosk's print agent, show the code, wait for approval, keep the token."""
+        import aiohttp
+
+        server, hall, kiosk = self._http()
+        api = f"{server}/api/v1/halls/{hall}/devices"
+        pending: dict[str, Any] | None = None
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            while not stop.is_set():
+                try:
+                    if pending is None:
+                        async with http.post(api, json={"kind": "print_agent", "place": kiosk, "name": f"打印代理 {kiosk}"}) as r:
+                            if r.status != 201:
+                                raise RuntimeError(f"registration refused: HTTP {r.status} {await r.text()}")
+                            pending = await r.json()
+                        self.code = pending["code"]
+                        print(f"设备登记码 registration code: {self.code} — hall {hall}, print agent of kiosk {kiosk}; "
+                              f"approve it at {server}/dashboard/{hall}/devices", flush=True)
+                        log.info("registered as print agent of %s: code %s, waiting for approval", kiosk, self.code)
+                    async with http.post(f"{api}/{pending['id']}/claim", json={"claim": pending["claim"]}) as r:
+                        answer = await r.json()
+                        if r.status in (404, 409):
+                            pending = None  # expired or refused: a new code
+                            continue
+                    if answer.get("status") == "approved" and answer.get("token"):
+                        write_private(self.device_file, answer["token"])  # type: ignore[arg-type]
+                        self.code = None
+                        log.info("approved as %r: token kept in %s", answer["device"]["name"], self.device_file)
+                        return
+                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as exc:
+                    log.warning("registration: %s", exc)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.register_every)
 
     async def _session(self, ws: ClientConnection) -> None:
         hello = json.loads(await ws.recv())
@@ -233,12 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--printer", help="a local printer instead of the kiosk's config: network:HOST:PORT, "
                         "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH")
     parser.add_argument("--state", type=Path, help="the file of printed job ids (default ~/.hallq-agent/HALL-KIOSK.json)")
+    parser.add_argument("--device-file", type=Path, help="where the device token is kept once approved "
+                        "(default ~/.hallq-agent/HALL-KIOSK.device, mode 600)")
     parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = args.state or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.json"
+    device_file = args.device_file or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.device"
     agent = Agent(feed_url(args.server, args.hall, args.kiosk), state,
-                  parse_printer(args.printer) if args.printer else None, args.status_every)
+                  parse_printer(args.printer) if args.printer else None, args.status_every, device_file=device_file)
     try:
         asyncio.run(agent.run())
     except KeyboardInterrupt:

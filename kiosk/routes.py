@@ -8,6 +8,7 @@ from aiohttp import web
 from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
+from server.api.devices import page_device
 from server.domain.catalog import Catalog
 from server.domain.tickets import ticket_of
 from server.hall import HallService
@@ -145,7 +146,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
     link = request.app[PRINTING].link(hall.hall, request.match_info["kiosk"])
     lang = language(request)
     config = {"hall": hall.hall, "kiosk": link.conf.id, "idle_s": link.conf.idle_s, "lang": lang,
-              "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone}
+              "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone,
+              "device": page_device(hall, "kiosk", link.conf.id, link.conf.name)}
     return render("kiosk", "kiosk.html", request, config=config, text=KIOSK_TEXT, menu=menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, kiosk_name=link.conf.name, t=KIOSK_TEXT[lang])
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from server.api.context import hall_of, page_staff
+from server.api.devices import page_device
 from server.auth import Staff, csrf_token
 from server.domain import ratings
 from server.domain.access import may_manage, may_act_on_window, windows_of
@@ -65,7 +66,7 @@ def _named(pairs: dict[str, str], lang: str, en: dict[str, str] | None = None) -
 async def login_page(request: web.Request) -> web.Response:
     hall = hall_of(request)
     next_url = request.query.get("next", "")
-    if not next_url.startswith(f"/terminal/{hall.hall}") or next_url.startswith("//"):
+    if not next_url.startswith((f"/terminal/{hall.hall}", f"/dashboard/{hall.hall}/")) or next_url.startswith("//"):
         next_url = f"/terminal/{hall.hall}"  # only our own pages: never an open redirect
     found = await page_staff(request)
     if found is not None and found[0].hall == hall.hall:
@@ -114,13 +115,15 @@ async def terminal(request: web.Request) -> web.Response:
 
 @routes.get("/terminal/{hall}/evaluator/{window}")
 async def evaluator(request: web.Request) -> web.Response:
-    """The small screen facing the citizen (评价器); opened once a day with a clerk's login."""
+    """The small screen facing the citizen (评价器); opened once a day with a clerk's login, or, in
+    a hall that requires registered devices, approved once as the window's evaluator device."""
     hall = hall_of(request)
-    who, token = await _signed_in(request, hall)
+    required = hall.catalog.hall.devices.required
+    who, token = (None, None) if required else await _signed_in(request, hall)
     window = request.match_info["window"]
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
-    if not may_act_on_window(who.user, hall.catalog, window):
+    if who is not None and token is not None and not may_act_on_window(who.user, hall.catalog, window):
         return _forbidden(request, hall, who, token, TEXT[_lang(request)]["not_your_window"])
     lang = _lang(request)
     en = lang == "en"
@@ -134,6 +137,7 @@ async def evaluator(request: web.Request) -> web.Response:
         bad_at_most=ratings.BAD_AT_MOST,
         prompt_timeout_s=45,
         thanks_s=6,
+        device=page_device(hall, "evaluator", window, hall.catalog.windows[window].name),
     )
 
 

@@ -1,4 +1,5 @@
 // The lobby screen: the latest call in very large type, recent calls, every window, the queues.
+import { deviceOf } from "/static/common/device.js";
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { Announcer, browserSpeakers } from "/static/display/announcer.js";
 
@@ -88,11 +89,15 @@ $("enable-voice").addEventListener("click", () => {
   new Audio("/display/chime.wav").play().catch(() => {});
 });
 
-connect({
+const device = deviceOf(config); // in a hall that requires registered devices: this screen's token
+await device.ready();
+const feed = connect({
   hall: config.hall,
-  onStatus: (status) => {
+  query: () => device.query(),
+  onStatus: (status, code) => {
     $("offline").hidden = status === "online";
     document.body.dataset.status = status;
+    if (status === "offline") device.suspect(code);
   },
   onMessage: (msg) => {
     const change = view.apply(msg);
@@ -112,3 +117,4 @@ function tick() {
 }
 setInterval(tick, 1000);
 tick();
+device.onApproved(() => feed.retry());

@@ -1,4 +1,5 @@
 // A window's own screen above the counter: its name, current number, clerk, leave notice.
+import { deviceOf } from "/static/common/device.js";
 import { HallView, connect, messages } from "/static/common/hallq.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
@@ -28,15 +29,19 @@ function draw() {
   document.body.dataset.seq = String(view.seq);
 }
 
-connect({
+const device = deviceOf(config); // in a hall that requires registered devices: this screen's token
+await device.ready();
+const feed = connect({
   hall: config.hall,
-  query: { window: config.window },
-  onStatus: (status) => {
+  query: () => ({ window: config.window, ...device.query() }),
+  onStatus: (status, code) => {
     $("offline").hidden = status === "online";
     document.body.dataset.status = status;
+    if (status === "offline") device.suspect(code);
   },
   onMessage: (msg) => {
     const change = view.apply(msg);
     if (change.snapshot || change.event) draw();
   },
 });
+device.onApproved(() => feed.retry());

@@ -3,12 +3,14 @@
 // No rule of the hall lives here: the server issues, refuses (closed, quota, appointment) and
 // prints; this page only shows what it is told and what the live feed says about the queues.
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
+import { deviceOf } from "/static/common/device.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
 const TEXT = messages();
 const $ = (id) => document.getElementById(id);
 const view = new HallView();
+const device = deviceOf(config); // in a hall that requires registered devices: this kiosk's token
 let ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, department: d }])));
 const API = `/api/v1/halls/${encodeURIComponent(config.hall)}`;
 const KIOSK = `${API}/kiosks/${encodeURIComponent(config.kiosk)}`;
@@ -200,9 +202,11 @@ async function post(url, body) {
   const timer = setTimeout(() => controller.abort(), 8000);
   try {
     const r = await fetch(url, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal: controller.signal,
+      method: "POST", headers: { "Content-Type": "application/json", ...device.headers() }, body: JSON.stringify(body),
+      signal: controller.signal,
     });
     const data = await r.json().catch(() => ({}));
+    if ((r.status === 401 || r.status === 403) && String(data.type || "").includes(":device-")) device.lost();
     return { ok: r.ok, status: r.status, data };
   } finally {
     clearTimeout(timer);
@@ -367,19 +371,29 @@ async function refreshMenu() {
   }
 }
 
-connect({
-  hall: config.hall,
-  onStatus: (status) => {
-    online = status === "online";
-    document.body.dataset.status = status;
-    draw();
-  },
-  onMessage: (msg) => {
-    const change = view.apply(msg);
-    if (change.snapshot || change.event) draw();
-    if ((change.snapshot && snapshots++ > 0) || change.catalog) refreshMenu();
-  },
-});
+async function start() {
+  await device.ready();
+  const feed = connect({
+    hall: config.hall,
+    query: () => device.query(),
+    onStatus: (status, code) => {
+      online = status === "online";
+      document.body.dataset.status = status;
+      draw();
+      if (status === "offline") device.suspect(code);
+    },
+    onMessage: (msg) => {
+      const change = view.apply(msg);
+      if (change.snapshot || change.event) draw();
+      if ((change.snapshot && snapshots++ > 0) || change.catalog) refreshMenu();
+    },
+  });
+  device.onApproved(() => {
+    home();
+    feed.retry();
+  });
+}
+start();
 
 async function checkPrinter() {
   if (!config.printer) return;

@@ -148,6 +148,11 @@ async def device(request: web.Request, hall: HallService, kinds: Iterable[str], 
     return found
 
 
+def page_device(hall: HallService, kind: str, place: str = "", name: str = "") -> dict[str, Any]:
+    """What a device page's script needs to know: whether to register, as what, and where."""
+    return {"required": hall.catalog.hall.devices.required, "kind": kind, "place": place, "name": name}
+
+
 def remember(request: web.Request, found: Device | None, ws: web.WebSocketResponse) -> None:
     if found is not None:
         request.app[SOCKETS].setdefault(found.id, set()).add(ws)

@@ -2,8 +2,9 @@
 // and the current number; when the window finishes a service (or the clerk asks), it asks for
 // one rating of that ticket: five levels, three indicators, reasons when not satisfied. It
 // gives up politely after a while; the citizen can still rate from the mobile ticket page.
+import { deviceOf } from "/static/common/device.js";
 import { connect } from "/static/common/hallq.js";
-import { api, config, t } from "./session.js";
+import { ApiError, api, config, t } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 const base = `/api/v1/halls/${config.hall}/windows/${config.window}`;
@@ -12,6 +13,20 @@ let view = null; // the window as the lobby sees it
 let rating = null; // {number, score, indicators, touched}
 let promptTimer = null;
 let thanksTimer = null;
+// In a hall that requires registered devices the evaluator is one (no clerk's login): its token goes with every call.
+const device = deviceOf(config);
+
+async function call(method, path, body) {
+  if (!device.required) return method === "GET" ? api.get(path) : api.post(path, body);
+  const resp = await fetch(path, {
+    method, headers: { Accept: "application/json", "Content-Type": "application/json", ...device.headers() },
+    body: method === "GET" ? undefined : JSON.stringify(body || {}),
+  });
+  const data = await resp.json().catch(() => null);
+  if (resp.status === 401 || resp.status === 403) device.lost();
+  if (!resp.ok) throw new ApiError(resp.status, data);
+  return data;
+}
 
 function show(section) {
   for (const id of ["idle", "rate", "thanks"]) $(id).hidden = id !== section;
@@ -114,7 +129,7 @@ async function submit() {
   for (const name of INDICATORS) body[name] = rating.indicators[name] ?? null;
   $("submit").disabled = true;
   try {
-    await api.post(`${base}/evaluation`, body);
+    await call("POST", `${base}/evaluation`, body);
     done(t("thanks"));
   } catch (e) {
     $("rate-error").textContent = t("rate_failed") + e.message;
@@ -173,18 +188,27 @@ function hear(msg) {
   document.body.dataset.seq = String(msg.seq ?? "");
 }
 
-api.get(`${base}/evaluation`).then((s) => {
-  view = view || s.window;
-  if (!rating) drawIdle();
-});
+await device.ready();
+function load() {
+  call("GET", `${base}/evaluation`).then((s) => {
+    view = view || s.window;
+    if (!rating) drawIdle();
+  }).catch(() => {});
+}
+load();
 
-connect({
+const feed = connect({
   hall: config.hall,
-  query: { window: config.window },
-  onStatus: (status) => {
+  query: () => ({ window: config.window, ...device.query() }),
+  onStatus: (status, code) => {
     $("offline").hidden = status === "online";
     document.body.dataset.status = status;
+    if (status === "offline") device.suspect(code);
   },
   onMessage: hear,
+});
+device.onApproved(() => {
+  load();
+  feed.retry();
 });
 show("idle");

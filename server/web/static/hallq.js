@@ -53,6 +53,8 @@ export class HallView {
 }
 
 // connect({hall, query, onMessage, onStatus}) keeps one websocket open to /ws/v1/halls/{hall}.
+// `query` may be a function (asked at every connect: a device token may change); onStatus
+// hears the close code too (4401: this device was revoked).
 export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
   let ws = null;
   let seq = null;
@@ -63,7 +65,7 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
   let timer = null;
 
   function url() {
-    const params = new URLSearchParams(query);
+    const params = new URLSearchParams(typeof query === "function" ? query() : query);
     if (seq !== null && day !== null) {
       params.set("since", String(seq));
       params.set("day", day);
@@ -99,8 +101,8 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
       if (typeof msg.seq === "number" && msg.type !== "pong") seq = msg.seq;
       onMessage(msg);
     };
-    ws.onclose = () => {
-      onStatus("offline");
+    ws.onclose = (e) => {
+      onStatus("offline", e.code);
       if (stopped) return;
       // Exponential backoff with jitter, at most 10 s, so a hall's screens do not stampede.
       const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
@@ -123,6 +125,13 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
       clearInterval(watchdog);
       clearTimeout(timer);
       if (ws) ws.close();
+    },
+    // Connect now rather than after the backoff (the device has just been approved again).
+    retry() {
+      if (stopped || (ws && ws.readyState <= WebSocket.OPEN)) return;
+      attempt = 0;
+      clearTimeout(timer);
+      open();
     },
     get socket() {
       return ws;
