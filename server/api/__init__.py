@@ -45,7 +45,8 @@ HALL_LINKS = """<h2>{name} ({id})</h2><ul>
 <li><a href="/kiosk/{id}">自助取号机 Kiosks</a> · <a href="/book/{id}">网上预约 Book online</a></li>
 <li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
 <li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
-<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a> · <a href="/dashboard/{id}/admin">后台管理 Administration</a></li>
+<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a> · <a href="/dashboard/{id}/admin">后台管理 Administration</a> ·
+<a href="/dashboard/{id}/devices">设备管理 Devices</a></li>
 </ul>"""
 
 

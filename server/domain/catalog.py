@@ -382,7 +382,8 @@ class Printer(Frozen):
 class Kiosk(Frozen):
     """自助取号机: a touch kiosk in the hall and the ticket printer beside it.
 
-    Kiosks have no device registration yet: a kiosk is known by its id from this file.
+    A kiosk is known by its id from this file; in a hall that requires registered devices its
+    page and print agent also need an approved device token bound to this id.
     """
 
     id: Id
