@@ -3,6 +3,8 @@ revoke → refused, over the real app and its SQLite database; bad input stores 
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -212,3 +214,35 @@ async def test_only_the_windows_evaluator_device_rates_in_a_hall_that_requires_d
     assert state["rateable"]["number"] == t["number"]
     r = await client.post("/api/v1/halls/t/windows/w1/evaluation", json=rating, headers={"X-Device-Token": mine})
     assert r.status == 201, await r.text()
+
+
+async def test_device_pages_open_without_a_login_and_say_they_must_register(client):
+    for path, kind, place in (("/kiosk/t/k1", "kiosk", "k1"), ("/display/t/lobby?screen=s1", "lobby_screen", "s1"),
+                              ("/display/t/window/w2", "window_screen", "w2"), ("/terminal/t/evaluator/w1", "evaluator", "w1")):
+        r = await client.get(path, allow_redirects=False)
+        assert r.status == 200, path  # the evaluator needs no clerk's login when it is a device
+        page = await r.text()
+        config = json.loads(re.search(r'<script type="application/json" id="config">(.*?)</script>', page, re.S).group(1))
+        assert {k: config["device"][k] for k in ("required", "kind", "place")} == {"required": True, "kind": kind, "place": place}
+
+
+async def test_a_token_approved_on_one_worker_works_on_another_and_its_revocation_closes_sockets_there(
+    aiohttp_client, client, settings, login
+):
+    """Two whole apps on one database, as two workers: device state is in the database, not in memory."""
+    from server.api import create_app
+
+    other = await aiohttp_client(create_app(settings))
+    reg, token = await approved(client, login, "lobby_screen", "")
+    r = await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})
+    assert r.status == 200 and (await r.json())["id"] == reg["id"]
+    ws = await other.ws_connect(f"/ws/v1/halls/t?device={token}")
+    assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+    r = await client.post(f"/api/v1/halls/t/devices/{reg['id']}/revoke", json={}, headers=await login("boss"))
+    assert r.status == 200
+    while True:  # ticks and nothing else, until the other worker's sweep closes it (within SWEEP_S)
+        msg = await ws.receive(timeout=5)
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            break
+    assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4401
+    assert (await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})).status == 401
