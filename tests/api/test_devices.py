@@ -226,23 +226,41 @@ async def test_device_pages_open_without_a_login_and_say_they_must_register(clie
         assert {k: config["device"][k] for k in ("required", "kind", "place")} == {"required": True, "kind": kind, "place": place}
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_token_approved_on_one_worker_works_on_another_and_its_revocation_closes_sockets_there(
-    aiohttp_client, client, settings, login
+    aiohttp_client, settings, backend
 ):
     """Two whole apps on one database, as two workers: device state is in the database, not in memory."""
-    from server.api import create_app
+    from dataclasses import replace
 
-    other = await aiohttp_client(create_app(settings))
-    reg, token = await approved(client, login, "lobby_screen", "")
-    r = await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})
-    assert r.status == 200 and (await r.json())["id"] == reg["id"]
-    ws = await other.ws_connect(f"/ws/v1/halls/t?device={token}")
-    assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
-    r = await client.post(f"/api/v1/halls/t/devices/{reg['id']}/revoke", json={}, headers=await login("boss"))
-    assert r.status == 200
-    while True:  # ticks and nothing else, until the other worker's sweep closes it (within SWEEP_S)
-        msg = await ws.receive(timeout=5)
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            break
-    assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4401
-    assert (await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})).status == 401
+    from server.api import create_app
+    from tests.services import PostgresDatabase
+
+    database = PostgresDatabase() if backend == "postgresql" else None
+    if database is not None:
+        settings = replace(settings, database_url=await database.create())
+    try:
+        one, other = await aiohttp_client(create_app(settings)), await aiohttp_client(create_app(settings))
+
+        async def login(who: str) -> dict[str, str]:
+            r = await one.post("/api/v1/auth/login", json={"username": who, "password": "demo"})
+            return {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+        reg, token = await approved(one, login, "lobby_screen", "")
+        r = await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})
+        assert r.status == 200 and (await r.json())["id"] == reg["id"]
+        ws = await other.ws_connect(f"/ws/v1/halls/t?device={token}")
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+        r = await one.post(f"/api/v1/halls/t/devices/{reg['id']}/revoke", json={}, headers=await login("boss"))
+        assert r.status == 200
+        while True:  # ticks and nothing else, until the other worker's sweep closes it (within SWEEP_S)
+            msg = await ws.receive(timeout=5)
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                break
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4401
+        assert (await other.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": token})).status == 401
+        await one.close()
+        await other.close()
+    finally:
+        if database is not None:
+            await database.drop()
