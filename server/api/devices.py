@@ -38,6 +38,7 @@ REGISTER_LIMIT = web.AppKey("device-register-limit", Buckets)
 SOCKETS = web.AppKey("device-sockets", dict)  # device id -> set of open websockets
 REVOKED_CLOSE = 4401  # the close code a revoked device's websocket gets
 SWEEP_S = 2.0
+SEEN_EVERY = 15  # sweeps between notes of the connected devices' last_seen (30 s)
 POLL_S = 2  # how often a waiting device asks for its token
 
 
@@ -196,7 +197,7 @@ async def register(request: web.Request) -> web.Response:
         raise Invalid("unknown-kiosk", f"no kiosk {req.place!r} in this hall")
     if req.kind in WINDOW_KINDS and req.place and req.place not in hall.catalog.windows:
         raise Invalid("unknown-window", f"no window {req.place!r} in this hall")
-    found, claim = await store(request).register(hall.hall, req.kind, req.place, req.name, request.remote or "")
+    found, claim = await store(request).register(hall.hall, req.kind, req.place, req.name, request.remote or "", _ttl(hall))
     log.info("device %s (%s at %r) registered from %s with code %s", found.id, found.kind, found.place, found.address, found.code)
     return json({"id": found.id, "kind": found.kind, "place": found.place, "code": found.code, "claim": claim,
                  "status": "pending", "poll_s": POLL_S}, status=201)
@@ -265,15 +266,19 @@ async def revoke(request: web.Request) -> web.Response:
 
 
 async def _sweep(app: web.Application) -> None:
-    """Close the websockets of devices revoked on another worker."""
+    """Close the websockets of devices revoked on another worker; note connected devices as seen."""
     devices = app[CTX].devices
     assert devices is not None
+    sweeps = 0
     while True:
         await asyncio.sleep(SWEEP_S)
+        sweeps += 1
         try:
             gone = await devices.revoked_among(set(app[SOCKETS]))
             if gone:
                 await close_sockets(app, gone)
+            if sweeps % SEEN_EVERY == 0:
+                await devices.seen(set(app[SOCKETS]))
         except Exception as exc:  # the database is away: try again at the next sweep
             log.warning("checking revoked devices failed: %r", exc)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Column, Float, MetaData, String, Table, and_, insert, or_, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.catalog import Catalog
@@ -106,11 +106,16 @@ class Devices:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
 
-    async def register(self, hall: str, kind: str, place: str, name: str, address: str) -> tuple[Device, str]:
+    async def register(self, hall: str, kind: str, place: str, name: str, address: str,
+                       pending_ttl_s: float) -> tuple[Device, str]:
         """A new pending device with a code no other pending device of the hall shows; returns it and its claim secret."""
         now = self.clock()
         claim = secrets.token_urlsafe(32)
         async with self.engine.begin() as conn:
+            # Registrations nobody approved in time are forgotten (approvals and revocations are kept).
+            await conn.execute(delete(devices).where(
+                devices.c.hall == hall, devices.c.status == "pending", devices.c.registered_at < now - pending_ttl_s
+            ))
             taken = set((await conn.execute(
                 select(devices.c.code).where(devices.c.hall == hall, devices.c.status == "pending")
             )).scalars())
@@ -223,6 +228,13 @@ class Devices:
             async with self.engine.begin() as conn:
                 await conn.execute(update(devices).where(devices.c.id == device.id).values(last_seen=now))
         return device
+
+    async def seen(self, device_ids: set[str]) -> None:
+        """Devices whose websockets are open are alive: note it (their requests may be rare)."""
+        if device_ids:
+            now = self.clock()
+            async with self.engine.begin() as conn:
+                await conn.execute(update(devices).where(devices.c.id.in_(sorted(device_ids))).values(last_seen=now))
 
     async def revoked_among(self, device_ids: set[str]) -> set[str]:
         """Which of these devices are no longer approved (revoked on this or another worker)."""

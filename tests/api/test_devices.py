@@ -264,3 +264,17 @@ async def test_a_token_approved_on_one_worker_works_on_another_and_its_revocatio
     finally:
         if database is not None:
             await database.drop()
+
+
+async def test_a_registration_nobody_approves_expires_and_is_forgotten(client, login, clock):
+    old = await register(client)
+    clock.advance(24 * 3600 + 1)
+    boss = await login("boss")
+    r = await client.post(f"/api/v1/halls/t/devices/{old['id']}/approve", headers=boss,
+                          json={"code": old["code"], "name": "k3", "kiosk": "k3"})
+    assert r.status == 409 and (await r.json())["type"].endswith("registration-expired")
+    r = await client.post(f"/api/v1/halls/t/devices/{old['id']}/claim", json={"claim": old["claim"]})
+    assert r.status == 404  # the page registers again and shows a new code
+    assert await (await client.get("/api/v1/halls/t/devices", headers=boss)).json() == []
+    new = await register(client)
+    assert [row[0] for row in await rows(client)] == [new["id"]]
