@@ -219,7 +219,7 @@ async def claim(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/halls/{hall}/devices/self")
 @contract("The device of the X-Device-Token header, as approved (401 once revoked)", response=DeviceSelf,
-          errors=(401, 403), tags=("devices",))
+          auth="device", tags=("devices",))
 async def whoami(request: web.Request) -> web.Response:
     hall = hall_of(request)
     token = device_token(request)

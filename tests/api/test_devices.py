@@ -278,3 +278,29 @@ async def test_a_registration_nobody_approves_expires_and_is_forgotten(client, l
     assert await (await client.get("/api/v1/halls/t/devices", headers=boss)).json() == []
     new = await register(client)
     assert [row[0] for row in await rows(client)] == [new["id"]]
+
+
+async def test_device_answers_match_their_documented_schemas(client, login):
+    from tests.api.test_openapi import validator
+
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    base = "/api/v1/halls/{hall}/devices"
+    assert spec["paths"][base + "/self"]["get"]["security"] == [{"device": []}]
+    boss = await login("boss")
+    r = await client.post("/api/v1/halls/t/devices", json={"kind": "evaluator", "place": "w1", "name": "1号窗口 评价器"})
+    reg = await r.json()
+    validator(spec, base, "post", 201)(reg)
+    claim = f"/api/v1/halls/t/devices/{reg['id']}/claim"
+    validator(spec, base + "/{device}/claim", "post", 200)(await (await client.post(claim, json={"claim": reg["claim"]})).json())
+    validator(spec, base, "get", 200)(await (await client.get("/api/v1/halls/t/devices", headers=boss)).json())
+    done = await client.post(f"/api/v1/halls/t/devices/{reg['id']}/approve", headers=boss,
+                             json={"code": reg["code"], "name": "1号窗口 评价器", "window": "w1"})
+    validator(spec, base + "/{device}/approve", "post", 200)(await done.json())
+    got = await (await client.post(claim, json={"claim": reg["claim"]})).json()
+    validator(spec, base + "/{device}/claim", "post", 200)(got)
+    me = await client.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": got["token"]})
+    validator(spec, base + "/self", "get", 200)(await me.json())
+    gone = await client.post(f"/api/v1/halls/t/devices/{reg['id']}/revoke", json={}, headers=boss)
+    validator(spec, base + "/{device}/revoke", "post", 200)(await gone.json())
+    refused = await client.get("/api/v1/halls/t/devices/self", headers={"X-Device-Token": got["token"]})
+    validator(spec, base + "/self", "get", 401)(await refused.json())
