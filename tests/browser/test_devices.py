@@ -101,3 +101,30 @@ async def test_a_lobby_screen_registers_and_shows_the_hall_once_approved(browser
     assert await lobby.query_selector("#device-registration") is None
     await manager.wait_for_selector("#known tr[data-status=approved]")
     assert "一楼大厅 叫号屏" in await text(manager, "#known tr[data-status=approved]")
+
+
+async def test_an_evaluator_device_needs_no_clerk_login_and_rates_with_its_token(browser, live):
+    from tests.server_process import Api
+
+    api = Api(live.url)
+    try:
+        page = await (await browser.new_context(viewport={"width": 1024, "height": 600}, locale="zh-CN")).new_page()
+        await page.goto(live.url + "/terminal/t/evaluator/w1")
+        code = await registration_code(page)
+        assert "评价器" in await text(page, "#device-registration .dr-what")
+        (pending,) = await api.get("/api/v1/halls/t/devices", who="boss")
+        assert (pending["code"], pending["kind"], pending["place"]) == (code, "evaluator", "w1")
+        await api.post(f"/api/v1/halls/t/devices/{pending['id']}/approve", {"code": code, "name": "1号窗口 评价器", "window": "w1"}, who="boss")
+        await page.wait_for_selector("body[data-device=approved][data-status=online][data-mode=idle]", timeout=15000)
+
+        t = await api.post("/api/v1/halls/t/tickets", {"item": "a1", "channel": "online"})
+        for action, body in (("open", {}), ("call-next", {}), ("start", {}), ("finish", {"case_type": "immediate"})):
+            await api.post(f"/api/v1/halls/t/windows/w1/{action}", body, who="w1a")
+        await page.wait_for_selector(f"body[data-mode=rate][data-rating={t['number']}]", timeout=10000)
+        await page.click("#levels [data-score='5']")
+        await page.click("#submit")
+        await page.wait_for_selector("body[data-mode=thanks]", timeout=10000)
+        events = (await api.get("/api/v1/halls/t/events", who="boss"))["events"]
+        assert [(e["ticket"], e["score"], e["by"]) for e in events if e["type"] == "ticket_evaluated"] == [(t["id"], 5, "evaluator-w1")]
+    finally:
+        await api.close()
