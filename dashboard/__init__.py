@@ -15,7 +15,7 @@ from server.stats import api as stats_api
 from server.stats.service import Stats
 from server.web import add_static, environment
 
-from . import admin, api, routes, tasks
+from . import admin, api, region, routes, tasks
 
 
 def _minutes(seconds: float | None) -> str:
@@ -39,6 +39,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(stats_api.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(admin.routes)
+    app.router.add_routes(region.routes)
     app.router.add_routes(routes.routes)
     add_static(app, "dashboard", "dashboard")
     tasks.install(app, stats)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.context import CTX, body, hall_of, json, staff
+from server.api.context import body, hall_of, json, staff
 from server.domain import commands as cmd
 from server.domain.access import require_role
 from server.domain.catalog import Catalog, Role
@@ -145,63 +145,6 @@ async def supervision(request: web.Request) -> web.Response:
             ],
         }
     )
-
-
-async def _figures(request: web.Request, service: HallService) -> dict[str, Any]:
-    """One hall's live figures of today, for the region's table."""
-    state = await service.current()
-    now = service.clock.now()
-    today = await request.app[STATS].today(service.hall)
-    board = await request.app[SUPERVISORS][service.hall].catch_up()
-    waits = [w for w in (t.wait_s for t in today.tickets) if w is not None]
-    waiting_since = [t.issued_at for t in today.tickets if t.status == "waiting"]
-    scores = [t.score for t in today.tickets if t.score is not None]
-    levels = [a.level for a in board.active.values()]
-    return {
-        "issued": len(today.tickets),
-        "served": sum(1 for t in today.tickets if t.status == "done"),
-        "waiting": len(waiting_since),
-        "no_show": sum(1 for t in today.tickets if t.status == "no_show"),
-        "longest_wait_s": round(max((now - t).total_seconds() for t in waiting_since), 1) if waiting_since else None,
-        "mean_wait_s": round(sum(waits) / len(waits), 1) if waits else None,
-        "open_windows": sum(1 for w in state.windows.values() if w.status.value != "closed"),
-        "windows": len(service.catalog.windows),
-        "alerts_red": levels.count("red"),
-        "alerts_yellow": levels.count("yellow"),
-        "rated": len(scores),
-        "good_rate": round(sum(1 for s in scores if s >= 4) / len(scores), 4) if scores else None,
-        "_waits": waits,
-    }
-
-
-@routes.get("/api/v1/halls/{hall}/region")
-@contract("The hall and every hall below it (city → county → township), live today, with the sums",
-          response=schemas.Region, auth="manager", tags=("supervision",))
-async def region(request: web.Request) -> web.Response:
-    hall, _ = await reader(request)
-    context = request.app[CTX]
-    rows, waits = [], []
-    total: dict[str, Any] = {}
-    for h in context.region.below(hall.hall):
-        service = context.halls[h]
-        figures = await _figures(request, service)
-        waits += figures.pop("_waits")
-        conf = service.catalog.hall
-        rows.append({"id": h, "name": conf.name, "level": conf.level, "parent": conf.parent,
-                     "depth": context.region.depth(h) - context.region.depth(hall.hall), "today": figures})
-        for k, v in figures.items():
-            if k in ("longest_wait_s", "mean_wait_s", "good_rate"):
-                continue
-            total[k] = total.get(k, 0) + v
-    longest = [r["today"]["longest_wait_s"] for r in rows if r["today"]["longest_wait_s"] is not None]
-    total["longest_wait_s"] = max(longest) if longest else None
-    total["mean_wait_s"] = round(sum(waits) / len(waits), 1) if waits else None
-    rated = sum(r["today"]["rated"] for r in rows)
-    good = sum(round((r["today"]["good_rate"] or 0) * r["today"]["rated"]) for r in rows)
-    total["good_rate"] = round(good / rated, 4) if rated else None
-    state = await hall.current()
-    return json({"hall": hall.hall, "name": hall.catalog.hall.name, "day": state.day.isoformat(),
-                 "now": hall.clock.now().isoformat(), "halls": rows, "total": total})
 
 
 @routes.get("/api/v1/halls/{hall}/alerts")
