@@ -62,11 +62,11 @@ class RedisBus(LocalBus):
         )
         self.redis = aioredis.Redis(connection_pool=self.pool)
         self.healthy = False
-        self._outbox: deque[str] = deque(maxlen=OUTBOX)
+        self._outbox: deque[tuple[str, str]] = deque(maxlen=OUTBOX)  # (channel, message)
         self._flush = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
-        self.reconnects = 0
+        self.connections = 0
 
     async def start(self) -> None:
         self._tasks = [
@@ -78,7 +78,7 @@ class RedisBus(LocalBus):
 
     async def publish(self, message: Published) -> None:
         await super().publish(message)  # this process's listeners, at once
-        self._outbox.append(encode(message, self.origin))
+        self._outbox.append((PREFIX + message.hall, encode(message, self.origin)))
         self._flush.set()
 
     async def relay(self, topic: str, message: dict[str, Any]) -> None:
@@ -107,10 +107,9 @@ class RedisBus(LocalBus):
             await self._flush.wait()
             self._flush.clear()
             while self._outbox:
-                raw = self._outbox[0]
-                hall = json.loads(raw)["h"]
+                channel, raw = self._outbox[0]
                 try:
-                    await self.redis.publish(PREFIX + hall, raw)
+                    await self.redis.publish(channel, raw)
                 except (RedisError, OSError) as exc:
                     if failures == 0:
                         log.warning("bus: publish failed (%r); %d message(s) wait", exc, len(self._outbox))
@@ -128,11 +127,11 @@ class RedisBus(LocalBus):
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(PREFIX + "*", RELAY + "*")
-                if failures or self.reconnects:
+                if failures or self.connections:
                     log.info("bus: connected to Redis again")
                 self.healthy = True
                 self._connected.set()
-                self.reconnects += 1
+                self.connections += 1
                 self._poke_all()  # what others published while we were away is in the journal
                 failures = 0
                 while True:
@@ -180,4 +179,4 @@ class RedisBus(LocalBus):
         await super().close()
 
     def stats(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "outbox": len(self._outbox), "connections": self.reconnects}
+        return {"healthy": self.healthy, "outbox": len(self._outbox), "connections": self.connections}

@@ -80,18 +80,17 @@ def _explain(folder: Path, data: dict[str, Any], exc: ValidationError) -> str:
 def _shared(folder: Path, data: dict[str, Any], source: HallConfig) -> None:
     """Put the shared catalogue's departments and items that this hall's windows serve before its own."""
     served = {i for w in data.get("windows", []) if isinstance(w, dict) for i in (w.get("items") or [])}
-    local_items = {i.get("id") for i in data.get("items", []) if isinstance(i, dict)}
-    local_departments = {d.get("id") for d in data.get("departments", []) if isinstance(d, dict)}
-    for key, ids in (("items", local_items), ("departments", local_departments)):
-        for entry in source.model_dump(mode="json", exclude_defaults=True)[key]:
-            if entry["id"] in ids:
-                raise ConfigError(f"{folder / FILES[key]}: {entry['id']}: is in the shared catalogue of "
+    for key, shared in (("items", source.items), ("departments", source.departments)):
+        local = {entry.get("id") for entry in data.get(key, []) if isinstance(entry, dict)}
+        for entry in shared:
+            if entry.id in local:
+                raise ConfigError(f"{folder / FILES[key]}: {entry.id}: is in the shared catalogue of "
                                   f"{source.hall.id!r} already (give the local one another id)")
-    items = [i.model_dump(mode="json", exclude_defaults=True) for i in source.items if i.id in served]
-    used = {i["department"] for i in items}
-    departments = [d.model_dump(mode="json", exclude_defaults=True) for d in source.departments if d.id in used]
-    data["items"] = items + list(data.get("items", []))
-    data["departments"] = departments + list(data.get("departments", []))
+    items = [i for i in source.items if i.id in served]
+    used = {i.department for i in items}
+    departments = [d for d in source.departments if d.id in used]
+    data["items"] = [i.model_dump(mode="json", exclude_defaults=True) for i in items] + list(data.get("items", []))
+    data["departments"] = [d.model_dump(mode="json", exclude_defaults=True) for d in departments] + list(data.get("departments", []))
 
 
 def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None) -> HallConfig:

@@ -140,7 +140,6 @@ class Handover(WindowCommand):
 # the hall-day state does not hold: the caller passes what it knows of them in the command, as
 # ticket ids are passed in IssueTicket, and the rules in server/domain/supervision.py decide.
 
-from datetime import date  # noqa: E402  (appended section)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
