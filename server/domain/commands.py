@@ -141,7 +141,6 @@ class Handover(WindowCommand):
 # ticket ids are passed in IssueTicket, and the rules in server/domain/supervision.py decide.
 
 
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OpenCase:
     """A promised case (承诺件) accepted on an earlier day and not concluded yet."""
