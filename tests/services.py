@@ -77,8 +77,14 @@ def redis_server(tmp_path):  # type: ignore[no-untyped-def]
     server.stop()
 
 
+_pg_answered = False
+
+
 async def postgres_url() -> str:
-    """The test PostgreSQL's URL, after checking it answers."""
+    """The test PostgreSQL's URL, after checking (once per run) that it answers."""
+    global _pg_answered
+    if _pg_answered:
+        return PG_URL
     from server.journal import SQLJournal, make_engine
 
     journal = SQLJournal(make_engine(PG_URL))
@@ -90,6 +96,7 @@ async def postgres_url() -> str:
         need("PostgreSQL", f"{PG_URL} failed: {exc!r}; set HALLQ_TEST_POSTGRES")
     finally:
         await journal.close()
+    _pg_answered = True
     return PG_URL
 
 
@@ -188,3 +195,17 @@ class CuttableProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+
+def worker_settings(config_dir: Path, tmp_path: Path, database_url: str, redis_url: str, n: int = 2):  # type: ignore[no-untyped-def]
+    """Settings of `n` whole apps as the workers of one deployment: one journal, one Redis bus,
+    one clock, a data directory each; no issue rate limit."""
+    from server.api import Settings
+    from tests.halls import FakeClock
+
+    clock = FakeClock()
+    return [
+        Settings(config_dir=config_dir, data_dir=tmp_path / f"data{k}", clock=clock, issue_rate_per_s=0,
+                 database_url=database_url, redis_url=redis_url, worker=f"w{k}")
+        for k in range(1, n + 1)
+    ]

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from datetime import date
 
 import pytest
 
 from server.journal import SequenceConflict, SQLJournal, make_engine
+from tests.services import postgres_url
 
 DAY = date(2026, 11, 25)
-PG_URL = os.environ.get("HALLQ_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
 async def _postgres() -> SQLJournal:
-    journal = SQLJournal(make_engine(PG_URL))
-    try:
-        await asyncio.wait_for(journal.create(), 5)
-    except Exception as exc:
-        await journal.close()
-        if os.environ.get("CI") == "true":
-            raise RuntimeError(f"PostgreSQL is required under CI=true but {PG_URL} failed: {exc!r}") from exc
-        pytest.skip(f"no PostgreSQL at {PG_URL} ({exc.__class__.__name__}); set HALLQ_TEST_POSTGRES to run these")
+    journal = SQLJournal(make_engine(await postgres_url()))
+    await journal.create()
     return journal
 
 

@@ -10,11 +10,10 @@ import pytest
 
 from kiosk import PRINTING
 from kiosk.agent import feed_url
-from server.api import Settings, create_app
-from tests.halls import FakeClock
+from server.api import create_app
 from tests.kiosk.conftest import wait_until
 from tests.kiosk.test_agent import agent_running
-from tests.services import RedisServer
+from tests.services import RedisServer, worker_settings
 
 pytestmark = pytest.mark.redis
 
@@ -23,11 +22,8 @@ pytestmark = pytest.mark.redis
 async def workers(aiohttp_server, tmp_path, config_dir):  # type: ignore[no-untyped-def]
     redis = RedisServer(tmp_path / "redis")
     redis.start()
-    clock = FakeClock()
     servers = []
-    for n in (1, 2):
-        settings = Settings(config_dir=config_dir, data_dir=tmp_path / f"data{n}", clock=clock, issue_rate_per_s=0,
-                            database_url=f"sqlite:///{tmp_path / 'shared.sqlite3'}", redis_url=redis.url, worker=f"w{n}")
+    for settings in worker_settings(config_dir, tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}", redis.url):
         s = await aiohttp_server(create_app(settings))
         s.base = str(s.make_url("")).rstrip("/")
         servers.append(s)

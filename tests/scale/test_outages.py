@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.api import Settings, create_app
+from server.api import create_app
 from server.journal import SQLJournal, database_url, make_engine
 from tests.halls import FakeClock
-from tests.services import CuttableProxy, PostgresDatabase, RedisServer
+from tests.services import CuttableProxy, PostgresDatabase, RedisServer, worker_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -27,11 +27,7 @@ async def outage(aiohttp_client, tmp_path, config_dir):  # type: ignore[no-untyp
     via_proxy = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}")
     redis = RedisServer(tmp_path / "redis")
     redis.start()
-    clients = []
-    for n in (1, 2):
-        settings = Settings(config_dir=config_dir, data_dir=tmp_path / f"data{n}", clock=FakeClock(), issue_rate_per_s=0,
-                            database_url=via_proxy, redis_url=redis.url, worker=f"w{n}")
-        clients.append(await aiohttp_client(create_app(settings)))
+    clients = [await aiohttp_client(create_app(s)) for s in worker_settings(config_dir, tmp_path, via_proxy, redis.url)]
     yield clients, proxy, url
     for c in clients:
         await c.close()

@@ -8,9 +8,8 @@ import json
 
 import pytest
 
-from server.api import Settings, create_app
-from tests.halls import FakeClock
-from tests.services import RedisServer
+from server.api import create_app
+from tests.services import RedisServer, worker_settings
 
 pytestmark = pytest.mark.redis
 
@@ -19,13 +18,8 @@ pytestmark = pytest.mark.redis
 async def pair(aiohttp_client, tmp_path, config_dir):  # type: ignore[no-untyped-def]
     redis = RedisServer(tmp_path / "redis")
     redis.start()
-    clock = FakeClock()
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    clients = []
-    for n in (1, 2):
-        settings = Settings(config_dir=config_dir, data_dir=tmp_path / f"data{n}", clock=clock, issue_rate_per_s=0,
-                            database_url=url, redis_url=redis.url, worker=f"w{n}")
-        clients.append(await aiohttp_client(create_app(settings)))
+    clients = [await aiohttp_client(create_app(s))
+               for s in worker_settings(config_dir, tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}", redis.url)]
     yield clients
     for c in clients:
         await c.close()
