@@ -5,6 +5,7 @@ on whichever worker they land on, and the journal is checked afterwards."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from datetime import date
 
@@ -80,24 +81,35 @@ def check_screens(screens: list[Screen], stored: list) -> None:
             assert typ == t_type and (typ != "ticket_issued" or number == t_number)
 
 
-async def test_four_workers_forty_clerks_ten_kiosks(tmp_path, deployment):
-    _, url, redis, config = deployment
-    server = await start(tmp_path, url, redis, config, 4)
+@contextlib.asynccontextmanager
+async def busy_hall(url: str, screens: int, kiosks: int, clerks: int):  # type: ignore[no-untyped-def]
+    """Screens listen, then kiosks issue (one ticket per 0.1 s each) and clerks call, start and
+    finish until the block ends; after it the load has stopped and the screens have had 2 s to
+    hear the last events."""
+    stop, listening = asyncio.Event(), asyncio.Event()
+    listeners = [Screen(url) for _ in range(screens)]
+    screen_tasks = [asyncio.create_task(s.run(listening)) for s in listeners]
+    await asyncio.sleep(1.0)
+    load = Load(url)
+    tokens = [await load.login(n) for n in range(1, clerks + 1)]
+    tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(kiosks)]
+    tasks += [asyncio.create_task(load.clerk(n, token, stop)) for n, token in enumerate(tokens, start=1)]
     try:
-        stop, listening = asyncio.Event(), asyncio.Event()
-        screens = [Screen(server.url) for _ in range(12)]
-        screen_tasks = [asyncio.create_task(s.run(listening)) for s in screens]
-        await asyncio.sleep(1.0)
-        load = Load(server.url)
-        tokens = [await load.login(n) for n in range(1, WINDOWS + 1)]
-        tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(10)]
-        tasks += [asyncio.create_task(load.clerk(n, token, stop)) for n, token in enumerate(tokens, start=1)]
-        await asyncio.sleep(SECONDS)
+        yield load, listeners
+    finally:
         stop.set()
         await asyncio.gather(*tasks)
         await asyncio.sleep(2.0)  # the last events reach every screen
         listening.set()
         await asyncio.gather(*screen_tasks)
+
+
+async def test_four_workers_forty_clerks_ten_kiosks(tmp_path, deployment):
+    _, url, redis, config = deployment
+    server = await start(tmp_path, url, redis, config, 4)
+    try:
+        async with busy_hall(server.url, screens=12, kiosks=10, clerks=WINDOWS) as (load, screens):
+            await asyncio.sleep(SECONDS)
         stored = await stored_events(url, server.url)
         counts = check_journal(stored, load)
         check_screens(screens, stored)
@@ -114,20 +126,11 @@ async def test_redis_restarting_during_calls(tmp_path, deployment):
     _, url, redis, config = deployment
     server = await start(tmp_path, url, redis, config, 2)
     try:
-        stop, listening = asyncio.Event(), asyncio.Event()
-        screens = [Screen(server.url) for _ in range(6)]
-        screen_tasks = [asyncio.create_task(s.run(listening)) for s in screens]
-        await asyncio.sleep(1.0)
-        load = Load(server.url)
-        tokens = [await load.login(n) for n in range(1, 13)]
-        tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(4)]
-        tasks += [asyncio.create_task(load.clerk(n, token, stop)) for n, token in enumerate(tokens, start=1)]
-        await asyncio.sleep(3.0)
-        before = len(load.tickets)
-        await asyncio.to_thread(redis.restart, 2.0)
-        await asyncio.sleep(4.0)
-        stop.set()
-        await asyncio.gather(*tasks)
+        async with busy_hall(server.url, screens=6, kiosks=4, clerks=12) as (load, screens):
+            await asyncio.sleep(3.0)
+            before = len(load.tickets)
+            await asyncio.to_thread(redis.restart, 2.0)
+            await asyncio.sleep(4.0)
         assert len(await workers_seen(server.url, 2)) == 2
         async with aiohttp.ClientSession() as s:
             for _ in range(100):  # both workers report the bus back within a few seconds
@@ -139,9 +142,6 @@ async def test_redis_restarting_during_calls(tmp_path, deployment):
                     break
                 await asyncio.sleep(0.1)
             assert all(healths), "the workers reconnect to Redis by themselves"
-        await asyncio.sleep(2.0)
-        listening.set()
-        await asyncio.gather(*screen_tasks)
         stored = await stored_events(url, server.url)
         check_journal(stored, load)
         check_screens(screens, stored)
