@@ -275,33 +275,6 @@ def _(e: ev.WindowHandedOver, state: HallDay) -> None:
     state.window_for_update(e.window).clerk = e.to_clerk
 
 
-@_apply.register
-def _(e: ev.EvaluationRequested, state: HallDay) -> None:
-    """Asking for a rating changes nothing in the hall-day; the evaluator hears it on the feed."""
-
-
-# 电子监察: alerts, promised cases and bad reviews reach across hall-days; the hall-day's
-# state does not hold them (server/domain/supervision.py folds them into its own boards).
-@_apply.register
-def _(e: ev.AlertRaised, state: HallDay) -> None:
-    pass
-
-
-@_apply.register
-def _(e: ev.AlertCleared, state: HallDay) -> None:
-    pass
-
-
-@_apply.register
-def _(e: ev.CaseConcluded, state: HallDay) -> None:
-    pass
-
-
-@_apply.register
-def _(e: ev.ReviewStepRecorded, state: HallDay) -> None:
-    pass
-
-
 # 网上预约 and 远程取号 (server/domain/booking.py).
 @_apply.register
 def _(e: ev.AppointmentRescheduled, state: HallDay) -> None:
@@ -324,11 +297,17 @@ def _(e: ev.ArrivalConfirmed, state: HallDay) -> None:
     state.tickets[e.ticket].arrived_at = e.at
 
 
-@_apply.register
-def _(e: ev.CatalogChanged, state: HallDay) -> None:
-    """The hall-day holds no catalogue: the service re-reads the revision in force when it folds this."""
+def _unchanged(e: ev.Event, state: HallDay) -> None:
+    """Events journalled for others: the hall-day's state does not change."""
 
 
-@_apply.register
-def _(e: ev.CatalogRevisionWithdrawn, state: HallDay) -> None:
-    """A withdrawn revision was never in force: nothing of the day changes."""
+for _type in (
+    ev.EvaluationRequested,  # the evaluator hears it on the feed
+    # 电子监察: alerts, promised cases and bad reviews reach across hall-days;
+    # server/domain/supervision.py folds them into its own boards.
+    ev.AlertRaised, ev.AlertCleared, ev.CaseConcluded, ev.ReviewStepRecorded,
+    # Hall administration: the service re-reads the catalogue revision in force when it folds
+    # a change; a withdrawn revision was never in force.
+    ev.CatalogChanged, ev.CatalogRevisionWithdrawn,
+):
+    _apply.register(_type, _unchanged)
