@@ -53,40 +53,19 @@ async def _page(request: web.Request, page: str, **extra: object) -> web.Respons
     )
 
 
-@routes.get("/dashboard/{hall}/")
-async def board(request: web.Request) -> web.Response:
-    return await _page(request, "board")
+def _plain(page: str):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.Response:
+        return await _page(request, page)
+
+    handler.__name__ = page
+    return handler
 
 
-@routes.get("/dashboard/{hall}/stats")
-async def stats(request: web.Request) -> web.Response:
-    return await _page(request, "stats")
-
-
-@routes.get("/dashboard/{hall}/bulletin")
-async def bulletin(request: web.Request) -> web.Response:
-    return await _page(request, "bulletin")
-
-
-@routes.get("/dashboard/{hall}/reviews")
-async def reviews(request: web.Request) -> web.Response:
-    return await _page(request, "reviews")
-
-
-@routes.get("/dashboard/{hall}/appointments")
-async def appointments(request: web.Request) -> web.Response:
-    return await _page(request, "appointments")
-
-
-@routes.get("/dashboard/{hall}/region")
-async def region(request: web.Request) -> web.Response:
-    return await _page(request, "region")
-
-
-@routes.get("/dashboard/{hall}/admin")
-async def administration(request: web.Request) -> web.Response:
-    """后台管理: the catalogue, windows, schedules, calendar and notices (managers and admins)."""
-    return await _page(request, "admin")
+# Pages that are shells only: they log in with the API and fetch their figures as JSON.
+# (后台管理 admin: the catalogue, windows, schedules, calendar and notices, managers and admins.)
+for _name, _path in (("board", ""), ("stats", "stats"), ("bulletin", "bulletin"), ("reviews", "reviews"),
+                     ("appointments", "appointments"), ("region", "region"), ("admin", "admin")):
+    routes.get(f"/dashboard/{{hall}}/{_path}")(_plain(_name))
 
 
 @routes.get("/dashboard/{hall}/devices")
