@@ -62,6 +62,16 @@ def _legend(names: Sequence[str], colours: Sequence[str]) -> list[str]:
     return out
 
 
+def _plot(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], unit: str, ylabel: str, kind: str
+) -> tuple[list[str], float, float, float, int]:
+    """A chart over labels begun: the SVG so far, the top of its scale, the plot's width and
+    height, and how many labels share the width."""
+    values = [v for _, vs in series for v in vs if v is not None]
+    ymax = _nice_max(max(values, default=0.0))
+    return _frame(title, ymax, unit, ylabel, kind), ymax, W - LEFT - RIGHT, H - TOP - BOTTOM, max(1, len(labels))
+
+
 def bars(
     title: str,
     labels: Sequence[str],
@@ -71,11 +81,7 @@ def bars(
     kind: str = "bars",
 ) -> str:
     """Grouped vertical bars: one group per label, one bar per series."""
-    values = [v for _, vs in series for v in vs if v is not None]
-    ymax = _nice_max(max(values, default=0.0))
-    out = _frame(title, ymax, unit, ylabel, kind)
-    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    n = max(1, len(labels))
+    out, ymax, plot_w, plot_h, n = _plot(title, labels, series, unit, ylabel, kind)
     group_w = plot_w / n
     bar_w = max(2.0, group_w * 0.8 / max(1, len(series)))
     for i, label in enumerate(labels):
@@ -110,11 +116,7 @@ def lines(
     kind: str = "lines",
 ) -> str:
     """Lines over an ordered axis (hours of the day), one per series, with dots."""
-    values = [v for _, vs in series for v in vs if v is not None]
-    ymax = _nice_max(max(values, default=0.0))
-    out = _frame(title, ymax, unit, ylabel, kind)
-    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    n = max(1, len(labels))
+    out, ymax, plot_w, plot_h, n = _plot(title, labels, series, unit, ylabel, kind)
     step = plot_w / n
 
     def xy(i: int, v: float) -> tuple[float, float]:
