@@ -31,6 +31,7 @@ from server.domain.estimates import estimate
 from server.domain.model import OPEN_STATUSES, PrintStatus, Ticket
 from server.bus import Bus
 from server.hall import HallService
+from server.tasks import cancel
 
 from . import devices
 from .printing import TicketFacts, escpos, ticket_layout, to_escpos
@@ -163,11 +164,7 @@ class Printing:
                 self._tasks.append(asyncio.create_task(self._print_directly(link), name=f"print-{link.conf.id}"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel(self._tasks)
         for link in self.links.values():
             if link.agent is not None:
                 await link.agent.close(code=1012, message=b"server restart")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import importlib
 import logging
@@ -24,6 +23,7 @@ from .errors import problem_middleware
 from .security import Buckets, security_headers
 from .tickets import ISSUE_LIMIT
 from ..web import setup_common
+from ..tasks import cancel
 
 # Each surface package wires its own routes, templates and static files with setup(app).
 SURFACES = ("display", "kiosk", "window_terminal", "dashboard")
@@ -126,10 +126,7 @@ def create_app(settings: Settings) -> web.Application:
             )
         follower = asyncio.create_task(_follow_accounts(accounts)) if shared else None
         yield
-        if follower is not None:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+        await cancel((follower,))
         for service in context.halls.values():
             await service.stop()
         await bus.close()

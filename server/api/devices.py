@@ -29,6 +29,7 @@ from .context import CTX, Unauthorized, body, ctx, hall_of, json, staff
 from .openapi import contract
 from .schemas import Out
 from .security import Buckets
+from ..tasks import cancel
 
 log = logging.getLogger("hallq.devices")
 routes = web.RouteTableDef()
@@ -291,9 +292,7 @@ def setup(app: web.Application, rate_per_s: float, burst: int) -> None:
     async def sweeper(app: web.Application):  # type: ignore[no-untyped-def]
         task = asyncio.create_task(_sweep(app), name="device-sweep")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel((task,))
 
     app.cleanup_ctx.append(sweeper)
 

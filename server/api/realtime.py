@@ -38,6 +38,7 @@ from ..hall import HallService
 from .context import CTX, hall_of
 from .devices import device, forget, remember
 from .views import call_view, hall_snapshot, queues_view, ticket_view, window_view
+from ..tasks import cancel
 
 log = logging.getLogger("hallq.realtime")
 routes = web.RouteTableDef()
@@ -145,11 +146,7 @@ class Feed:
         ]
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel(self._tasks)
         for client in list(self.clients):
             await client.ws.close(code=1012, message=b"server restart")
 

@@ -27,6 +27,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from . import LocalBus, Published
+from ..tasks import cancel
 
 log = logging.getLogger("hallq.bus")
 
@@ -168,11 +169,7 @@ class RedisBus(LocalBus):
                 sub.poke(date.min)
 
     async def close(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel(self._tasks)
         self._tasks = []
         await self.redis.aclose()
         await self.pool.aclose()

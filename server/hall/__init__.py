@@ -35,6 +35,7 @@ from ..domain.errors import Conflict, DomainError
 from ..domain.model import HallDay
 from ..journal import Journal, SequenceConflict
 from ..journal.revisions import Revision, RevisionConflict, SQLRevisions
+from ..tasks import cancel
 
 log = logging.getLogger("hallq.hall")
 
@@ -119,13 +120,7 @@ class HallService:
             self._follower = asyncio.create_task(self._follow(sub), name=f"hall-follower-{self.hall}")
 
     async def stop(self) -> None:
-        for task in (self._follower, self._task):
-            if task:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+        await cancel((self._follower, self._task))
         self._task = self._follower = None
         for _, fut in self._inbox:
             if fut is not None and not fut.done():

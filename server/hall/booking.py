@@ -32,6 +32,7 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.model import Appointment, HallDay
 from ..journal import SequenceConflict
 from . import HallService, Unavailable
+from ..tasks import cancel
 
 log = logging.getLogger("hallq.booking")
 
@@ -243,13 +244,8 @@ class Bookings:
         self._task = asyncio.create_task(self._run(), name=f"bookings-{self.hall.hall}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel((self._task,))
+        self._task = None
 
     async def _run(self) -> None:
         while True:
