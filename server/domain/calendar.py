@@ -7,7 +7,8 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from .catalog import Catalog, Schedule, WorkingCalendar
+from .catalog import Catalog
+from .settings import Schedule, WorkingCalendar
 
 
 @lru_cache(maxsize=4096)

@@ -7,14 +7,15 @@ engine decides with, so a config file, the API's documents and the engine cannot
 from __future__ import annotations
 
 import re
-from datetime import date, time
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
+from pydantic import Field, field_validator, model_validator
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+from .settings import (
+    BookingRules, CallPolicy, Devices, Frozen, Id, ItemAlerts, Schedule, Supervision, Voice, WorkingCalendar,
+)
 
 
 class CaseType(StrEnum):
@@ -24,196 +25,6 @@ class CaseType(StrEnum):
     promised = "promised"  # 承诺件
     joint = "joint"  # 联办件
     escalated = "escalated"  # 上报件
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
-
-class TimeRange(Frozen):
-    """A range of clock time within one day, written "08:30-12:00" in config files."""
-
-    start: time
-    end: time
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse(cls, value: object) -> object:
-        if isinstance(value, str):
-            m = _RANGE.match(value.strip())
-            if not m:
-                raise ValueError(f"{value!r} is not a time range like '08:30-12:00'")
-            h1, m1, h2, m2 = (int(g) for g in m.groups())
-            if h2 == 24 and m2 == 0:
-                h2, m2 = 23, 59
-            try:
-                return {"start": time(h1, m1), "end": time(h2, m2)}
-            except ValueError as exc:
-                raise ValueError(f"{value!r}: {exc}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TimeRange:
-        if self.end <= self.start:
-            raise ValueError(f"ends at {self.end:%H:%M}, before it starts at {self.start:%H:%M}")
-        return self
-
-    def contains(self, t: time) -> bool:
-        return self.start <= t < self.end
-
-    @model_serializer
-    def _as_text(self) -> str:
-        """Written back as in the config files ("08:30-12:00"), so an export reads like them."""
-        return str(self)
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-Weekday = Annotated[int, Field(ge=1, le=7)]
-
-
-class Schedule(Frozen):
-    """When something is open: weekdays (1 = Monday) and clock ranges on those days.
-
-    `follow_holidays` makes statutory holidays closed and swapped working days open
-    (the official Chinese calendar), which is how halls work.
-    """
-
-    weekdays: tuple[Weekday, ...] = (1, 2, 3, 4, 5)
-    hours: tuple[TimeRange, ...] = Field(("08:30-12:00", "13:30-17:30"), min_length=1, validate_default=True)
-    follow_holidays: bool = True
-
-
-class WorkingCalendar(Frozen):
-    """The hall's own exceptions to the official calendar: extra closed days (a move, a local
-    holiday) and extra working days (a weekend service day). Closed wins over working."""
-
-    closed_days: tuple[date, ...] = ()
-    working_days: tuple[date, ...] = ()
-
-    @model_validator(mode="after")
-    def _distinct(self) -> WorkingCalendar:
-        both = sorted(set(self.closed_days) & set(self.working_days))
-        if both:
-            raise ValueError(f"working_days: {both[0].isoformat()} is listed as closed too")
-        return self
-
-
-class CallPolicy(Frozen):
-    """How a window chooses whom to call next (see server/domain/policy.py)."""
-
-    priority_ratio: int = Field(2, ge=1, le=20, description="priority calls allowed in a row while normal tickets wait")
-    ageing_s: int = Field(1800, ge=60, description="a ticket waiting this long is called before younger ones of any lane")
-    no_show_requeue_places: int = Field(3, ge=0, description="a re-queued no-show goes back behind this many waiting tickets")
-    max_requeues: int = Field(1, ge=0, description="how often one ticket may be re-queued after a no-show")
-    appointment_early_s: int = Field(1800, ge=0, description="how early before its slot an appointment may check in")
-    appointment_late_s: int = Field(900, ge=0, description="how late after its slot starts an appointment may check in")
-
-
-class BookingRules(Frozen):
-    """网上预约 and 远程取号: the hall's rules for online appointments and remote tickets."""
-
-    days_ahead: int = Field(7, ge=0, le=60, description="how many days after today may be booked")
-    walk_in_share: float = Field(
-        0.5, ge=0, le=1, description="share of each window's capacity kept for walk-ins (现场取号), not bookable"
-    )
-    max_active_per_phone: int = Field(3, ge=1, le=20, description="bookings one phone number may hold at a time")
-    closed_days: tuple[date, ...] = Field((), description="days without appointments besides holidays (e.g. a hall event)")
-    confirm_ahead: int = Field(5, ge=0, le=100, description="a remote ticket is asked to confirm arrival when this few are ahead")
-
-
-class Voice(Frozen):
-    """How calls are spoken in the lobby (叫号语音)."""
-
-    template: str = Field("请 {number} 号 到 {window} 办理", description="{number} and {window} are filled in")
-    repeat: int = Field(2, ge=1, le=5, description="how often each call is spoken")
-    screens: tuple[str, ...] = Field((), description="ids of the screens that speak (usually one lobby screen per zone)")
-
-    @field_validator("template")
-    @classmethod
-    def _placeholders(cls, value: str) -> str:
-        try:
-            value.format(number="A001", window="1号窗口")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
-        return value
-
-
-Thresholds = Annotated[tuple[int, int, int], Field(description="seconds: warning, yellow, red")]
-
-
-def _ascending(value: tuple[float, ...] | None) -> tuple[float, ...] | None:
-    if value is not None and not all(a < b for a, b in zip((0, *value), value)):
-        raise ValueError(f"{list(value)}: thresholds are positive and rise from warning to yellow to red")
-    return value
-
-
-class Award(Frozen):
-    """优秀窗口: how a window's quarter is scored (see README, Quarterly bulletin).
-
-    score = satisfaction × good_rate + waiting × (1 − min(1, p90 wait ÷ the hall's red wait))
-          + volume × served ÷ the most served by a window + alerts × (1 − min(1, alerts per
-          100 served ÷ alerts_per_100_zero)); candidates serve at least `min_served` and have a
-          bad-review share of at most `max_bad_rate`; the best `candidates` of them are listed.
-    """
-
-    satisfaction: float = Field(40, ge=0)
-    waiting: float = Field(20, ge=0)
-    volume: float = Field(20, ge=0)
-    alerts: float = Field(20, ge=0)
-    alerts_per_100_zero: float = Field(10, gt=0, description="alerts per 100 served at which the alerts part is 0")
-    min_served: int = Field(100, ge=0)
-    max_bad_rate: float = Field(0.02, ge=0, le=1)
-    candidates: int = Field(3, ge=1, le=50)
-
-
-class Supervision(Frozen):
-    """电子监察: when alerts are raised, and the rules of the bad-review loop (差评整改)."""
-
-    sweep_s: float = Field(5, gt=0, le=300, description="how often the supervisor looks")
-    wait_s: Thresholds = (1200, 1800, 2700)
-    service_factor: tuple[float, float, float] = Field(
-        (2.0, 3.0, 4.0), description="a service longer than these multiples of the item's expected_service_s"
-    )
-    paused_s: Thresholds = (900, 1800, 2700)
-    deadline_warning_days: int = Field(1, ge=0, description="working days left when a promised case raises a warning")
-    suggest_after: int = Field(5, ge=1, description="people waiting past an item's warning threshold before the board suggests opening windows")
-    review_verify_days: int = Field(1, ge=0, description="working days to verify a bad review (核实)")
-    review_rectify_days: int = Field(3, ge=0, description="working days to rectify and call the citizen back (整改、回访)")
-    award: Award = Award()
-
-    @field_validator("wait_s", "service_factor", "paused_s")
-    @classmethod
-    def _rising(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        return _ascending(value)  # type: ignore[return-value]
-
-
-class ItemAlerts(Frozen):
-    """An item's own e-supervision thresholds (seconds: warning, yellow, red); the hall's when absent."""
-
-    wait_s: Thresholds | None = None
-    service_s: Thresholds | None = None
-
-    @field_validator("wait_s", "service_s")
-    @classmethod
-    def _rising(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        return _ascending(value)  # type: ignore[return-value]
-
-
-class Devices(Frozen):
-    """Registered devices: kiosks, lobby and window screens, evaluators and print agents.
-
-    With `required`, each of them shows a registration code until a manager approves it and
-    then works with its own revocable token; without it (the default, as before) any browser on
-    the network may open a screen or a kiosk page. Production halls should require devices.
-    """
-
-    required: bool = Field(False, description="kiosks, screens, evaluators and print agents need an approved device token")
-    pending_ttl_s: int = Field(24 * 3600, ge=60, le=30 * 24 * 3600, description="an unapproved registration expires after this long")
 
 
 class Hall(Frozen):

@@ -18,7 +18,8 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.catalog import Award, Catalog
+from ..domain.catalog import Catalog
+from ..domain.settings import Award
 from ..domain.errors import Invalid
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
