@@ -3,7 +3,9 @@
 For the tickets a window may call now (items it serves at this hour, or pinned to it by a
 transfer), in this order:
 
-1. appointments (预约) checked in: earliest slot first;
+1. appointments (预约) checked in whose slot has begun: earliest slot first (one checked in
+   before its slot waits in the normal lane by its check-in time until the slot begins, so an
+   early arrival never jumps a queue that ageing protects);
 2. aged tickets, of any lane, that have waited `ageing_s` or longer: longest-waiting first,
    so that no queue starves however many priority tickets arrive;
 3. priority (绿色通道) before normal, but after `priority_ratio` priority calls in a row at this
@@ -41,11 +43,16 @@ def _age_key(t: Ticket) -> tuple[datetime, float]:
     return (t.queued_at, t.ordinal)
 
 
-def _best_by_lane(tickets: Iterable[Ticket], aged_before: datetime) -> dict[Lane, Ticket]:
+def due(t: Ticket, now: datetime) -> bool:
+    """An appointment ticket whose slot has begun: it goes before every other lane."""
+    return t.appointment is not None and t.slot_start is not None and t.slot_start <= now
+
+
+def _best_by_lane(tickets: Iterable[Ticket], aged_before: datetime, now: datetime) -> dict[Lane, Ticket]:
     """The head of each lane among `tickets` (a ticket may head both its own lane and `aged`)."""
     best: dict[Lane, Ticket] = {}
     for t in tickets:
-        if t.appointment:
+        if due(t, now):
             lane = Lane.appointment
             cur = best.get(lane)
             if cur is None or (t.slot_start, t.ordinal) < (cur.slot_start, cur.ordinal):
@@ -80,7 +87,7 @@ def _pick(best: dict[Lane, Ticket], priority_streak: int, priority_ratio: int) -
 def choose_next(state: HallDay, catalog: Catalog, window: str, now: datetime) -> tuple[Ticket, Lane] | None:
     policy = catalog.hall.policy
     aged_before = now - timedelta(seconds=policy.ageing_s)
-    best = _best_by_lane(candidates(state, catalog, window, now), aged_before)
+    best = _best_by_lane(candidates(state, catalog, window, now), aged_before, now)
     return _pick(best, state.window(window).priority_streak, policy.priority_ratio)
 
 
@@ -99,7 +106,7 @@ def call_order(
     streak = state.window(window).priority_streak
     order: list[tuple[Ticket, Lane]] = []
     while remaining and (limit is None or len(order) < limit):
-        chosen = _pick(_best_by_lane(remaining.values(), aged_before), streak, policy.priority_ratio)
+        chosen = _pick(_best_by_lane(remaining.values(), aged_before, now), streak, policy.priority_ratio)
         if chosen is None:
             break
         t, lane = chosen

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from server.domain import commands as c
+from server.domain import estimates
 from server.domain import events as ev
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.model import PrintStatus, TicketStatus, WindowStatus
@@ -37,6 +38,43 @@ def test_a_ticket_carries_its_issue_time_and_an_estimate():
     assert issued.at == MORNING + timedelta(seconds=60)
     assert issued.ahead == 1
     assert issued.estimated_wait_s == 600  # one ahead, the item's expected 600 s, one window open
+
+
+def test_the_expected_wait_divides_the_days_own_service_times_by_the_windows_open_for_the_item():
+    e = Engine()  # a2 is served by w1 (dedicated) and w3 (comprehensive)
+    assert e.do(c.IssueTicket(by="kiosk", ticket="x0", item="a2"))[0].estimated_wait_s == 0  # nobody ahead
+    e.do(c.CancelTicket(by="holder", ticket="x0"))
+    e.act(c.OpenWindow, "w1")
+    for service_s in (200, 400):  # the day's own times replace the item's expected 600 s: mean 300 s
+        e.issue("a2")
+        e.call_next("w1")
+        e.act(c.StartService, "w1")
+        e.clock.advance(service_s)
+        e.act(c.FinishService, "w1", case_type="promised")
+    for _ in range(4):
+        e.issue("a2")
+    (one,) = e.do(c.IssueTicket(by="kiosk", ticket="x1", item="a2"))
+    assert (one.ahead, one.estimated_wait_s) == (4, 4 * 300)  # one window open
+    e.act(c.OpenWindow, "w3")
+    (two,) = e.do(c.IssueTicket(by="kiosk", ticket="x2", item="a2"))
+    assert (two.ahead, two.estimated_wait_s) == (5, 5 * 300 // 2)  # two windows open
+    e.act(c.Pause, "w3", reason="午休")
+    e.act(c.Pause, "w1", reason="午休")
+    (none,) = e.do(c.IssueTicket(by="kiosk", ticket="x3", item="a2"))
+    assert (none.ahead, none.estimated_wait_s) == (6, 6 * 300)  # none working: counted as one, never a division by zero
+
+
+def test_a_ticket_transferred_to_one_window_is_not_ahead_of_a_newcomer_in_its_items_queue():
+    e = opened("w1")
+    e.act(c.OpenWindow, "w3")
+    e.issue("a2")
+    moved = e.call_next("w1")
+    e.act(c.StartService, "w1")
+    e.act(c.Transfer, "w1", to_window="w3")  # now waits for w3 alone
+    e.act(c.Pause, "w3", reason="午休")
+    (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a2"))
+    assert e.state.tickets[moved.id].target_window == "w3"
+    assert issued.ahead == 0 == estimates.ahead(e.state, e.catalog, e.state.tickets["x"])
 
 
 def test_daily_quota_refuses_the_ticket_after_the_last():
@@ -128,16 +166,43 @@ def test_an_aged_ticket_goes_before_younger_priority_tickets():
     assert e.log[-1].lane == "aged"
 
 
-def test_an_appointment_checked_in_is_called_before_walk_ins_and_priority():
+def test_an_appointment_is_called_before_walk_ins_and_priority_once_its_slot_begins():
     e = opened("w1")
     slot = MORNING + timedelta(minutes=10)
     e.do(c.RegisterAppointment(by="boss", code="APT1", item="a1", slot_start=slot, slot_end=slot + timedelta(minutes=30)))
     e.issue("a1")
     e.issue("a1", priority=True)
     booked = e.issue("a1", appointment="APT1")
+    e.clock.t = slot
     assert e.call_next("w1").id == booked.id
     assert e.log[-1].lane == "appointment"
 
+
+def test_an_appointment_checked_in_before_its_slot_waits_its_turn_as_a_walk_in_until_the_slot_begins():
+    def day():  # type: ignore[no-untyped-def]
+        e = opened("w1")
+        e.do(c.RegisterAppointment(by="boss", code="APT1", item="a1", slot_start=slot, slot_end=slot + timedelta(minutes=30)))
+        first = e.issue("a1")
+        e.clock.advance(60)
+        booked = e.issue("a1", appointment="APT1")
+        e.clock.advance(60)
+        later = e.issue("a1")
+        return e, [first.id, booked.id, later.id]
+
+    slot = MORNING + timedelta(minutes=20)
+    # Ten minutes before the slot the booked citizen is called in check-in order, as a walk-in.
+    e, (first, booked, later) = day()
+    e.clock.t = slot - timedelta(minutes=10)
+    called = []
+    for _ in range(3):
+        called.append((e.call_next("w1").id, e.log[-1].lane))
+        e.act(c.StartService, "w1")
+        e.act(c.FinishService, "w1", case_type="immediate")
+    assert called == [(first, "normal"), (booked, "normal"), (later, "normal")]
+    # Once the slot begins the booked citizen goes before everyone.
+    e, (first, booked, later) = day()
+    e.clock.t = slot
+    assert e.call_next("w1").id == booked and e.log[-1].lane == "appointment"
 
 def test_appointment_check_in_refuses_too_early_too_late_reuse_and_wrong_item():
     e = Engine()
@@ -242,10 +307,40 @@ def test_transfer_to_an_item_keeps_the_original_issue_time():
     later = e.issue("b1")
     e.call_next("w1")
     e.act(c.StartService, "w1")
+    e.clock.advance(60)  # transferred after `later` was issued
     e.act(c.Transfer, "w1", to_item="b1")
     assert t.item == "b1" and t.status is TicketStatus.waiting and t.number == "A001"
+    assert t.queued_at == t.issued_at == MORNING
     assert e.call_next("w2").id == t.id  # before `later`, who came after
     assert later.status is TicketStatus.waiting
+
+
+def test_a_chosen_call_is_refused_for_a_ticket_not_served_here_pinned_elsewhere_or_no_longer_waiting():
+    e = opened("w1", "w2", "w3")
+    other_item = e.issue("b1")  # w2 and w3 serve b1, w1 does not
+    with pytest.raises(Conflict) as err:
+        e.act(c.CallTicket, "w1", ticket=other_item.id)
+    assert err.value.code == "not-served-here"
+    pinned = e.issue("a2")  # w1 and w3 serve a2
+    e.act(c.CallTicket, "w1", ticket=pinned.id)
+    e.act(c.Transfer, "w1", to_window="w3")
+    with pytest.raises(Conflict) as err:
+        e.act(c.CallTicket, "w1", ticket=pinned.id)  # it waits for w3 alone now
+    assert err.value.code == "not-served-here"
+    done = e.issue("a1")
+    e.act(c.CallTicket, "w1", ticket=done.id)
+    e.act(c.StartService, "w1")
+    e.act(c.FinishService, "w1", case_type="immediate")
+    for status_now in ("done", "cancelled"):
+        if status_now == "cancelled":
+            done = e.issue("a1")
+            e.do(c.CancelTicket(by="holder", ticket=done.id))
+        with pytest.raises(Conflict) as err:
+            e.act(c.CallTicket, "w1", ticket=done.id)
+        assert err.value.code == "not-callable" and done.status.value == status_now
+    with pytest.raises(NotFound):
+        e.act(c.CallTicket, "w1", ticket="nope")
+    assert e.act(c.CallTicket, "w3", ticket=pinned.id)[0].lane == "chosen"
 
 
 def test_transfer_to_a_window_pins_the_ticket_to_it():
