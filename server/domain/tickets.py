@@ -85,8 +85,7 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Conflict("closed", f"tickets for {item.name} are not issued at this hour")
     if item.daily_quota is not None and state.issued.get(c.item, 0) >= item.daily_quota:
         raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
-    front = c.priority or c.appointment is not None
-    ahead = ahead_of_newcomer(state, catalog, c.item, front)
+    ahead = ahead_of_newcomer(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
     return [
         ev.TicketIssued(
             at=now,
