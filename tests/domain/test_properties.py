@@ -11,9 +11,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from server.domain import commands as c
 from server.domain import events as ev
 from server.domain.apply import fold
+from server.domain.decide import decide
 from server.domain.errors import DomainError
+from server.domain.estimates import ahead
 from server.domain.model import HallDay, TicketStatus, WindowStatus
-from server.domain.policy import candidates
+from server.domain.policy import candidates, due
 from tests.halls import MORNING, Engine, FakeClock, small_catalog
 
 WINDOWS = ["w1", "w2", "w3"]
@@ -36,6 +38,7 @@ class HallMachine(RuleBasedStateMachine):
         super().__init__()
         self.e = Engine(CATALOG, FakeClock(MORNING))
         self.finished: set[str] = set()
+        self.ended: dict[str, TicketStatus] = {}  # tickets done or cancelled: they stay so
         self.appointments = 0
         # consecutive priority calls at a window while a normal ticket was callable there
         self.priority_run = {w: 0 for w in WINDOWS}
@@ -53,10 +56,16 @@ class HallMachine(RuleBasedStateMachine):
             assert _projection(self.e.state) == before, "a refused command changed the state"
             return []
 
+    def told_matches_asked(self, events: list[ev.Event]) -> None:
+        """The people ahead a new ticket is told (kiosk, 201) are those its page shows after."""
+        for issued in events:
+            t = self.e.state.tickets[issued.ticket]
+            assert issued.ahead == ahead(self.e.state, CATALOG, t), "told and asked disagree on who is ahead"
+
     @rule(item=st.sampled_from(ITEMS), priority=st.booleans())
     def issue(self, item: str, priority: bool) -> None:
         self.e._ids += 1
-        self.try_do(c.IssueTicket(by="kiosk", ticket=f"t{self.e._ids}", item=item, priority=priority))
+        self.told_matches_asked(self.try_do(c.IssueTicket(by="kiosk", ticket=f"t{self.e._ids}", item=item, priority=priority)))
 
     @rule(item=st.sampled_from(ITEMS), offset=st.integers(-600, 600))
     def appointment(self, item: str, offset: int) -> None:
@@ -67,7 +76,7 @@ class HallMachine(RuleBasedStateMachine):
             return
         self.try_do(c.RegisterAppointment(by="boss", code=code, item=item, slot_start=start, slot_end=start + timedelta(minutes=30)))
         self.e._ids += 1
-        self.try_do(c.IssueTicket(by="kiosk", ticket=f"t{self.e._ids}", item=item, appointment=code))
+        self.told_matches_asked(self.try_do(c.IssueTicket(by="kiosk", ticket=f"t{self.e._ids}", item=item, appointment=code)))
 
     @rule(seconds=st.one_of(st.integers(0, 300), st.sampled_from([POLICY.ageing_s - 1, POLICY.ageing_s])))
     def advance(self, seconds: int) -> None:
@@ -87,10 +96,12 @@ class HallMachine(RuleBasedStateMachine):
         chosen = self.e.state.tickets[called.ticket]
         assert chosen in pool
         aged_before = now - timedelta(seconds=POLICY.ageing_s)
-        booked = [t for t in pool if t.appointment]
+        booked = [t for t in pool if due(t, now)]
         if booked:
-            assert called.lane == "appointment", "a checked-in appointment waited behind a walk-in"
+            assert called.lane == "appointment", "an appointment in its slot waited behind a walk-in"
+            assert chosen.slot_start == min(t.slot_start for t in booked), "not the earliest slot first"
             return
+        assert called.lane != "appointment", "an appointment went first before its slot began"
         aged = [t for t in pool if t.queued_at <= aged_before]
         if aged:
             self.priority_run[window] = 0
@@ -110,18 +121,40 @@ class HallMachine(RuleBasedStateMachine):
             )
             self.priority_run[window] = 0
 
-    @rule(window=st.sampled_from(WINDOWS), finish=st.booleans(), n=st.integers(1, 4))
-    def serve_round(self, window: str, finish: bool, n: int) -> None:
-        """Call, then finish or mark a no-show, n times: the clerk's everyday loop."""
-        for _ in range(n):
+    @rule(
+        window=st.sampled_from(WINDOWS),
+        turns=st.lists(st.sampled_from(["finish", "no_show", "suspend", "transfer_item", "transfer_window"]), min_size=1, max_size=4),
+        kind=st.sampled_from(["fetching_materials", "documents_left", "waiting_step"]),
+        to_item=st.sampled_from(ITEMS),
+        to_window=st.sampled_from(WINDOWS),
+    )
+    def serve_round(self, window: str, turns: list[str], kind: str, to_item: str, to_window: str) -> None:
+        """Call, then finish, mark a no-show, suspend (挂起) or transfer, once per turn: the
+        clerk's everyday loop with its less common turns."""
+        for turn in turns:
             self.call_next(window)
             if self.e.state.window(window).status is not WindowStatus.called:
                 return
-            if finish:
-                self.try_do(c.StartService(by="x", window=window))
-                self.finish(window, "immediate")
-            else:
+            if turn == "no_show":
                 self.no_show(window, False)
+                continue
+            self.try_do(c.StartService(by="x", window=window))
+            if turn == "finish":
+                self.finish(window, "immediate")
+            elif turn == "suspend":
+                self.suspend(window, kind)
+            else:
+                self.transfer(window, to_item if turn == "transfer_item" else to_window)
+
+    @precondition(lambda self: self.e.state.tickets)
+    @rule(window=st.sampled_from(WINDOWS), data=st.data())
+    def call_chosen_from_the_window_list(self, window: str, data: st.DataObject) -> None:
+        """指呼 as a clerk does it: from the tickets the window may call, or one it set aside."""
+        now = self.e.clock.now()
+        pool = sorted(t.id for t in candidates(self.e.state, CATALOG, window, now))
+        pool += sorted(t.id for t in self.e.state.tickets.values() if t.status is TicketStatus.suspended and t.window == window)
+        if pool:
+            self.try_do(c.CallTicket(by="x", window=window, ticket=data.draw(st.sampled_from(pool))))
 
     @rule(item=st.sampled_from(ITEMS), priority=st.booleans(), n=st.integers(1, 5))
     def crowd(self, item: str, priority: bool, n: int) -> None:
@@ -173,6 +206,33 @@ class HallMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         self.try_do(c.CancelTicket(by="holder", ticket=data.draw(st.sampled_from(sorted(self.e.state.tickets)))))
+
+    @invariant()
+    def a_ticket_done_or_cancelled_stays_so(self) -> None:
+        for tid, status in self.ended.items():
+            assert self.e.state.tickets[tid].status is status, f"{tid} left {status.value}"
+        for t in self.e.state.tickets.values():
+            if t.status in (TicketStatus.done, TicketStatus.cancelled):
+                self.ended.setdefault(t.id, t.status)
+
+    @invariant()
+    def no_window_may_call_a_ticket_that_is_not_waiting_or_set_aside(self) -> None:
+        """指呼 never reaches a ticket that is called, served, done, cancelled or a no-show, so
+        no ticket can be served twice; nor a ticket transferred to another window."""
+        state, now = self.e.state, self.e.clock.now()
+        for w in WINDOWS:
+            if state.window(w).status is not WindowStatus.idle:
+                continue
+            for t in state.tickets.values():
+                if t.status is TicketStatus.suspended:
+                    continue
+                if t.status is TicketStatus.waiting and t.target_window in (None, w):
+                    continue
+                try:
+                    decide(state, CATALOG, c.CallTicket(by="x", window=w, ticket=t.id), now)
+                except DomainError:
+                    continue
+                raise AssertionError(f"{w} may call {t.number}, which is {t.status.value} (for {t.target_window})")
 
     @invariant()
     def numbers_are_unique(self) -> None:
@@ -231,6 +291,10 @@ class HallMachine(RuleBasedStateMachine):
                     e.do(c.NoShow(by="x", window=w))
         left = [t.number for t in e.state.tickets.values() if t.status is TicketStatus.waiting]
         assert not left, f"tickets never called: {left}"
+        # A ticket set aside (挂起) can always be taken up again by the window that holds it.
+        for t in [t for t in e.state.tickets.values() if t.status is TicketStatus.suspended]:
+            e.do(c.CallTicket(by="x", window=t.window, ticket=t.id))
+            e.do(c.NoShow(by="x", window=t.window))
 
 
 HallMachine.TestCase.settings = settings(
