@@ -112,3 +112,33 @@ async def test_sigkill_while_issuing_loses_no_acknowledged_ticket(server):
     numbers = [e["number"] for e in events if e["type"] == "ticket_issued"]
     assert len(numbers) == len(set(numbers)), "a number was reused after a crash"
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+async def test_hallq_serve_serves_the_shipped_demo_hall(tmp_path):
+    """The README's quick start: the demo hall from config/, its demo accounts, a ticket for an
+    item both a dedicated and a comprehensive window serve, called at the comprehensive one."""
+    from pathlib import Path
+
+    server = ServerProcess(Path(__file__).resolve().parents[2] / "config", tmp_path / "data")
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(server.url + "/api/v1/halls/demo/catalog") as r:
+                catalog = await r.json()
+            kinds = {w["id"]: w["kind"] for w in catalog["windows"]}
+            shared = [i["id"] for i in catalog["items"]
+                      if {kinds[w["id"]] for w in catalog["windows"] if i["id"] in w["items"]} == {"dedicated", "comprehensive"}]
+            assert len(catalog["departments"]) >= 8 and len(catalog["items"]) >= 30 and len(kinds) >= 12 and shared
+            async with http.post(server.url + "/api/v1/auth/login", json={"username": "admin", "password": "demo"}) as r:
+                assert r.status == 200
+                admin = {"Authorization": "Bearer " + (await r.json())["token"]}
+            async with http.post(server.url + "/api/v1/halls/demo/tickets", json={"item": shared[0]}) as r:
+                assert r.status == 201, await r.text()
+                ticket = await r.json()
+            pooled = next(w["id"] for w in catalog["windows"] if w["kind"] == "comprehensive" and shared[0] in w["items"])
+            async with http.post(server.url + f"/api/v1/halls/demo/windows/{pooled}/open", headers=admin) as r:
+                assert r.status == 200, await r.text()
+            async with http.post(server.url + f"/api/v1/halls/demo/windows/{pooled}/call-next", headers=admin) as r:
+                assert (await r.json())["ticket"]["number"] == ticket["number"]
+    finally:
+        server.stop()

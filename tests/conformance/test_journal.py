@@ -143,3 +143,17 @@ async def test_a_withdrawn_revision_is_never_in_force_and_its_number_is_not_reus
     assert (listed[0].rev, listed[0].withdrawn_by) == (2, "boss")
     with pytest.raises(RevisionConflict):
         await revisions.add(rev(hall, 2, DAY))
+
+
+async def test_an_acknowledged_append_is_on_disk_not_in_a_cache(journal):
+    """A SIGKILL test cannot show this (the OS keeps what a killed process wrote), so ask the
+    database: SQLite syncs every commit of its write-ahead log, PostgreSQL waits for its flush."""
+    from sqlalchemy import text
+
+    async with journal.engine.connect() as conn:
+        if journal.engine.dialect.name == "sqlite":
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL
+        else:
+            assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() in ("on", "remote_write", "remote_apply")
+            assert (await conn.execute(text("SHOW fsync"))).scalar() == "on"
