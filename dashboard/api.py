@@ -276,6 +276,7 @@ async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
         ("departments", *table(data["departments"], data["total"])),
         ("windows", *table(ranking)),
         ("candidates", *table([r for r in ranking if r["key"] in chosen])),
+        ("most alerts", *table([{k: v for k, v in r.items() if k != "award"} for r in data["most_alerts"]])),
     ]
     return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
 
