@@ -3,7 +3,7 @@
 Alerts escalate warning → yellow → red as a condition lasts, with thresholds per item
 (`Item.alerts`) or the hall's (`Hall.supervision`):
 
-- `wait`: a ticket waiting (since issue) longer than the item's wait thresholds;
+- `wait`: a ticket waiting in the hall (`waiting_since`) longer than the item's wait thresholds;
 - `service`: a service running (start → now, minus suspensions) longer than its thresholds
   (by default 2×, 3×, 4× the item's expected service time);
 - `unattended`: a window paused (离岗) longer than the paused thresholds;
@@ -35,7 +35,7 @@ from . import events as ev
 from .calendar import add_working_days, is_workday
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
-from .model import HallDay, WindowStatus
+from .model import HallDay, Ticket, WindowStatus
 
 LEVELS = ("warning", "yellow", "red")
 SUPERVISOR = "supervisor"
@@ -95,6 +95,27 @@ def working_days_between(a: date, b: date) -> int:
     return n
 
 
+def waiting_since(t: Ticket) -> datetime | None:
+    """When a waiting ticket began to wait in the hall, for live supervision (the board's queues,
+    its suggestions and the wait alerts alike): from issue, or for a remote number (远程取号) from
+    its holder's arrival; None while that holder has not arrived (the hall keeps nobody waiting,
+    and the call policy skips the ticket). Statistics keep their own definition: a ticket's
+    waiting time runs from issue to first call (README, Definitions)."""
+    if not t.callable:
+        return None
+    return t.arrived_at or t.issued_at
+
+
+def hall_waits(state: HallDay, ids: Iterable[str], now: datetime) -> list[float]:
+    """Seconds waited so far by those of `ids` who are waiting in the hall (see `waiting_since`)."""
+    out = []
+    for tid in ids:
+        since = waiting_since(state.tickets[tid])
+        if since is not None:
+            out.append((now - since).total_seconds())
+    return out
+
+
 def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], **about: Any) -> Finding | None:
     level = level_for(value, thresholds)
     if level is None:
@@ -146,10 +167,8 @@ def findings(
         cutoff = now - timedelta(seconds=limits[0])
         for tid in ids:
             t = state.tickets[tid]
-            if not t.callable:
-                continue  # 远程取号 whose holder is not in the hall yet: the hall keeps nobody waiting
-            since = t.arrived_at or t.issued_at
-            if since > cutoff:
+            since = waiting_since(t)
+            if since is None or since > cutoff:
                 continue
             f = _finding(f"wait:{t.id}", "wait", (now - since).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
             if f:
@@ -324,30 +343,32 @@ def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[st
         if item not in catalog.items or not ids:
             continue
         warning = wait_thresholds(catalog, item)[0]
-        over = sum(1 for tid in ids if (now - state.tickets[tid].issued_at).total_seconds() >= warning)
+        waits = hall_waits(state, ids, now)
+        over = sum(1 for s in waits if s >= warning)
         if over < s.suggest_after:
             continue
         openable = [
             w for w in catalog.windows_of_item[item] if state.window(w).status in (WindowStatus.closed, WindowStatus.paused)
         ]
-        out.append({"item": item, "over_threshold": over, "waiting": len(ids), "threshold_s": warning, "open": openable})
+        out.append({"item": item, "over_threshold": over, "waiting": len(waits), "threshold_s": warning, "open": openable})
     out.sort(key=lambda x: -x["over_threshold"])
     return out
 
 
 def queue_board(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
-    """Per item: people waiting and the longest wait now, with the item's wait thresholds."""
+    """Per item: people waiting in the hall and the longest wait now (as the wait alerts count
+    them, `waiting_since`), with the item's wait thresholds."""
     rows = []
     for item in catalog.config.items:
-        ids = state.waiting.get(item.id, {})
-        longest = max(((now - state.tickets[t].issued_at).total_seconds() for t in ids), default=0.0)
+        waits = hall_waits(state, state.waiting.get(item.id, {}), now)
+        longest = max(waits, default=0.0)
         limits = wait_thresholds(catalog, item.id)
         rows.append(
             {
                 "item": item.id,
                 "name": item.name,
                 "department": item.department,
-                "waiting": len(ids),
+                "waiting": len(waits),
                 "longest_wait_s": round(longest),
                 "level": level_for(longest, limits),
                 "thresholds_s": list(limits),

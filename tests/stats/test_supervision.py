@@ -10,7 +10,7 @@ from server.domain import commands as c
 from server.domain import events as ev
 from server.domain.catalog import Catalog
 from server.domain.errors import Conflict, Invalid
-from server.domain.supervision import AlertBoard, case_level, review_level, suggestions
+from server.domain.supervision import AlertBoard, case_level, queue_board, review_level, suggestions
 from tests.halls import Engine, small_config
 
 
@@ -175,3 +175,26 @@ def test_concluding_a_case_of_today_is_refused():
     case = c.OpenCase(ticket="t", number="B001", item="a2", window="w1", accepted_on=e.state.day, deadline=date(2026, 12, 2))
     with pytest.raises(Conflict):
         e.do(c.ConcludeCase(by="boss", case=case))
+
+
+def test_a_remote_number_counts_on_the_board_and_in_alerts_only_from_its_holders_arrival():
+    """One definition (supervision.waiting_since) for the queues, the suggestions and the alerts."""
+    data = small_config(supervision={"suggest_after": 1}).model_dump(mode="json")
+    e = Engine(Catalog(type(small_config()).model_validate(data)))
+    board = AlertBoard(e.state.day)
+    remote = e.issue("a2", remote=True, phone_key="p1")  # 远程取号: its holder is still at home
+    e.clock.advance(1300)  # past a2's 20 min warning since issue
+    a2 = next(q for q in queue_board(e.state, e.catalog, e.clock.now()) if q["item"] == "a2")
+    assert (a2["waiting"], a2["longest_wait_s"], a2["level"]) == (0, 0, None)
+    assert suggestions(e.state, e.catalog, e.clock.now()) == [] and sweep(e, board) == []
+    e.do(c.ConfirmArrival(by="online", ticket=remote.id))
+    e.clock.advance(1199)  # 1199 s in the hall: not yet
+    a2 = next(q for q in queue_board(e.state, e.catalog, e.clock.now()) if q["item"] == "a2")
+    assert (a2["waiting"], a2["longest_wait_s"], a2["level"]) == (1, 1199, None)
+    assert suggestions(e.state, e.catalog, e.clock.now()) == [] and sweep(e, board) == []
+    e.clock.advance(1)  # 1200 s since arrival: all three say so at once
+    a2 = next(q for q in queue_board(e.state, e.catalog, e.clock.now()) if q["item"] == "a2")
+    assert (a2["waiting"], a2["longest_wait_s"], a2["level"]) == (1, 1200, "warning")
+    (s,) = suggestions(e.state, e.catalog, e.clock.now())
+    assert (s["item"], s["over_threshold"], s["waiting"]) == ("a2", 1, 1)
+    assert [(x.kind, x.level, x.value) for x in sweep(e, board)] == [("wait", "warning", 1200.0)]
