@@ -139,7 +139,10 @@ async def supervision(request: web.Request) -> web.Response:
                 {
                     **s,
                     "name": catalog.items[s["item"]].name,
-                    "open": [{"id": w, "name": catalog.windows[w].name, "state": state.window(w).status.value} for w in s["open"]],
+                    **{
+                        k: [{"id": w, "name": catalog.windows[w].name, "state": state.window(w).status.value} for w in s[k]]
+                        for k in ("open", "call", "off_schedule")
+                    },
                 }
                 for s in suggestions(state, catalog, now)
             ],

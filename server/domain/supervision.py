@@ -32,7 +32,7 @@ from typing import Any
 
 from . import commands as cmd
 from . import events as ev
-from .calendar import add_working_days, is_workday
+from .calendar import add_working_days, is_workday, items_served_now
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
 from .model import HallDay, Ticket, WindowStatus
@@ -335,8 +335,18 @@ class AlertBoard:
 
 
 def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
-    """Items with many people waiting past their warning threshold, and the windows that
-    serve them but are closed or paused now (open them) — the advice of the board, not journalled."""
+    """Items with many people waiting past their warning threshold, and the windows that could
+    take them — the advice of the board, not journalled:
+
+    - `open`: windows with the item in their set that are closed or paused (open or resume them);
+    - `call`: open windows standing idle that serve the item at this hour, e.g. a comprehensive
+      window idle on its other items. The call policy would give them the crowded item's
+      tickets at their next call, so the advice is to call (their clerk may be busy otherwise);
+    - `off_schedule`: idle windows with the item in their set whose 综合定时办理 schedule keeps it
+      out at this hour: the call policy cannot give it to them, but a manager may extend the
+      schedule or send its clerk over. A window without the item in its set cannot serve it at
+      all, and is never suggested.
+    """
     s = catalog.hall.supervision
     out = []
     for item, ids in state.waiting.items():
@@ -347,10 +357,19 @@ def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[st
         over = sum(1 for s in waits if s >= warning)
         if over < s.suggest_after:
             continue
-        openable = [
-            w for w in catalog.windows_of_item[item] if state.window(w).status in (WindowStatus.closed, WindowStatus.paused)
-        ]
-        out.append({"item": item, "over_threshold": over, "waiting": len(waits), "threshold_s": warning, "open": openable})
+        openable, call, off_schedule = [], [], []
+        for w in catalog.windows_of_item[item]:
+            status = state.window(w).status
+            if status in (WindowStatus.closed, WindowStatus.paused):
+                openable.append(w)
+            elif status is WindowStatus.idle:
+                (call if item in items_served_now(catalog, w, now) else off_schedule).append(w)
+        out.append(
+            {
+                "item": item, "over_threshold": over, "waiting": len(waits), "threshold_s": warning,
+                "open": openable, "call": call, "off_schedule": off_schedule,
+            }
+        )
     out.sort(key=lambda x: -x["over_threshold"])
     return out
 

@@ -198,3 +198,21 @@ def test_a_remote_number_counts_on_the_board_and_in_alerts_only_from_its_holders
     (s,) = suggestions(e.state, e.catalog, e.clock.now())
     assert (s["item"], s["over_threshold"], s["waiting"]) == ("a2", 1, 1)
     assert [(x.kind, x.level, x.value) for x in sweep(e, board)] == [("wait", "warning", 1200.0)]
+
+
+def test_the_board_suggests_idle_windows_that_could_take_a_crowded_item():
+    data = small_config().model_dump(mode="json")
+    # w3 (comprehensive) serves a2 only in the afternoon (综合定时办理); the test runs at 09:00.
+    data["windows"][2]["scheduled"] = [{"items": ["a2"], "schedule": {"weekdays": [1, 2, 3, 4, 5], "hours": ["13:00-17:00"]}}]
+    e = Engine(Catalog(type(small_config()).model_validate(data)))
+    for w in ("w1", "w2", "w3"):
+        e.act(c.OpenWindow, w)  # all idle; w2 does not serve a2 at all
+    for _ in range(5):
+        e.issue("a2")
+    e.clock.advance(1200)
+    (s,) = suggestions(e.state, e.catalog, e.clock.now())
+    # w1 serves a2 now and stands idle: it should call; w3 has a2 but not at this hour.
+    assert (s["item"], s["open"], s["call"], s["off_schedule"]) == ("a2", [], ["w1"], ["w3"])
+    e.act(c.Pause, "w1", reason="会议")  # paused: to be resumed, no longer idle
+    (s,) = suggestions(e.state, e.catalog, e.clock.now())
+    assert (s["open"], s["call"], s["off_schedule"]) == (["w1"], [], ["w3"])
