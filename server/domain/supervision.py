@@ -6,7 +6,8 @@ Alerts escalate warning → yellow → red as a condition lasts, with thresholds
 - `wait`: a ticket waiting in the hall (`waiting_since`) longer than the item's wait thresholds;
 - `service`: a service running (start → now, minus suspensions) longer than its thresholds
   (by default 2×, 3×, 4× the item's expected service time);
-- `unattended`: a window paused (离岗) longer than the paused thresholds;
+- `unattended`: a window paused (离岗) longer than the paused thresholds, or closed during the
+  hall's opening hours while someone waits for its items (`closed_s`, see `closed_and_awaited`);
 - `deadline`: a promised case (承诺件) of an earlier day, not concluded, with
   `deadline_warning_days` working days or fewer left (warning), due today (yellow), overdue (red);
 - `review`: a bad review (差评) whose next step is due today (warning), one working day
@@ -32,7 +33,7 @@ from typing import Any
 
 from . import commands as cmd
 from . import events as ev
-from .calendar import add_working_days, is_workday, items_served_now
+from .calendar import add_working_days, is_open, is_workday, items_served_now
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
 from .model import HallDay, Ticket, WindowStatus
@@ -116,6 +117,30 @@ def hall_waits(state: HallDay, ids: Iterable[str], now: datetime) -> list[float]
     return out
 
 
+def closed_and_awaited(state: HallDay, catalog: Catalog, window: str, now: datetime) -> float | None:
+    """Seconds a closed window has been closed while someone waited in the hall for it (an item
+    it serves at this hour, not pinned to another window, or a ticket pinned to it), or None
+    when nobody waits for it or the hall is not open. Counted from the later of its closing and
+    the start of the longest wait, so neither a window closed since morning with a queue that
+    just formed, nor a long queue with a window closed a minute ago, counts as long."""
+    hall = catalog.hall
+    if not is_open(hall.opening, now, hall.calendar):
+        return None
+    oldest: datetime | None = None
+    candidates = [state.tickets[t] for t in state.pinned.get(window, ())]
+    for item in items_served_now(catalog, window, now):
+        candidates.extend(t for tid in state.waiting.get(item, ()) if (t := state.tickets[tid]).target_window is None)
+    for t in candidates:
+        since = waiting_since(t)
+        if since is not None and (oldest is None or since < oldest):
+            oldest = since
+    if oldest is None:
+        return None
+    closed = state.window(window).since
+    start = oldest if closed is None or closed < oldest else closed
+    return (now - start).total_seconds()
+
+
 def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], **about: Any) -> Finding | None:
     level = level_for(value, thresholds)
     if level is None:
@@ -186,6 +211,15 @@ def findings(
                     out.append(f)
         elif w.status is WindowStatus.paused and w.since is not None:
             f = _finding(f"unattended:{w.id}", "unattended", (now - w.since).total_seconds(), s.paused_s, window=w.id)
+            if f:
+                out.append(f)
+    # 空岗: an empty window is unattended too when people wait for it during opening hours.
+    for wid, conf in catalog.windows.items():
+        if conf.retired or state.window(wid).status is not WindowStatus.closed:
+            continue
+        closed_s = closed_and_awaited(state, catalog, wid, now)
+        if closed_s is not None:
+            f = _finding(f"unattended:{wid}", "unattended", closed_s, s.closed_s, window=wid)
             if f:
                 out.append(f)
     today = now.date()

@@ -25,8 +25,13 @@ def kinds(events: list[ev.Event]) -> list[tuple[str, str, str]]:
     return [(x.type, x.key.split(":")[0], getattr(x, "level", "")) for x in events]
 
 
+# Empty windows while people wait raise alerts of their own (tested below): out of the way here.
+NO_CLOSED_ALERTS = {"closed_s": [36000, 36001, 36002]}
+NO_WAIT_ALERTS = {"wait_s": [36000, 36001, 36002]}
+
+
 def test_a_long_wait_escalates_warning_yellow_red_and_clears_when_called():
-    e = Engine()
+    e = Engine(Catalog(small_config(supervision=NO_CLOSED_ALERTS)))
     board = AlertBoard(e.state.day)
     t = e.issue("a1")
     e.clock.advance(1199)
@@ -179,7 +184,7 @@ def test_concluding_a_case_of_today_is_refused():
 
 def test_a_remote_number_counts_on_the_board_and_in_alerts_only_from_its_holders_arrival():
     """One definition (supervision.waiting_since) for the queues, the suggestions and the alerts."""
-    data = small_config(supervision={"suggest_after": 1}).model_dump(mode="json")
+    data = small_config(supervision={"suggest_after": 1, **NO_CLOSED_ALERTS}).model_dump(mode="json")
     e = Engine(Catalog(type(small_config()).model_validate(data)))
     board = AlertBoard(e.state.day)
     remote = e.issue("a2", remote=True, phone_key="p1")  # 远程取号: its holder is still at home
@@ -216,3 +221,40 @@ def test_the_board_suggests_idle_windows_that_could_take_a_crowded_item():
     e.act(c.Pause, "w1", reason="会议")  # paused: to be resumed, no longer idle
     (s,) = suggestions(e.state, e.catalog, e.clock.now())
     assert (s["open"], s["call"], s["off_schedule"]) == (["w1"], [], ["w3"])
+
+
+def test_a_window_closed_in_opening_hours_while_people_wait_for_it_is_unattended():
+    e = Engine(Catalog(small_config(supervision={"closed_s": [600, 1200, 1800], **NO_WAIT_ALERTS})))  # Wednesday 09:00
+    board = AlertBoard(e.state.day)
+    e.act(c.OpenWindow, "w1")
+    e.issue("b1")  # served by w2 (dedicated) and w3 (comprehensive), both closed
+    e.clock.advance(599)
+    assert sweep(e, board) == []
+    e.clock.advance(1)
+    assert [(x.key, x.kind, x.level, x.value, x.threshold) for x in sweep(e, board)] == [
+        ("unattended:w2", "unattended", "warning", 600.0, 600), ("unattended:w3", "unattended", "warning", 600.0, 600),
+    ]
+    assert "unattended:w1" not in board.active  # w1 is open; nobody waits for a1 or a2 anyway
+    e.act(c.OpenWindow, "w2")
+    assert [(x.type, x.key) for x in sweep(e, board)] == [("alert_cleared", "unattended:w2")]
+    e.clock.advance(600)
+    assert [(x.key, x.level) for x in sweep(e, board)] == [("unattended:w3", "yellow")]
+    e.call_next("w2")  # nobody waits for w3 any more
+    assert [(x.type, x.key) for x in sweep(e, board)] == [("alert_cleared", "unattended:w3")]
+
+
+def test_a_closed_window_is_not_unattended_outside_opening_hours_or_for_a_short_closure():
+    e = Engine(Catalog(small_config(supervision=NO_WAIT_ALERTS)))  # closed_s 15/30/45 min; open 08:30-12:00, 13:30-17:30
+    board = AlertBoard(e.state.day)
+    e.issue("b1")
+    e.act(c.OpenWindow, "w2")
+    e.act(c.OpenWindow, "w3")
+    e.clock.advance(1200)
+    e.act(c.CloseWindow, "w2")  # closed with someone waiting 20 min; w3 still open
+    e.clock.advance(899)
+    assert [x.key for x in sweep(e, board)] == []  # closed for 899 s only
+    e.clock.advance(1)
+    assert [(x.key, x.level, x.value) for x in sweep(e, board)] == [("unattended:w2", "warning", 900.0)]
+    e.act(c.CloseWindow, "w3")
+    e.clock.t = e.clock.t.replace(hour=12, minute=10)  # lunch: the hall is closed
+    assert [(x.type, x.key) for x in sweep(e, board)] == [("alert_cleared", "unattended:w2")]
