@@ -258,3 +258,76 @@ def test_a_closed_window_is_not_unattended_outside_opening_hours_or_for_a_short_
     e.act(c.CloseWindow, "w3")
     e.clock.t = e.clock.t.replace(hour=12, minute=10)  # lunch: the hall is closed
     assert [(x.type, x.key) for x in sweep(e, board)] == [("alert_cleared", "unattended:w2")]
+
+
+def test_an_item_has_its_own_service_thresholds():
+    data = small_config(supervision=NO_CLOSED_ALERTS).model_dump(mode="json")
+    data["items"][0]["alerts"] = {"service_s": [300, 600, 900]}  # a1; a2 keeps 2×/3×/4× its 600 s
+    e = Engine(Catalog(type(small_config()).model_validate(data)))
+    board = AlertBoard(e.state.day)
+    e.act(c.OpenWindow, "w1")
+    e.act(c.OpenWindow, "w3")
+    e.issue("a1")
+    e.issue("a2")
+    assert e.call_next("w1").item == "a1"
+    assert e.call_next("w3").item == "a2"
+    e.act(c.StartService, "w1")
+    e.act(c.StartService, "w3")
+    e.clock.advance(299)
+    assert sweep(e, board) == []
+    e.clock.advance(1)
+    assert [(x.window, x.item, x.level, x.threshold) for x in sweep(e, board)] == [("w1", "a1", "warning", 300)]
+    e.clock.advance(600)  # 900 s: a1 red; a2 still under its 1200 s
+    assert [(x.window, x.level, x.threshold) for x in sweep(e, board)] == [("w1", "red", 900)]
+    e.clock.advance(300)
+    assert [(x.window, x.item, x.level, x.threshold) for x in sweep(e, board)] == [("w3", "a2", "warning", 1200.0)]
+
+
+def test_review_deadlines_follow_the_halls_own_numbers_of_working_days_across_a_holiday():
+    # Verify within 2 working days, rectify within 4, rated on Wednesday 30 September 2026, the
+    # eve of National Day: 1-7 October are holidays and Saturday 10 October a working day (调休).
+    catalog = Catalog(small_config(supervision={"review_verify_days": 2, "review_rectify_days": 4}))
+    rated = date(2026, 9, 30)
+    # Verification due 2 working days later: Thursday 8, Friday 9 October.
+    assert review_level(_review("assigned", rated), catalog, date(2026, 10, 8)) == (None, 0)
+    assert review_level(_review("assigned", rated), catalog, date(2026, 10, 9)) == ("warning", 0)
+    assert review_level(_review("assigned", rated), catalog, date(2026, 10, 10)) == ("yellow", 1)  # the swapped Saturday
+    assert review_level(_review("assigned", rated), catalog, date(2026, 10, 12)) == ("red", 2)
+    # Rectification due 4 working days later: 8, 9, 10 (Saturday), 12 October.
+    assert review_level(_review("verified", rated), catalog, date(2026, 10, 10)) == (None, 0)
+    assert review_level(_review("verified", rated), catalog, date(2026, 10, 12)) == ("warning", 0)
+    assert review_level(_review("verified", rated), catalog, date(2026, 10, 13)) == ("yellow", 1)
+
+
+@pytest.mark.parametrize(
+    ("today", "deadline", "expected"),
+    [
+        (date(2026, 9, 30), date(2026, 10, 8), ("warning", 1)),  # the holiday week does not count (Mon-Fri would give 6)
+        (date(2026, 10, 9), date(2026, 10, 8), ("red", -1)),
+        (date(2026, 10, 12), date(2026, 10, 8), ("red", -3)),  # Friday 9, Saturday 10 (调休) and Monday 12
+    ],
+)
+def test_a_promised_case_counts_no_holiday_and_every_swapped_working_day(today, deadline, expected):
+    assert case_level(_case(deadline), today, warning_days=1) == expected
+
+
+def test_a_promised_cases_deadline_skips_the_holidays():
+    from datetime import datetime
+
+    from tests.halls import TZ, FakeClock
+
+    e = Engine(clock=FakeClock(datetime(2026, 9, 30, 9, 0, tzinfo=TZ)))  # the eve of National Day
+    e.act(c.OpenWindow, "w1")
+    e.issue("a2")  # promised, 5 working days
+    e.call_next("w1")
+    e.act(c.StartService, "w1")
+    (done,) = e.act(c.FinishService, "w1", case_type="promised")
+    assert done.deadline == date(2026, 10, 13)  # 5 working days: 8, 9, 10 (调休 Saturday), 12, 13 October
+    # A hall's own closed day (calendar.closed_days) is skipped too: 8, 10, 12, 13, 14 October.
+    e = Engine(Catalog(small_config(calendar={"closed_days": ["2026-10-09"]})), FakeClock(datetime(2026, 9, 30, 9, 0, tzinfo=TZ)))
+    e.act(c.OpenWindow, "w1")
+    e.issue("a2")
+    e.call_next("w1")
+    e.act(c.StartService, "w1")
+    (done,) = e.act(c.FinishService, "w1", case_type="promised")
+    assert done.deadline == date(2026, 10, 14)
