@@ -1,5 +1,5 @@
 // 电子监察 live board: polls the supervision JSON every 2.5 s, charts every 30 s.
-import { Unauthorized, alertText, api, cfg, duration, el, hallApi, loadChart, start, status, t } from "./common.js";
+import { Unauthorized, alertText, api, cfg, duration, el, exportButtons, hallApi, loadChart, start, status, t } from "./common.js";
 
 const POLL_MS = 2500;
 const CHARTS_MS = 30000;
@@ -103,6 +103,7 @@ async function charts() {
   setTimeout(charts, CHARTS_MS);
 }
 
+exportButtons();
 start(() => {
   poll();
   charts();
