@@ -8,17 +8,14 @@ ceil(N/100 × n). With 12 values p50 is the 6th and p90 the 11th (not the max, t
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 
-from server.bus import LocalBus
 from server.hall import HallService
-from server.journal import SQLJournal, make_engine
 from server.stats.service import Stats
-from tests.halls import FakeClock, small_catalog
-from tests.stats.scripted import START, play
+from tests.halls import FakeClock
+from tests.stats.scripted import START, play, scripted_hall
 from tests.stats.scripted_busy import BUSY_START, play_busy
 
 WED = START.date()
@@ -42,24 +39,10 @@ async def days(request, tmp_path):  # type: ignore[no-untyped-def]
     """Wednesday's scripted day, then Thursday's busy one, on one real journal; the clock stays
     at Thursday 10:30, so Wednesday is a closed day (derived tables) and Thursday the live one."""
     clock = FakeClock(START)
-    if request.param == "sqlite":
-        catalog = small_catalog()
-        journal = SQLJournal(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hall.sqlite3'}"))
-        await journal.create()
-    else:
-        from tests.conformance.test_journal import _postgres
-
-        catalog = small_catalog(id="s" + uuid.uuid4().hex[:12])
-        journal = await _postgres()
-    service = HallService(catalog, journal, LocalBus(), clock)
-    await service.start()
-    stats = Stats(journal, {catalog.hall.id: service})
-    await stats.create()
-    await play(service, clock)
-    ids = await play_busy(service, stats, clock)
-    yield service, stats, clock, ids
-    await service.stop()
-    await journal.close()
+    async with scripted_hall(request.param, tmp_path, clock) as (service, stats):
+        await play(service, clock)
+        ids = await play_busy(service, stats, clock)
+        yield service, stats, clock, ids
 
 
 async def by(stats: Stats, service: HallService, dim: str, start=THU, end=THU) -> dict[str, dict]:  # type: ignore[no-untyped-def]
