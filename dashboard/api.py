@@ -26,7 +26,7 @@ from server.domain.supervision import (
 from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
-from server.stats.api import PERIOD, STATS, parse_period, reader, table, xlsx_response
+from server.stats.api import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
@@ -139,7 +139,10 @@ async def supervision(request: web.Request) -> web.Response:
                 {
                     **s,
                     "name": catalog.items[s["item"]].name,
-                    "open": [{"id": w, "name": catalog.windows[w].name, "state": state.window(w).status.value} for w in s["open"]],
+                    **{
+                        k: [{"id": w, "name": catalog.windows[w].name, "state": state.window(w).status.value} for w in s[k]]
+                        for k in ("open", "call", "off_schedule")
+                    },
                 }
                 for s in suggestions(state, catalog, now)
             ],
@@ -151,6 +154,10 @@ async def supervision(request: web.Request) -> web.Response:
 @contract("A day's alert events as journalled", response=schemas.AlertEvents, auth="manager", query=(("day", "YYYY-MM-DD (default today)", False),), tags=("supervision",))
 async def alerts(request: web.Request) -> web.Response:
     """A day's alert events as journalled (`?day=YYYY-MM-DD`, default today)."""
+    return json(await _alerts(request))
+
+
+async def _alerts(request: web.Request) -> dict[str, Any]:
     hall, _ = await reader(request)
     try:
         day = date.fromisoformat(request.query["day"]) if request.query.get("day") else hall_today(hall)
@@ -158,7 +165,24 @@ async def alerts(request: web.Request) -> web.Response:
         raise Invalid("bad-query", "day is a date written YYYY-MM-DD") from None
     stored = await hall.journal.read(hall.hall, day)
     found = [{"seq": s.seq, **s.data} for s in stored if s.data["type"] in ("alert_raised", "alert_cleared")]
-    return json({"hall": hall.hall, "day": day.isoformat(), "alerts": found})
+    return {"hall": hall.hall, "day": day.isoformat(), "alerts": found}
+
+
+DAY = (("day", "YYYY-MM-DD (default today)", False),)
+
+
+@routes.get("/api/v1/halls/{hall}/alerts.csv")
+@contract("A day's alert events as CSV (UTF-8 with BOM)", response=None, auth="manager", query=DAY, tags=("supervision",))
+async def alerts_csv(request: web.Request) -> web.StreamResponse:
+    data = await _alerts(request)
+    return csv_response(*flat_table(data["alerts"]), f"hallq-{data['hall']}-alerts-{data['day']}")
+
+
+@routes.get("/api/v1/halls/{hall}/alerts.xlsx")
+@contract("A day's alert events as an Excel workbook", response=None, auth="manager", query=DAY, tags=("supervision",))
+async def alerts_xlsx(request: web.Request) -> web.StreamResponse:
+    data = await _alerts(request)
+    return xlsx_response([("alerts", *flat_table(data["alerts"]))], f"hallq-{data['hall']}-alerts-{data['day']}")
 
 
 # ------------------------------------------------------------------------------ charts
@@ -266,18 +290,40 @@ async def bulletin_html(request: web.Request) -> web.StreamResponse:
 @contract("The bulletin's tables as an Excel workbook", response=None, auth="manager", query=QUARTER, tags=("statistics",))
 async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
     hall, data = await _bulletin(request)
+    sheets = [(name, *lines) for name, lines in _bulletin_tables(data).items()]
+    return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
+
+
+BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts")
+
+
+@routes.get("/api/v1/halls/{hall}/bulletin.csv")
+@contract(
+    "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates or most alerts",
+    response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False)), tags=("statistics",),
+)
+async def bulletin_csv(request: web.Request) -> web.StreamResponse:
+    name = request.query.get("table") or "windows"
+    if name not in BULLETIN_TABLES:
+        raise Invalid("bad-query", f"table is one of {', '.join(BULLETIN_TABLES)}")
+    hall, data = await _bulletin(request)
+    return csv_response(*_bulletin_tables(data)[name], f"hallq-{hall.hall}-bulletin-{data['quarter']}-{name.replace(' ', '-')}")
+
+
+def _bulletin_tables(data: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The bulletin's tables, in the order of the page: the award as three flat columns."""
     ranking = []
     for r in data["windows"]:
         row = {k: v for k, v in r.items() if k != "award"}
         row.update(award_rank=r["award"]["rank"], award_score=r["award"]["score"], award_eligible=r["award"]["eligible"])
         ranking.append(row)
     chosen = {c["key"] for c in data["candidates"]}
-    sheets = [
-        ("departments", *table(data["departments"], data["total"])),
-        ("windows", *table(ranking)),
-        ("candidates", *table([r for r in ranking if r["key"] in chosen])),
-    ]
-    return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
+    return {
+        "departments": table(data["departments"], data["total"]),
+        "windows": table(ranking),
+        "candidates": table([r for r in ranking if r["key"] in chosen]),
+        "most alerts": table([{k: v for k, v in r.items() if k != "award"} for r in data["most_alerts"]]),
+    }
 
 
 # ------------------------------------------------------------------------------ bad reviews
@@ -298,6 +344,38 @@ def _may_read_department(who: Any, catalog: Catalog, item: str) -> bool:
 async def list_reviews(request: web.Request) -> web.Response:
     """Bad reviews (差评) rated in `?from&to` (default: the last 400 days) with every step of their loop;
     a chief sees their department's."""
+    return json(await _reviews(request))
+
+
+REVIEW_QUERY = (*PERIOD, ("open", "1: only those whose loop is not closed", False))
+
+
+def _review_lines(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """One line per review; its steps in one column (at, step, by, note), oldest first."""
+    flat = [
+        {**{k: v for k, v in r.items() if k != "steps"}, "steps": "\n".join(
+            f"{s['at'][:16].replace('T', ' ')} {s['step']} {s['by']}" + (f": {s['note']}" if s.get("note") else "") for s in r["steps"]
+        )}
+        for r in rows
+    ]
+    return flat_table(flat)
+
+
+@routes.get("/api/v1/halls/{hall}/reviews.csv")
+@contract("The bad reviews as CSV (UTF-8 with BOM), one line each", response=None, auth="manager", query=REVIEW_QUERY, tags=("supervision",))
+async def reviews_csv(request: web.Request) -> web.StreamResponse:
+    data = await _reviews(request)
+    return csv_response(*_review_lines(data["reviews"]), f"hallq-{data['hall']}-reviews")
+
+
+@routes.get("/api/v1/halls/{hall}/reviews.xlsx")
+@contract("The bad reviews as an Excel workbook", response=None, auth="manager", query=REVIEW_QUERY, tags=("supervision",))
+async def reviews_xlsx(request: web.Request) -> web.StreamResponse:
+    data = await _reviews(request)
+    return xlsx_response([("reviews", *_review_lines(data["reviews"]))], f"hallq-{data['hall']}-reviews")
+
+
+async def _reviews(request: web.Request) -> dict[str, Any]:
     hall, who = await reader(request)
     q = request.query
     start = end = None
@@ -307,7 +385,7 @@ async def list_reviews(request: web.Request) -> web.Response:
     rows = [ledger.review_view(request.app[STATS], hall.hall, r) for r in found if _may_read_department(who, hall.catalog, r.item)]
     if q.get("open") == "1":
         rows = [r for r in rows if not r["closed"]]
-    return json({"hall": hall.hall, "reviews": list(reversed(rows)), "steps": REVIEW_STEPS})
+    return {"hall": hall.hall, "reviews": list(reversed(rows)), "steps": REVIEW_STEPS}
 
 
 @routes.post("/api/v1/halls/{hall}/reviews/{ticket}/steps")
@@ -339,6 +417,24 @@ async def record_step(request: web.Request) -> web.Response:
 @contract("Promised cases (承诺件) accepted before today and not concluded, soonest deadline first", response=schemas.Cases, auth="manager", tags=("supervision",))
 async def list_cases(request: web.Request) -> web.Response:
     """Promised cases (承诺件) accepted before today and not concluded, soonest deadline first."""
+    return json(await _cases(request))
+
+
+@routes.get("/api/v1/halls/{hall}/cases.csv")
+@contract("The open promised cases as CSV (UTF-8 with BOM)", response=None, auth="manager", tags=("supervision",))
+async def cases_csv(request: web.Request) -> web.StreamResponse:
+    data = await _cases(request)
+    return csv_response(*flat_table(data["cases"]), f"hallq-{data['hall']}-cases")
+
+
+@routes.get("/api/v1/halls/{hall}/cases.xlsx")
+@contract("The open promised cases as an Excel workbook", response=None, auth="manager", tags=("supervision",))
+async def cases_xlsx(request: web.Request) -> web.StreamResponse:
+    data = await _cases(request)
+    return xlsx_response([("cases", *flat_table(data["cases"]))], f"hallq-{data['hall']}-cases")
+
+
+async def _cases(request: web.Request) -> dict[str, Any]:
     hall, who = await reader(request)
     cases = await ledger.open_cases(request.app[STATS], hall.hall)
     today = hall_today(hall)
@@ -356,7 +452,7 @@ async def list_cases(request: web.Request) -> web.Response:
                 "working_days_left": left, "level": level,
             }
         )
-    return json({"hall": hall.hall, "cases": rows})
+    return {"hall": hall.hall, "cases": rows}
 
 
 @routes.post("/api/v1/halls/{hall}/cases/{ticket}/conclude")

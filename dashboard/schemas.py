@@ -85,7 +85,9 @@ class Suggestion(Out):
     over_threshold: int
     waiting: int
     threshold_s: float
-    open: list[WindowToOpen]
+    open: list[WindowToOpen]  # closed or paused windows serving the item: open them
+    call: list[WindowToOpen]  # idle windows serving the item now: call it
+    off_schedule: list[WindowToOpen]  # idle windows whose schedule keeps the item out now
 
 
 class Board(Out):

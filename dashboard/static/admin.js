@@ -55,6 +55,7 @@ const SPECS = {
     { path: "calendar.working_days", label: "f_working_days", kind: "lines" },
     { path: "supervision.wait_s", label: "f_alert_wait", kind: "numbers" },
     { path: "supervision.paused_s", label: "f_alert_paused", kind: "numbers" },
+    { path: "supervision.closed_s", label: "f_alert_closed", kind: "numbers" },
     { path: "policy.priority_ratio", label: "f_priority_ratio", kind: "number", min: 1 },
     { path: "policy.ageing_s", label: "f_ageing_s", kind: "number", min: 60 },
   ],

@@ -1,5 +1,5 @@
 // 电子监察 live board: polls the supervision JSON every 2.5 s, charts every 30 s.
-import { Unauthorized, alertText, api, cfg, duration, el, hallApi, loadChart, start, status, t } from "./common.js";
+import { Unauthorized, alertText, api, cfg, duration, el, exportButtons, hallApi, loadChart, start, status, t } from "./common.js";
 
 const POLL_MS = 2500;
 const CHARTS_MS = 30000;
@@ -30,8 +30,12 @@ function renderSuggestions(suggestions) {
   document.getElementById("suggestions").replaceChildren(
     ...suggestions.map((s) => {
       const vars = { item: s.name, n: s.over_threshold, min: Math.round(s.threshold_s / 60) };
-      if (!s.open.length) return el("li", { class: "suggestion" }, t("suggest_none", vars));
-      return el("li", { class: "suggestion" }, t("suggest_open", vars), " ", s.open.map((w) => el("span", { class: "chip" }, w.name)));
+      const chips = (windows) => windows.map((w) => el("span", { class: "chip" }, w.name));
+      const more = [];
+      if (s.call.length) more.push(el("div", { class: "suggest-call" }, t("suggest_call"), " ", chips(s.call)));
+      if (s.off_schedule.length) more.push(el("div", { class: "suggest-off-schedule" }, t("suggest_off_schedule"), " ", chips(s.off_schedule)));
+      if (!s.open.length) return el("li", { class: "suggestion" }, t("suggest_none", vars), ...more);
+      return el("li", { class: "suggestion" }, t("suggest_open", vars), " ", chips(s.open), ...more);
     }),
   );
 }
@@ -99,6 +103,7 @@ async function charts() {
   setTimeout(charts, CHARTS_MS);
 }
 
+exportButtons();
 start(() => {
   poll();
   charts();

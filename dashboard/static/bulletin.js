@@ -21,10 +21,13 @@ form.addEventListener("submit", (e) => {
   show();
 });
 document.getElementById("print").addEventListener("click", () => window.print());
-document.getElementById("export-xlsx").addEventListener("click", () =>
-  download(hallApi(`/bulletin.xlsx?quarter=${quarter()}`), `hallq-${cfg.hall}-bulletin-${quarter()}.xlsx`).catch((e) =>
-    status(`${t("error")}: ${e.message}`),
-  ),
-);
+// The workbook holds every table of the bulletin; the CSV its ranking of windows.
+for (const fmt of ["csv", "xlsx"]) {
+  document.getElementById(`export-${fmt}`).addEventListener("click", () =>
+    download(hallApi(`/bulletin.${fmt}?quarter=${quarter()}`), `hallq-${cfg.hall}-bulletin-${quarter()}.${fmt}`).catch((e) =>
+      status(`${t("error")}: ${e.message}`),
+    ),
+  );
+}
 
 start(show);

@@ -64,6 +64,16 @@ export async function api(path, { method = "GET", body, as = "json", type } = {}
 
 export const hallApi = (rest) => `/api/v1/halls/${encodeURIComponent(cfg.hall)}${rest}`;
 
+// Buttons `data-export="alerts.csv"` download that file of the hall's API (today's, or all open).
+export function exportButtons(root = document) {
+  for (const b of root.querySelectorAll("button[data-export]")) {
+    const file = b.dataset.export;
+    b.addEventListener("click", () =>
+      download(hallApi(`/${file}`), `hallq-${cfg.hall}-${file}`).catch((e) => status(`${t("error")}: ${e.message}`)),
+    );
+  }
+}
+
 export async function download(path, filename) {
   const blob = await api(path, { as: "blob" });
   const a = document.createElement("a");

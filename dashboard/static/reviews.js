@@ -1,5 +1,5 @@
 // 差评整改: every bad review's loop, and the promised cases coming due.
-import { api, el, hallApi, start, status, t } from "./common.js";
+import { api, el, exportButtons, hallApi, start, status, t } from "./common.js";
 
 async function recordStep(ticket, step, note) {
   try {
@@ -65,4 +65,5 @@ async function show() {
   }
 }
 
+exportButtons();
 start(show);

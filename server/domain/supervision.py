@@ -3,10 +3,11 @@
 Alerts escalate warning → yellow → red as a condition lasts, with thresholds per item
 (`Item.alerts`) or the hall's (`Hall.supervision`):
 
-- `wait`: a ticket waiting (since issue) longer than the item's wait thresholds;
+- `wait`: a ticket waiting in the hall (`waiting_since`) longer than the item's wait thresholds;
 - `service`: a service running (start → now, minus suspensions) longer than its thresholds
   (by default 2×, 3×, 4× the item's expected service time);
-- `unattended`: a window paused (离岗) longer than the paused thresholds;
+- `unattended`: a window paused (离岗) longer than the paused thresholds, or closed during the
+  hall's opening hours while someone waits for its items (`closed_s`, see `closed_and_awaited`);
 - `deadline`: a promised case (承诺件) of an earlier day, not concluded, with
   `deadline_warning_days` working days or fewer left (warning), due today (yellow), overdue (red);
 - `review`: a bad review (差评) whose next step is due today (warning), one working day
@@ -32,10 +33,10 @@ from typing import Any
 
 from . import commands as cmd
 from . import events as ev
-from .calendar import add_working_days, is_workday
+from .calendar import add_working_days, is_open, is_workday, items_served_now
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
-from .model import HallDay, WindowStatus
+from .model import HallDay, Ticket, WindowStatus
 
 LEVELS = ("warning", "yellow", "red")
 SUPERVISOR = "supervisor"
@@ -95,6 +96,51 @@ def working_days_between(a: date, b: date) -> int:
     return n
 
 
+def waiting_since(t: Ticket) -> datetime | None:
+    """When a waiting ticket began to wait in the hall, for live supervision (the board's queues,
+    its suggestions and the wait alerts alike): from issue, or for a remote number (远程取号) from
+    its holder's arrival; None while that holder has not arrived (the hall keeps nobody waiting,
+    and the call policy skips the ticket). Statistics keep their own definition: a ticket's
+    waiting time runs from issue to first call (README, Definitions)."""
+    if not t.callable:
+        return None
+    return t.arrived_at or t.issued_at
+
+
+def hall_waits(state: HallDay, ids: Iterable[str], now: datetime) -> list[float]:
+    """Seconds waited so far by those of `ids` who are waiting in the hall (see `waiting_since`)."""
+    out = []
+    for tid in ids:
+        since = waiting_since(state.tickets[tid])
+        if since is not None:
+            out.append((now - since).total_seconds())
+    return out
+
+
+def closed_and_awaited(state: HallDay, catalog: Catalog, window: str, now: datetime) -> float | None:
+    """Seconds a closed window has been closed while someone waited in the hall for it (an item
+    it serves at this hour, not pinned to another window, or a ticket pinned to it), or None
+    when nobody waits for it or the hall is not open. Counted from the later of its closing and
+    the start of the longest wait, so neither a window closed since morning with a queue that
+    just formed, nor a long queue with a window closed a minute ago, counts as long."""
+    hall = catalog.hall
+    if not is_open(hall.opening, now, hall.calendar):
+        return None
+    oldest: datetime | None = None
+    candidates = [state.tickets[t] for t in state.pinned.get(window, ())]
+    for item in items_served_now(catalog, window, now):
+        candidates.extend(t for tid in state.waiting.get(item, ()) if (t := state.tickets[tid]).target_window is None)
+    for t in candidates:
+        since = waiting_since(t)
+        if since is not None and (oldest is None or since < oldest):
+            oldest = since
+    if oldest is None:
+        return None
+    closed = state.window(window).since
+    start = oldest if closed is None or closed < oldest else closed
+    return (now - start).total_seconds()
+
+
 def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], **about: Any) -> Finding | None:
     level = level_for(value, thresholds)
     if level is None:
@@ -146,10 +192,8 @@ def findings(
         cutoff = now - timedelta(seconds=limits[0])
         for tid in ids:
             t = state.tickets[tid]
-            if not t.callable:
-                continue  # 远程取号 whose holder is not in the hall yet: the hall keeps nobody waiting
-            since = t.arrived_at or t.issued_at
-            if since > cutoff:
+            since = waiting_since(t)
+            if since is None or since > cutoff:
                 continue
             f = _finding(f"wait:{t.id}", "wait", (now - since).total_seconds(), limits, ticket=t.id, number=t.number, item=t.item)
             if f:
@@ -167,6 +211,15 @@ def findings(
                     out.append(f)
         elif w.status is WindowStatus.paused and w.since is not None:
             f = _finding(f"unattended:{w.id}", "unattended", (now - w.since).total_seconds(), s.paused_s, window=w.id)
+            if f:
+                out.append(f)
+    # 空岗: an empty window is unattended too when people wait for it during opening hours.
+    for wid, conf in catalog.windows.items():
+        if conf.retired or state.window(wid).status is not WindowStatus.closed:
+            continue
+        closed_s = closed_and_awaited(state, catalog, wid, now)
+        if closed_s is not None:
+            f = _finding(f"unattended:{wid}", "unattended", closed_s, s.closed_s, window=wid)
             if f:
                 out.append(f)
     today = now.date()
@@ -316,38 +369,59 @@ class AlertBoard:
 
 
 def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
-    """Items with many people waiting past their warning threshold, and the windows that
-    serve them but are closed or paused now (open them) — the advice of the board, not journalled."""
+    """Items with many people waiting past their warning threshold, and the windows that could
+    take them — the advice of the board, not journalled:
+
+    - `open`: windows with the item in their set that are closed or paused (open or resume them);
+    - `call`: open windows standing idle that serve the item at this hour, e.g. a comprehensive
+      window idle on its other items. The call policy would give them the crowded item's
+      tickets at their next call, so the advice is to call (their clerk may be busy otherwise);
+    - `off_schedule`: idle windows with the item in their set whose 综合定时办理 schedule keeps it
+      out at this hour: the call policy cannot give it to them, but a manager may extend the
+      schedule or send its clerk over. A window without the item in its set cannot serve it at
+      all, and is never suggested.
+    """
     s = catalog.hall.supervision
     out = []
     for item, ids in state.waiting.items():
         if item not in catalog.items or not ids:
             continue
         warning = wait_thresholds(catalog, item)[0]
-        over = sum(1 for tid in ids if (now - state.tickets[tid].issued_at).total_seconds() >= warning)
+        waits = hall_waits(state, ids, now)
+        over = sum(1 for s in waits if s >= warning)
         if over < s.suggest_after:
             continue
-        openable = [
-            w for w in catalog.windows_of_item[item] if state.window(w).status in (WindowStatus.closed, WindowStatus.paused)
-        ]
-        out.append({"item": item, "over_threshold": over, "waiting": len(ids), "threshold_s": warning, "open": openable})
+        openable, call, off_schedule = [], [], []
+        for w in catalog.windows_of_item[item]:
+            status = state.window(w).status
+            if status in (WindowStatus.closed, WindowStatus.paused):
+                openable.append(w)
+            elif status is WindowStatus.idle:
+                (call if item in items_served_now(catalog, w, now) else off_schedule).append(w)
+        out.append(
+            {
+                "item": item, "over_threshold": over, "waiting": len(waits), "threshold_s": warning,
+                "open": openable, "call": call, "off_schedule": off_schedule,
+            }
+        )
     out.sort(key=lambda x: -x["over_threshold"])
     return out
 
 
 def queue_board(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
-    """Per item: people waiting and the longest wait now, with the item's wait thresholds."""
+    """Per item: people waiting in the hall and the longest wait now (as the wait alerts count
+    them, `waiting_since`), with the item's wait thresholds."""
     rows = []
     for item in catalog.config.items:
-        ids = state.waiting.get(item.id, {})
-        longest = max(((now - state.tickets[t].issued_at).total_seconds() for t in ids), default=0.0)
+        waits = hall_waits(state, state.waiting.get(item.id, {}), now)
+        longest = max(waits, default=0.0)
         limits = wait_thresholds(catalog, item.id)
         rows.append(
             {
                 "item": item.id,
                 "name": item.name,
                 "department": item.department,
-                "waiting": len(ids),
+                "waiting": len(waits),
                 "longest_wait_s": round(longest),
                 "level": level_for(longest, limits),
                 "thresholds_s": list(limits),

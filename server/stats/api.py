@@ -64,6 +64,20 @@ def table(rows: list[dict[str, Any]], total: dict[str, Any] | None = None) -> tu
     return header, [[r.get(h) for h in header] for r in flat]
 
 
+def flat_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Any rows (nested dicts flattened, lists joined by "; ") as one header and lines, columns
+    in the order they first appear: the CSV and XLSX of the dashboard's other tables."""
+    flat = [flatten(r) for r in rows]
+    header = list(dict.fromkeys(k for r in flat for k in r))
+    return header, [[_cell(r.get(h)) for h in header] for r in flat]
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(x) for x in v)
+    return v
+
+
 def csv_response(header: list[str], lines: list[list[Any]], filename: str) -> web.Response:
     buf = io.StringIO()
     buf.write("\ufeff")  # Excel on a Chinese Windows opens UTF-8 only with a BOM

@@ -17,14 +17,45 @@ handover), w2 serves b1 (w2a), w3 never opens. Tickets:
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
+from server.bus import LocalBus
 from server.domain import commands as c
 from server.hall import HallService
-from tests.halls import MORNING, FakeClock
+from server.journal import SQLJournal, make_engine
+from server.stats.service import Stats
+from tests.halls import MORNING, FakeClock, small_catalog
 
 START = MORNING.replace(minute=50)
 END_S = 1800
+
+
+@asynccontextmanager
+async def scripted_hall(kind: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[HallService, Stats]]:
+    """The small hall's service and statistics on a real journal: a SQLite file (`kind` sqlite),
+    or PostgreSQL (a fresh hall id each time, so a shared server needs no cleaning)."""
+    if kind == "sqlite":
+        catalog = small_catalog()
+        journal = SQLJournal(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hall.sqlite3'}"))
+        await journal.create()
+    else:
+        from tests.conformance.test_journal import _postgres
+
+        catalog = small_catalog(id="s" + uuid.uuid4().hex[:12])
+        journal = await _postgres()
+    service = HallService(catalog, journal, LocalBus(), clock)
+    await service.start()
+    stats = Stats(journal, {catalog.hall.id: service})
+    await stats.create()
+    try:
+        yield service, stats
+    finally:
+        await service.stop()
+        await journal.close()
 
 
 async def play(service: HallService, clock: FakeClock) -> dict[str, str]:

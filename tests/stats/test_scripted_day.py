@@ -6,22 +6,16 @@ values below are computed in the comments from the script's timeline, not by the
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
-from server.bus import LocalBus
-from server.hall import HallService
-from server.journal import SQLJournal, make_engine
 from server.stats import store
 from server.stats.facts import facts_of_day
-from server.stats.service import Stats
-from tests.halls import FakeClock, small_catalog
-from tests.stats.scripted import END_S, START, play
+from tests.halls import FakeClock
+from tests.stats.scripted import END_S, START, play, scripted_hall
 
-CATALOG = small_catalog()
 DAY = START.date()
 
 
@@ -37,23 +31,9 @@ async def hall(request, tmp_path):  # type: ignore[no-untyped-def]
     """The scripted day played on a real journal: a SQLite file, or PostgreSQL (a fresh hall id
     each time, so a shared server needs no cleaning)."""
     clock = FakeClock(START)
-    if request.param == "sqlite":
-        catalog = CATALOG
-        journal = SQLJournal(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hall.sqlite3'}"))
-        await journal.create()
-    else:
-        from tests.conformance.test_journal import _postgres
-
-        catalog = small_catalog(id="s" + uuid.uuid4().hex[:12])
-        journal = await _postgres()
-    service = HallService(catalog, journal, LocalBus(), clock)
-    await service.start()
-    stats = Stats(journal, {catalog.hall.id: service})
-    await stats.create()
-    ids = await play(service, clock)
-    yield service, stats, clock, ids
-    await service.stop()
-    await journal.close()
+    async with scripted_hall(request.param, tmp_path, clock) as (service, stats):
+        ids = await play(service, clock)
+        yield service, stats, clock, ids
 
 
 def rows_by_key(answer: dict) -> dict[str, dict]:
