@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 from server.api.context import CTX
-from server.auth import passwords
+from server.auth import Accounts, login_failures, passwords
 
 
 async def test_login_answers_role_and_windows_and_logout_ends_the_token(client, login):
@@ -234,3 +235,25 @@ def test_the_session_cookie_is_secure_over_https():
         resp = web.Response()
         set_session_cookie(resp, request, "x", 60)
         assert "Secure" in resp.cookies["hallq_session"].output()
+
+
+async def test_concurrent_wrong_passwords_cannot_pass_the_lock_out(client):
+    # Twenty guesses at once: each is counted before its (slow) password check, so no more than
+    # the limit are checked at all; the others are refused without a check.
+    answers = await asyncio.gather(*(attempt(client, "w1a", f"guess-{i}") for i in range(20)))
+    statuses = sorted(r.status for r in answers)
+    assert statuses.count(401) <= Accounts.MAX_FAILURES and statuses.count(429) >= 20 - Accounts.MAX_FAILURES
+    assert set(statuses) == {401, 429}
+    await expect(await attempt(client, "w1a", "demo"), 429, "locked")  # and the right one is locked out too
+
+
+async def test_workers_sharing_one_database_share_the_lock_out(aiohttp_client, settings):
+    # Two apps on one database, as `--workers 2` runs them: the limit holds across both.
+    from server.api import create_app
+
+    one = await aiohttp_client(create_app(settings))
+    two = await aiohttp_client(create_app(settings))
+    answers = await asyncio.gather(*(attempt(c, "w2a", f"guess-{i}") for i in range(10) for c in (one, two)))
+    assert [r.status for r in answers].count(401) <= Accounts.MAX_FAILURES
+    for c in (one, two):
+        await expect(await attempt(c, "w2a", "demo"), 429, "locked")
