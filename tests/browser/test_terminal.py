@@ -72,11 +72,15 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await terminal.wait_for_selector("[data-action=evaluation]:disabled", state="attached")
     await terminal.keyboard.press("e")
     await terminal.wait_for_selector("#message.error")
-    async with api.http.post(
-        server.url + "/api/v1/halls/t/windows/w1/evaluation", json={"number": "A001", "score": 1, "reasons": ["long_wait"]},
-        headers=await api._headers("w1a"),
-    ) as r:
+    # A second rating through the evaluator's own credential (the one its page holds) is refused;
+    # the clerk's session cannot rate at all.
+    evaluator_token = await evaluator.evaluate("localStorage.getItem('hallq-evaluator:t:w1')")
+    second = {"number": "A001", "score": 1, "reasons": ["long_wait"]}
+    rate = server.url + "/api/v1/halls/t/windows/w1/evaluation"
+    async with api.http.post(rate, json=second, headers={"X-Evaluator-Token": evaluator_token}) as r:
         assert r.status == 409 and (await r.json())["type"].endswith("already-rated")
+    async with api.http.post(rate, json=second, headers=await api._headers("w1a")) as r:
+        assert r.status == 403 and (await r.json())["type"].endswith("evaluator-only")
     journal = await api.get("/api/v1/halls/t/events", who="admin")
     rated = [e for e in journal["events"] if e["type"] == "ticket_evaluated"]
     assert len(rated) == 1
@@ -84,6 +88,13 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
         ticket["id"], 5, 5, 4, "evaluator-w1")
     finished = [e for e in journal["events"] if e["type"] == "service_finished"]
     assert [(e["case_type"], e["outcome"], e["by"]) for e in finished] == [("immediate", "completed", "w1a")]
+
+    # The clerk logs out: the citizen's screen stays the evaluator (its own session), never the staff login.
+    await terminal.click("#logout")
+    await terminal.wait_for_url("**/terminal/t/login")
+    await evaluator.reload()
+    await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+    assert evaluator.url.endswith("/terminal/t/evaluator/w1")
     await context.close()
 
 
