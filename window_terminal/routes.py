@@ -113,6 +113,17 @@ async def terminal(request: web.Request) -> web.Response:
     )
 
 
+PROMPT_TIMEOUT_S = 45  # the evaluator gives up politely after this long without a touch
+
+
+def _prompt_timeout(request: web.Request) -> int:
+    """`?timeout=S` (3 to 600 s) for a hall that wants a shorter or longer prompt, and for tests."""
+    try:
+        return min(600, max(3, int(request.query["timeout"])))
+    except (KeyError, ValueError):
+        return PROMPT_TIMEOUT_S
+
+
 @routes.get("/terminal/{hall}/evaluator/{window}")
 async def evaluator(request: web.Request) -> web.Response:
     """The small screen facing the citizen (评价器). In a hall that requires registered devices it
@@ -138,7 +149,7 @@ async def evaluator(request: web.Request) -> web.Response:
         indicators=_named(ratings.INDICATORS, lang, ratings.INDICATORS_EN),
         reasons=_named(ratings.REASONS, lang, ratings.REASONS_EN),
         bad_at_most=ratings.BAD_AT_MOST,
-        prompt_timeout_s=45,
+        prompt_timeout_s=_prompt_timeout(request),
         thanks_s=6,
         may_open=may_open,  # a member of staff of this window is signed in: the page opens its evaluator session
         signed_in=signed_in,

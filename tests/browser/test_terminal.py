@@ -98,6 +98,62 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await context.close()
 
 
+async def open_evaluator(browser, server, query: str = ""):  # type: ignore[no-untyped-def]
+    """The evaluator of w1, opened once by its clerk (who signs in on the same screen)."""
+    context = await browser.new_context(viewport={"width": 1024, "height": 600}, locale="zh-CN")
+    page = await context.new_page()
+    await log_in_with_the_keyboard(page, server.url + "/terminal/t/login?next=/terminal/t/evaluator/w1" + query, "w1a")
+    await page.wait_for_url("**/terminal/t/evaluator/w1*")
+    await page.wait_for_selector("body[data-status=online][data-mode=idle]")
+    return context, page
+
+
+async def serve_one(api) -> dict:  # type: ignore[no-untyped-def]
+    t = await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    for action, body in (("call", {"ticket": t["id"]}), ("start", {}), ("finish", {"case_type": "immediate"})):
+        await api.post(f"/api/v1/halls/t/windows/w1/{action}", body, who="w1a")
+    return t
+
+
+async def test_a_reloaded_evaluator_still_offers_the_rating_it_owes(browser, server, api):
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    context, evaluator = await open_evaluator(browser, server)
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")
+    await evaluator.reload()  # a power cut, a crashed tab: the citizen is still at the counter
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]", timeout=5000)
+    await evaluator.click("#levels [data-score='4']")
+    await evaluator.click("#submit")
+    await evaluator.wait_for_selector("body[data-mode=thanks]")
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    assert [(e["score"], e["by"]) for e in journal["events"] if e["type"] == "ticket_evaluated"] == [(4, "evaluator-w1")]
+    await context.close()
+
+
+async def test_the_evaluator_gives_up_politely_after_its_timeout_and_on_escape(browser, server, api):
+    import time
+
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    context, evaluator = await open_evaluator(browser, server, "?timeout=3")
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")
+    asked = time.monotonic()
+    await evaluator.click("#levels [data-score='2']")  # a touch re-arms the timeout, then nothing more
+    await evaluator.wait_for_selector("body[data-mode=thanks]", timeout=8000)
+    assert time.monotonic() - asked >= 2.5
+    assert await text(evaluator, "#thanks-text") == "感谢您的光临，欢迎再来"
+
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A002]")
+    await evaluator.keyboard.press("Escape")
+    await evaluator.wait_for_selector("body[data-mode=thanks]", timeout=1500)  # at once, not after the timeout
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    assert [e for e in journal["events"] if e["type"] == "ticket_evaluated"] == []  # declining leaves no rating
+    rateable = await api.get("/api/v1/halls/t/windows/w1/queue", who="w1a")
+    assert rateable["rateable"]["number"] == "A002"  # the citizen may still rate from the ticket page or when asked
+    await context.close()
+
+
 async def test_a_pause_from_the_terminal_shows_the_leave_notice_on_the_window_screen(browser, server):
     context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     terminal = await context.new_page()

@@ -221,7 +221,9 @@ function load() {
   if (!ready) return;
   call("GET", `${base}/evaluation`).then((s) => {
     view = view || s.window;
-    if (!rating) drawIdle();
+    // Reloaded (or reconnected) after a service: the rating it still owes is offered again.
+    if (!rating && s.rateable && document.body.dataset.mode !== "thanks") start(s.rateable.number);
+    else if (!rating) drawIdle();
   }).catch(() => {});
 }
 load();
