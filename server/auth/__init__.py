@@ -353,6 +353,8 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         now = self.clock()
         async with self.engine.begin() as conn:
+            # Ended sessions are refused anyway; each login sweeps them out, so the table holds the live ones.
+            await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
             await conn.execute(
                 insert(sessions).values(
                     token_sha256=_digest(token), username=staff.user.username, created_at=now, expires_at=now + self.SESSION_TTL_S

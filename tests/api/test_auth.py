@@ -9,7 +9,7 @@ import logging
 import aiohttp
 
 from server.api.context import CTX
-from server.auth import Accounts, login_failures, passwords
+from server.auth import Accounts, passwords, sessions
 
 
 async def test_login_answers_role_and_windows_and_logout_ends_the_token(client, login):
@@ -291,3 +291,21 @@ async def test_the_real_server_process_never_prints_a_password(config_dir, tmp_p
     assert "failed login for an unknown username" in printed and "login w1a" in printed  # it does log logins
     for clear in (set_by_cli, demo, typed, "Wrong-guess-9", "whatever-1"):
         assert clear not in printed
+
+
+async def test_expired_sessions_are_deleted_from_the_database(client, login, clock):
+    accounts = client.app[CTX].accounts
+
+    async def stored() -> list[str]:
+        async with accounts.engine.connect() as conn:
+            return sorted(r.username for r in (await conn.execute(sessions.select())).all())
+
+    old = await login("w1a")
+    await login("w2a")
+    clock.advance(accounts.SESSION_TTL_S - 60)
+    await login("w1b")
+    assert await stored() == ["w1a", "w1b", "w2a"]  # none has ended yet
+    clock.advance(120)
+    await expect(await client.get("/api/v1/auth/session", headers=old), 401)
+    await login("boss")
+    assert await stored() == ["boss", "w1b"]
