@@ -154,6 +154,26 @@ async def test_the_evaluator_gives_up_politely_after_its_timeout_and_on_escape(b
     await context.close()
 
 
+async def test_the_terminal_queue_follows_tickets_issued_elsewhere_without_the_clerk_acting(browser, server, api):
+    import time
+
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
+    await terminal.wait_for_url("**/terminal/t/window/w1")
+    await terminal.wait_for_selector("body[data-status=online]")
+    await terminal.wait_for_selector("#waiting:text-is('0')")
+    for expected, item in ((1, "a1"), (2, "a1")):
+        issued = time.monotonic()
+        ticket = await api.post("/api/v1/halls/t/tickets", {"item": item})  # a kiosk, not the clerk
+        await terminal.wait_for_selector(f"#waiting:text-is('{expected}')", timeout=3000)  # its poll is every 30 s
+        await terminal.wait_for_selector(f"#queue [data-ticket='{ticket['id']}']", timeout=3000)
+        assert time.monotonic() - issued < 3
+    await api.post(f"/api/v1/halls/t/tickets/{ticket['id']}/cancel")  # the citizen gives up: gone from the queue too
+    await terminal.wait_for_selector("#waiting:text-is('1')", timeout=3000)
+    await context.close()
+
+
 async def test_a_pause_from_the_terminal_shows_the_leave_notice_on_the_window_screen(browser, server):
     context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     terminal = await context.new_page()
