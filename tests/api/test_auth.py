@@ -7,6 +7,7 @@ import json
 import logging
 
 import aiohttp
+import pytest
 
 from server.api.context import CTX
 from server.auth import Accounts, passwords, sessions
@@ -252,16 +253,29 @@ async def test_concurrent_wrong_passwords_cannot_pass_the_lock_out(client):
     await expect(await attempt(client, "w1a", "demo"), 429, "locked")  # and the right one is locked out too
 
 
-async def test_workers_sharing_one_database_share_the_lock_out(aiohttp_client, settings):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_workers_sharing_one_database_share_the_lock_out(aiohttp_client, settings, database):
     # Two apps on one database, as `--workers 2` runs them: the limit holds across both.
-    from server.api import create_app
+    import dataclasses
 
-    one = await aiohttp_client(create_app(settings))
-    two = await aiohttp_client(create_app(settings))
-    answers = await asyncio.gather(*(attempt(c, "w2a", f"guess-{i}") for i in range(10) for c in (one, two)))
-    assert [r.status for r in answers].count(401) <= Accounts.MAX_FAILURES
-    for c in (one, two):
-        await expect(await attempt(c, "w2a", "demo"), 429, "locked")
+    from server.api import create_app
+    from tests.services import PostgresDatabase
+
+    pg = PostgresDatabase() if database == "postgresql" else None
+    if pg is not None:
+        settings = dataclasses.replace(settings, database_url=await pg.create())
+    try:
+        one = await aiohttp_client(create_app(settings))
+        two = await aiohttp_client(create_app(settings))
+        answers = await asyncio.gather(*(attempt(c, "w2a", f"guess-{i}") for i in range(10) for c in (one, two)))
+        assert [r.status for r in answers].count(401) <= Accounts.MAX_FAILURES
+        for c in (one, two):
+            await expect(await attempt(c, "w2a", "demo"), 429, "locked")
+        await one.close()
+        await two.close()
+    finally:
+        if pg is not None:
+            await pg.drop()
 
 
 async def test_the_real_server_process_never_prints_a_password(config_dir, tmp_path):
