@@ -9,6 +9,7 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
+from server.domain import ratings
 from server.domain.catalog import Catalog
 from server.domain.tickets import ticket_of
 from server.hall import HallService
@@ -80,7 +81,9 @@ MOBILE_TEXT = {
         "cancelled": "已取消", "go_to": "请到", "windows": "办理窗口", "notify": "快到号时提醒我", "notify_on": "已开启到号提醒",
         "notify_denied": "浏览器不允许通知，请留意本页面", "cancel": "取消排队", "cancel_confirm": "确定要取消这个号码吗？取消后无法恢复。",
         "rate_prompt": "请对本次服务作出评价（好差评）", "rated_thanks": "感谢您的评价！",
-        "score5": "非常满意", "score4": "满意", "score3": "基本满意", "score2": "不满意", "score1": "非常不满意",
+        "indicators_title": "分项评价（可调整）", "reasons_title": "请选择不满意的原因（可多选）",
+        "rate_next": "下一步", "rate_confirm": "请确认您的评价", "rate_send": "确认提交", "rate_back": "返回修改",
+        "rate_failed": "评价未能提交，请重试", "reasons_none": "未选择原因",
         "yes": "确定取消", "no": "不取消", "offline": "连接中断，正在重连…", "soon": "前面只有 {n} 人，请回到大厅等候叫号",
         "called_notice": "请到 {window} 办理", "issued": "取号时间", "lang": "English", "updated": "实时更新",
         "not_found": "没有找到这个号码：它可能是以前的号码，或链接不完整。",
@@ -96,7 +99,10 @@ MOBILE_TEXT = {
         "notify": "Notify me when my turn is near", "notify_on": "You will be notified", "notify_denied": "Notifications are blocked: keep this page open",
         "cancel": "Cancel my number", "cancel_confirm": "Cancel this number? This cannot be undone.",
         "rate_prompt": "Please rate the service you received", "rated_thanks": "Thank you for your rating!",
-        "score5": "Very satisfied", "score4": "Satisfied", "score3": "Fair", "score2": "Dissatisfied", "score1": "Very dissatisfied", "yes": "Cancel it",
+        "indicators_title": "By aspect (you may adjust)", "reasons_title": "What went wrong? (several allowed)",
+        "rate_next": "Next", "rate_confirm": "Please check your rating", "rate_send": "Send it", "rate_back": "Change it",
+        "rate_failed": "The rating was not sent: please try again", "reasons_none": "No reason chosen",
+        "yes": "Cancel it",
         "no": "Keep it", "offline": "Connection lost, reconnecting…", "soon": "Only {n} ahead of you: please come back to the hall",
         "called_notice": "Please go to {window}", "issued": "Taken at", "lang": "中文", "updated": "Live",
         "not_found": "This number was not found: it may be from another day, or the link is incomplete.",
@@ -105,6 +111,16 @@ MOBILE_TEXT = {
         "remote_soon": "Only {n} ahead of you: come to the hall and confirm, or you will not be called",
     },
 }
+
+# The rating's words come from the domain's one list of levels, indicators and reasons (好差评),
+# the same the window's evaluator shows.
+for _lang, _levels, _indicators, _reasons in (
+    ("zh-CN", ratings.LEVELS, ratings.INDICATORS, ratings.REASONS),
+    ("en", ratings.LEVELS_EN, ratings.INDICATORS_EN, ratings.REASONS_EN),
+):
+    MOBILE_TEXT[_lang] |= {f"score{n}": name for n, name in _levels.items()}
+    MOBILE_TEXT[_lang] |= {f"ind_{k}": name for k, name in _indicators.items()}
+    MOBILE_TEXT[_lang] |= {f"reason_{k}": name for k, name in _reasons.items()}
 
 NOTIFY_AHEAD = 3  # the mobile page offers a notification when this few people are ahead
 
@@ -202,9 +218,11 @@ async def mobile_ticket(request: web.Request) -> web.Response:
         if t is not None:
             windows = {w.id: w.called_as for w in hall.catalog.config.windows}
             config = {"hall": hall.hall, "ticket": t.id, "lang": lang, "notify_ahead": NOTIFY_AHEAD, "windows": windows,
-                      "timezone": hall.catalog.hall.timezone}
+                      "timezone": hall.catalog.hall.timezone, "indicators": list(ratings.INDICATORS),
+                      "bad_at_most": ratings.BAD_AT_MOST}
             return render("kiosk", "mobile.html", request, config=config, text=MOBILE_TEXT,
-                          hall_name=hall.catalog.hall.name, number=t.number, t=MOBILE_TEXT[lang])
+                          hall_name=hall.catalog.hall.name, number=t.number, t=MOBILE_TEXT[lang],
+                          levels=list(ratings.LEVELS), indicators=list(ratings.INDICATORS), reasons=list(ratings.REASONS))
     resp = render("kiosk", "mobile_missing.html", request, t=MOBILE_TEXT[lang])
     resp.set_status(404)
     return resp

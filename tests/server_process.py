@@ -20,19 +20,22 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, config: Path, data: Path, port: int | None = None, extra: tuple[str, ...] = ()) -> None:
-        self.config, self.data, self.extra = config, data, extra
+    def __init__(
+        self, config: Path, data: Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+    ) -> None:
+        self.config, self.data, self.extra, self.env = config, data, extra, env or {}
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data.parent / f"server-{self.port}.log"
 
     async def start(self, timeout: float = 20) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config), "--data", str(self.data),
              "--port", str(self.port), "--always-open", "--issue-rate", "0", *self.extra],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.data.parent / f"server-{self.port}.log", "ab"),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=open(self.log, "ab"),  # all it prints, so tests can read it
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as s:

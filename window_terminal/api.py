@@ -10,18 +10,19 @@ from aiohttp import web
 from pydantic import Field
 
 from server.api import models
-from server.api.context import body, hall_of, json, staff
+from server.api.context import Unauthorized, body, ctx, hall_of, json, staff
 from server.api.devices import device, device_token
 from server.api.openapi import contract
 from server.api.schemas import Out, Window
 from server.api.views import iso, window_view
 from server.auth import Staff
+from server.auth.evaluators import EvaluatorSessions
 from server.domain import commands as cmd
 from server.domain import ratings
 from server.domain.access import require_window
 from server.domain.catalog import Catalog
 from server.domain.decide import decide
-from server.domain.errors import Conflict, DomainError, NotFound
+from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from server.domain.model import HallDay, TicketStatus
 from server.domain.policy import call_order, candidates
 from server.hall import HallService
@@ -128,19 +129,43 @@ async def _window_staff(request: web.Request) -> tuple[HallService, str, Staff]:
     return hall, window, who
 
 
+EVALUATOR_HEADER = "X-Evaluator-Token"
+
+
+def evaluator_token(request: web.Request) -> str | None:
+    return request.headers.get(EVALUATOR_HEADER, "").strip() or None
+
+
 async def _evaluator(request: web.Request, rating: bool) -> tuple[HallService, str]:
-    """The window's evaluator: in a hall that requires devices, the evaluator device approved for
-    this window (a rating needs it: a clerk's session cannot rate its own service); otherwise, as
-    before, a session of someone who may act on the window."""
+    """The window's evaluator. A rating comes only from an evaluator credential, never from a
+    member of staff's session (a clerk does not rate their own service): in a hall that requires
+    devices, the evaluator device approved for this window; otherwise an evaluator session of
+    this window. Reading the evaluator's state is also open to the window's staff."""
     hall = hall_of(request)
     window = request.match_info["window"]
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
-    if hall.catalog.hall.devices.required and (rating or device_token(request)):
-        await device(request, hall, {"evaluator"}, bound=window)
+    if hall.catalog.hall.devices.required:
+        if rating or device_token(request):
+            await device(request, hall, {"evaluator"}, bound=window)
+            return hall, window
+    elif (token := evaluator_token(request)) is not None:
+        found = await evaluators(request).get(token)
+        if found is None:
+            raise Unauthorized("evaluator-unknown", "this evaluator session has ended: open the evaluator again")
+        if (found.hall, found.window) != (hall.hall, window):
+            raise Forbidden("evaluator-elsewhere", f"this evaluator rates window {found.window!r}")
         return hall, window
+    elif rating:
+        raise Forbidden("evaluator-only", "ratings at a window come from its evaluator screen, not from a staff session")
     await _window_staff(request)
     return hall, window
+
+
+def evaluators(request: web.Request) -> EvaluatorSessions:
+    found = ctx(request).evaluators
+    assert found is not None
+    return found
 
 
 class TerminalQueueRow(Out):
@@ -267,7 +292,7 @@ async def evaluator_state(request: web.Request) -> web.Response:
 @contract(
     "The window's evaluator rates the ticket the window served last (好差评, 一次一评): five levels, "
     "the three offline indicators, reasons when dissatisfied",
-    body=WindowRating, response=RatingAnswer, status=201, auth="staff", errors=(409,), tags=("evaluation",),
+    body=WindowRating, response=RatingAnswer, status=201, auth="evaluator", errors=(409,), tags=("evaluation",),
 )
 async def rate_at_window(request: web.Request) -> web.Response:
     hall, window = await _evaluator(request, rating=True)
@@ -288,6 +313,29 @@ async def rate_at_window(request: web.Request) -> web.Response:
         )
     )
     return json({"number": t.number, "score": req.score}, status=201)
+
+
+class EvaluatorOpened(Out):
+    token: str
+    hall: str
+    window: str
+    expires_in_s: int
+
+
+@routes.post("/api/v1/halls/{hall}/windows/{window}/evaluator-session")
+@contract(
+    "A clerk or manager of the window opens its evaluator screen once: the answer's token (sent as "
+    "X-Evaluator-Token) shows the window and submits ratings, nothing else, and outlives the clerk's logout",
+    body=models.Empty, response=EvaluatorOpened, status=201, auth="staff", errors=(409,), tags=("evaluation",),
+)
+async def open_evaluator(request: web.Request) -> web.Response:
+    hall, window, who = await _window_staff(request)
+    await body(request, models.Empty)
+    if hall.catalog.hall.devices.required:
+        raise Conflict("devices-required", "this hall's evaluators are registered devices: register this screen instead")
+    store = evaluators(request)
+    token = await store.open(hall.hall, window, who.user.username)
+    return json({"token": token, "hall": hall.hall, "window": window, "expires_in_s": store.TTL_S}, status=201)
 
 
 @routes.post("/api/v1/halls/{hall}/windows/{window}/evaluation/request")

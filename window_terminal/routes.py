@@ -113,30 +113,46 @@ async def terminal(request: web.Request) -> web.Response:
     )
 
 
+PROMPT_TIMEOUT_S = 45  # the evaluator gives up politely after this long without a touch
+
+
+def _prompt_timeout(request: web.Request) -> int:
+    """`?timeout=S` (3 to 600 s) for a hall that wants a shorter or longer prompt, and for tests."""
+    try:
+        return min(600, max(3, int(request.query["timeout"])))
+    except (KeyError, ValueError):
+        return PROMPT_TIMEOUT_S
+
+
 @routes.get("/terminal/{hall}/evaluator/{window}")
 async def evaluator(request: web.Request) -> web.Response:
-    """The small screen facing the citizen (评价器); opened once a day with a clerk's login, or, in
-    a hall that requires registered devices, approved once as the window's evaluator device."""
+    """The small screen facing the citizen (评价器). In a hall that requires registered devices it
+    is approved once as the window's evaluator device. Otherwise a clerk or manager of the window
+    opens it once: the page then holds its own evaluator session (not the clerk's), which shows the
+    window and rates, and outlives the clerk's logout. Without either it asks for a staff login."""
     hall = hall_of(request)
     required = hall.catalog.hall.devices.required
-    who, token = (None, None) if required else await _signed_in(request, hall)
     window = request.match_info["window"]
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
-    if who is not None and token is not None and not may_act_on_window(who.user, hall.catalog, window):
-        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["not_your_window"])
+    found = None if required else await page_staff(request)
+    who, token = found if found is not None else (None, None)
+    signed_in = who is not None and (who.hall == hall.hall or who.user.role is Role.admin)
+    may_open = signed_in and who is not None and may_act_on_window(who.user, hall.catalog, window)
     lang = _lang(request)
     en = lang == "en"
     return _page(
-        request, "evaluator.html", hall, who, token,
+        request, "evaluator.html", hall, who if may_open else None, token if may_open else None,
         window=window,
         window_name=hall.catalog.windows[window].name,
         levels=[{"score": s, "name": (ratings.LEVELS_EN if en else ratings.LEVELS)[s]} for s in ratings.LEVELS],
         indicators=_named(ratings.INDICATORS, lang, ratings.INDICATORS_EN),
         reasons=_named(ratings.REASONS, lang, ratings.REASONS_EN),
         bad_at_most=ratings.BAD_AT_MOST,
-        prompt_timeout_s=45,
+        prompt_timeout_s=_prompt_timeout(request),
         thanks_s=6,
+        may_open=may_open,  # a member of staff of this window is signed in: the page opens its evaluator session
+        signed_in=signed_in,
         device=page_device(hall, "evaluator", window, hall.catalog.windows[window].name),
     )
 

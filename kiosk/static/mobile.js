@@ -94,19 +94,102 @@ $("m-arrive-go").addEventListener("click", async () => {
   }
 });
 
-// 好差评 from the phone: one rating per served ticket, the server keeps it to one.
-for (const b of document.querySelectorAll(".m-score")) {
-  b.addEventListener("click", async () => {
+// 好差评 from the phone, as at the window's evaluator: the five levels, the three indicators
+// (each starting at the overall level), reasons when not satisfied, then a confirm step before
+// the one rating the server keeps. The server holds the same rules.
+const rating = { score: null, indicators: {}, touched: new Set() };
+const levelButtons = () => document.querySelectorAll("#m-levels .m-score");
+const chosenReasons = () => [...document.querySelectorAll("#m-reasons input:checked")].map((b) => b.value);
+
+function press(buttons, score, attr) {
+  for (const b of buttons) b.setAttribute(attr, Number(b.dataset.score) === score ? "true" : "false");
+}
+
+function rateUpdate() {
+  const bad = rating.score !== null && rating.score <= config.bad_at_most;
+  const anyBad = bad || config.indicators.some((i) => rating.indicators[i] <= config.bad_at_most);
+  $("m-reasons").hidden = !anyBad;
+  $("m-rate-next").disabled = rating.score === null || (bad && chosenReasons().length === 0);
+  $("m-rate-error").hidden = true;
+}
+
+for (const b of levelButtons()) {
+  b.addEventListener("click", () => {
+    rating.score = Number(b.dataset.score);
+    press(levelButtons(), rating.score, "aria-checked");
+    for (const row of document.querySelectorAll(".m-indicator")) {
+      const name = row.dataset.indicator;
+      if (!rating.touched.has(name)) {
+        rating.indicators[name] = rating.score;
+        press(row.querySelectorAll("button"), rating.score, "aria-pressed");
+      }
+    }
+    $("m-details").hidden = false;
+    rateUpdate();
+  });
+}
+for (const row of document.querySelectorAll(".m-indicator")) {
+  for (const b of row.querySelectorAll("button")) {
+    b.addEventListener("click", () => {
+      rating.indicators[row.dataset.indicator] = Number(b.dataset.score);
+      rating.touched.add(row.dataset.indicator);
+      press(row.querySelectorAll("button"), Number(b.dataset.score), "aria-pressed");
+      rateUpdate();
+    });
+  }
+}
+$("m-reasons").addEventListener("change", rateUpdate);
+
+function summaryRow(label, value) {
+  const div = document.createElement("div");
+  const dt = document.createElement("dt");
+  const dd = document.createElement("dd");
+  dt.textContent = label;
+  dd.textContent = value;
+  div.append(dt, dd);
+  return div;
+}
+
+$("m-rate-next").addEventListener("click", () => {
+  if ($("m-rate-next").disabled) return;
+  const rows = [summaryRow(t("rate_prompt"), t(`score${rating.score}`))];
+  for (const name of config.indicators) rows.push(summaryRow(t(`ind_${name}`), t(`score${rating.indicators[name]}`)));
+  if (!$("m-reasons").hidden) {
+    const reasons = chosenReasons().map((r) => t(`reason_${r}`)).join("、");
+    rows.push(summaryRow(t("reasons_title"), reasons || t("reasons_none")));
+  }
+  $("m-rate-summary").replaceChildren(...rows);
+  $("m-rate-form").hidden = true;
+  $("m-rate-check").hidden = false;
+  document.body.dataset.rating = "confirm";
+});
+$("m-rate-back").addEventListener("click", () => {
+  $("m-rate-check").hidden = true;
+  $("m-rate-form").hidden = false;
+  document.body.dataset.rating = "form";
+});
+$("m-rate-send").addEventListener("click", async () => {
+  const body = { score: rating.score, reasons: $("m-reasons").hidden ? [] : chosenReasons() };
+  for (const name of config.indicators) body[name] = rating.indicators[name] ?? null;
+  $("m-rate-send").disabled = true;
+  try {
     const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/evaluation`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ score: Number(b.dataset.score) }),
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     if (r.ok || r.status === 409) {
       seen.rated = true;
       remember();
       draw();
+      return;
     }
-  });
-}
+  } catch {
+    // offline: say so below, the citizen may try again
+  } finally {
+    $("m-rate-send").disabled = false;
+  }
+  $("m-rate-error").textContent = t("rate_failed");
+  $("m-rate-error").hidden = false;
+});
 
 connect({
   hall: config.hall,

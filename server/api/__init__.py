@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ..auth import Accounts
 from ..auth.devices import Devices
+from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus, LocalBus
 from ..config import load_halls
 from ..domain.catalog import HallConfig
@@ -94,7 +95,7 @@ def create_app(settings: Settings) -> web.Application:
         bus = LocalBus()
     shared = settings.redis_url is not None
     accounts = Accounts(engine, catalogs, settings.demo_password)
-    context = Context(settings, journal, bus, accounts, devices=Devices(engine))
+    context = Context(settings, journal, bus, accounts, devices=Devices(engine), evaluators=EvaluatorSessions(engine))
     revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
         service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
@@ -114,6 +115,8 @@ def create_app(settings: Settings) -> web.Application:
         await accounts.create()
         assert context.devices is not None
         await context.devices.create()
+        assert context.evaluators is not None
+        await context.evaluators.create()
         await bus.start()
         for service in context.halls.values():
             await service.start()

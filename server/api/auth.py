@@ -134,12 +134,18 @@ def _whoami(who: Staff) -> dict[str, Any]:
     }
 
 
+def _name_for_log(accounts: Any, username: str) -> str:
+    """What a log line may say of a typed username: an account's name, never other text (it may
+    be a password typed into the wrong field)."""
+    return repr(username) if accounts.account(username) is not None else "an unknown username"
+
+
 async def _login(request: web.Request, creds: models.Login) -> Staff | web.Response:
     accounts = ctx(request).accounts
     try:
         who = await accounts.login(creds.username, creds.password)
     except Locked as exc:
-        log.info("locked login for %r from %s", creds.username, request.remote)
+        log.info("locked login for %s from %s", _name_for_log(accounts, creds.username), request.remote)
         resp = problem(
             429, "locked", "Too many failed logins",
             f"this account is locked after {accounts.MAX_FAILURES} failed logins; try again in {exc.retry_after} s",
@@ -148,7 +154,7 @@ async def _login(request: web.Request, creds: models.Login) -> Staff | web.Respo
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     if who is None:
-        log.info("failed login for %r from %s", creds.username, request.remote)
+        log.info("failed login for %s from %s", _name_for_log(accounts, creds.username), request.remote)
         raise Unauthorized("bad-credentials", "wrong username or password")
     log.info("login %s (%s) from %s", who.user.username, who.user.role.value, request.remote)
     return who

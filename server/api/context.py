@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from ..auth import Accounts, Staff, csrf_ok
 from ..auth.devices import Devices
+from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
@@ -46,6 +47,7 @@ class Context:
     accounts: Accounts
     halls: dict[str, HallService] = field(default_factory=dict)
     devices: Devices | None = None
+    evaluators: EvaluatorSessions | None = None
 
     @cached_property
     def region(self) -> Region:  # the halls are fixed once the app is built
@@ -57,6 +59,8 @@ class Context:
             self.accounts.clock = lambda: clock.now().timestamp()
             if self.devices is not None:
                 self.devices.clock = self.accounts.clock
+            if self.evaluators is not None:
+                self.evaluators.clock = self.accounts.clock
         self.accounts.listeners.append(self._staff_changed)
 
     def _staff_changed(self, hall: str, users: tuple[User, ...]) -> None:

@@ -30,7 +30,7 @@ class Contract:
     response: Any = None  # a model, list[model], or None for no body
     status: int = 200
     body: type[BaseModel] | None = None
-    auth: str = "public"  # public | staff | manager | device (X-Device-Token)
+    auth: str = "public"  # public | staff | manager | device (X-Device-Token) | evaluator (device or X-Evaluator-Token)
     errors: tuple[int, ...] = ()
     query: tuple[tuple[str, str, bool], ...] = ()  # (name, description, required)
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -88,7 +88,8 @@ def build(app: web.Application) -> dict[str, Any]:
         errors = set(c.errors) | {400, 404, 413, 422, 503}
         if c.auth != "public":
             errors |= {401, 403}
-            op["security"] = [{"device": []}] if c.auth == "device" else [{"bearer": []}]
+            op["security"] = {"device": [{"device": []}], "evaluator": [{"evaluator": []}, {"device": []}]}.get(
+                c.auth, [{"bearer": []}])
         for code in sorted(errors):
             responses[str(code)] = {"description": "problem", **problem}
         op["responses"] = responses
@@ -108,6 +109,7 @@ def build(app: web.Application) -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "device": {"type": "apiKey", "in": "header", "name": "X-Device-Token"},
+                "evaluator": {"type": "apiKey", "in": "header", "name": "X-Evaluator-Token"},
             },
         },
     }

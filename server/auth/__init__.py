@@ -28,7 +28,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.catalog import Catalog, HallConfig, User
@@ -79,7 +79,9 @@ staff_changes = Table(
     Column("by", String(40), nullable=False),
 )
 
-# Failed logins per username (known or not, so lock-out does not tell which names exist).
+# Failed logins per username (known or not, so lock-out does not tell which names exist); a
+# name that is no account is kept only as a keyed hash (Accounts.failure_key). `failures`
+# counts attempts as they begin, so concurrent ones cannot pass the limit.
 login_failures = Table(
     "login_failures",
     metadata,
@@ -155,6 +157,7 @@ class Accounts:
         self._demo_password = demo_password
         self._demo_hash: str | None = None
         self._lock = asyncio.Lock()
+        self._failure_key = secrets.token_bytes(32)  # never stored: see failure_key()
         self._rebuild()
 
     async def create(self) -> None:
@@ -281,48 +284,77 @@ class Accounts:
             ok = False
         return staff if ok and staff else None
 
+    def failure_key(self, username: str) -> str:
+        """The row of `login_failures` counting a typed username: an account's name as it is;
+        anything else (a mistyped name, a password typed into the name field) only as a keyed
+        hash whose key lives in this process alone, so no clear text is ever stored."""
+        if self.account(username) is not None:
+            return username
+        return "#" + hmac.new(self._failure_key, username.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def _reserve_attempt(self, key: str, now: float) -> None:
+        """Count an attempt before its password is checked, atomically in the database, so that
+        concurrent attempts (in this process or in other workers sharing the database) cannot
+        pass the limit: at most MAX_FAILURES attempts within FAILURE_WINDOW_S get checked.
+        Raises Locked when the username is locked or its attempts are all taken."""
+        t = login_failures
+        stale = now - self.FAILURE_WINDOW_S
+        async with self.engine.begin() as conn:
+            await conn.execute(_insert_missing(conn, t, username=key, failures=0, first_at=now, locked_until=0.0))
+            # One statement: a window that has passed (or a lock that ended) starts again here.
+            fresh = or_(t.c.first_at < stale, t.c.locked_until > 0)
+            reserved = await conn.execute(
+                update(t)
+                .where(t.c.username == key, t.c.locked_until <= now, or_(t.c.failures < self.MAX_FAILURES, fresh))
+                .values(
+                    failures=case((fresh, 1), else_=t.c.failures + 1),
+                    first_at=case((fresh, now), else_=t.c.first_at),
+                    locked_until=0.0,
+                )
+            )
+            if reserved.rowcount == 1:
+                return
+            row = (await conn.execute(select(t.c.locked_until).where(t.c.username == key))).first()
+        until = row[0] if row is not None else 0.0
+        # Not locked yet: the last attempts allowed are being checked right now.
+        raise Locked(max(1, math.ceil(until - now)) if until > now else 1)
+
     async def login(self, username: str, password: str) -> Staff | None:
         """`verify` behind the lock-out: MAX_FAILURES failures within FAILURE_WINDOW_S lock the
-        username for LOCK_S (raises Locked, without checking the password)."""
-        now = self.clock()
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(login_failures).where(login_failures.c.username == username))).first()
-        if row is not None and row.locked_until > now:
-            raise Locked(max(1, math.ceil(row.locked_until - now)))
+        username for LOCK_S (raises Locked, without checking the password). The attempt is
+        counted before the password is checked and forgotten on success."""
+        key = self.failure_key(username)
+        await self._reserve_attempt(key, self.clock())
         who = await self.verify(username, password)
+        now = self.clock()
+        t = login_failures
         async with self.engine.begin() as conn:
             if who is not None:
-                await conn.execute(delete(login_failures).where(login_failures.c.username == username))
+                await conn.execute(delete(t).where(t.c.username == key))
                 return who
-            stale = now - self.FAILURE_WINDOW_S
-            await conn.execute(
-                delete(login_failures).where(login_failures.c.first_at < stale, login_failures.c.locked_until < now)
+            locked = await conn.execute(
+                update(t)
+                .where(t.c.username == key, t.c.failures >= self.MAX_FAILURES, t.c.locked_until <= now)
+                .values(locked_until=now + self.LOCK_S)
             )
-            row = (await conn.execute(select(login_failures).where(login_failures.c.username == username))).first()
-            if row is None:
-                await conn.execute(insert(login_failures).values(username=username, failures=1, first_at=now, locked_until=0.0))
-                failures = 1
-            else:
-                failures = row.failures + 1
-                locked_until = now + self.LOCK_S if failures >= self.MAX_FAILURES else 0.0
-                await conn.execute(
-                    update(login_failures)
-                    .where(login_failures.c.username == username)
-                    .values(failures=failures, locked_until=locked_until)
-                )
-        if failures >= self.MAX_FAILURES:
-            log.warning("username %r locked for %d s after %d failed logins", username, self.LOCK_S, failures)
+            await conn.execute(delete(t).where(t.c.first_at < now - self.FAILURE_WINDOW_S, t.c.locked_until < now))
+        if locked.rowcount:
+            name = repr(username) if key == username else "(an unknown username)"
+            log.warning("username %s locked for %d s after %d failed logins", name, self.LOCK_S, self.MAX_FAILURES)
         return None
 
     async def locked_until(self, username: str) -> float | None:
+        key = self.failure_key(username)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(login_failures.c.locked_until).where(login_failures.c.username == username))).first()
+            row = (await conn.execute(select(login_failures.c.locked_until).where(login_failures.c.username == key))).first()
         return row[0] if row and row[0] > self.clock() else None
 
     async def open_session(self, staff: Staff) -> str:
         token = secrets.token_urlsafe(32)
         now = self.clock()
         async with self.engine.begin() as conn:
+            # Ended sessions are refused anyway; each login sweeps them out, so the table holds the live ones.
+            await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
             await conn.execute(
                 insert(sessions).values(
                     token_sha256=_digest(token), username=staff.user.username, created_at=now, expires_at=now + self.SESSION_TTL_S
@@ -427,6 +459,15 @@ class Accounts:
         self._notify(hall)
         log.info("staff %s %s by %s", user.username, action, by)
 
+
+
+def _insert_missing(conn: Any, table: Table, **values: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, which SQLite and PostgreSQL both do atomically."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
 def _plain(value: Any) -> Any:

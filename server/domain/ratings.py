@@ -2,7 +2,8 @@
 rating, and which ticket a window's evaluator (评价器) may rate.
 
 The one-rating-per-served-ticket rule (一次一评) stays in `tickets.evaluate`; `evaluate` here
-runs it first and adds what a structured rating carries. A window's evaluator rates only the
+runs it first and adds what a structured rating carries, with the same rules whichever the
+channel (the window's evaluator or the mobile ticket page): a dissatisfied rating says why. A window's evaluator rates only the
 ticket its window served last, for `EVALUATOR_PERIOD_S` after the service; later, or after
 the next citizen has been served, the citizen rates from the mobile ticket page instead.
 """
@@ -111,8 +112,9 @@ def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
         if t.window != c.window:
             raise Conflict("not-this-window", f"ticket {t.number} was not served at window {c.window!r}")
         _open_at_evaluator(state, c.window, t, now)
-        if c.score <= BAD_AT_MOST and not (c.reasons or c.comment.strip()):
-            raise Invalid("reasons-needed", "a dissatisfied rating (差评) says why: pick a reason")
+    # The same rule at the counter and on the phone: a dissatisfied rating says why.
+    if c.score <= BAD_AT_MOST and not (c.reasons or c.comment.strip()):
+        raise Invalid("reasons-needed", "a dissatisfied rating (差评) says why: pick a reason")
     extra = {name: getattr(c, name) for name in INDICATORS}
     return [
         dataclasses.replace(e, **extra, reasons=tuple(dict.fromkeys(c.reasons))) if isinstance(e, ev.TicketEvaluated) else e

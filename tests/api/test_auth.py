@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
+import aiohttp
+import pytest
+
 from server.api.context import CTX
-from server.auth import passwords
+from server.auth import Accounts, passwords, sessions
 
 
 async def test_login_answers_role_and_windows_and_logout_ends_the_token(client, login):
@@ -75,6 +79,7 @@ def test_hallq_user_passwd_sets_a_password_from_standard_input(config_dir, tmp_p
     assert short.returncode == 1 and "at least 8" in short.stderr
     done = subprocess.run(cmd, input="window-2-secret\n", capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert "window-2-secret" not in done.stdout + done.stderr
     unknown = subprocess.run(cmd[:5] + ["nobody"] + cmd[6:], input="window-2-secret\n", capture_output=True, text=True)
     assert unknown.returncode == 1 and "no account" in unknown.stderr
 
@@ -110,8 +115,7 @@ async def test_a_clerk_cannot_act_on_another_clerks_window(client, login):
     for path in ("windows/w1/open", "windows/w1/call-next"):
         await expect(await client.post(f"/api/v1/halls/t/{path}", headers=w2a), 403, "not-your-window")
     await expect(await client.get("/api/v1/halls/t/windows/w1/queue", headers=w2a), 403, "not-your-window")
-    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluation", json={"number": "A001", "score": 5}, headers=w2a),
-                 403, "not-your-window")
+    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session", headers=w2a), 403, "not-your-window")
     await expect(await client.post("/api/v1/halls/t/windows/w2/open", headers=w2a), 200)
 
 
@@ -160,7 +164,7 @@ async def test_failures_spread_over_more_than_a_quarter_hour_do_not_lock(client,
 async def test_passwords_are_never_stored_or_logged_in_clear(client, login, caplog, settings):
     caplog.set_level(logging.DEBUG)
     boss = await login("boss")
-    secret, wrong, made = "Counter-7-secret", "Wrong-guess-9", "Made-by-boss-42"
+    secret, wrong, made, in_name_field = "Counter-7-secret", "Wrong-guess-9", "Made-by-boss-42", "Typed-in-name-5"
     r = await client.post("/api/v1/halls/t/staff/w1a/password", json={"password": secret}, headers=boss)
     assert r.status == 200 and "password" not in await r.json()  # a chosen password is not echoed
     r = await client.post("/api/v1/halls/t/staff", headers=boss, json={
@@ -168,6 +172,9 @@ async def test_passwords_are_never_stored_or_logged_in_clear(client, login, capl
     assert r.status == 201
     for _ in range(6):
         await attempt(client, "w1a", wrong)
+    # a password typed into the name field, as happens at a busy counter
+    for _ in range(6):
+        await attempt(client, in_name_field, wrong)
     await client.post("/api/v1/auth/session", json={"username": "w2b", "password": made})
     await login("w2b", made)
     dump = b""
@@ -175,7 +182,7 @@ async def test_passwords_are_never_stored_or_logged_in_clear(client, login, capl
         if f.is_file():
             dump += f.read_bytes()
     assert dump, "the database files are where the test looks"
-    for clear in (secret, wrong, made):
+    for clear in (secret, wrong, made, in_name_field):
         assert clear.encode() not in dump
         assert clear not in caplog.text
     assert b"$argon2id$" in dump
@@ -234,3 +241,85 @@ def test_the_session_cookie_is_secure_over_https():
         resp = web.Response()
         set_session_cookie(resp, request, "x", 60)
         assert "Secure" in resp.cookies["hallq_session"].output()
+
+
+async def test_concurrent_wrong_passwords_cannot_pass_the_lock_out(client):
+    # Twenty guesses at once: each is counted before its (slow) password check, so no more than
+    # the limit are checked at all; the others are refused without a check.
+    answers = await asyncio.gather(*(attempt(client, "w1a", f"guess-{i}") for i in range(20)))
+    statuses = sorted(r.status for r in answers)
+    assert statuses.count(401) <= Accounts.MAX_FAILURES and statuses.count(429) >= 20 - Accounts.MAX_FAILURES
+    assert set(statuses) == {401, 429}
+    await expect(await attempt(client, "w1a", "demo"), 429, "locked")  # and the right one is locked out too
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_workers_sharing_one_database_share_the_lock_out(aiohttp_client, settings, database):
+    # Two apps on one database, as `--workers 2` runs them: the limit holds across both.
+    import dataclasses
+
+    from server.api import create_app
+    from tests.services import PostgresDatabase
+
+    pg = PostgresDatabase() if database == "postgresql" else None
+    if pg is not None:
+        settings = dataclasses.replace(settings, database_url=await pg.create())
+    try:
+        one = await aiohttp_client(create_app(settings))
+        two = await aiohttp_client(create_app(settings))
+        answers = await asyncio.gather(*(attempt(c, "w2a", f"guess-{i}") for i in range(10) for c in (one, two)))
+        assert [r.status for r in answers].count(401) <= Accounts.MAX_FAILURES
+        for c in (one, two):
+            await expect(await attempt(c, "w2a", "demo"), 429, "locked")
+        await one.close()
+        await two.close()
+    finally:
+        if pg is not None:
+            await pg.drop()
+
+
+async def test_the_real_server_process_never_prints_a_password(config_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.server_process import ServerProcess
+
+    data = tmp_path / "data"
+    set_by_cli, demo, typed = "Set-by-cli-8", "Demo-env-pass-6", "Typed-in-name-7"
+    cli = subprocess.run(
+        [sys.executable, "-m", "server.cli", "user", "passwd", "w2a", "--config", str(config_dir), "--data", str(data)],
+        input=set_by_cli + "\n", capture_output=True, text=True,
+    )
+    assert cli.returncode == 0 and set_by_cli not in cli.stdout + cli.stderr
+    server = ServerProcess(config_dir, data, env={"HALLQ_DEMO_PASSWORD": demo})
+    await server.start()
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            for username, password, status in ((typed, "whatever-1", 401), ("w1a", "Wrong-guess-9", 401),
+                                               ("w1a", demo, 200), ("w2a", set_by_cli, 200), (typed, demo, 401)):
+                async with http.post("/api/v1/auth/login", json={"username": username, "password": password}) as r:
+                    assert r.status == status
+    finally:
+        server.stop()
+    printed = server.log.read_text()
+    assert "failed login for an unknown username" in printed and "login w1a" in printed  # it does log logins
+    for clear in (set_by_cli, demo, typed, "Wrong-guess-9", "whatever-1"):
+        assert clear not in printed
+
+
+async def test_expired_sessions_are_deleted_from_the_database(client, login, clock):
+    accounts = client.app[CTX].accounts
+
+    async def stored() -> list[str]:
+        async with accounts.engine.connect() as conn:
+            return sorted(r.username for r in (await conn.execute(sessions.select())).all())
+
+    old = await login("w1a")
+    await login("w2a")
+    clock.advance(accounts.SESSION_TTL_S - 60)
+    await login("w1b")
+    assert await stored() == ["w1a", "w1b", "w2a"]  # none has ended yet
+    clock.advance(120)
+    await expect(await client.get("/api/v1/auth/session", headers=old), 401)
+    await login("boss")
+    assert await stored() == ["boss", "w1b"]

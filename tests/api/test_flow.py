@@ -167,6 +167,8 @@ async def test_the_holder_rates_with_the_three_indicators_and_reasons(client, lo
     await act(client, h, "w1", "finish", {"case_type": "immediate"})
     r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 1, "reasons": ["nonsense"]})
     assert r.status == 422
+    r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 2, "attitude": 2})
+    assert r.status == 422 and (await r.json())["type"].endswith("reasons-needed")  # as at the window's evaluator
     r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation",
                           json={"score": 2, "efficiency": 2, "proficiency": 4, "attitude": 3, "reasons": ["long_wait"]})
     assert r.status == 201, await r.text()

@@ -178,11 +178,28 @@ async def test_the_mobile_ticket_updates_by_itself_when_called_and_can_be_cancel
         await api.post("/api/v1/halls/t/windows/w1/start", who="w1a")
         await api.post("/api/v1/halls/t/windows/w1/finish", {"case_type": "immediate"}, who="w1a")
         await page.wait_for_selector("body[data-ticket-status=done]", timeout=5000)
-        await page.tap("[data-score='4']")  # 满意, from the phone
+        # 好差评 from the phone asks what the window's evaluator asks, and one tap is not final.
+        await page.tap("#m-levels [data-score='2']")  # 不满意
+        await page.wait_for_selector("#m-reasons:not([hidden])")
+        assert await page.is_disabled("#m-rate-next")  # a dissatisfied rating says why
+        assert [await text(page, f".m-indicator[data-indicator={i}] .m-ind-name") for i in ("efficiency", "proficiency", "attitude")] == [
+            "服务效率", "服务水平", "服务态度"]
+        await page.tap(".m-indicator[data-indicator=attitude] [data-score='1']")
+        await page.tap("#m-reasons input[value=poor_attitude]")
+        await page.tap("#m-rate-next")
+        await page.wait_for_selector("#m-rate-check:not([hidden])")
+        summary = await text(page, "#m-rate-summary")
+        assert "不满意" in summary and "服务态度非常不满意" in summary and "服务态度不好" in summary
+        assert [e for e in await journal(api) if e["type"] == "ticket_evaluated"] == []  # nothing sent before the confirm
+        await page.tap("#m-rate-back")
+        await page.tap(".m-indicator[data-indicator=efficiency] [data-score='3']")
+        await page.tap("#m-rate-next")
+        await page.tap("#m-rate-send")
         await page.wait_for_selector("#m-rated:not([hidden])", timeout=5000)
         assert await page.is_hidden("#m-rate")
         rated = [e for e in await journal(api) if e["type"] == "ticket_evaluated"]
-        assert [(e["ticket"], e["score"]) for e in rated] == [(mine["id"], 4)]
+        assert [(e["ticket"], e["score"], e["efficiency"], e["proficiency"], e["attitude"], e["reasons"]) for e in rated] == [
+            (mine["id"], 2, 3, 2, 1, ["poor_attitude"])]
 
         other = await api.post("/api/v1/halls/t/kiosks/k1/tickets", {"item": "a2"})
         await page.goto(other["mobile_url"])

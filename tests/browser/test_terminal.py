@@ -72,11 +72,15 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await terminal.wait_for_selector("[data-action=evaluation]:disabled", state="attached")
     await terminal.keyboard.press("e")
     await terminal.wait_for_selector("#message.error")
-    async with api.http.post(
-        server.url + "/api/v1/halls/t/windows/w1/evaluation", json={"number": "A001", "score": 1, "reasons": ["long_wait"]},
-        headers=await api._headers("w1a"),
-    ) as r:
+    # A second rating through the evaluator's own credential (the one its page holds) is refused;
+    # the clerk's session cannot rate at all.
+    evaluator_token = await evaluator.evaluate("localStorage.getItem('hallq-evaluator:t:w1')")
+    second = {"number": "A001", "score": 1, "reasons": ["long_wait"]}
+    rate = server.url + "/api/v1/halls/t/windows/w1/evaluation"
+    async with api.http.post(rate, json=second, headers={"X-Evaluator-Token": evaluator_token}) as r:
         assert r.status == 409 and (await r.json())["type"].endswith("already-rated")
+    async with api.http.post(rate, json=second, headers=await api._headers("w1a")) as r:
+        assert r.status == 403 and (await r.json())["type"].endswith("evaluator-only")
     journal = await api.get("/api/v1/halls/t/events", who="admin")
     rated = [e for e in journal["events"] if e["type"] == "ticket_evaluated"]
     assert len(rated) == 1
@@ -84,6 +88,89 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
         ticket["id"], 5, 5, 4, "evaluator-w1")
     finished = [e for e in journal["events"] if e["type"] == "service_finished"]
     assert [(e["case_type"], e["outcome"], e["by"]) for e in finished] == [("immediate", "completed", "w1a")]
+
+    # The clerk logs out: the citizen's screen stays the evaluator (its own session), never the staff login.
+    await terminal.click("#logout")
+    await terminal.wait_for_url("**/terminal/t/login")
+    await evaluator.reload()
+    await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+    assert evaluator.url.endswith("/terminal/t/evaluator/w1")
+    await context.close()
+
+
+async def open_evaluator(browser, server, query: str = ""):  # type: ignore[no-untyped-def]
+    """The evaluator of w1, opened once by its clerk (who signs in on the same screen)."""
+    context = await browser.new_context(viewport={"width": 1024, "height": 600}, locale="zh-CN")
+    page = await context.new_page()
+    await log_in_with_the_keyboard(page, server.url + "/terminal/t/login?next=/terminal/t/evaluator/w1" + query, "w1a")
+    await page.wait_for_url("**/terminal/t/evaluator/w1*")
+    await page.wait_for_selector("body[data-status=online][data-mode=idle]")
+    return context, page
+
+
+async def serve_one(api) -> dict:  # type: ignore[no-untyped-def]
+    t = await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    for action, body in (("call", {"ticket": t["id"]}), ("start", {}), ("finish", {"case_type": "immediate"})):
+        await api.post(f"/api/v1/halls/t/windows/w1/{action}", body, who="w1a")
+    return t
+
+
+async def test_a_reloaded_evaluator_still_offers_the_rating_it_owes(browser, server, api):
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    context, evaluator = await open_evaluator(browser, server)
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")
+    await evaluator.reload()  # a power cut, a crashed tab: the citizen is still at the counter
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]", timeout=5000)
+    await evaluator.click("#levels [data-score='4']")
+    await evaluator.click("#submit")
+    await evaluator.wait_for_selector("body[data-mode=thanks]")
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    assert [(e["score"], e["by"]) for e in journal["events"] if e["type"] == "ticket_evaluated"] == [(4, "evaluator-w1")]
+    await context.close()
+
+
+async def test_the_evaluator_gives_up_politely_after_its_timeout_and_on_escape(browser, server, api):
+    import time
+
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    context, evaluator = await open_evaluator(browser, server, "?timeout=3")
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")
+    asked = time.monotonic()
+    await evaluator.click("#levels [data-score='2']")  # a touch re-arms the timeout, then nothing more
+    await evaluator.wait_for_selector("body[data-mode=thanks]", timeout=8000)
+    assert time.monotonic() - asked >= 2.5
+    assert await text(evaluator, "#thanks-text") == "感谢您的光临，欢迎再来"
+
+    await serve_one(api)
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A002]")
+    await evaluator.keyboard.press("Escape")
+    await evaluator.wait_for_selector("body[data-mode=thanks]", timeout=1500)  # at once, not after the timeout
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    assert [e for e in journal["events"] if e["type"] == "ticket_evaluated"] == []  # declining leaves no rating
+    rateable = await api.get("/api/v1/halls/t/windows/w1/queue", who="w1a")
+    assert rateable["rateable"]["number"] == "A002"  # the citizen may still rate from the ticket page or when asked
+    await context.close()
+
+
+async def test_the_terminal_queue_follows_tickets_issued_elsewhere_without_the_clerk_acting(browser, server, api):
+    import time
+
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
+    await terminal.wait_for_url("**/terminal/t/window/w1")
+    await terminal.wait_for_selector("body[data-status=online]")
+    await terminal.wait_for_selector("#waiting:text-is('0')")
+    for expected, item in ((1, "a1"), (2, "a1")):
+        issued = time.monotonic()
+        ticket = await api.post("/api/v1/halls/t/tickets", {"item": item})  # a kiosk, not the clerk
+        await terminal.wait_for_selector(f"#waiting:text-is('{expected}')", timeout=3000)  # its poll is every 30 s
+        await terminal.wait_for_selector(f"#queue [data-ticket='{ticket['id']}']", timeout=3000)
+        assert time.monotonic() - issued < 3
+    await api.post(f"/api/v1/halls/t/tickets/{ticket['id']}/cancel")  # the citizen gives up: gone from the queue too
+    await terminal.wait_for_selector("#waiting:text-is('1')", timeout=3000)
     await context.close()
 
 

@@ -426,6 +426,21 @@ def test_one_rating_per_served_ticket():
         e.do(c.Evaluate(by="holder", ticket=t.id, score=1))
 
 
+def test_a_dissatisfied_rating_says_why_on_every_channel():
+    from server.domain.errors import Invalid
+
+    e = opened("w1")
+    t = e.issue("a1")
+    e.call_next("w1")
+    e.act(c.StartService, "w1")
+    e.act(c.FinishService, "w1", case_type="immediate")
+    for by, window in (("holder", None), ("evaluator-w1", "w1")):  # the phone, the window's evaluator
+        with pytest.raises(Invalid, match="says why"):
+            e.do(c.Evaluate(by=by, ticket=t.id, score=2, window=window))
+    (rated,) = e.do(c.Evaluate(by="holder", ticket=t.id, score=2, attitude=1, reasons=("poor_attitude",)))
+    assert (rated.score, rated.attitude, rated.reasons) == (2, 1, ("poor_attitude",))
+
+
 def test_scheduled_items_are_served_only_at_their_hours():
     from server.domain.catalog import Catalog, HallConfig
     from tests.halls import small_config

@@ -209,7 +209,7 @@ async def test_a_chief_answers_for_the_bad_reviews_of_their_department_only(aioh
         await act(client, boss, window, "call-next")
         await act(client, boss, window, "start")
         await act(client, boss, window, "finish", {"case_type": "immediate"})
-        assert (await client.post(f"{HALL}/tickets/{ids[item]}/evaluation", json={"score": 2})).status == 201
+        assert (await client.post(f"{HALL}/tickets/{ids[item]}/evaluation", json={"score": 2, "reasons": ["long_wait"]})).status == 201
     await sweep(client)
     chief = await login("chief-a")
     mine = (await (await client.get(f"{HALL}/reviews", headers=chief)).json())["reviews"]

@@ -32,20 +32,28 @@ async def journal(client, login) -> list[dict]:  # type: ignore[no-untyped-def]
 RATE = "/api/v1/halls/t/windows/w1/evaluation"
 
 
+async def evaluator(client, h, window: str = "w1") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The window's evaluator screen, opened once by a clerk: its own credential."""
+    opened = await expect(await client.post(f"/api/v1/halls/t/windows/{window}/evaluator-session", headers=h), 201)
+    assert (opened["window"], opened["hall"]) == (window, "t")
+    return {"X-Evaluator-Token": opened["token"]}
+
+
 async def test_the_evaluator_rates_the_last_served_ticket_once_with_indicators_and_reasons(client, login):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    ev_ = await evaluator(client, h)
     t = await serve(client, h)
-    state = await expect(await client.get(RATE, headers=h), 200)
+    state = await expect(await client.get(RATE, headers=ev_), 200)
     assert state["rateable"]["number"] == "A001" and state["window"]["clerk"]["name"] == "张一"
     assert "id" not in json.dumps(state["window"]["ticket"] or {})
-    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 2}), 422, "reasons-needed")
-    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 2, "reasons": ["rude"]}), 422, "bad-reason")
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A001", "score": 2}), 422, "reasons-needed")
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A001", "score": 2, "reasons": ["rude"]}), 422, "bad-reason")
     body = {"number": "A001", "score": 2, "efficiency": 1, "proficiency": 3, "attitude": 2, "reasons": ["long_wait", "slow_service"]}
-    assert await expect(await client.post(RATE, headers=h, json=body), 201) == {"number": "A001", "score": 2}
-    await expect(await client.post(RATE, headers=h, json={**body, "score": 5}), 409, "already-rated")
+    assert await expect(await client.post(RATE, headers=ev_, json=body), 201) == {"number": "A001", "score": 2}
+    await expect(await client.post(RATE, headers=ev_, json={**body, "score": 5}), 409, "already-rated")
     await expect(await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 5}), 409, "already-rated")
-    assert (await expect(await client.get(RATE, headers=h), 200))["rateable"] is None
+    assert (await expect(await client.get(RATE, headers=ev_), 200))["rateable"] is None
     (rated,) = [e for e in await journal(client, login) if e["type"] == "ticket_evaluated"]
     assert {k: rated[k] for k in ("ticket", "window", "score", "efficiency", "proficiency", "attitude", "reasons", "by")} == {
         "ticket": t["id"], "window": "w1", "score": 2, "efficiency": 1, "proficiency": 3, "attitude": 2,
@@ -55,14 +63,15 @@ async def test_the_evaluator_rates_the_last_served_ticket_once_with_indicators_a
 async def test_the_evaluator_cannot_rate_an_earlier_citizen_or_after_a_while(client, login, clock):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    ev_ = await evaluator(client, h)
     first = await serve(client, h)
     await serve(client, h)
-    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 5}), 409, "rating-moved-on")
-    await expect(await client.post(RATE, headers=h, json={"number": "A009", "score": 5}), 404, "unknown-ticket")
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A001", "score": 5}), 409, "rating-moved-on")
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A009", "score": 5}), 404, "unknown-ticket")
     # the earlier citizen still rates from their own ticket page
     await expect(await client.post(f"/api/v1/halls/t/tickets/{first['id']}/evaluation", json={"score": 4}), 201)
     clock.advance(601)
-    await expect(await client.post(RATE, headers=h, json={"number": "A002", "score": 5}), 409, "rating-closed")
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A002", "score": 5}), 409, "rating-closed")
     await expect(await client.post(f"{RATE}/request", headers=h), 409, "rating-closed")
 
 
@@ -87,14 +96,53 @@ async def test_the_clerk_asks_for_a_rating_and_the_evaluator_hears_it_without_ti
     await ws.close()
     (logged,) = [e for e in await journal(client, login) if e["type"] == "evaluation_requested"]
     assert (logged["by"], logged["ticket"]) == ("w1a", t["id"])
-    await expect(await client.post(RATE, headers=h, json={"number": "A001", "score": 5}), 201)
+    await expect(await client.post(RATE, headers=await evaluator(client, h), json={"number": "A001", "score": 5}), 201)
     await expect(await client.post(f"{RATE}/request", headers=h), 409, "already-rated")
 
 
-async def test_the_evaluator_is_for_the_windows_staff_only(client, login):
-    await expect(await client.post(RATE, json={"number": "A001", "score": 5}), 401)
+async def test_the_evaluator_is_opened_by_the_windows_staff_only(client, login):
+    await expect(await client.post(RATE, json={"number": "A001", "score": 5}), 403, "evaluator-only")
     await expect(await client.get(RATE), 401)
-    await expect(await client.post(RATE, json={"number": "A001", "score": 5}, headers=await login("w2a")), 403, "not-your-window")
+    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session"), 401)
+    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session", headers=await login("w2a")), 403, "not-your-window")
+    await expect(await client.get(RATE, headers={"X-Evaluator-Token": "made-up"}), 401, "evaluator-unknown")
+
+
+async def test_a_clerk_cannot_rate_their_own_service_only_the_evaluator_can(client, login):
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    ev_ = await evaluator(client, h)
+    await serve(client, h)
+    before = await journal(client, login)
+    for who in (h, await login("admin")):
+        r = await client.post(RATE, headers=who, json={"number": "A001", "score": 5})
+        assert r.content_type == "application/problem+json"
+        await expect(r, 403, "evaluator-only")
+    assert await journal(client, login) == before
+
+    # The evaluator's credential does nothing but show its window and rate there.
+    bearer = {"Authorization": f"Bearer {ev_['X-Evaluator-Token']}"}
+    for creds in (ev_, bearer):
+        for path in ("windows/w1/close", "windows/w1/call-next", "windows/w1/evaluation/request", "windows/w1/evaluator-session"):
+            await expect(await client.post(f"/api/v1/halls/t/{path}", headers=creds), 401)
+        await expect(await client.get("/api/v1/halls/t/windows/w1/queue", headers=creds), 401)
+        await expect(await client.get("/api/v1/auth/session", headers=creds), 401)
+    await expect(await client.post("/api/v1/auth/logout", headers=ev_), 401)
+    await expect(await client.post("/api/v1/halls/t/windows/w2/evaluation", headers=ev_, json={"number": "A001", "score": 5}),
+                 403, "evaluator-elsewhere")
+
+    # It outlives the clerk's logout: the citizen still rates.
+    assert (await client.post("/api/v1/auth/logout", headers=h)).status == 204
+    assert (await expect(await client.get(RATE, headers=ev_), 200))["rateable"]["number"] == "A001"
+    await expect(await client.post(RATE, headers=ev_, json={"number": "A001", "score": 5}), 201)
+    (rated,) = [e for e in await journal(client, login) if e["type"] == "ticket_evaluated"]
+    assert (rated["by"], rated["score"]) == ("evaluator-w1", 5)
+
+
+async def test_an_evaluator_session_ends_after_a_day(client, login, clock):
+    ev_ = await evaluator(client, await login("w1a"))
+    clock.advance(24 * 3600 + 1)
+    await expect(await client.get(RATE, headers=ev_), 401, "evaluator-unknown")
 
 
 def test_ratings_from_older_journals_still_load():

@@ -15,17 +15,44 @@ let promptTimer = null;
 let thanksTimer = null;
 // In a hall that requires registered devices the evaluator is one (no clerk's login): its token goes with every call.
 const device = deviceOf(config);
+// Otherwise a clerk of the window opens it once: the page keeps its own evaluator session, which
+// rates and nothing else, and which outlives the clerk's logout.
+const SESSION_KEY = `hallq-evaluator:${config.hall}:${config.window}`;
+
+function credentials() {
+  return device.required ? device.headers() : { "X-Evaluator-Token": localStorage.getItem(SESSION_KEY) || "" };
+}
 
 async function call(method, path, body) {
-  if (!device.required) return method === "GET" ? api.get(path) : api.post(path, body);
   const resp = await fetch(path, {
-    method, headers: { Accept: "application/json", "Content-Type": "application/json", ...device.headers() },
+    method, headers: { Accept: "application/json", "Content-Type": "application/json", ...credentials() },
     body: method === "GET" ? undefined : JSON.stringify(body || {}),
   });
   const data = await resp.json().catch(() => null);
-  if (resp.status === 401 || resp.status === 403) device.lost();
+  if (device.required && (resp.status === 401 || resp.status === 403)) device.lost();
+  if (!device.required && resp.status === 401) {
+    localStorage.removeItem(SESSION_KEY); // ended: open it again (a clerk's login if nobody is signed in)
+    location.reload();
+  }
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
+}
+
+// The evaluator session, opened with the signed-in clerk's session when the page has none yet.
+async function opened() {
+  if (device.required || localStorage.getItem(SESSION_KEY)) return true;
+  if (config.may_open) {
+    const made = await api.post(`${base}/evaluator-session`);
+    localStorage.setItem(SESSION_KEY, made.token);
+    return true;
+  }
+  if (config.signed_in) {
+    $("ev-notice").hidden = false;
+    $("ev-notice").textContent = t("not_your_window");
+    return false;
+  }
+  location.assign(`/terminal/${config.hall}/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  return false;
 }
 
 function show(section) {
@@ -189,15 +216,19 @@ function hear(msg) {
 }
 
 await device.ready();
+const ready = await opened();
 function load() {
+  if (!ready) return;
   call("GET", `${base}/evaluation`).then((s) => {
     view = view || s.window;
-    if (!rating) drawIdle();
+    // Reloaded (or reconnected) after a service: the rating it still owes is offered again.
+    if (!rating && s.rateable && document.body.dataset.mode !== "thanks") start(s.rateable.number);
+    else if (!rating) drawIdle();
   }).catch(() => {});
 }
 load();
 
-const feed = connect({
+const feed = ready && connect({
   hall: config.hall,
   query: () => ({ window: config.window, ...device.query() }),
   onStatus: (status, code) => {
@@ -209,6 +240,6 @@ const feed = connect({
 });
 device.onApproved(() => {
   load();
-  feed.retry();
+  if (feed) feed.retry();
 });
 show("idle");
