@@ -102,6 +102,7 @@ class FailedPrint(schemas.Out):
     item: str
     status: str
     detail: str
+    partial: bool  # the printer got part of it: look for a ticket at the kiosk before reprinting
 
 
 class Kiosks(schemas.Out):
@@ -224,7 +225,8 @@ async def kiosk_state(request: web.Request) -> web.Response:
 async def agent_feed(request: web.Request) -> web.StreamResponse:
     """The print agent's connection. Server: hello, then {type: job, job, ticket, number, data (base64)}
     for every job not acknowledged yet, and {type: acked, job} once a result is journalled.
-    Agent: {type: ack, job, ticket, ok, state?, detail?}, {type: status, state, detail?}, {type: ping}."""
+    Agent: {type: ack, job, ticket, ok, sent?, state?, detail?} (sent: a failure after bytes had reached the
+    printer), {type: status, state, detail?}, {type: ping}."""
     hall = hall_of(request)
     link = kiosk_link(request, hall)
     if not link.conf.agent:
@@ -248,7 +250,8 @@ async def agent_feed(request: web.Request) -> web.StreamResponse:
                 assert isinstance(data, dict)
                 ok = data.get("ok") is True
                 done = await printing.settle(link, data["job"], ok, str(data.get("state") or ("ok" if ok else "error")),
-                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"))
+                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"),
+                                             partial=data.get("sent") is True)
                 if done:
                     await ws.send_str(json.dumps({"type": "acked", "job": data["job"]}))
             elif kind == "status":

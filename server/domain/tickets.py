@@ -113,7 +113,8 @@ def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.E
         status = PrintStatus.printed
     else:
         status = PrintStatus.reprinted
-    return [ev.TicketPrintRecorded(at=now, by=c.by, ticket=t.id, status=status.value, detail=c.detail)]
+    return [ev.TicketPrintRecorded(at=now, by=c.by, ticket=t.id, status=status.value, detail=c.detail,
+                                   partial=c.partial and not c.ok)]
 
 
 def cancel(state: HallDay, c: cmd.CancelTicket, now: datetime) -> list[ev.Event]:
