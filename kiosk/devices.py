@@ -4,7 +4,8 @@ Network printers (raw TCP, port 9100) are driven with asyncio; USB and serial pr
 through python-escpos in a thread (they need pyusb / pyserial on the kiosk PC); a file printer
 appends to a path (a device such as /dev/usb/lp0, or a plain file for trials). Before and after
 a ticket, a printer that answers the ESC/POS real-time status query (DLE EOT) says whether it
-is offline, out of paper or open; one that does not answer is printed to all the same.
+is offline, out of paper or open; one that does not answer is printed to all the same, whatever
+its link.
 
 A fault says whether any of the ticket's bytes had gone to the printer (`sent`): before that,
 nothing came out and the job may be printed again; after it, part of the ticket (or all of it)
@@ -162,7 +163,7 @@ def _refuse(status: Status) -> None:
 
 def _printed(after: Status | Exception, where: str) -> Status:
     """The state after a ticket whose bytes, the cut included, all went to the printer (as far
-    as the link can tell: a network printer acknowledged them)."""
+    as the link can tell: a network printer acknowledged them, a USB or serial write returned)."""
     if isinstance(after, Exception):
         # It was printed: the printer hung up or went quiet after the cut, and printing it
         # again would give the citizen two tickets. Said in the log and in the ack's detail.
@@ -232,33 +233,67 @@ def _file(printer: Printer, data: bytes | None) -> Status:
     return Status("unknown" if data is None else "ok")
 
 
-def _device(printer: Printer):  # type: ignore[no-untyped-def]
-    """A python-escpos USB or serial printer (needs pyusb / pyserial installed)."""
+def _device(printer: Printer, timeout: float):  # type: ignore[no-untyped-def]
+    """A python-escpos USB or serial printer (needs pyusb / pyserial installed), writes bounded by `timeout`."""
     p = escpos()
     if printer.kind == "usb":
         vendor, product = (int(x, 16) for x in printer.address.split(":"))
-        return p.Usb(vendor, product, timeout=0)
+        return p.Usb(vendor, product, timeout=max(1, int(timeout * 1000)))  # milliseconds; 0 would mean no limit
     device, _, baud = printer.address.partition("@")
-    return p.Serial(devfile=device, baudrate=int(baud or 9600), timeout=1)
+    dev = p.Serial(devfile=device, baudrate=int(baud or 9600), timeout=STATUS_TIMEOUT_S)  # the read timeout
+    dev.device.write_timeout = timeout  # opens the port; python-escpos sets no write limit
+    return dev
 
 
-def _escpos_device(printer: Printer, data: bytes | None) -> Status:
+def _ask_device(dev, n: int) -> int | None:  # type: ignore[no-untyped-def]
+    dev._raw(DLE_EOT + bytes([n]))  # a write that fails: the printer is not there
     try:
-        dev = _device(printer)
-        try:
-            online = dev.is_online()
-            paper = dev.paper_status()  # 2 plenty, 1 low, 0 none
-            status = Status("ok" if paper == 2 else "paper_low") if online and paper else Status("paper_out" if not paper else "error")
-            if data is not None:
-                _refuse(status)
-                dev._raw(data)
-            return status
-        finally:
-            dev.close()
-    except PrinterFault:
-        raise
+        answer = dev._read()
+    except Exception:  # pyusb's read timeout, an error from a printer that does not answer
+        return None
+    return answer[0] if answer else None
+
+
+def _query_device(dev) -> Status:  # type: ignore[no-untyped-def]
+    # python-escpos's is_online() takes silence for "offline"; here silence is "unknown", as on the network.
+    printer = _ask_device(dev, 1)
+    if printer is None:
+        return decode_status(None, None, None)
+    cause = _ask_device(dev, 2) if printer & 0x08 else None
+    return decode_status(printer, cause, _ask_device(dev, 4))
+
+
+def _escpos_device(printer: Printer, data: bytes | None, timeout: float, device=None) -> Status:  # type: ignore[no-untyped-def]
+    """Print on a USB or serial printer; `device` is an opened python-escpos printer, else one is made."""
+    where = f"the {printer.kind} printer {printer.address}"
+    sent = False
+    try:
+        dev = device if device is not None else _device(printer, timeout)
     except Exception as exc:  # device missing, no permission, pyusb/pyserial missing
-        raise PrinterFault("offline", f"the {printer.kind} printer {printer.address} is not available: {exc}") from None
+        raise PrinterFault("offline", f"{where} is not available: {exc}") from None
+    try:
+        try:
+            status = _query_device(dev)
+            if data is None:
+                return status
+            _refuse(status)
+            sent = True
+            dev._raw(data)
+        except PrinterFault:
+            raise
+        except Exception as exc:  # unplugged, a write timeout
+            during = "failed while printing" if sent else "is not available"
+            raise PrinterFault("offline", f"{where} {during}: {exc}", sent=sent) from None
+        try:
+            after: Status | Exception = _query_device(dev)
+        except Exception as exc:
+            after = exc
+        return _printed(after, where)
+    finally:
+        try:
+            dev.close()
+        except Exception as exc:  # the ticket's fate is decided; a failed release is only logged
+            log.warning("%s: could not be closed: %s", where, exc)
 
 
 async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status:
@@ -268,7 +303,7 @@ async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status
     if printer.kind == "file":
         return await asyncio.to_thread(_file, printer, data)
     if printer.kind in ("usb", "serial"):
-        return await asyncio.to_thread(_escpos_device, printer, data)
+        return await asyncio.to_thread(_escpos_device, printer, data, timeout)
     raise PrinterFault("offline", "this kiosk has no printer")
 
 
@@ -280,7 +315,7 @@ async def probe(printer: Printer, timeout: float = 3.0) -> Status:
         if printer.kind == "file":
             return await asyncio.to_thread(_file, printer, None)
         if printer.kind in ("usb", "serial"):
-            return await asyncio.to_thread(_escpos_device, printer, None)
+            return await asyncio.to_thread(_escpos_device, printer, None, timeout)
     except PrinterFault as fault:
         return Status(fault.state, fault.detail)
     return Status("offline", "this kiosk has no printer")
