@@ -98,3 +98,14 @@ def test_a_gb18030_kiosk_prints_a_character_gbk_lacks_and_a_gbk_kiosk_prints_a_r
     assert four_bytes not in gbk
     assert b"?" + "家村迁户".encode("gbk") + b"\n" in gbk and b"?" + "：过号请重新取号".encode("gbk") in gbk
 
+
+def test_the_ticket_prints_the_number_four_times_larger_then_the_wait_the_issue_time_and_the_kiosks_notice():
+    data = to_escpos(ticket_layout(FACTS), Printer(kind="file", address="x", paper_mm=80))
+    # GS ! 0x33: width and height times four, bold, centred, just before the number; normal size after it
+    assert b"\x1d!\x33\x1bE\x01\x1ba\x01A012\n\x1d!\x00" in data
+    assert "前面等候：4 人    预计等候：约 25 分钟\n".encode("gb18030") in data  # 1500 s
+    assert "取号时间：2026-11-25 09:00:05\n".encode("gb18030") in data
+    notice = "\x1ba\x01".encode() + "过号请重新取号\n".encode("gb18030")
+    assert notice in data and data.index("手机扫码查看排队进度".encode("gb18030")) < data.index(notice) < data.index(CUT)
+    soon = to_escpos(ticket_layout(replace(FACTS, ahead=0, wait_s=0, notice="")), Printer(kind="file", address="x"))
+    assert "预计等候：即将叫号".encode("gb18030") in soon and "过号".encode("gb18030") not in soon
