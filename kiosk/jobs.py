@@ -28,6 +28,7 @@ from server.domain import commands as cmd
 from server.domain.catalog import Kiosk
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.estimates import estimate
+from server.domain.tickets import print_flagged
 from server.domain.model import OPEN_STATUSES, PrintStatus, Ticket
 from server.bus import Bus
 from server.hall import HallService
@@ -401,7 +402,7 @@ class Printing:
             {"ticket": t.id, "number": t.number, "item": t.item, "status": t.status.value,
              "detail": self.faults.get(t.id, ("", False))[0], "partial": self.faults.get(t.id, ("", False))[1]}
             for t in service.state.tickets.values()
-            if t.print_status is PrintStatus.failed and t.status in OPEN_STATUSES
+            if print_flagged(t)
         ]
 
     def hall_view(self, service: HallService) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
 from .estimates import ahead_of_newcomer, wait_for
-from .model import Channel, HallDay, PrintStatus, Ticket, TicketStatus
+from .model import OPEN_STATUSES, Channel, HallDay, PrintStatus, Ticket, TicketStatus
 
 
 def ticket_of(state: HallDay, ticket_id: str) -> Ticket:
@@ -103,6 +103,11 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
             phone_key=c.phone_key if c.remote else None,
         )
     ]
+
+
+def print_flagged(t: Ticket) -> bool:
+    """A ticket still in the hall whose last print failed: shown to staff for a reprint (补打)."""
+    return t.print_status is PrintStatus.failed and t.status in OPEN_STATUSES
 
 
 def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.Event]:
