@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CTX, Unauthorized, body, hall_of, json as json_response, staff
+from server.api.context import CSRF_HEADER, CTX, Unauthorized, body, hall_of, json as json_response, staff
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.views import issued_view
@@ -185,7 +185,10 @@ async def reprint(request: web.Request) -> web.Response:
     """补打: print a ticket again, at the kiosk that issued it unless another is named.
     The holder (the kiosk's screen: the ticket id is the secret) or any staff of the hall."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall) if request.headers.get("Authorization") else None
+    # Staff: a token, or a staff page's session cookie with its CSRF token (the clerk's terminal).
+    # A kiosk's page sends neither, even in a browser where someone is logged in.
+    is_staff = request.headers.get("Authorization") or request.headers.get(CSRF_HEADER)
+    who = await staff(request, hall.hall) if is_staff else None
     req = await body(request, PrintRequest)
     state = await hall.current()
     t = ticket_of(state, request.match_info["ticket"])
