@@ -108,8 +108,16 @@ async def test_a_printer_switched_off_flags_the_ticket_and_a_reprint_prints_it_o
 
 async def test_an_agent_acknowledges_a_job_sent_again_from_its_state_file_without_printing_it_twice(printer, tmp_path):
     """A server that lost the agent's ack sends the job again after the reconnect, even to a restarted agent."""
-    job = {"type": "job", "job": "j-1", "ticket": "T1", "number": "A001",
-           "data": base64.b64encode(b"\x1b@\x1c&A001\n\x1dV\x00").decode()}
+    acks = await acks_from_a_server_that_loses_them(printer, tmp_path / "state.json", b"\x1b@\x1c&A001\n\x1dV\x00", 3)
+    assert printer.cuts == 1
+    assert all(a["ok"] and a["job"] == "j-1" for a in acks)
+
+
+async def acks_from_a_server_that_loses_them(printer: FakePrinter, state: Path, data: bytes, n: int) -> list[dict]:
+    """Acks of one job (`data`) from a server that forgets each ack and sends the job again: `n`
+    from one agent, then one more from a restarted agent with the same state file. After the
+    first ack the printer works again (`hang_up` off): a job printed again would come out whole."""
+    job = {"type": "job", "job": "j-1", "ticket": "T1", "number": "A001", "data": base64.b64encode(data).decode()}
     acks: list[dict] = []
 
     async def forgetful_server(ws):  # type: ignore[no-untyped-def]
@@ -120,16 +128,16 @@ async def test_an_agent_acknowledges_a_job_sent_again_from_its_state_file_withou
             msg = json.loads(raw)
             if msg["type"] == "ack":
                 acks.append(msg)
+                printer.hang_up = None
                 await ws.close()  # the ack is "lost": the next connection gets the job again
 
     async with serve(forgetful_server, "127.0.0.1", 0) as srv:
         url = f"ws://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
-        async with agent_running(url, tmp_path / "state.json"):
-            await wait_until(lambda: _count(acks, 3))
-        async with agent_running(url, tmp_path / "state.json"):  # a restarted agent process
-            await wait_until(lambda: _count(acks, 4))
-    assert printer.cuts == 1
-    assert all(a["ok"] and a["job"] == "j-1" for a in acks)
+        async with agent_running(url, state):
+            await wait_until(lambda: _count(acks, n))
+        async with agent_running(url, state):  # a restarted agent process
+            await wait_until(lambda: _count(acks, n + 1))
+    return acks
 
 
 async def _count(items: list, n: int) -> bool:  # type: ignore[type-arg]

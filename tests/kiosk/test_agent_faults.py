@@ -5,18 +5,15 @@ it got whole is printed, even when the status check after it fails."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from pathlib import Path
 
 import pytest
 import yaml
-from websockets.asyncio.server import serve
 
 from tests.halls import write_config
 from tests.kiosk.conftest import kiosks, wait_until
-from tests.kiosk.fakes import CUT, FakePrinter
-from tests.kiosk.test_agent import _count, _status_is, agent_running, k1_url, print_events
+from tests.kiosk.fakes import CUT
+from tests.kiosk.test_agent import _status_is, acks_from_a_server_that_loses_them, agent_running, k1_url, print_events
 
 
 @pytest.fixture
@@ -34,35 +31,9 @@ def config_dir(tmp_path: Path, printer_ports: dict[str, int]) -> Path:
 TICKET = b"\x1b@" + bytes(range(256)) * 160 + b"\n\x1dV\x00"  # a 40 KB ticket, a picture's size
 
 
-async def acks_from_a_server_that_loses_them(printer: FakePrinter, state: Path, n: int) -> list[dict]:
-    """Acks of one job from a server that forgets each ack and sends the job again: `n` from one
-    agent, then one more from a restarted agent with the same state file."""
-    job = {"type": "job", "job": "j-1", "ticket": "T1", "number": "A001", "data": base64.b64encode(TICKET).decode()}
-    acks: list[dict] = []
-
-    async def forgetful_server(ws):  # type: ignore[no-untyped-def]
-        await ws.send(json.dumps({"type": "hello", "kiosk": "k1", "name": "k1",
-                                  "printer": {"kind": "network", "address": f"127.0.0.1:{printer.port}"}}))
-        await ws.send(json.dumps(job))
-        async for raw in ws:
-            msg = json.loads(raw)
-            if msg["type"] == "ack":
-                acks.append(msg)
-                printer.hang_up = None  # the printer is fine again: a job printed again would come out whole
-                await ws.close()
-
-    async with serve(forgetful_server, "127.0.0.1", 0) as srv:
-        url = f"ws://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
-        async with agent_running(url, state):
-            await wait_until(lambda: _count(acks, n))
-        async with agent_running(url, state):
-            await wait_until(lambda: _count(acks, n + 1))
-    return acks
-
-
 async def test_a_job_the_printer_hung_up_on_half_way_is_reported_sent_and_never_printed_again_by_itself(printer, tmp_path):
     printer.hang_up, printer.keep = "mid-job", 1024
-    acks = await acks_from_a_server_that_loses_them(printer, tmp_path / "state.json", 3)
+    acks = await acks_from_a_server_that_loses_them(printer, tmp_path / "state.json", TICKET, 3)
     assert printer.hung_up == 1 and printer.data == TICKET[:1024]  # one attempt, cut short; nothing after it
     assert all(a["job"] == "j-1" and a["ok"] is False and a["sent"] is True for a in acks)
     assert "half-way" in acks[0]["detail"]
@@ -70,7 +41,7 @@ async def test_a_job_the_printer_hung_up_on_half_way_is_reported_sent_and_never_
 
 async def test_a_job_whose_printer_hung_up_after_the_cut_counts_as_printed_and_is_printed_once(printer, tmp_path):
     printer.hang_up = "after-cut"
-    acks = await acks_from_a_server_that_loses_them(printer, tmp_path / "state.json", 3)
+    acks = await acks_from_a_server_that_loses_them(printer, tmp_path / "state.json", TICKET, 3)
     assert printer.hung_up == 1 and printer.data == TICKET and printer.cuts == 1
     assert all(a["job"] == "j-1" and a["ok"] is True for a in acks)
     assert acks[0]["state"] == "unknown" and "status check" in acks[0]["detail"]
