@@ -100,6 +100,7 @@ class FailedPrint(schemas.Out):
     ticket: str
     number: str
     item: str
+    item_name: str
     status: str
     detail: str
     partial: bool  # the printer got part of it: look for a ticket at the kiosk before reprinting

@@ -291,7 +291,7 @@ class Printing:
             state = "unknown"
         if (link.status.state, link.status.detail) != (state, detail):
             link.status = devices.Status(state, detail)  # type: ignore[arg-type]
-            link.status_at = link.service.clock.now()
+            link.status_at = link.service.clock.now().astimezone(link.service.tz)  # the hall's time, as screens show it
             self._changed(link)
 
     async def _sweep(self) -> None:
@@ -399,7 +399,8 @@ class Printing:
     # -- managers' live view ------------------------------------------------------------------
     def failed_tickets(self, service: HallService) -> list[dict[str, Any]]:
         return [
-            {"ticket": t.id, "number": t.number, "item": t.item, "status": t.status.value,
+            {"ticket": t.id, "number": t.number, "item": t.item, "item_name": service.catalog.items[t.item].name,
+             "status": t.status.value,
              "detail": self.faults.get(t.id, ("", False))[0], "partial": self.faults.get(t.id, ("", False))[1]}
             for t in service.state.tickets.values()
             if print_flagged(t)

@@ -122,7 +122,7 @@ function renderPrinters(view) {
   document.getElementById("print-failed").replaceChildren(
     ...(view.failed.length ? view.failed.map((f) =>
       el("tr", { "data-ticket": f.ticket, "data-number": f.number, class: f.partial ? "partial" : "" },
-        el("td", {}, f.number), el("td", {}, f.item),
+        el("td", {}, f.number), el("td", {}, f.item_name),
         el("td", {}, f.partial ? el("strong", {}, t("print_partial")) : "", f.partial ? el("br") : "", f.detail),
         el("td", { class: "no-print" }, el("button", { type: "button", class: "reprint", onclick: (e) => reprint(f, e.target) }, t("reprint")))))
       : [el("tr", {}, el("td", { colspan: 4, class: "none" }, t("print_failed_none")))]),
@@ -130,17 +130,21 @@ function renderPrinters(view) {
   document.getElementById("printers-panel").dataset.seen = String(Date.now());
 }
 
-async function reprint(f, button) {
+function sayPrinters(text, error = false) {
   const message = document.getElementById("printers-message");
+  message.textContent = text;
+  message.hidden = !text;
+  message.classList.toggle("error", error);
+}
+
+async function reprint(f, button) {
   button.disabled = true;
   try {
     const r = await api(hallApi(`/tickets/${encodeURIComponent(f.ticket)}/print`), { method: "POST", body: {} });
-    message.textContent = t("reprint_sent", { number: r.number, kiosk: r.kiosk });
-    message.classList.remove("error");
+    sayPrinters(t("reprint_sent", { number: r.number, kiosk: r.kiosk }));
   } catch (e) {
     if (e instanceof Unauthorized) return;
-    message.textContent = e instanceof Problem ? e.message : t("offline");
-    message.classList.add("error");
+    sayPrinters(e instanceof Problem ? e.message : t("offline"), true);
     button.disabled = false;
   }
 }
@@ -152,14 +156,18 @@ function watchPrinters(session) {
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers?token=${encodeURIComponent(session.token)}`);
-    ws.onopen = () => { attempt = 0; panel.dataset.status = "online"; };
+    ws.onopen = () => {
+      if (panel.dataset.status === "offline") sayPrinters("");
+      attempt = 0;
+      panel.dataset.status = "online";
+    };
     ws.onmessage = (e) => {
       const view = JSON.parse(e.data);
       if (view.type === "printers") renderPrinters(view);
     };
     ws.onclose = () => {
       panel.dataset.status = "offline";
-      document.getElementById("printers-message").textContent = t("printers_feed_lost");
+      sayPrinters(t("printers_feed_lost"), true);
       setTimeout(open, Math.min(10000, 500 * 2 ** Math.min(attempt++, 5)));
     };
   };

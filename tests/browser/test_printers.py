@@ -32,7 +32,7 @@ async def test_a_manager_sees_a_printer_fault_appear_live_and_reprints_the_flagg
         assert "打印机未连接" in await text(page, '#printers li[data-kiosk=k1]')
         row = page.locator(f'#print-failed tr[data-ticket="{issued["id"]}"]')
         await row.wait_for(timeout=10000)
-        assert "A001" in await row.inner_text() and "offline" in await row.inner_text()
+        assert ["A001", "甲一"] == (await row.inner_text()).split()[:2] and "offline" in await row.inner_text()
 
         await printer.start()  # back on
         await row.locator("button.reprint").click()
