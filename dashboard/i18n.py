@@ -458,3 +458,17 @@ EN.update({
     "import": "Import a configuration", "import_hint": "Pick an exported zip, or hall.yaml, departments.yaml, items.yaml, windows.yaml … Departments, items and windows the import lacks are retired, never deleted.",
     "import_with_hall": "Import the hall's settings too (name, notice, hours …)", "import_preview": "Preview the import", "ignored": "Not imported (use the staff page and the config files): {files}",
 })
+
+# The board's printers panel: kiosks' printers live (WS …/printers) and tickets to reprint (补打).
+ZH.update({
+    "printers": "取号机打印机", "printers_none": "本大厅没有配置打印机的取号机", "print_failed_list": "打印失败的号码",
+    "print_failed_none": "没有打印失败的号码", "reprint": "补打", "reprint_sent": "{number} 号已送去 {kiosk} 补打",
+    "print_partial": "打印中断，可能已打出一部分：请先到取号机查看", "agent_offline": "打印代理未连接",
+    "printers_feed_lost": "打印机状态连接中断，正在重连", "number": "号码", "why": "原因", "kiosk": "取号机",
+})
+EN.update({
+    "printers": "Kiosk printers", "printers_none": "No kiosk of this hall has a printer", "print_failed_list": "Tickets that did not print",
+    "print_failed_none": "No ticket failed to print", "reprint": "Reprint", "reprint_sent": "{number} sent to {kiosk} to be reprinted",
+    "print_partial": "Printing was cut short, part may have come out: look at the kiosk first", "agent_offline": "print agent not connected",
+    "printers_feed_lost": "Printer states lost, reconnecting", "number": "Number", "why": "Why", "kiosk": "Kiosk",
+})

@@ -7,8 +7,11 @@
 It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
 itself with backoff. Each job carries an id and the ticket's ESC/POS bytes, rendered by the
 server. Never twice: before printing, the agent writes the job id to its state file; a job it
-has seen before is acknowledged from that file and not printed again, and a job whose printing
-was interrupted (the agent stopped half-way) is reported failed rather than risked twice. Results
+has seen before is acknowledged from that file and not printed again. Only a job the printer
+refused before it got a byte is forgotten (nothing came out: it may print if sent again); a job
+interrupted once bytes had gone (the printer hung up, the paper ran out, the agent stopped
+half-way) is reported failed with `sent: true` rather than risked twice, and stays in the file:
+a person looks at the printer and asks for a reprint, which is a new job. Results
 the server has not confirmed are sent again after every reconnect. The printer comes from the
 kiosk's config on the server unless --printer names a local one.
 
@@ -79,9 +82,13 @@ class JobLog:
         self.jobs[job] = {"ticket": ticket, "state": "printing", "day": date.today().isoformat(), "confirmed": False}
         self._save()
 
-    def finish(self, job: str, printed: bool, state: str = "ok", detail: str = "") -> None:
-        if printed:
-            self.jobs[job].update(state="printed", printer=state)
+    def printed(self, job: str, state: str = "ok", detail: str = "") -> None:
+        self.jobs[job].update(state="printed", printer=state, detail=detail)
+        self._save()
+
+    def failed(self, job: str, sent: bool, state: str, detail: str) -> None:
+        if sent:  # part of it may have come out: kept, so it is never printed again by itself
+            self.jobs[job].update(state="interrupted", printer=state, detail=detail)
         else:  # the printer refused before printing: the server may send it again, and it may print then
             self.jobs.pop(job, None)
         self._save()
@@ -97,9 +104,12 @@ class JobLog:
 
 def ack_for(job: str, entry: dict[str, Any]) -> dict[str, Any]:
     """The result to tell the server about a job found in the log."""
+    ack = {"type": "ack", "job": job, "ticket": entry["ticket"]}
     if entry["state"] == "printed":
-        return {"type": "ack", "job": job, "ticket": entry["ticket"], "ok": True, "state": entry.get("printer", "ok")}
-    return {"type": "ack", "job": job, "ticket": entry["ticket"], "ok": False, "state": "error",
+        return {**ack, "ok": True, "state": entry.get("printer", "ok"), "detail": entry.get("detail", "")}
+    if entry["state"] == "interrupted":
+        return {**ack, "ok": False, "sent": True, "state": entry.get("printer", "error"), "detail": entry.get("detail", "")}
+    return {**ack, "ok": False, "sent": True, "state": "error",
             "detail": "the agent stopped while printing this ticket: check the printer, then reprint if it did not come out"}
 
 
@@ -280,16 +290,18 @@ class Agent:
             try:
                 status = await devices.deliver(self.printer, data)
             except devices.PrinterFault as fault:
-                self.log.finish(job, printed=False)
-                log.warning("job %s (%s) not printed: %s: %s", job, msg.get("number"), fault.state, fault.detail)
-                await ws.send(json.dumps({"type": "ack", "job": job, "ticket": ticket, "ok": False, "state": fault.state,
-                                          "detail": fault.detail}))
+                self.log.failed(job, fault.sent, fault.state, fault.detail)
+                log.warning("job %s (%s) not printed%s: %s: %s", job, msg.get("number"),
+                            " (part of it may have come out)" if fault.sent else "", fault.state, fault.detail)
+                await ws.send(json.dumps(ack_for(job, self.log.jobs[job]) if fault.sent else
+                                         {"type": "ack", "job": job, "ticket": ticket, "ok": False, "sent": False,
+                                          "state": fault.state, "detail": fault.detail}))
                 await self._status(ws, devices.Status(fault.state, fault.detail))
                 return
-        self.log.finish(job, printed=True, state=status.state)
+        self.log.printed(job, status.state, status.warning)
         self.printed += 1
         log.info("job %s (%s) printed", job, msg.get("number"))
-        await ws.send(json.dumps({"type": "ack", "job": job, "ticket": ticket, "ok": True, "state": status.state}))
+        await ws.send(json.dumps(ack_for(job, self.log.jobs[job])))
         await self._status(ws, status if status.state != "unknown" else devices.Status("ok"))
 
     async def _status(self, ws: ClientConnection, status: devices.Status, force: bool = False) -> None:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CTX, Unauthorized, body, hall_of, json as json_response, staff
+from server.api.context import CSRF_HEADER, CTX, Unauthorized, body, hall_of, json as json_response, staff
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.views import issued_view
@@ -100,8 +100,10 @@ class FailedPrint(schemas.Out):
     ticket: str
     number: str
     item: str
+    item_name: str
     status: str
     detail: str
+    partial: bool  # the printer got part of it: look for a ticket at the kiosk before reprinting
 
 
 class Kiosks(schemas.Out):
@@ -184,7 +186,10 @@ async def reprint(request: web.Request) -> web.Response:
     """补打: print a ticket again, at the kiosk that issued it unless another is named.
     The holder (the kiosk's screen: the ticket id is the secret) or any staff of the hall."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall) if request.headers.get("Authorization") else None
+    # Staff: a token, or a staff page's session cookie with its CSRF token (the clerk's terminal).
+    # A kiosk's page sends neither, even in a browser where someone is logged in.
+    is_staff = request.headers.get("Authorization") or request.headers.get(CSRF_HEADER)
+    who = await staff(request, hall.hall) if is_staff else None
     req = await body(request, PrintRequest)
     state = await hall.current()
     t = ticket_of(state, request.match_info["ticket"])
@@ -224,7 +229,8 @@ async def kiosk_state(request: web.Request) -> web.Response:
 async def agent_feed(request: web.Request) -> web.StreamResponse:
     """The print agent's connection. Server: hello, then {type: job, job, ticket, number, data (base64)}
     for every job not acknowledged yet, and {type: acked, job} once a result is journalled.
-    Agent: {type: ack, job, ticket, ok, state?, detail?}, {type: status, state, detail?}, {type: ping}."""
+    Agent: {type: ack, job, ticket, ok, sent?, state?, detail?} (sent: a failure after bytes had reached the
+    printer), {type: status, state, detail?}, {type: ping}."""
     hall = hall_of(request)
     link = kiosk_link(request, hall)
     if not link.conf.agent:
@@ -248,7 +254,8 @@ async def agent_feed(request: web.Request) -> web.StreamResponse:
                 assert isinstance(data, dict)
                 ok = data.get("ok") is True
                 done = await printing.settle(link, data["job"], ok, str(data.get("state") or ("ok" if ok else "error")),
-                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"))
+                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"),
+                                             partial=data.get("sent") is True)
                 if done:
                     await ws.send_str(json.dumps({"type": "acked", "job": data["job"]}))
             elif kind == "status":

@@ -4,19 +4,31 @@ Network printers (raw TCP, port 9100) are driven with asyncio; USB and serial pr
 through python-escpos in a thread (they need pyusb / pyserial on the kiosk PC); a file printer
 appends to a path (a device such as /dev/usb/lp0, or a plain file for trials). Before and after
 a ticket, a printer that answers the ESC/POS real-time status query (DLE EOT) says whether it
-is offline, out of paper or open; one that does not answer is printed to all the same.
+is offline, out of paper or open; one that does not answer is printed to all the same, whatever
+its link.
+
+A fault says whether any of the ticket's bytes had gone to the printer (`sent`): before that,
+nothing came out and the job may be printed again; after it, part of the ticket (or all of it)
+may have come out, so only a person decides to print it again. Once every byte, the cut
+included, has gone, the ticket counts as printed even when the status check after it fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import socket
+import struct
+import time
 from dataclasses import dataclass
 from typing import Literal
 
 from server.domain.catalog import Printer
 
 from .printing import escpos
+
+log = logging.getLogger("hallq.printer")
 
 State = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"]
 
@@ -34,18 +46,21 @@ STATUS_TIMEOUT_S = 0.8
 
 
 class PrinterFault(Exception):
-    """The ticket was not printed; `state` says why in one word, `detail` in a sentence."""
+    """The ticket was not printed; `state` says why in one word, `detail` in a sentence, `sent`
+    whether some of its bytes had reached the printer (then a part of it may have come out)."""
 
-    def __init__(self, state: State, detail: str) -> None:
+    def __init__(self, state: State, detail: str, sent: bool = False) -> None:
         super().__init__(detail)
         self.state = state
         self.detail = detail
+        self.sent = sent
 
 
 @dataclass(frozen=True, slots=True)
 class Status:
     state: State
     detail: str = ""
+    warning: str = ""  # printed, with something a person should know (journalled with the print)
 
 
 def decode_status(printer_byte: int | None, offline_cause: int | None, paper_byte: int | None) -> Status:
@@ -71,11 +86,60 @@ def host_port(address: str) -> tuple[str, int]:
     return (host, int(port)) if sep else (address, 9100)
 
 
-async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> int | None:
-    writer.write(DLE_EOT + bytes([n]))
-    await writer.drain()
+class _Link:
+    """One connection to a network printer, counting what was written to it so that what its TCP
+    stack acknowledged (taken into the printer's buffer) can be compared with it."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.written = 1  # TCP counts the opening SYN as one byte acknowledged
+        self._info: socket.socket | None = None
+        raw = writer.get_extra_info("socket")
+        if hasattr(socket, "TCP_INFO") and raw is not None:
+            # A duplicate descriptor: the counters stay readable after asyncio closes a reset connection.
+            with contextlib.suppress(OSError):
+                self._info = socket.fromfd(raw.fileno(), raw.family, raw.type)
+
+    async def send(self, data: bytes, timeout: float) -> None:
+        self.writer.write(data)
+        self.written += len(data)
+        await asyncio.wait_for(self.writer.drain(), timeout)
+
+    def _acked(self) -> tuple[int, int] | None:
+        """(TCP state, bytes acknowledged) from Linux's tcp_info; None where it is not kept."""
+        if self._info is None:
+            return None
+        try:
+            info = self._info.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+        except OSError:
+            return None
+        return (info[0], struct.unpack_from("Q", info, 120)[0]) if len(info) >= 128 else None
+
+    async def taken(self, timeout: float) -> bool | None:
+        """Whether the printer took every byte written: True, False (it hung up or stalled first),
+        or None where the operating system cannot say."""
+        deadline = time.monotonic() + timeout
+        while (now := self._acked()) is not None:
+            state, acked = now
+            if acked >= self.written:
+                return True
+            if state not in TCP_OPEN or time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return None
+
+    def close(self) -> None:
+        if self._info is not None:
+            self._info.close()
+
+
+TCP_OPEN = (1, 8)  # ESTABLISHED, CLOSE_WAIT (the printer closed its side after reading)
+
+
+async def _ask(link: _Link, n: int) -> int | None:
+    await link.send(DLE_EOT + bytes([n]), STATUS_TIMEOUT_S)
     try:
-        answer = await asyncio.wait_for(reader.read(1), STATUS_TIMEOUT_S)
+        answer = await asyncio.wait_for(link.reader.read(1), STATUS_TIMEOUT_S)
     except asyncio.TimeoutError:
         return None
     if not answer:
@@ -83,12 +147,12 @@ async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: in
     return answer[0]
 
 
-async def _query(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Status:
-    printer = await _ask(reader, writer, 1)
+async def _query(link: _Link) -> Status:
+    printer = await _ask(link, 1)
     if printer is None:
         return decode_status(None, None, None)
-    cause = await _ask(reader, writer, 2) if printer & 0x08 else None
-    paper = await _ask(reader, writer, 4)
+    cause = await _ask(link, 2) if printer & 0x08 else None
+    paper = await _ask(link, 4)
     return decode_status(printer, cause, paper)
 
 
@@ -97,27 +161,58 @@ def _refuse(status: Status) -> None:
         raise PrinterFault(status.state, status.detail)
 
 
+def _printed(after: Status | Exception, where: str) -> Status:
+    """The state after a ticket whose bytes, the cut included, all went to the printer (as far
+    as the link can tell: a network printer acknowledged them, a USB or serial write returned)."""
+    if isinstance(after, Exception):
+        # It was printed: the printer hung up or went quiet after the cut, and printing it
+        # again would give the citizen two tickets. Said in the log and in the ack's detail.
+        log.warning("%s: printed, but the status check afterwards failed (%s)", where, after.__class__.__name__)
+        why = f"the status check after the ticket failed ({after.__class__.__name__})"
+        return Status("unknown", why, warning=f"printed; {why}")
+    if after.state == "paper_out":
+        raise PrinterFault("paper_out", "the paper ran out while printing: part of the ticket may have come out", sent=True)
+    return after
+
+
 async def _network(printer: Printer, data: bytes | None, timeout: float) -> Status:
     host, port = host_port(printer.address)
+    where = f"the printer at {host}:{port}"
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, asyncio.TimeoutError) as exc:
-        raise PrinterFault("offline", f"cannot reach the printer at {host}:{port} ({exc.__class__.__name__})") from None
+        raise PrinterFault("offline", f"cannot reach {where} ({exc.__class__.__name__})") from None
+    # drain() waits only until less than 64 KiB is left to send by default; with no limit it
+    # returns once every byte is with the operating system.
+    writer.transport.set_write_buffer_limits(high=0)
+    link = _Link(reader, writer)
+    sent = False
     try:
-        status = await _query(reader, writer)
-        if data is None:
-            return status
-        _refuse(status)
-        writer.write(data)
-        await asyncio.wait_for(writer.drain(), timeout)
+        try:
+            status = await _query(link)
+            if data is None:
+                return status
+            _refuse(status)
+            if reader.at_eof():  # it hung up after answering: nothing of the ticket went
+                raise ConnectionResetError("the printer closed the connection")
+            sent = True  # from here on, some of the ticket may come out
+            await link.send(data, timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            during = "failed while printing" if sent else "failed"
+            raise PrinterFault("offline", f"the connection to {where} {during} ({exc.__class__.__name__})", sent=sent) from None
+        # Sent is not received: a printer that hangs up or stalls half-way leaves the rest of
+        # the ticket in this computer's buffers, where no error shows it. Once the printer has
+        # acknowledged the last byte, the cut is in its hands.
+        if await link.taken(timeout) is False:
+            raise PrinterFault("offline", f"{where} stopped taking the ticket half-way (it hung up or stalled)", sent=True)
         # Asked again after the ticket: a printer that ran out of paper half-way says so now.
-        after = await _query(reader, writer)
-        if after.state == "paper_out":
-            raise PrinterFault("paper_out", "the paper ran out while printing")
-        return after
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise PrinterFault("offline", f"the connection to the printer at {host}:{port} failed ({exc.__class__.__name__})") from None
+        try:
+            after: Status | Exception = await _query(link)
+        except (OSError, asyncio.TimeoutError) as exc:
+            after = exc
+        return _printed(after, where)
     finally:
+        link.close()
         writer.close()
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -125,55 +220,90 @@ async def _network(printer: Printer, data: bytes | None, timeout: float) -> Stat
 
 def _file(printer: Printer, data: bytes | None) -> Status:
     try:
-        if data is not None:
-            with open(printer.address, "ab") as f:
-                f.write(data)
-                f.flush()
-        else:
-            with open(printer.address, "ab"):
-                pass
+        f = open(printer.address, "ab")
     except OSError as exc:
         raise PrinterFault("offline", f"cannot write to {printer.address}: {exc.strerror or exc}") from None
+    try:
+        with f:
+            if data is not None:
+                f.write(data)
+                f.flush()
+    except OSError as exc:
+        raise PrinterFault("offline", f"writing to {printer.address} failed: {exc.strerror or exc}", sent=True) from None
     return Status("unknown" if data is None else "ok")
 
 
-def _device(printer: Printer):  # type: ignore[no-untyped-def]
-    """A python-escpos USB or serial printer (needs pyusb / pyserial installed)."""
+def _device(printer: Printer, timeout: float):  # type: ignore[no-untyped-def]
+    """A python-escpos USB or serial printer (needs pyusb / pyserial installed), writes bounded by `timeout`."""
     p = escpos()
     if printer.kind == "usb":
         vendor, product = (int(x, 16) for x in printer.address.split(":"))
-        return p.Usb(vendor, product, timeout=0)
+        return p.Usb(vendor, product, timeout=max(1, int(timeout * 1000)))  # milliseconds; 0 would mean no limit
     device, _, baud = printer.address.partition("@")
-    return p.Serial(devfile=device, baudrate=int(baud or 9600), timeout=1)
+    dev = p.Serial(devfile=device, baudrate=int(baud or 9600), timeout=STATUS_TIMEOUT_S)  # the read timeout
+    dev.device.write_timeout = timeout  # opens the port; python-escpos sets no write limit
+    return dev
 
 
-def _escpos_device(printer: Printer, data: bytes | None) -> Status:
+def _ask_device(dev, n: int) -> int | None:  # type: ignore[no-untyped-def]
+    dev._raw(DLE_EOT + bytes([n]))  # a write that fails: the printer is not there
     try:
-        dev = _device(printer)
-        try:
-            online = dev.is_online()
-            paper = dev.paper_status()  # 2 plenty, 1 low, 0 none
-            status = Status("ok" if paper == 2 else "paper_low") if online and paper else Status("paper_out" if not paper else "error")
-            if data is not None:
-                _refuse(status)
-                dev._raw(data)
-            return status
-        finally:
-            dev.close()
-    except PrinterFault:
-        raise
+        answer = dev._read()
+    except Exception:  # pyusb's read timeout, an error from a printer that does not answer
+        return None
+    return answer[0] if answer else None
+
+
+def _query_device(dev) -> Status:  # type: ignore[no-untyped-def]
+    # python-escpos's is_online() takes silence for "offline"; here silence is "unknown", as on the network.
+    printer = _ask_device(dev, 1)
+    if printer is None:
+        return decode_status(None, None, None)
+    cause = _ask_device(dev, 2) if printer & 0x08 else None
+    return decode_status(printer, cause, _ask_device(dev, 4))
+
+
+def _escpos_device(printer: Printer, data: bytes | None, timeout: float, device=None) -> Status:  # type: ignore[no-untyped-def]
+    """Print on a USB or serial printer; `device` is an opened python-escpos printer, else one is made."""
+    where = f"the {printer.kind} printer {printer.address}"
+    sent = False
+    try:
+        dev = device if device is not None else _device(printer, timeout)
     except Exception as exc:  # device missing, no permission, pyusb/pyserial missing
-        raise PrinterFault("offline", f"the {printer.kind} printer {printer.address} is not available: {exc}") from None
+        raise PrinterFault("offline", f"{where} is not available: {exc}") from None
+    try:
+        try:
+            status = _query_device(dev)
+            if data is None:
+                return status
+            _refuse(status)
+            sent = True
+            dev._raw(data)
+        except PrinterFault:
+            raise
+        except Exception as exc:  # unplugged, a write timeout
+            during = "failed while printing" if sent else "is not available"
+            raise PrinterFault("offline", f"{where} {during}: {exc}", sent=sent) from None
+        try:
+            after: Status | Exception = _query_device(dev)
+        except Exception as exc:
+            after = exc
+        return _printed(after, where)
+    finally:
+        try:
+            dev.close()
+        except Exception as exc:  # the ticket's fate is decided; a failed release is only logged
+            log.warning("%s: could not be closed: %s", where, exc)
 
 
 async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status:
-    """Print `data`; raises PrinterFault when the ticket did not come out."""
+    """Print `data`; raises PrinterFault when the ticket did not come out (or may have only in part)."""
     if printer.kind == "network":
         return await _network(printer, data, timeout)
     if printer.kind == "file":
         return await asyncio.to_thread(_file, printer, data)
     if printer.kind in ("usb", "serial"):
-        return await asyncio.to_thread(_escpos_device, printer, data)
+        return await asyncio.to_thread(_escpos_device, printer, data, timeout)
     raise PrinterFault("offline", "this kiosk has no printer")
 
 
@@ -185,7 +315,7 @@ async def probe(printer: Printer, timeout: float = 3.0) -> Status:
         if printer.kind == "file":
             return await asyncio.to_thread(_file, printer, None)
         if printer.kind in ("usb", "serial"):
-            return await asyncio.to_thread(_escpos_device, printer, None)
+            return await asyncio.to_thread(_escpos_device, printer, None, timeout)
     except PrinterFault as fault:
         return Status(fault.state, fault.detail)
     return Status("offline", "this kiosk has no printer")

@@ -28,6 +28,7 @@ from server.domain import commands as cmd
 from server.domain.catalog import Kiosk
 from server.domain.errors import Conflict, DomainError, NotFound
 from server.domain.estimates import estimate
+from server.domain.tickets import print_flagged
 from server.domain.model import OPEN_STATUSES, PrintStatus, Ticket
 from server.bus import Bus
 from server.hall import HallService
@@ -141,7 +142,7 @@ class Printing:
         self.issued_by: dict[str, str] = {}  # ticket id -> the kiosk that issued it
         self.late: dict[str, tuple[str, str]] = {}  # expired job id -> (hall, ticket): a late ack is still recorded
         self.reprints: dict[str, int] = {}  # ticket id -> reprints the holder asked for
-        self.faults: dict[str, str] = {}  # ticket id -> why its last print failed
+        self.faults: dict[str, tuple[str, bool]] = {}  # ticket id -> why its last print failed, and if part may have come out
         self.swept: set[str] = set()  # tickets flagged at start: their jobs died with the last server
         self.watchers: dict[asyncio.Queue[str], str] = {}  # a manager's feed -> its hall
         self._tasks: list[asyncio.Task[None]] = []
@@ -231,7 +232,7 @@ class Printing:
             if ok:
                 self.faults.pop(ticket, None)
             else:
-                self.faults[ticket] = str(m.get("why") or "error")
+                self.faults[ticket] = (str(m.get("why") or "error"), bool(m.get("partial")))
             self._changed(link)
 
     def reprint(self, link: KioskLink, t: Ticket, url: str, *, by: str, staff: bool) -> Job | None:
@@ -241,9 +242,12 @@ class Printing:
             self.reprints[t.id] = self.reprints.get(t.id, 0) + 1
         return job
 
-    async def settle(self, link: KioskLink, job_id: str, ok: bool, state: str, detail: str, ticket: str | None = None) -> bool:
+    async def settle(self, link: KioskLink, job_id: str, ok: bool, state: str, detail: str, ticket: str | None = None,
+                     partial: bool = False) -> bool:
         """An outcome for a job, from the agent or the server's own printing; journalled once.
+        `partial`: it failed after some of its bytes had reached the printer (a part may have come out).
         Returns whether the sender may forget it (it is recorded, or there is nothing to record)."""
+        partial = partial and not ok
         hall = link.service.hall
         job = link.jobs.get(job_id)
         if job is not None:
@@ -262,9 +266,10 @@ class Printing:
             ticket_id = t.id
             self.swept.discard(t.id)
             detail = detail or "printed before the server restarted"
-        note = f"{link.conf.id} {job_id}" + ("" if ok else f": {state}: {detail}")
+        note = f"{link.conf.id} {job_id}" + (f": {detail}" if ok and detail else "" if ok else f": {state}: {detail}")
         try:
-            await link.service.handle(cmd.RecordPrint(by=f"kiosk:{link.conf.id}", ticket=ticket_id, ok=ok, detail=note))
+            await link.service.handle(cmd.RecordPrint(by=f"kiosk:{link.conf.id}", ticket=ticket_id, ok=ok, detail=note,
+                                                      partial=partial))
         except DomainError as exc:  # the ticket is gone (a new day): nothing to record
             log.info("hall %s kiosk %s: print of %s not recorded: %s", hall, link.conf.id, job_id, exc.detail)
         except Exception:
@@ -274,10 +279,10 @@ class Printing:
         if ok:
             self.faults.pop(ticket_id, None)
         else:
-            self.faults[ticket_id] = f"{state}: {detail}"
+            self.faults[ticket_id] = (f"{state}: {detail}", partial)
         if done is not None and done.foreign and self.bus is not None:
-            self._later(self.bus.relay("print-settled", {"hall": hall, "kiosk": link.conf.id, "job": job_id,
-                                                          "ticket": ticket_id, "ok": ok, "why": f"{state}: {detail}"}))
+            self._later(self.bus.relay("print-settled", {"hall": hall, "kiosk": link.conf.id, "job": job_id, "ticket": ticket_id,
+                                                          "ok": ok, "why": f"{state}: {detail}", "partial": partial}))
         self._changed(link)
         return True
 
@@ -286,7 +291,7 @@ class Printing:
             state = "unknown"
         if (link.status.state, link.status.detail) != (state, detail):
             link.status = devices.Status(state, detail)  # type: ignore[arg-type]
-            link.status_at = link.service.clock.now()
+            link.status_at = link.service.clock.now().astimezone(link.service.tz)  # the hall's time, as screens show it
             self._changed(link)
 
     async def _sweep(self) -> None:
@@ -318,7 +323,7 @@ class Printing:
                 try:
                     await service.handle(cmd.RecordPrint(by=f"kiosk:{kiosk_id}", ticket=t.id, ok=False,
                                                          detail=f"{kiosk_id}: error: the server restarted before it was printed"))
-                    self.faults[t.id] = "error: the server restarted before it was printed"
+                    self.faults[t.id] = ("error: the server restarted before it was printed", False)
                 except DomainError:
                     pass
             self._changed(link)
@@ -346,7 +351,8 @@ class Printing:
                     connected = link.agent is not None or link.direct is not None
                     state = "error" if connected else "offline"
                     why = "no answer from the printer in time" if connected else "the kiosk's print agent is not connected"
-                    if await self.settle(link, job.id, False, state, why):
+                    # A job the agent had may be on paper already: a person looks before reprinting.
+                    if await self.settle(link, job.id, False, state, why, partial=link.agent is not None):
                         self.late[job.id] = (link.service.hall, job.ticket)
 
     async def _print_directly(self, link: KioskLink) -> None:
@@ -358,10 +364,10 @@ class Printing:
             try:
                 status = await devices.deliver(link.conf.printer, job.data, timeout=min(5.0, link.conf.ack_timeout_s / 2))
                 self.report(link, status.state, status.detail)
-                await self.settle(link, job.id, True, status.state, "")
+                await self.settle(link, job.id, True, status.state, status.warning)
             except devices.PrinterFault as fault:
                 self.report(link, fault.state, fault.detail)
-                await self.settle(link, job.id, False, fault.state, fault.detail)
+                await self.settle(link, job.id, False, fault.state, fault.detail, partial=fault.sent)
 
     # -- the agent's connection ------------------------------------------------------------
     async def _send(self, link: KioskLink, ws: web.WebSocketResponse, payload: str) -> None:
@@ -393,9 +399,11 @@ class Printing:
     # -- managers' live view ------------------------------------------------------------------
     def failed_tickets(self, service: HallService) -> list[dict[str, Any]]:
         return [
-            {"ticket": t.id, "number": t.number, "item": t.item, "status": t.status.value, "detail": self.faults.get(t.id, "")}
+            {"ticket": t.id, "number": t.number, "item": t.item, "item_name": service.catalog.items[t.item].name,
+             "status": t.status.value,
+             "detail": self.faults.get(t.id, ("", False))[0], "partial": self.faults.get(t.id, ("", False))[1]}
             for t in service.state.tickets.values()
-            if t.print_status is PrintStatus.failed and t.status in OPEN_STATUSES
+            if print_flagged(t)
         ]
 
     def hall_view(self, service: HallService) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from server.domain.catalog import Catalog
 from server.domain.decide import decide
 from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from server.domain.model import HallDay, TicketStatus
+from server.domain.tickets import print_flagged
 from server.domain.policy import call_order, candidates
 from server.hall import HallService
 
@@ -238,7 +239,9 @@ async def queue(request: web.Request) -> web.Response:
             "window": window_view(state, catalog, w),
             "item": item_view(catalog, current.item) if current else None,
             **queue_view(state, catalog, window, now),
-            "actions": available_actions(state, catalog, window, who.user.username, now),
+            # 补打: not a counter action of the window but the ticket's, offered while its print is flagged.
+            "actions": available_actions(state, catalog, window, who.user.username, now)
+            + (["reprint"] if current is not None and print_flagged(current) else []),
             "rateable": rateable_view(state, window, now),
         }
     )

@@ -19,6 +19,7 @@ KEYS: list[tuple[str, str]] = [
     ("U", "resume"),
     ("B", "handover"),
     ("E", "evaluation"),
+    ("D", "reprint"),  # 补打 (bǔ dǎ): the current ticket, when its print failed
     ("C", "close"),
 ]
 
@@ -56,7 +57,9 @@ TEXT: dict[str, dict[str, str]] = {
         "closed": "未开窗", "idle": "空闲", "called": "已叫号", "serving": "办理中", "paused": "暂停服务",
         "open": "开窗", "call-next": "叫号", "recall": "重呼", "start": "开始办理", "finish": "办结", "no-show": "过号",
         "transfer": "转移", "suspend": "挂起", "pause": "暂停", "resume": "恢复", "handover": "交接B岗",
-        "evaluation": "邀请评价", "close": "关窗", "call": "指呼",
+        "evaluation": "邀请评价", "close": "关窗", "call": "指呼", "reprint": "补打凭条",
+        "print_failed": "凭条打印失败",
+        "reprint_sent": "{number} 号凭条已送去补打（{kiosk}）",
         "current": "当前号码", "none": "—", "materials": "申请材料清单", "no_materials": "（此事项无材料要求）",
         "queue": "等候队列", "suspended_list": "挂起中", "people": "人", "waited": "已等", "minutes": "分钟",
         "appointment": "预约", "aged": "超时", "priority": "优先", "normal": "普通", "transferred": "转入",
@@ -89,7 +92,9 @@ TEXT: dict[str, dict[str, str]] = {
         "closed": "Closed", "idle": "Idle", "called": "Called", "serving": "Serving", "paused": "Paused",
         "open": "Open", "call-next": "Call next", "recall": "Recall", "start": "Start", "finish": "Finish", "no-show": "No-show",
         "transfer": "Transfer", "suspend": "Suspend", "pause": "Pause", "resume": "Resume", "handover": "Hand over",
-        "evaluation": "Ask rating", "close": "Close", "call": "Call this",
+        "evaluation": "Ask rating", "close": "Close", "call": "Call this", "reprint": "Reprint ticket",
+        "print_failed": "ticket not printed",
+        "reprint_sent": "Ticket {number} sent to be reprinted ({kiosk})",
         "current": "Current number", "none": "—", "materials": "Materials", "no_materials": "(no materials required)",
         "queue": "Queue", "suspended_list": "Suspended", "people": "", "waited": "waited", "minutes": "min",
         "appointment": "Appt", "aged": "Aged", "priority": "Priority", "normal": "Normal", "transferred": "Transferred",

@@ -1,5 +1,6 @@
-// 电子监察 live board: polls the supervision JSON every 2.5 s, charts every 30 s.
-import { Unauthorized, alertText, api, cfg, duration, el, exportButtons, hallApi, loadChart, start, status, t } from "./common.js";
+// 电子监察 live board: polls the supervision JSON every 2.5 s, charts every 30 s; for managers and
+// admins, the kiosks' printers live (WS …/printers) with the tickets whose print failed, to reprint.
+import { Problem, Unauthorized, alertText, api, cfg, duration, el, exportButtons, hallApi, loadChart, start, status, t } from "./common.js";
 
 const POLL_MS = 2500;
 const CHARTS_MS = 30000;
@@ -104,7 +105,82 @@ async function charts() {
 }
 
 exportButtons();
-start(() => {
+// -- printers: what the server says, drawn as it comes ----------------------------------------
+const PRINTER_ROLES = new Set(["manager", "admin"]);
+
+function printerMessage(p) {
+  return cfg.lang === "en" ? p.message_en : p.message;
+}
+
+function renderPrinters(view) {
+  const kiosks = view.kiosks.filter((k) => k.printer.kind !== "none");
+  document.getElementById("printers").replaceChildren(
+    ...(kiosks.length ? kiosks.map((k) => {
+      const away = k.agent && !k.connected;
+      return el("li", { class: `printer state-${k.printer.state}`, "data-kiosk": k.id, "data-state": k.printer.state },
+        el("strong", {}, k.name), " ", el("span", { class: "badge" }, printerMessage(k.printer)),
+        away ? el("span", { class: "agent-offline" }, ` · ${t("agent_offline")}`) : "",
+        k.printer.since ? el("small", {}, ` ${k.printer.since.slice(11, 19)}`) : "",
+        k.printer.detail && k.printer.state !== "ok" ? el("div", { class: "detail" }, k.printer.detail) : "");
+    }) : [el("li", { class: "none" }, t("printers_none"))]),
+  );
+  document.getElementById("print-failed").replaceChildren(
+    ...(view.failed.length ? view.failed.map((f) =>
+      el("tr", { "data-ticket": f.ticket, "data-number": f.number, class: f.partial ? "partial" : "" },
+        el("td", {}, f.number), el("td", {}, f.item_name),
+        el("td", {}, f.partial ? el("strong", {}, t("print_partial")) : "", f.partial ? el("br") : "", f.detail),
+        el("td", { class: "no-print" }, el("button", { type: "button", class: "reprint", onclick: (e) => reprint(f, e.target) }, t("reprint")))))
+      : [el("tr", {}, el("td", { colspan: 4, class: "none" }, t("print_failed_none")))]),
+  );
+  document.getElementById("printers-panel").dataset.seen = String(Date.now());
+}
+
+function sayPrinters(text, error = false) {
+  const message = document.getElementById("printers-message");
+  message.textContent = text;
+  message.hidden = !text;
+  message.classList.toggle("error", error);
+}
+
+async function reprint(f, button) {
+  button.disabled = true;
+  try {
+    const r = await api(hallApi(`/tickets/${encodeURIComponent(f.ticket)}/print`), { method: "POST", body: {} });
+    sayPrinters(t("reprint_sent", { number: r.number, kiosk: r.kiosk }));
+  } catch (e) {
+    if (e instanceof Unauthorized) return;
+    sayPrinters(e instanceof Problem ? e.message : t("offline"), true);
+    button.disabled = false;
+  }
+}
+
+function watchPrinters(session) {
+  const panel = document.getElementById("printers-panel");
+  panel.hidden = false;
+  let attempt = 0;
+  const open = () => {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers?token=${encodeURIComponent(session.token)}`);
+    ws.onopen = () => {
+      if (panel.dataset.status === "offline") sayPrinters("");
+      attempt = 0;
+      panel.dataset.status = "online";
+    };
+    ws.onmessage = (e) => {
+      const view = JSON.parse(e.data);
+      if (view.type === "printers") renderPrinters(view);
+    };
+    ws.onclose = () => {
+      panel.dataset.status = "offline";
+      sayPrinters(t("printers_feed_lost"), true);
+      setTimeout(open, Math.min(10000, 500 * 2 ** Math.min(attempt++, 5)));
+    };
+  };
+  open();
+}
+
+start((session) => {
   poll();
   charts();
+  if (PRINTER_ROLES.has(session.role)) watchPrinters(session);
 });

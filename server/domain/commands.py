@@ -35,6 +35,7 @@ class RecordPrint(Command):
     ticket: str
     ok: bool
     detail: str = ""
+    partial: bool = False  # failed after some of the ticket reached the printer: a part may have come out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

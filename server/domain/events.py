@@ -59,6 +59,9 @@ class TicketPrintRecorded(Event):
     ticket: str
     status: str  # printed | failed | reprinted
     detail: str = ""
+    # A failure after some of the ticket had reached the printer: part of it (or all) may have
+    # come out, so nothing prints it again by itself; a person looks, then may ask for a reprint.
+    partial: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,7 @@ from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
 from .estimates import ahead_of_newcomer, wait_for
-from .model import Channel, HallDay, PrintStatus, Ticket, TicketStatus
+from .model import OPEN_STATUSES, Channel, HallDay, PrintStatus, Ticket, TicketStatus
 
 
 def ticket_of(state: HallDay, ticket_id: str) -> Ticket:
@@ -104,6 +104,11 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
     ]
 
 
+def print_flagged(t: Ticket) -> bool:
+    """A ticket still in the hall whose last print failed: shown to staff for a reprint (补打)."""
+    return t.print_status is PrintStatus.failed and t.status in OPEN_STATUSES
+
+
 def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.Event]:
     t = ticket_of(state, c.ticket)
     if not c.ok:
@@ -112,7 +117,8 @@ def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.E
         status = PrintStatus.printed
     else:
         status = PrintStatus.reprinted
-    return [ev.TicketPrintRecorded(at=now, by=c.by, ticket=t.id, status=status.value, detail=c.detail)]
+    return [ev.TicketPrintRecorded(at=now, by=c.by, ticket=t.id, status=status.value, detail=c.detail,
+                                   partial=c.partial and not c.ok)]
 
 
 def cancel(state: HallDay, c: cmd.CancelTicket, now: datetime) -> list[ev.Event]:

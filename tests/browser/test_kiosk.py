@@ -245,3 +245,32 @@ async def test_kiosk_screenshot_and_ticket_preview_of_the_demo_hall(browser, tmp
             DOCS.mkdir(exist_ok=True)
             shutil.copy(shot, DOCS / "kiosk.png")
             (DOCS / "ticket.png").write_bytes(ticket_png)
+
+
+async def test_a_ticket_that_did_not_print_is_flagged_on_the_kiosk_with_its_qr_and_reprinted_once_from_there(
+    browser, config_dir, tmp_path, printer_port
+):
+    async with hall(config_dir, tmp_path / "data", printer_port) as (server, printer, api):
+        await printer.stop()  # switched off
+        page = await (await browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)).new_page()
+        await page.goto(server.url + "/kiosk/t/k1")
+        await page.wait_for_selector("body[data-status=online]")
+        for sel in ("[data-go=departments]", "[data-department=a]", "[data-item=a1]", "#take"):
+            await page.tap(sel)
+        await page.wait_for_selector("body[data-screen=ticket]")
+        await page.wait_for_selector("body[data-print=failed]", timeout=10000)
+        assert await text(page, "#t-print") == "凭条打印失败"
+        assert "扫描二维码" in await text(page, "#t-print-sub")
+        assert await page.is_visible("#reprint") and await text(page, "#t-number") == "A001"
+        await until(page, "document.getElementById('t-qr').naturalWidth > 0", timeout=10)  # the number on a phone instead
+        assert await page.is_visible("#t-qr")
+
+        await printer.start()  # back on
+        await page.tap("#reprint")
+        await page.wait_for_selector("body[data-print=printed]", timeout=10000)
+        assert await text(page, "#t-print") == "请取走凭条" and await page.is_hidden("#reprint")
+        await page.wait_for_timeout(500)
+        ticket_id = next(e["ticket"] for e in await journal(api) if e["type"] == "ticket_issued")
+        assert printer.cuts == 1 and "补打".encode("gb18030") in printer.data
+        assert qr_payloads(printer.data) == [f"{server.url}/t/{ticket_id}".encode()]
+        assert [e["status"] for e in await journal(api) if e["type"] == "ticket_print_recorded"] == ["failed", "reprinted"]

@@ -481,3 +481,14 @@ def test_service_time_counts_only_the_time_at_a_counter():
     e.act(c.FinishService, "w2", case_type="immediate")
     assert t.service_s == 140
     assert e.state.figures["b1"].total_s == 140
+
+
+def test_a_print_that_failed_after_the_printer_got_bytes_is_flagged_as_partial_and_a_success_never_is():
+    e = Engine()
+    t = e.issue("a1")
+    e.do(c.RecordPrint(by="kiosk-1", ticket=t.id, ok=False, partial=True, detail="connection reset while printing"))
+    assert t.print_status is PrintStatus.failed
+    e.do(c.RecordPrint(by="kiosk-1", ticket=t.id, ok=True, partial=True))
+    recorded = [x for x in e.log if isinstance(x, ev.TicketPrintRecorded)]
+    assert [(x.status, x.partial) for x in recorded] == [("failed", True), ("reprinted", False)]
+    assert ev.from_dict(ev.to_dict(recorded[0])) == recorded[0]

@@ -5,25 +5,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
+import struct
 
 DLE_EOT = b"\x10\x04"
 CUT = b"\x1dV"  # GS V: the paper cut ends every ticket
 
 
 class FakePrinter:
-    """Speaks just enough ESC/POS: DLE EOT 1/2/4 are answered, everything is recorded."""
+    """Speaks just enough ESC/POS: DLE EOT 1/2/4 are answered, everything is recorded.
+
+    `hang_up` makes it accept a connection and then drop it: "mid-job" once it has taken `keep`
+    bytes of a ticket, keeping only those, with a reset (as a printer that reboots or loses its
+    link does); "after-cut" as soon as a ticket's cut has arrived, closing before it answers the
+    status query that follows. Its receive buffer is small, like a printer's, so the rest of a
+    long ticket is still on its way when it hangs up mid-job."""
+
+    RECEIVE_BUFFER = 4096
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.received = bytearray()
         self.paper = "ok"  # ok | low | out: what the paper roll sensor says
+        self.hang_up: str | None = None  # None | "mid-job" | "after-cut"
+        self.keep = 1024
+        self.hung_up = 0  # connections dropped by hang_up
         self.connections = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.got_data = asyncio.Event()
 
     async def start(self) -> FakePrinter:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.RECEIVE_BUFFER)  # inherited by accepted sockets
+        sock.bind(("127.0.0.1", self.port))
+        self._server = await asyncio.start_server(self._serve, sock=sock)
         return self
 
     async def stop(self) -> None:
@@ -48,11 +65,21 @@ class FakePrinter:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self._writers.add(writer)
+        job = 0  # bytes of tickets (not status queries) on this connection
         try:
             while chunk := await reader.read(65536):
+                printed = re.sub(rb"\x10\x04[\x01-\x04]", b"", chunk)
+                if self.hang_up == "mid-job" and job + len(printed) >= self.keep:
+                    self.received += chunk[: self.keep - job]  # the chunk is all ticket bytes by then
+                    self._reset(writer)
+                    return
                 self.received += chunk
+                job += len(printed)
                 if len(chunk) > 3:
                     self.got_data.set()
+                if self.hang_up == "after-cut" and CUT in printed:
+                    self.hung_up += 1
+                    return  # closed (finally), after reading the whole ticket
                 m = re.search(rb"\x10\x04([\x01-\x04])$", chunk)
                 if m:
                     writer.write(self._answer(m.group(1)[0]))
@@ -62,6 +89,13 @@ class FakePrinter:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+    def _reset(self, writer: asyncio.StreamWriter) -> None:
+        """Drop the connection with a reset, what is unread thrown away."""
+        self.hung_up += 1
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
 
     @property
     def data(self) -> bytes:

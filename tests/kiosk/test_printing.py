@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -81,3 +82,30 @@ def test_importing_escpos_leaves_no_temp_folder_and_no_logging_handler(tmp_path:
                              check=True, cwd=Path(__file__).resolve().parents[2])
         assert out.stdout.strip() == "0", out.stderr
     assert [p.name for p in tmp.iterdir()] == [f"hallq-escpos-{os.getuid()}"]
+
+
+GB18030_ONLY = "𠮷"  # CJK Extension B: in GB18030 (four bytes), not in GBK
+
+
+def test_a_gb18030_kiosk_prints_a_character_gbk_lacks_and_a_gbk_kiosk_prints_a_replacement_instead_of_failing():
+    facts = replace(FACTS, item=f"{GB18030_ONLY}家村迁户", notice=f"{GB18030_ONLY}：过号请重新取号")
+    gb18030 = to_escpos(ticket_layout(facts), Printer(kind="file", address="x", encoding="gb18030"))
+    four_bytes = GB18030_ONLY.encode("gb18030")
+    assert len(four_bytes) == 4 and gb18030.count(four_bytes) == 2  # the item and the notice
+    assert f"{GB18030_ONLY}家村迁户".encode("gb18030") + b"\n" in gb18030
+
+    gbk = to_escpos(ticket_layout(facts), Printer(kind="file", address="x", paper_mm=58, encoding="gbk"))
+    assert four_bytes not in gbk
+    assert b"?" + "家村迁户".encode("gbk") + b"\n" in gbk and b"?" + "：过号请重新取号".encode("gbk") in gbk
+
+
+def test_the_ticket_prints_the_number_four_times_larger_then_the_wait_the_issue_time_and_the_kiosks_notice():
+    data = to_escpos(ticket_layout(FACTS), Printer(kind="file", address="x", paper_mm=80))
+    # GS ! 0x33: width and height times four, bold, centred, just before the number; normal size after it
+    assert b"\x1d!\x33\x1bE\x01\x1ba\x01A012\n\x1d!\x00" in data
+    assert "前面等候：4 人    预计等候：约 25 分钟\n".encode("gb18030") in data  # 1500 s
+    assert "取号时间：2026-11-25 09:00:05\n".encode("gb18030") in data
+    notice = "\x1ba\x01".encode() + "过号请重新取号\n".encode("gb18030")
+    assert notice in data and data.index("手机扫码查看排队进度".encode("gb18030")) < data.index(notice) < data.index(CUT)
+    soon = to_escpos(ticket_layout(replace(FACTS, ahead=0, wait_s=0, notice="")), Printer(kind="file", address="x"))
+    assert "预计等候：即将叫号".encode("gb18030") in soon and "过号".encode("gb18030") not in soon

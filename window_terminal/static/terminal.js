@@ -74,6 +74,7 @@ function draw() {
     if (ticket.recalls) status += ` · ${t("recall")} ${ticket.recalls}`;
     if (ticket.priority) status += ` · ${t("priority")}`;
     if (ticket.appointment) status += ` · ${t("appointment")}`;
+    if (ticket.print_status === "failed") status += ` · ${t("print_failed")}`;
   }
   $("ticket-status").textContent = status;
   const notice = $("pause-notice");
@@ -165,6 +166,10 @@ async function run(action) {
     return;
   }
   try {
+    if (action === "reprint") {
+      await reprint();
+      return;
+    }
     if (action === "evaluation") {
       const asked = await send("evaluation/request", {});
       say(t("asked", { number: asked.number }));
@@ -175,6 +180,18 @@ async function run(action) {
     else say(`${t(action)} ✓ ${answer && answer.ticket ? answer.ticket.number : ""}`);
   } catch (e) {
     say(e.message, true);
+  }
+}
+
+// 补打: the current ticket's, at the kiosk that issued it; the server offers it while its print is flagged.
+async function reprint() {
+  const ticket = data.window.ticket;
+  busy = true;
+  try {
+    const answer = await api.post(`/api/v1/halls/${config.hall}/tickets/${encodeURIComponent(ticket.id)}/print`, {});
+    say(t("reprint_sent", { number: answer.number, kiosk: answer.kiosk }));
+  } finally {
+    busy = false;
   }
 }
 
@@ -370,6 +387,8 @@ for (const list of [$("queue"), $("suspended")]) {
 // -- live ---------------------------------------------------------------------------------
 function concernsUs(msg) {
   if (msg.type !== "event") return msg.type === "snapshot" || msg.type === "resumed";
+  const current = data && data.window.ticket;
+  if (msg.event.type === "ticket_print_recorded") return Boolean(current && msg.event.number === current.number);
   if ((msg.windows || []).some((w) => w.id === config.window)) return true;
   return (msg.queues || []).some((q) => servedHere.has(q.item)) || msg.event.to_window === config.window;
 }
