@@ -55,6 +55,7 @@ async def lobby(request: web.Request) -> web.Response:
         # ?voice=0|1 pins it; otherwise the screen follows `voice.screens` as the administrator changes it
         "voice_pinned": request.query.get("voice") in ("0", "1"),
         "repeat": hall.catalog.hall.voice.repeat,
+        "max_age_s": hall.catalog.hall.voice.max_age_s,
         "lang": _lang(request),
         "device": page_device(hall, "lobby_screen", request.query.get("screen", "")),
     }

@@ -80,13 +80,22 @@ function drawAll() {
 
 const speakers = browserSpeakers({
   hall: config.hall,
-  onBlocked: () => { $("enable-voice").hidden = false; },
+  onBlocked: () => {
+    announcer.block(); // calls wait for the tap instead of being counted as spoken
+    $("enable-voice").hidden = false;
+  },
 });
-const announcer = new Announcer({ ...speakers, repeat: config.repeat });
+const announcer = new Announcer({
+  ...speakers,
+  repeat: config.repeat,
+  maxAgeMs: config.max_age_s * 1000,
+  ageOf: (call) => view.ageOf(call),
+});
 window.hallqAnnouncer = announcer; // for diagnostics and tests
 $("enable-voice").addEventListener("click", () => {
+  // The tap is the user gesture the browser waited for: audio may play from now on.
   $("enable-voice").hidden = true;
-  new Audio("/display/chime.wav").play().catch(() => {});
+  announcer.unblock();
 });
 
 const device = deviceOf(config); // in a hall that requires registered devices: this screen's token
@@ -101,13 +110,18 @@ const feed = connect({
   },
   onMessage: (msg) => {
     const change = view.apply(msg);
-    if (change.snapshot && !config.voice_pinned && view.hall.voice) {
-      // Which screens speak is hall administration: a snapshot brings the current list.
-      const screens = view.hall.voice.screens || [];
-      config.voice = !screens.length || screens.includes(config.screen);
-      document.body.dataset.voice = config.voice ? "on" : "off";
+    if (change.snapshot && view.hall.voice) {
+      // The voice is hall administration: a snapshot brings the current settings.
+      announcer.repeat = view.hall.voice.repeat || announcer.repeat;
+      if (typeof view.hall.voice.max_age_s === "number") announcer.maxAgeMs = view.hall.voice.max_age_s * 1000;
+      if (!config.voice_pinned) {
+        const screens = view.hall.voice.screens || [];
+        config.voice = !screens.length || screens.includes(config.screen);
+        document.body.dataset.voice = config.voice ? "on" : "off";
+      }
     }
-    if (change.call && config.voice) announcer.enqueue(change.call);
+    // Live calls and those a replay or a fresh snapshot brings: the announcer speaks the recent ones.
+    if (config.voice) for (const call of change.calls || []) announcer.enqueue(call);
     if (change.snapshot || change.event) drawAll();
   },
 });

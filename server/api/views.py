@@ -181,7 +181,8 @@ def hall_snapshot(state: HallDay, catalog: Catalog, now: datetime, public: bool)
     hall = catalog.hall
     return {
         "hall": {"id": hall.id, "name": hall.name, "notice": hall.notice, "timezone": hall.timezone,
-                 "voice": {"repeat": hall.voice.repeat, "screens": list(hall.voice.screens)}},
+                 "voice": {"repeat": hall.voice.repeat, "screens": list(hall.voice.screens),
+                           "max_age_s": hall.voice.max_age_s}},
         "day": state.day.isoformat(),
         "seq": state.seq,
         "now": now.isoformat(),

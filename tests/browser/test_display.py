@@ -58,6 +58,56 @@ async def test_three_windows_calling_at_once_all_show_and_are_spoken_in_order(pa
     assert log[-1] == recent[0]
 
 
+# Chromium driven by Playwright does not enforce its autoplay policy, whatever
+# --autoplay-policy says: Playwright evaluates its scripts (wait_for_selector, evaluate) with a
+# user gesture, so navigator.userActivation is set before anyone taps. The page therefore gets
+# the policy from this script, as a real display browser applies it: media refuse to play with
+# NotAllowedError until a trusted input event (a real tap; Playwright's click is one) reaches it.
+AUTOPLAY_NEEDS_A_GESTURE = """
+(() => {
+  const play = HTMLMediaElement.prototype.play;
+  let tapped = false;
+  window.__refusedPlays = 0;
+  for (const kind of ["pointerdown", "keydown"]) {
+    window.addEventListener(kind, (e) => { if (e.isTrusted) tapped = true; }, true);
+  }
+  HTMLMediaElement.prototype.play = function () {
+    if (!tapped) {
+      window.__refusedPlays += 1;
+      return Promise.reject(new DOMException("play() needs a user gesture", "NotAllowedError"));
+    }
+    return play.call(this);
+  };
+})();
+"""
+
+
+async def test_a_browser_that_blocks_audio_holds_the_call_until_the_tap_then_announces_it(browser, server, api):
+    """Audio needs a user gesture: the call is held (not counted as spoken), then announced after the tap."""
+    await api.post("/api/v1/halls/t/tickets", {"item": "a1"})
+    await api.post("/api/v1/halls/t/windows/w1/open", who="w1a")
+    context = await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    try:
+        await context.add_init_script(AUTOPLAY_NEEDS_A_GESTURE)
+        page = await context.new_page()
+        await page.goto(server.url + "/display/t/lobby?voice=1")
+        await page.wait_for_selector("body[data-status=online]")
+        assert await page.is_hidden("#enable-voice")
+        await api.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")
+        await page.wait_for_selector("#enable-voice:not([hidden])", timeout=5000)
+        state = await page.evaluate("({log: hallqAnnouncer.log.length, held: hallqAnnouncer.held.map(c => c.number)})")
+        assert state == {"log": 0, "held": ["A001"]}  # not counted as spoken, not lost
+        refused = await page.evaluate("window.__refusedPlays")
+        await page.click("#enable-voice")
+        await until(page, "hallqAnnouncer.log.length === 1", timeout=5)
+        assert await page.evaluate("hallqAnnouncer.log[0].number") == "A001"
+        assert await page.is_hidden("#enable-voice")
+        await until(page, "hallqAnnouncer.pending === 0", timeout=20)  # chime and speech played through
+        assert await page.evaluate("window.__refusedPlays") == refused and not await page.evaluate("hallqAnnouncer.blocked")
+    finally:
+        await context.close()
+
+
 async def test_a_paused_window_shows_its_leave_notice_on_its_screen(browser, server, api):
     page = await (await browser.new_context(viewport={"width": 800, "height": 480})).new_page()
     await page.goto(server.url + "/display/t/window/w2")
