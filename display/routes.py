@@ -10,6 +10,7 @@ from server.api.context import hall_of
 from server.api.devices import page_device
 from server.domain.announce import announcement
 from server.domain.errors import Invalid, NotFound
+from server.domain.tickets import NUMBER_PATTERN
 from server.web import render
 
 from .voice import SpeechCache, chime, espeak
@@ -84,8 +85,8 @@ async def call_wav(request: web.Request) -> web.Response:
     """A call spoken by espeak-ng; only calls (number and window) are spoken, never free text."""
     hall = hall_of(request)
     number, window = request.match_info["number"], request.match_info["window"]
-    if not re.fullmatch(r"[A-Z]{1,2}\d{3,4}", number):
-        raise Invalid("bad-number", "a ticket number looks like A012")
+    if not re.fullmatch(NUMBER_PATTERN, number):
+        raise Invalid("bad-number", "a ticket number looks like A012 or MA1024")
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     if espeak() is None:
