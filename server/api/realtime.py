@@ -37,7 +37,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..hall import HallService
 from .context import CTX, hall_of
 from .devices import device, forget, remember
-from .views import call_view, hall_snapshot, queues_view, ticket_view, window_view
+from .views import call_view, clerk_view, hall_snapshot, queues_view, ticket_view, window_view
 from ..tasks import cancel
 
 log = logging.getLogger("hallq.realtime")
@@ -54,7 +54,9 @@ PUBLIC_TYPES = {
     "catalog_changed",
 }
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
-                 "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status", "rev", "effective"}
+                 "case_type", "outcome", "lane", "status", "rev", "effective"}
+# Fields that name a clerk by account: public screens get the clerk's name and staff number instead.
+CLERK_FIELDS = ("clerk", "from_clerk", "to_clerk")
 QUEUE_SIZE = 256  # a client still this far behind at a once-a-second check is dropped
 HARD_LIMIT = 8192  # a burst beyond this drops a client at once (memory bound)
 SEND_TIMEOUT_S = 5.0  # a send stalled this long (a dead network) drops the client
@@ -246,6 +248,9 @@ class Feed:
         if t is not None:
             items.add(t.item)
         public_event = {k: v for k, v in data.items() if k in PUBLIC_FIELDS}
+        for key in CLERK_FIELDS:
+            if key in data:
+                public_event[key] = clerk_view(catalog, data[key])
         if t is not None:
             public_event["number"] = t.number
         body: dict[str, Any] = {"type": "event", "seq": seq, "event": public_event}

@@ -70,13 +70,26 @@ async def test_public_messages_carry_no_ticket_id_appointment_code_or_comment(cl
         await client.post(f"/api/v1/halls/t/windows/w1/{path}", headers=h)
     await client.post("/api/v1/halls/t/windows/w1/finish", json={"case_type": "immediate"}, headers=h)
     await client.post(f"/api/v1/halls/t/tickets/{t['id']}/evaluation", json={"score": 2, "comment": "态度差，电话13800138000"})
-    public = [await recv(ws) for _ in range(6)]
-    staff = [await recv(staff_ws) for _ in range(6)]
+    await client.post("/api/v1/halls/t/windows/w1/handover", json={"to": "w1b"}, headers=h)
+    public = [await recv(ws) for _ in range(7)]
+    staff = [await recv(staff_ws) for _ in range(7)]
+    later = await client.ws_connect("/ws/v1/halls/t")  # a screen starting now: its snapshot
+    public.append(await recv(later))
     text = json.dumps(public, ensure_ascii=False)
     no_ticket_ids(text, [t["id"]])
     assert "SECRET42" not in text and "13800138000" not in text and "态度差" not in text
-    assert [m["seq"] for m in public] == [m["seq"] for m in staff]
+    assert [m["seq"] for m in public[:7]] == [m["seq"] for m in staff]
     assert t["id"] in json.dumps(staff)  # staff terminals need ids to act
+    # login names stay private; the clerk's name and staff number are public by design
+    for username in ("w1a", "w1b", "boss"):
+        assert f'"{username}"' not in text, f"a public message carried the account name {username!r}"
+    opened = next(m for m in public if m.get("event", {}).get("type") == "window_opened")
+    assert opened["event"]["clerk"] == {"name": "张一", "staff_no": "S11", "post": "A"}
+    handed = next(m for m in public if m.get("event", {}).get("type") == "window_handed_over")
+    assert (handed["event"]["from_clerk"]["staff_no"], handed["event"]["to_clerk"]["name"]) == ("S11", "李一")
+    assert handed["windows"][0]["clerk"]["name"] == "李一"
+    assert public[-1]["type"] == "snapshot" and "李一" in json.dumps(public[-1], ensure_ascii=False)
+    assert '"w1a"' in json.dumps(staff) and '"w1b"' in json.dumps(staff)  # staff see who did what
 
 
 async def test_a_window_screen_hears_only_its_window(client, login):
