@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -357,3 +358,20 @@ async def test_a_screen_that_stops_reading_is_dropped_and_the_others_keep_up(cli
     messages, code = await stuck.read_to_the_end(timeout=15)
     assert messages < n + 1 and code in (1013, None)
     stuck.close()
+
+
+async def test_a_return_time_reaches_screens_in_the_halls_time_whatever_offset_it_came_with(client, login):
+    """Screens show a return time as the HH:MM of its ISO text: it must be the hall's clock."""
+    h = await login("w2a")
+    ws = await client.ws_connect("/ws/v1/halls/t")
+    await recv(ws)
+    await client.post("/api/v1/halls/t/windows/w2/open", headers=h)
+    now = client.app[CTX].halls["t"].clock.now()
+    back = (now + timedelta(hours=1)).astimezone(timezone.utc)  # sent in UTC by some client
+    r = await client.post("/api/v1/halls/t/windows/w2/pause", json={"reason": "培训", "until": back.isoformat()}, headers=h)
+    assert r.status == 200, await r.text()
+    await recv_until(ws, "event")
+    paused = await recv_until(ws, "event")
+    until = paused["event"]["until"]
+    assert datetime.fromisoformat(until) == back and until[11:16] == (now + timedelta(hours=1)).strftime("%H:%M")
+    assert paused["windows"][0]["pause"]["until"] == until
