@@ -46,6 +46,14 @@ def _speaks(request: web.Request, screens: tuple[str, ...]) -> bool:
     return not screens or screen in screens
 
 
+def _page_seconds(request: web.Request) -> float:
+    """How long the waiting counts show each page when they need more than one (?page_s=, 1-60)."""
+    try:
+        return min(60.0, max(1.0, float(request.query.get("page_s", "8"))))
+    except ValueError:
+        return 8.0
+
+
 @routes.get("/display/{hall}/lobby")
 async def lobby(request: web.Request) -> web.Response:
     hall = hall_of(request)
@@ -58,6 +66,7 @@ async def lobby(request: web.Request) -> web.Response:
         "repeat": hall.catalog.hall.voice.repeat,
         "max_age_s": hall.catalog.hall.voice.max_age_s,
         "lang": _lang(request),
+        "page_s": _page_seconds(request),
         "device": page_device(hall, "lobby_screen", request.query.get("screen", "")),
     }
     return render("display", "lobby.html", request, config=config, text=TEXT[_lang(request)], hall_name=hall.catalog.hall.name)

@@ -180,7 +180,7 @@ async def expected_lobby(api) -> dict:  # type: ignore[no-untyped-def]
     for w in windows:
         num = w["ticket"]["number"] if w["ticket"] else {"paused": "暂停服务", "closed": "未开放"}.get(w["state"], "空闲")
         if w["state"] == "paused":
-            note = w["pause"]["reason"] + (f" · 预计回岗 {w['pause']['until'][11:16]}" if w["pause"]["until"] else "")
+            note = (f"预计回岗 {w['pause']['until'][11:16]} · " if w["pause"]["until"] else "") + w["pause"]["reason"]
         else:
             note = f"{w['clerk']['name']} 工号 {w['clerk']['staff_no']}" if w["clerk"] else ""
         shown[w["id"]] = {"num": num, "note": note}
@@ -207,7 +207,9 @@ async def test_the_lobby_shows_leave_notices_clerks_and_waiting_counts(page, ser
     await api.post("/api/v1/halls/t/windows/w1/call-next", who="w1a")
     await until(page, "document.querySelector('[data-item=a1] .q-count').textContent === '1人'", timeout=5)
     assert await text(page, "[data-window=w1] .w-note") == "张一 工号 S11"
-    assert (await text(page, "[data-window=w2] .w-note")).startswith("午间交接 · 预计回岗 ")
+    assert (await text(page, "[data-window=w2] .w-note")).startswith("预计回岗 ")
+    assert (await text(page, "[data-window=w2] .w-note")).endswith(" · 午间交接")
+    assert await text(page, "[data-window=w1] .w-state") == "叫号中"
     assert await lobby_state(page) == await expected_lobby(api)
 
 
@@ -246,36 +248,58 @@ async def test_the_lobby_recovers_the_exact_state_after_the_server_is_killed(pag
 
 
 async def test_lobby_screenshot_of_the_demo_hall(page, tmp_path):
-    """A lobby in the middle of a morning, for the README (HALLQ_SCREENSHOTS=1 writes docs/lobby.png)."""
+    """A lobby in the middle of a morning, for the README (HALLQ_SCREENSHOTS=1 writes docs/lobby.png):
+    nothing cut off, every item with people waiting shown in turn, states in words too."""
     from server.config import default_config_dir
 
     s = ServerProcess(default_config_dir(), tmp_path / "demo-data")
     await s.start()
     api = Api(s.url)
     try:
-        items = ["market_setup", "police_id_card", "tax_invoice", "hrss_card", "fund_withdraw", "estate_transfer",
-                 "medical_remote", "civil_marriage", "police_record", "market_individual"]
-        catalog_items = set()
-        async with api.http.get(s.url + "/api/v1/halls/demo/catalog") as r:
-            catalog = await r.json()
-            catalog_items = {i["id"] for i in catalog["items"]}
-        for n in range(40):
-            item = [i for i in items if i in catalog_items][n % 8]
-            await api.post("/api/v1/halls/demo/tickets", {"item": item})
-        for w in ["w01", "w03", "w04", "w05", "w07", "w08", "w11", "w12"]:
+        catalog = await api.get("/api/v1/halls/demo/catalog")
+        items = [i["id"] for i in catalog["items"]]
+        for n in range(60):  # more items waiting than one page of the waiting counts holds
+            await api.post("/api/v1/halls/demo/tickets", {"item": items[n % 24]})
+        for w in ["w01", "w03", "w04", "w05", "w07", "w08", "w11", "w12", "w06"]:
             await api.post(f"/api/v1/halls/demo/windows/{w}/open", who=f"{w}a")
             await api.post(f"/api/v1/halls/demo/windows/{w}/call-next", who=f"{w}a")
+        await api.post("/api/v1/halls/demo/windows/w03/start", who="w03a")
         await api.post("/api/v1/halls/demo/windows/w02/open", who="w02a")
-        await api.post("/api/v1/halls/demo/windows/w02/pause", {"reason": "午间交接"}, who="w02a")
-        await page.goto(s.url + "/display/demo/lobby?voice=0")
+        until_ = (datetime.now(timezone.utc) + timedelta(minutes=40)).isoformat()
+        await api.post("/api/v1/halls/demo/windows/w02/pause", {"reason": "午间交接", "until": until_}, who="w02a")
+        await page.goto(s.url + "/display/demo/lobby?voice=0&page_s=1.5")
         await page.wait_for_selector("body[data-status=online]")
+        await page.evaluate("document.fonts.ready.then(() => true)")
         await page.wait_for_timeout(300)
+        # the recent calls show only whole rows, inside their panel
+        inside = """(sel) => [...document.querySelectorAll(sel)].every((e) => {
+            const box = e.closest('section').getBoundingClientRect(), r = e.getBoundingClientRect();
+            return r.top >= box.top && r.bottom <= box.bottom && r.right <= box.right + 1; })"""
+        assert await page.evaluate(f"({inside})('#recent-calls li')")
+        assert len(await page.query_selector_all("#recent-calls li")) >= 5
+        # states in words: a called and a serving window
+        assert await text(page, "[data-window=w04] .w-state") == "叫号中"
+        assert await text(page, "[data-window=w03] .w-state") == "办理中"
+        assert await page.query_selector("[data-window=w02] .w-state") is None  # paused says so itself
         shot = tmp_path / "lobby.png"
         await page.screenshot(path=str(shot))
         assert shot.stat().st_size > 20_000
         if os.environ.get("HALLQ_SCREENSHOTS"):
             DOCS.mkdir(exist_ok=True)
             shutil.copy(shot, DOCS / "lobby.png")
+        # every item with people waiting appears in turn, each page inside its panel
+        queues = (await api.get("/api/v1/halls/demo/queues"))["items"]
+        waiting = {q["item"] for q in queues if q["waiting"] > 0}
+        pages = int(await page.get_attribute("#queues", "data-pages") or "1")
+        assert pages >= 2 and await page.is_visible("#queues-page")
+        seen: set[str] = set()
+        for _ in range(pages * 10):
+            assert await page.evaluate(f"({inside})('#queues li')")
+            seen |= set(await page.evaluate("[...document.querySelectorAll('#queues li')].map((li) => li.dataset.item)"))
+            if seen == waiting:
+                break
+            await page.wait_for_timeout(500)
+        assert seen == waiting
     finally:
         await api.close()
         s.kill()
