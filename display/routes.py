@@ -10,6 +10,7 @@ from server.api.context import hall_of
 from server.api.devices import page_device
 from server.domain.announce import announcement
 from server.domain.errors import Invalid, NotFound
+from server.domain.tickets import NUMBER_PATTERN
 from server.web import render
 
 from .voice import SpeechCache, chime, espeak
@@ -45,6 +46,14 @@ def _speaks(request: web.Request, screens: tuple[str, ...]) -> bool:
     return not screens or screen in screens
 
 
+def _page_seconds(request: web.Request) -> float:
+    """How long the waiting counts show each page when they need more than one (?page_s=, 1-60)."""
+    try:
+        return min(60.0, max(1.0, float(request.query.get("page_s", "8"))))
+    except ValueError:
+        return 8.0
+
+
 @routes.get("/display/{hall}/lobby")
 async def lobby(request: web.Request) -> web.Response:
     hall = hall_of(request)
@@ -55,7 +64,9 @@ async def lobby(request: web.Request) -> web.Response:
         # ?voice=0|1 pins it; otherwise the screen follows `voice.screens` as the administrator changes it
         "voice_pinned": request.query.get("voice") in ("0", "1"),
         "repeat": hall.catalog.hall.voice.repeat,
+        "max_age_s": hall.catalog.hall.voice.max_age_s,
         "lang": _lang(request),
+        "page_s": _page_seconds(request),
         "device": page_device(hall, "lobby_screen", request.query.get("screen", "")),
     }
     return render("display", "lobby.html", request, config=config, text=TEXT[_lang(request)], hall_name=hall.catalog.hall.name)
@@ -83,8 +94,8 @@ async def call_wav(request: web.Request) -> web.Response:
     """A call spoken by espeak-ng; only calls (number and window) are spoken, never free text."""
     hall = hall_of(request)
     number, window = request.match_info["number"], request.match_info["window"]
-    if not re.fullmatch(r"[A-Z]{1,2}\d{3,4}", number):
-        raise Invalid("bad-number", "a ticket number looks like A012")
+    if not re.fullmatch(NUMBER_PATTERN, number):
+        raise Invalid("bad-number", "a ticket number looks like A012 or MA1024")
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     if espeak() is None:

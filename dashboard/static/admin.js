@@ -48,6 +48,7 @@ const SPECS = {
     { path: "voice.screens", label: "f_voice_screens", kind: "list" },
     { path: "voice.template", label: "f_voice_template" },
     { path: "voice.repeat", label: "f_voice_repeat", kind: "number", min: 1 },
+    { path: "voice.max_age_s", label: "f_voice_max_age", kind: "number", min: 1 },
     { path: "enforce_hours", label: "f_enforce_hours", kind: "checkbox" },
     { path: "opening.hours", label: "f_opening_hours", kind: "hours" },
     { path: "opening.weekdays", label: "f_opening_weekdays", kind: "numbers" },

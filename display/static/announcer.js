@@ -1,25 +1,67 @@
 // The announcement queue of one screen: calls are spoken one after another, each with a chime
-// and repeated, never cut off and never dropped, however many windows call at once.
+// and repeated, never cut off and never dropped, however many windows call at once. Calls
+// older than maxAgeMs when they reach the screen (a reconnect replaying what it missed) are
+// shown but not spoken; while the browser blocks audio the newest few are held for the tap.
 
 export class Announcer {
   // speakers: {chime(): Promise, speak(call): Promise}; each resolves when done (or fails).
-  constructor({ chime, speak, repeat = 2, gapMs = 400, timeoutMs = 12000 }) {
+  // ageOf(call): how old the call is in ms by the hall's clock (null: unknown, treated as fresh).
+  constructor({ chime, speak, repeat = 2, gapMs = 400, timeoutMs = 12000, maxAgeMs = 60000, holdMax = 5, ageOf = () => null }) {
     this.chime = chime;
     this.speak = speak;
     this.repeat = repeat;
     this.gapMs = gapMs;
     this.timeoutMs = timeoutMs;
+    this.maxAgeMs = maxAgeMs;
+    this.holdMax = holdMax;
+    this.ageOf = ageOf;
     this.queue = [];
     this.busy = false;
     this.enqueued = []; // every call received, in order
     this.log = []; // what was announced, in order (for the screen's tests and diagnostics)
-    this.blocked = null; // set by the screen when the browser blocks audio until a tap
+    this.stale = []; // calls received too late to be spoken (shown only)
+    this.held = []; // calls waiting for the tap that lets the browser play audio
+    this.blocked = false; // set by block() when the browser refuses audio until a tap
+  }
+
+  fresh(call) {
+    const age = this.ageOf(call);
+    return age === null || age === undefined || Number.isNaN(age) || age <= this.maxAgeMs;
   }
 
   enqueue(call) {
     this.enqueued.push({ number: call.number, window: call.window });
+    if (!this.fresh(call)) {
+      this.stale.push({ number: call.number, window: call.window });
+      return;
+    }
+    if (this.blocked) {
+      this.#hold(call);
+      return;
+    }
     this.queue.push(call);
     if (!this.busy) this.#drain();
+  }
+
+  // The browser refused to play: stop announcing and keep calls until unblock().
+  block() {
+    this.blocked = true;
+  }
+
+  // The tap came: announce what was held (still fresh), then go on as usual.
+  unblock() {
+    if (!this.blocked) return;
+    this.blocked = false;
+    const held = this.held.filter((c) => this.fresh(c));
+    this.held = [];
+    this.queue.unshift(...held);
+    if (!this.busy && this.queue.length) this.#drain();
+  }
+
+  #hold(call) {
+    this.held.push(call);
+    // Bounded: a screen nobody taps for an hour must not recite the morning afterwards.
+    if (this.held.length > this.holdMax) this.held.splice(0, this.held.length - this.holdMax);
   }
 
   get pending() {
@@ -40,10 +82,15 @@ export class Announcer {
   async #drain() {
     this.busy = true;
     try {
-      while (this.queue.length) {
+      while (this.queue.length && !this.blocked) {
         const call = this.queue.shift();
-        this.log.push({ number: call.number, window: call.window, at: Date.now() });
         await this.#step(() => this.chime());
+        if (this.blocked) {
+          // The chime was refused: this call and those behind it wait for the tap.
+          for (const c of [call, ...this.queue.splice(0)]) this.#hold(c);
+          break;
+        }
+        this.log.push({ number: call.number, window: call.window, at: Date.now() });
         for (let i = 0; i < this.repeat; i++) {
           await this.#step(() => this.speak(call));
           await new Promise((r) => setTimeout(r, this.gapMs));

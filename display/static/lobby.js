@@ -27,6 +27,13 @@ function drawLatest() {
   $("latest-text").textContent = call ? call.text : "";
 }
 
+// Lists longer than their panel: the recent calls keep the rows that fit (newest first);
+// the waiting counts show a page at a time and turn the page every config.page_s seconds, so
+// every item with people waiting is on screen in turn.
+function fits(li, box) {
+  return li.getBoundingClientRect().bottom <= box.getBoundingClientRect().bottom - 2;
+}
+
 function drawRecent() {
   const list = $("recent-calls");
   list.replaceChildren(...view.recentCalls.slice(1, 9).map((c) => {
@@ -34,6 +41,8 @@ function drawRecent() {
     li.append(el("span", "num", c.number), el("span", "win", c.window_name.split(" ")[0]), el("span", "at", time(c.at)));
     return li;
   }));
+  const box = list.closest("section");
+  while (list.lastElementChild && !fits(list.lastElementChild, box)) list.lastElementChild.remove();
 }
 
 function drawWindows() {
@@ -43,10 +52,15 @@ function drawWindows() {
     li.dataset.window = w.id;
     li.append(el("div", "w-name", w.name));
     const num = w.ticket ? w.ticket.number : w.state === "paused" || w.state === "closed" ? t[w.state] : t.idle;
-    li.append(el("div", "w-num", num));
+    const row = el("div", "w-row");
+    row.append(el("div", "w-num", num));
+    // the state in words too, not only in colour (called: go there now; serving: being served)
+    if (w.state === "called" || w.state === "serving") row.append(el("div", "w-state", t[w.state]));
+    li.append(row);
     if (w.state === "paused" && w.pause) {
-      const until = w.pause.until ? ` · ${t.until} ${time(w.pause.until)}` : "";
-      li.append(el("div", "w-note", `${w.pause.reason}${until}`));
+      // the return time first: a long reason may be cut short, the time must not be
+      const until = w.pause.until ? `${t.until} ${time(w.pause.until)} · ` : "";
+      li.append(el("div", "w-note", `${until}${w.pause.reason}`));
     } else {
       li.append(el("div", "w-note", w.clerk ? `${w.clerk.name} ${t.clerk} ${w.clerk.staff_no}` : ""));
     }
@@ -54,15 +68,35 @@ function drawWindows() {
   }));
 }
 
+let queuePage = 0;
+
 function drawQueues() {
   const rows = [...view.queues.values()].filter((q) => q.waiting > 0).sort((a, b) => b.waiting - a.waiting);
-  $("queues").replaceChildren(...rows.map((q) => {
+  const list = $("queues");
+  const items = rows.map((q) => {
     const li = el("li");
     li.dataset.item = q.item;
     li.append(el("span", "q-name", q.name), el("span", "q-count", `${q.waiting}${t.people}`));
     return li;
-  }));
+  });
+  list.replaceChildren(...items);
+  const box = list.closest("section");
+  const perPage = Math.max(1, items.filter((li) => fits(li, box)).length);
+  const pages = Math.ceil(items.length / perPage) || 1;
+  const page = queuePage % pages;
+  list.replaceChildren(...items.slice(page * perPage, (page + 1) * perPage));
+  list.dataset.page = String(page + 1);
+  list.dataset.pages = String(pages);
+  const mark = $("queues-page");
+  mark.hidden = pages < 2;
+  mark.textContent = `${page + 1}/${pages}`;
 }
+
+setInterval(() => {
+  if (Number($("queues").dataset.pages || "1") < 2) return;
+  queuePage += 1;
+  drawQueues();
+}, config.page_s * 1000);
 
 function drawAll() {
   if (view.hall) {
@@ -80,13 +114,22 @@ function drawAll() {
 
 const speakers = browserSpeakers({
   hall: config.hall,
-  onBlocked: () => { $("enable-voice").hidden = false; },
+  onBlocked: () => {
+    announcer.block(); // calls wait for the tap instead of being counted as spoken
+    $("enable-voice").hidden = false;
+  },
 });
-const announcer = new Announcer({ ...speakers, repeat: config.repeat });
+const announcer = new Announcer({
+  ...speakers,
+  repeat: config.repeat,
+  maxAgeMs: config.max_age_s * 1000,
+  ageOf: (call) => view.ageOf(call),
+});
 window.hallqAnnouncer = announcer; // for diagnostics and tests
 $("enable-voice").addEventListener("click", () => {
+  // The tap is the user gesture the browser waited for: audio may play from now on.
   $("enable-voice").hidden = true;
-  new Audio("/display/chime.wav").play().catch(() => {});
+  announcer.unblock();
 });
 
 const device = deviceOf(config); // in a hall that requires registered devices: this screen's token
@@ -101,16 +144,24 @@ const feed = connect({
   },
   onMessage: (msg) => {
     const change = view.apply(msg);
-    if (change.snapshot && !config.voice_pinned && view.hall.voice) {
-      // Which screens speak is hall administration: a snapshot brings the current list.
-      const screens = view.hall.voice.screens || [];
-      config.voice = !screens.length || screens.includes(config.screen);
-      document.body.dataset.voice = config.voice ? "on" : "off";
+    if (change.snapshot && view.hall.voice) {
+      // The voice is hall administration: a snapshot brings the current settings.
+      announcer.repeat = view.hall.voice.repeat || announcer.repeat;
+      if (typeof view.hall.voice.max_age_s === "number") announcer.maxAgeMs = view.hall.voice.max_age_s * 1000;
+      if (!config.voice_pinned) {
+        const screens = view.hall.voice.screens || [];
+        config.voice = !screens.length || screens.includes(config.screen);
+        document.body.dataset.voice = config.voice ? "on" : "off";
+      }
     }
-    if (change.call && config.voice) announcer.enqueue(change.call);
+    // Live calls and those a replay or a fresh snapshot brings: the announcer speaks the recent ones.
+    if (config.voice) for (const call of change.calls || []) announcer.enqueue(call);
     if (change.snapshot || change.event) drawAll();
   },
 });
+
+// Lists are fitted to their panels by measuring: measure again once the fonts are in.
+document.fonts.ready.then(() => { if (view.hall) drawAll(); });
 
 function tick() {
   $("clock").textContent = formatClock(new Date(), config.lang, view.hall ? view.hall.timezone : undefined);

@@ -37,6 +37,8 @@ class Settings:
     redis_url: str | None = None  # the bus between processes; None: one process, in-process bus
     worker: str = ""  # this process's name among several ("w1"), in logs and /api/v1/health
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
+    ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
+    ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
 
 
 @dataclass

@@ -12,7 +12,7 @@ Messages to the client:
   {"type":"snapshot","seq":N,"state":{…}}      on connect, after a day change, or when too far behind
   {"type":"event","seq":N,"event":{…},"windows":[…],"queues":[…],"call":{…}?}
   {"type":"ticket","seq":N,"ticket":{…}}       for a subscription narrowed to one ticket (?ticket=ID)
-  {"type":"tick","seq":N,"now":…}              every 15 s, so a screen knows it is live
+  {"type":"tick","seq":N,"day":D,"now":…}       every 15 s (Settings.ws_tick_s), so a screen knows it is live
 Messages from the client: {"type":"resume","seq":N,"day":D} and {"type":"ping"}.
 Query: ?token=… (staff), ?device=… (a registered screen, kiosk or evaluator: needed, except
 for staff and one-ticket subscriptions, when the hall requires devices), ?window=ID (only that window's events), ?ticket=ID (one ticket),
@@ -37,7 +37,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..hall import HallService
 from .context import CTX, hall_of
 from .devices import device, forget, remember
-from .views import call_view, hall_snapshot, queues_view, ticket_view, window_view
+from .views import call_view, clerk_view, hall_snapshot, queues_view, ticket_view, window_view
 from ..tasks import cancel
 
 log = logging.getLogger("hallq.realtime")
@@ -54,13 +54,13 @@ PUBLIC_TYPES = {
     "catalog_changed",
 }
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
-                 "case_type", "outcome", "lane", "clerk", "to_clerk", "from_clerk", "status", "rev", "effective"}
+                 "case_type", "outcome", "lane", "status", "rev", "effective"}
+# Fields that name a clerk by account: public screens get the clerk's name and staff number instead.
+CLERK_FIELDS = ("clerk", "from_clerk", "to_clerk")
 QUEUE_SIZE = 256  # a client still this far behind at a once-a-second check is dropped
 HARD_LIMIT = 8192  # a burst beyond this drops a client at once (memory bound)
 SEND_TIMEOUT_S = 5.0  # a send stalled this long (a dead network) drops the client
 FAST_LIMIT = 32 * 1024  # bytes already waiting in a socket before its messages go to the backlog
-TICK_S = 15.0
-HISTORY = 2000
 
 
 def _dumps(data: Any) -> str:
@@ -128,11 +128,13 @@ class Outgoing:
 class Feed:
     """The realtime side of one hall: bus in, per-audience messages out."""
 
-    def __init__(self, service: HallService, bus: Bus) -> None:
+    def __init__(self, service: HallService, bus: Bus, history: int, tick_s: float) -> None:
+        """history: events kept to replay on resume; tick_s: the heartbeat's period (see Settings)."""
         self.service = service
         self.bus = bus
+        self.tick_s = tick_s
         self.clients: set[Client] = set()
-        self.history: deque[Outgoing] = deque(maxlen=HISTORY)
+        self.history: deque[Outgoing] = deque(maxlen=history)
         self.day = service.state.day
         self.seq = service.state.seq
         self._tasks: list[asyncio.Task[None]] = []
@@ -142,7 +144,8 @@ class Feed:
         sub = self.bus.subscribe(self.service.hall, maxsize=10_000)
         self._tasks = [
             asyncio.create_task(self._listen(sub), name=f"feed-{self.service.hall}"),
-            asyncio.create_task(self._tick(), name=f"feed-tick-{self.service.hall}"),
+            asyncio.create_task(self._watch(), name=f"feed-watch-{self.service.hall}"),
+            asyncio.create_task(self._heartbeat(), name=f"feed-tick-{self.service.hall}"),
         ]
 
     async def stop(self) -> None:
@@ -246,6 +249,9 @@ class Feed:
         if t is not None:
             items.add(t.item)
         public_event = {k: v for k, v in data.items() if k in PUBLIC_FIELDS}
+        for key in CLERK_FIELDS:
+            if key in data:
+                public_event[key] = clerk_view(catalog, data[key])
         if t is not None:
             public_event["number"] = t.number
         body: dict[str, Any] = {"type": "event", "seq": seq, "event": public_event}
@@ -324,11 +330,9 @@ class Feed:
         client.backlog.clear()
         asyncio.get_running_loop().create_task(client.ws.close(code=1013, message=b"too slow, resume"))
 
-    async def _tick(self) -> None:
-        seconds = 0
+    async def _watch(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            seconds += 1
             # A burst may fill every backlog for a moment; a client still behind a second later,
             # or whose send has not completed for SEND_TIMEOUT_S, is stuck.
             now = asyncio.get_running_loop().time()
@@ -337,11 +341,15 @@ class Feed:
                 if stalled or len(client.backlog) > QUEUE_SIZE:
                     self._drop(client)
             self._flush_tickets()
-            if seconds % int(TICK_S) == 0:
-                payload = _dumps({"type": "tick", "seq": self.seq, "day": self.day.isoformat(),
-                                  "now": self.service.clock.now().isoformat()})
-                for client in list(self.clients):
-                    self._deliver(client, payload)
+
+    async def _heartbeat(self) -> None:
+        """Every tick_s, every client hears the hall is live (and which day and seq it is at)."""
+        while True:
+            await asyncio.sleep(self.tick_s)
+            payload = _dumps({"type": "tick", "seq": self.seq, "day": self.day.isoformat(),
+                              "now": self.service.clock.now().isoformat()})
+            for client in list(self.clients):
+                self._deliver(client, payload)
 
     def _flush_tickets(self) -> None:
         """Tickets' people-ahead change with every call in their pool: send them once a second."""
@@ -429,7 +437,8 @@ def setup(app: web.Application) -> None:
     async def feeds(app: web.Application):  # type: ignore[no-untyped-def]
         context = app[CTX]
         for hall_id, service in context.halls.items():
-            feed = Feed(service, service.local)  # what the hall has folded, in order
+            feed = Feed(service, service.local,  # what the hall has folded, in order
+                        history=context.settings.ws_history, tick_s=context.settings.ws_tick_s)
             await feed.start()
             app[FEEDS][hall_id] = feed
         yield

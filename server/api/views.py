@@ -83,10 +83,16 @@ def public_ticket_view(catalog: Catalog, t: Ticket) -> dict[str, Any]:
     }
 
 
+def clerk_view(catalog: Catalog, username: str | None) -> dict[str, Any] | None:
+    """A clerk as screens show them: name, staff number and post are public by design (DESIGN
+    §3); the account name is not (it is half of a login)."""
+    clerk = catalog.users.get(username or "")
+    return {"name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post} if clerk else None
+
+
 def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool = False) -> dict[str, Any]:
     """A window as the lobby sees it: a clerk's name and staff number are public by design."""
     conf = catalog.windows[w.id]
-    clerk = catalog.users.get(w.clerk or "")
     ticket = state.tickets[w.ticket] if w.ticket else None
     return {
         "id": w.id,
@@ -97,7 +103,7 @@ def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool =
         "state": w.status.value,
         "since": iso(w.since),
         "ticket": None if ticket is None else public_ticket_view(catalog, ticket) if public else ticket_view(state, catalog, ticket),
-        "clerk": {"name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post} if clerk and w.status.value != "closed" else None,
+        "clerk": clerk_view(catalog, w.clerk) if w.status.value != "closed" else None,
         "pause": {"reason": w.pause_reason, "until": iso(w.pause_until)} if w.pause_reason else None,
     }
 
@@ -181,7 +187,8 @@ def hall_snapshot(state: HallDay, catalog: Catalog, now: datetime, public: bool)
     hall = catalog.hall
     return {
         "hall": {"id": hall.id, "name": hall.name, "notice": hall.notice, "timezone": hall.timezone,
-                 "voice": {"repeat": hall.voice.repeat, "screens": list(hall.voice.screens)}},
+                 "voice": {"repeat": hall.voice.repeat, "screens": list(hall.voice.screens),
+                           "max_age_s": hall.voice.max_age_s}},
         "day": state.day.isoformat(),
         "seq": state.seq,
         "now": now.isoformat(),

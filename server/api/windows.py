@@ -22,10 +22,11 @@ routes = web.RouteTableDef()
 
 
 def _aware(value: datetime | None, tz: str) -> datetime | None:
-    """A time without offset is read as the hall's local time."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=ZoneInfo(tz))
-    return value
+    """A time in the hall's local time: one without offset is read as such, one with another
+    offset is converted (screens show a return time as its clock digits, HH:MM of the ISO text)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(tz)) if value.tzinfo is None else value.astimezone(ZoneInfo(tz))
 
 
 Build = Callable[[Any, str, str, str], cmd.WindowCommand]

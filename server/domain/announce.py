@@ -10,8 +10,16 @@ DIGITS = "零一二三四五六七八九"
 
 
 def read_digits(number: str) -> str:
-    """A ticket number read digit by digit, as halls call them: A012 -> A零一二."""
-    return "".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in number)
+    """A ticket number read as halls call it: digit by digit, and each letter by its name:
+    A012 -> A零一二, MA100 -> M A一零零. Letters written together are read as a syllable by
+    speech engines (espeak-ng reads "YA" as ya, "EA" as e): a space keeps them letters."""
+    out = []
+    for n, ch in enumerate(number):
+        if ch.isdigit():
+            out.append(DIGITS[int(ch)])
+        else:
+            out.append(ch + (" " if n + 1 < len(number) and number[n + 1].isalpha() else ""))
+    return "".join(out)
 
 
 def chinese_integer(n: int) -> str:

@@ -121,6 +121,8 @@ class Voice(Frozen):
     template: str = Field("请 {number} 号 到 {window} 办理", description="{number} and {window} are filled in")
     repeat: int = Field(2, ge=1, le=5, description="how often each call is spoken")
     screens: tuple[str, ...] = Field((), description="ids of the screens that speak (usually one lobby screen per zone)")
+    max_age_s: int = Field(60, ge=1, le=3600, description="a call older than this when a screen hears it (a reconnect "
+                           "replaying what it missed) is shown but not spoken")
 
     @field_validator("template")
     @classmethod

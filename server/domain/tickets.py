@@ -26,6 +26,11 @@ def item_of(catalog: Catalog, item_id: str) -> None:
         raise NotFound("unknown-item", f"no service item {item_id!r} in this hall")
 
 
+# Every number next_number can make: an item's prefix (one or two capitals, see the catalogue)
+# and at least three digits (up to 999,999 a day per prefix, far beyond any hall).
+NUMBER_PATTERN = r"[A-Z]{1,2}[0-9]{3,6}"
+
+
 def next_number(state: HallDay, prefix: str) -> str:
     """Numbers restart each hall-day (A001, A002 …) and never repeat within it."""
     n = state.last_number.get(prefix, 0) + 1

@@ -148,14 +148,17 @@ async def test_invalid_edits_are_refused_next_to_their_fields_and_nothing_change
     assert [e for e in (await api.get("/api/v1/halls/t/events", who="boss"))["events"] if e["type"] == "catalog_changed"] == []
 
 
-async def test_a_lobby_screen_takes_the_new_notice_and_whether_it_speaks_without_a_reload(page, server, api):
+async def test_a_lobby_screen_takes_the_new_notice_and_voice_settings_without_a_reload(page, server, api):
     await page.goto(server.url + "/display/t/lobby?screen=s2")
     await page.wait_for_selector("body[data-voice=on]")
+    assert await page.evaluate("[hallqAnnouncer.repeat, hallqAnnouncer.maxAgeMs]") == [2, 60000]
     doc = await api.get("/api/v1/halls/t/admin/catalog", who="admin")
-    hall = {**doc["document"]["hall"], "notice": "本周六正常上班", "voice": {**doc["document"]["hall"]["voice"], "screens": ["s1"]}}
+    voice = {**doc["document"]["hall"]["voice"], "screens": ["s1"], "repeat": 3, "max_age_s": 30}
+    hall = {**doc["document"]["hall"], "notice": "本周六正常上班", "voice": voice}
     await api.post("/api/v1/halls/t/admin/catalog", {"base_rev": 0, "hall": hall}, who="boss", status=201)
     await page.wait_for_selector("body[data-voice=off]")
     assert await text(page, "#notice") == "本周六正常上班"
+    assert await page.evaluate("[hallqAnnouncer.repeat, hallqAnnouncer.maxAgeMs]") == [3, 30000]
 
 
 async def test_an_open_terminal_takes_the_new_item_into_its_transfer_list_and_queue_without_a_reload(browser, server, api):

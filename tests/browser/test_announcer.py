@@ -51,3 +51,68 @@ async def test_a_speech_engine_that_hangs_or_fails_does_not_stop_the_queue(modul
     }"""
     )
     assert result == {"said": ["A002"], "pending": 0, "log": ["A001", "A002"]}
+
+
+async def test_calls_older_than_the_age_limit_are_not_spoken_and_fresh_ones_are(module_page):
+    result = await module_page.evaluate(
+        """async () => {
+      const { Announcer } = await import('/static/display/announcer.js');
+      const said = [];
+      const ages = { A001: 600000, A002: 61000, A003: 59000, A004: null };
+      const a = new Announcer({
+        chime: () => Promise.resolve(), speak: (c) => (said.push(c.number), Promise.resolve()),
+        repeat: 1, gapMs: 1, maxAgeMs: 60000, ageOf: (c) => ages[c.number],
+      });
+      for (const n of Object.keys(ages)) a.enqueue({ number: n, window: 'w1', speech: n });
+      while (a.pending) await new Promise((r) => setTimeout(r, 10));
+      return { said, stale: a.stale.map((c) => c.number), log: a.log.map((c) => c.number) };
+    }"""
+    )
+    assert result == {"said": ["A003", "A004"], "stale": ["A001", "A002"], "log": ["A003", "A004"]}
+
+
+async def test_while_audio_is_blocked_calls_are_held_and_spoken_after_the_tap(module_page):
+    result = await module_page.evaluate(
+        """async () => {
+      const { Announcer } = await import('/static/display/announcer.js');
+      const said = [];
+      let allowed = false, a;
+      const ages = {};
+      const chime = () => allowed ? Promise.resolve() : (a.block(), Promise.reject(new Error('NotAllowedError')));
+      a = new Announcer({ chime, speak: (c) => (said.push(c.number), Promise.resolve()),
+                          repeat: 1, gapMs: 1, holdMax: 3, ageOf: (c) => ages[c.number] ?? 0 });
+      const wait = async () => { while (a.pending) await new Promise((r) => setTimeout(r, 10)); };
+      a.enqueue({ number: 'A001', window: 'w1', speech: 'x' });
+      await wait();
+      const blockedLog = a.log.length, blocked = a.blocked;
+      for (const n of ['A002', 'A003', 'A004', 'A005']) a.enqueue({ number: n, window: 'w1', speech: n });
+      const held = a.held.map((c) => c.number);
+      ages.A003 = 120000;  // grew stale while nobody tapped
+      allowed = true;
+      a.unblock();
+      await wait();
+      return { blockedLog, blocked, held, said, log: a.log.map((c) => c.number) };
+    }"""
+    )
+    # bounded to the newest three; the stale one is dropped at the tap; none was counted as spoken before
+    assert result == {"blockedLog": 0, "blocked": True, "held": ["A003", "A004", "A005"],
+                      "said": ["A004", "A005"], "log": ["A004", "A005"]}
+
+
+async def test_a_fresh_snapshot_after_a_long_absence_brings_the_calls_the_screen_missed(module_page):
+    result = await module_page.evaluate(
+        """async () => {
+      const { HallView } = await import('/static/common/hallq.js');
+      const v = new HallView();
+      const call = (n, at) => ({ number: n, window: 'w1', window_name: '1号窗口', at, text: n, speech: n });
+      const snap = (calls, now) => ({ type: 'snapshot', seq: 5, state: { hall: {}, day: 'd', now, windows: [], queues: [], recent_calls: calls } });
+      const first = v.apply(snap([call('A001', '2026-11-25T09:00:00+08:00')], '2026-11-25T09:00:10+08:00'));
+      const later = v.apply(snap([call('A003', '2026-11-25T09:05:00+08:00'), call('A002', '2026-11-25T09:04:00+08:00'),
+                                 call('A001', '2026-11-25T09:00:00+08:00')], '2026-11-25T09:05:30+08:00'));
+      return { first: first.calls.length, later: later.calls.map((c) => c.number),
+               age: Math.round(v.ageOf(call('A003', '2026-11-25T09:05:00+08:00')) / 1000) };
+    }"""
+    )
+    # the page's first snapshot is its start; later ones announce what was missed, oldest first,
+    # and ages are measured by the hall's clock (30 s after the call), not this computer's
+    assert result == {"first": 0, "later": ["A002", "A003"], "age": 30}

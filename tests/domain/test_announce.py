@@ -4,7 +4,9 @@ from tests.halls import small_catalog
 
 def test_ticket_numbers_are_read_digit_by_digit():
     assert read_digits("A012") == "A零一二"
-    assert read_digits("MA100") == "MA一零零"
+    # two-letter prefixes: each letter by its name (espeak-ng reads "MA" as the syllable ma)
+    assert read_digits("MA100") == "M A一零零"
+    assert read_digits("YA001") == "Y A零零一"
     assert read_digits("B1000") == "B一零零零"
 
 
@@ -21,3 +23,9 @@ def test_a_call_is_shown_and_spoken_from_the_hall_template():
     assert call == {"text": "请 A012 号 到 3号窗口 办理", "speech": "请 A零一二 号 到 三号窗口 办理"}
     custom = small_catalog(voice={"template": "{number}号请到{window}"})
     assert announcement(custom, "C007", "w1")["speech"] == "C零零七号请到一号窗口"
+
+
+def test_a_two_letter_prefix_is_shown_joined_and_spoken_letter_by_letter():
+    cat = small_catalog()
+    call = announcement(cat, "EA012", "w3")
+    assert call == {"text": "请 EA012 号 到 3号窗口 办理", "speech": "请 E A零一二 号 到 三号窗口 办理"}

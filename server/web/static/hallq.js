@@ -14,6 +14,24 @@ export class HallView {
     this.queues = new Map();
     this.recentCalls = [];
     this.ticket = null;
+    this.clockOffsetMs = 0; // the hall's clock minus this computer's, from the server's `now`
+    this.snapshots = 0;
+  }
+
+  // The hall's time now, in ms since the epoch, whatever this computer's clock says.
+  hallNow() {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  // How long ago a call was made, by the hall's clock (null when it carries no time).
+  ageOf(call) {
+    const at = call && call.at ? Date.parse(call.at) : NaN;
+    return Number.isNaN(at) ? null : this.hallNow() - at;
+  }
+
+  #heard(now) {
+    const t = now ? Date.parse(now) : NaN;
+    if (!Number.isNaN(t)) this.clockOffsetMs = t - Date.now();
   }
 
   // Fold one server message; returns what changed, for the screen to redraw.
@@ -21,13 +39,18 @@ export class HallView {
     switch (msg.type) {
       case "snapshot": {
         const s = msg.state;
+        this.#heard(s.now);
+        // Calls this screen had not seen (it was away too long for a replay), oldest first, so a
+        // fresh snapshot announces like a replay does; the first snapshot of a page is its start.
+        const seen = new Set(this.recentCalls.map(callKey));
+        const missed = this.snapshots++ ? s.recent_calls.filter((c) => !seen.has(callKey(c))).reverse() : [];
         this.hall = s.hall;
         this.day = s.day;
         this.seq = msg.seq;
         this.windows = new Map(s.windows.map((w) => [w.id, w]));
         this.queues = new Map(s.queues.map((q) => [q.item, q]));
         this.recentCalls = s.recent_calls.slice();
-        return { snapshot: true };
+        return { snapshot: true, calls: missed };
       }
       case "event": {
         this.seq = msg.seq;
@@ -38,18 +61,23 @@ export class HallView {
             (c) => !(c.number === msg.call.number && c.window === msg.call.window))].slice(0, 10);
         }
         // catalog: the hall's catalogue changed (hall administration); refetch what the page shows of it.
-        return { event: msg.event, call: msg.call || null, catalog: msg.event.type === "catalog_changed" };
+        return { event: msg.event, call: msg.call || null, calls: msg.call ? [msg.call] : [], catalog: msg.event.type === "catalog_changed" };
       }
       case "ticket":
         this.seq = Math.max(this.seq, msg.seq);
         this.ticket = msg.ticket;
         return { ticket: msg.ticket };
       case "tick":
+        this.#heard(msg.now);
         return { tick: msg };
       default:
         return {};
     }
   }
+}
+
+function callKey(c) {
+  return `${c.number}|${c.window}|${c.at}`;
 }
 
 // connect({hall, query, onMessage, onStatus}) keeps one websocket open to /ws/v1/halls/{hall}.
