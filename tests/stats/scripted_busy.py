@@ -101,7 +101,7 @@ async def play_busy(service: HallService, stats: Stats, clock: FakeClock) -> dic
         async def finish(name: str = name, case_type: str = case_type, outcome: str = outcome, score: int | None = score) -> None:
             await w("w1", c.FinishService, case_type=case_type, outcome=outcome)
             if score is not None:
-                await service.handle(c.Evaluate(by="evaluator", ticket=ids[name], score=score))
+                await service.handle(c.Evaluate(by="evaluator", ticket=ids[name], score=score, comment="等候太久" if score <= 2 else ""))
 
         later(t, call)
         t += secs
