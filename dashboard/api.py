@@ -3,6 +3,7 @@ bad reviews (差评整改) and promised cases (承诺件). Managers, admins and 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -168,21 +169,26 @@ async def _alerts(request: web.Request) -> dict[str, Any]:
     return {"hall": hall.hall, "day": day.isoformat(), "alerts": found}
 
 
+def _exports(name: str, what: str, load: Callable[[web.Request], Awaitable[dict[str, Any]]],
+             lines: Callable[[dict[str, Any]], tuple[list[str], list[list[Any]]]],
+             filename: Callable[[dict[str, Any]], str], query: tuple[tuple[str, str, bool], ...] = ()) -> None:
+    """`{name}.csv` and `{name}.xlsx`: the table `lines` makes of what `load` answers, in both forms."""
+
+    async def as_csv(request: web.Request) -> web.StreamResponse:
+        data = await load(request)
+        return csv_response(*lines(data), filename(data))
+
+    async def as_xlsx(request: web.Request) -> web.StreamResponse:
+        data = await load(request)
+        return xlsx_response([(name, *lines(data))], filename(data))
+
+    path = f"/api/v1/halls/{{hall}}/{name}"
+    for suffix, handler, form in ((".csv", as_csv, "CSV (UTF-8 with BOM)"), (".xlsx", as_xlsx, "an Excel workbook")):
+        routes.get(path + suffix)(contract(f"{what} as {form}", response=None, auth="manager", query=query, tags=("supervision",))(handler))
+
+
 DAY = (("day", "YYYY-MM-DD (default today)", False),)
-
-
-@routes.get("/api/v1/halls/{hall}/alerts.csv")
-@contract("A day's alert events as CSV (UTF-8 with BOM)", response=None, auth="manager", query=DAY, tags=("supervision",))
-async def alerts_csv(request: web.Request) -> web.StreamResponse:
-    data = await _alerts(request)
-    return csv_response(*flat_table(data["alerts"]), f"hallq-{data['hall']}-alerts-{data['day']}")
-
-
-@routes.get("/api/v1/halls/{hall}/alerts.xlsx")
-@contract("A day's alert events as an Excel workbook", response=None, auth="manager", query=DAY, tags=("supervision",))
-async def alerts_xlsx(request: web.Request) -> web.StreamResponse:
-    data = await _alerts(request)
-    return xlsx_response([("alerts", *flat_table(data["alerts"]))], f"hallq-{data['hall']}-alerts-{data['day']}")
+_exports("alerts", "A day's alert events", _alerts, lambda d: flat_table(d["alerts"]), lambda d: f"hallq-{d['hall']}-alerts-{d['day']}", DAY)
 
 
 # ------------------------------------------------------------------------------ charts
@@ -361,20 +367,6 @@ def _review_lines(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]
     return flat_table(flat)
 
 
-@routes.get("/api/v1/halls/{hall}/reviews.csv")
-@contract("The bad reviews as CSV (UTF-8 with BOM), one line each", response=None, auth="manager", query=REVIEW_QUERY, tags=("supervision",))
-async def reviews_csv(request: web.Request) -> web.StreamResponse:
-    data = await _reviews(request)
-    return csv_response(*_review_lines(data["reviews"]), f"hallq-{data['hall']}-reviews")
-
-
-@routes.get("/api/v1/halls/{hall}/reviews.xlsx")
-@contract("The bad reviews as an Excel workbook", response=None, auth="manager", query=REVIEW_QUERY, tags=("supervision",))
-async def reviews_xlsx(request: web.Request) -> web.StreamResponse:
-    data = await _reviews(request)
-    return xlsx_response([("reviews", *_review_lines(data["reviews"]))], f"hallq-{data['hall']}-reviews")
-
-
 async def _reviews(request: web.Request) -> dict[str, Any]:
     hall, who = await reader(request)
     q = request.query
@@ -386,6 +378,9 @@ async def _reviews(request: web.Request) -> dict[str, Any]:
     if q.get("open") == "1":
         rows = [r for r in rows if not r["closed"]]
     return {"hall": hall.hall, "reviews": list(reversed(rows)), "steps": REVIEW_STEPS}
+
+
+_exports("reviews", "The bad reviews, one line each", _reviews, lambda d: _review_lines(d["reviews"]), lambda d: f"hallq-{d['hall']}-reviews", REVIEW_QUERY)
 
 
 @routes.post("/api/v1/halls/{hall}/reviews/{ticket}/steps")
@@ -420,20 +415,6 @@ async def list_cases(request: web.Request) -> web.Response:
     return json(await _cases(request))
 
 
-@routes.get("/api/v1/halls/{hall}/cases.csv")
-@contract("The open promised cases as CSV (UTF-8 with BOM)", response=None, auth="manager", tags=("supervision",))
-async def cases_csv(request: web.Request) -> web.StreamResponse:
-    data = await _cases(request)
-    return csv_response(*flat_table(data["cases"]), f"hallq-{data['hall']}-cases")
-
-
-@routes.get("/api/v1/halls/{hall}/cases.xlsx")
-@contract("The open promised cases as an Excel workbook", response=None, auth="manager", tags=("supervision",))
-async def cases_xlsx(request: web.Request) -> web.StreamResponse:
-    data = await _cases(request)
-    return xlsx_response([("cases", *flat_table(data["cases"]))], f"hallq-{data['hall']}-cases")
-
-
 async def _cases(request: web.Request) -> dict[str, Any]:
     hall, who = await reader(request)
     cases = await ledger.open_cases(request.app[STATS], hall.hall)
@@ -453,6 +434,9 @@ async def _cases(request: web.Request) -> dict[str, Any]:
             }
         )
     return {"hall": hall.hall, "cases": rows}
+
+
+_exports("cases", "The open promised cases", _cases, lambda d: flat_table(d["cases"]), lambda d: f"hallq-{d['hall']}-cases")
 
 
 @routes.post("/api/v1/halls/{hall}/cases/{ticket}/conclude")
