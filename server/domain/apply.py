@@ -43,7 +43,7 @@ def enqueue(state: HallDay, t: Ticket) -> None:
     t.status = TicketStatus.waiting
     t.window = None
     state.waiting.setdefault(t.item, {})[t.id] = None
-    if t.priority or t.appointment:
+    if t.front:
         state.front[t.item] = state.front.get(t.item, 0) + 1
     if t.target_window:
         state.pinned.setdefault(t.target_window, {})[t.id] = None
@@ -52,7 +52,7 @@ def enqueue(state: HallDay, t: Ticket) -> None:
 def dequeue(state: HallDay, t: Ticket) -> None:
     if t.id in state.waiting.get(t.item, ()):
         del state.waiting[t.item][t.id]
-        if t.priority or t.appointment:
+        if t.front:
             state.front[t.item] -= 1
     if t.target_window:
         state.pinned.get(t.target_window, {}).pop(t.id, None)

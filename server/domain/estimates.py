@@ -58,18 +58,13 @@ def ahead_of_newcomer(state: HallDay, catalog: Catalog, item: str, priority: boo
     constant time per item for walk-ins (the kiosk's hot path). Tickets transferred to one
     window wait for that window alone, so they are not ahead of a newcomer."""
     pool = catalog.pool_of_item[item]
-    waiting = (state.tickets[tid] for i in pool for tid in state.waiting.get(i, ()))
     if appointment:  # rare: a check-in ranks behind the appointments already here
+        waiting = (state.tickets[tid] for i in pool for tid in state.waiting.get(i, ()))
         return sum(1 for t in waiting if t.appointment is not None and t.target_window is None)
-    pinned = [state.tickets[tid] for ids in state.pinned.values() for tid in ids]
-    pinned = [t for t in pinned if t.item in pool]
+    pinned = [t for t in (state.tickets[tid] for ids in state.pinned.values() for tid in ids) if t.item in pool]
     if priority:
-        return sum(state.front.get(i, 0) for i in pool) - sum(1 for t in pinned if _front(t))
+        return sum(state.front.get(i, 0) for i in pool) - sum(1 for t in pinned if t.front)
     return sum(len(state.waiting.get(i, ())) for i in pool) - len(pinned)
-
-
-def _front(t: Ticket) -> bool:
-    return t.priority or t.appointment is not None
 
 
 def estimate(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:

@@ -103,6 +103,11 @@ class Ticket:
     phone_key: str | None = None
 
     @property
+    def front(self) -> bool:
+        """Counted in HallDay.front: an appointment or a priority ticket, ahead of walk-ins."""
+        return self.priority or self.appointment is not None
+
+    @property
     def callable(self) -> bool:
         """Whether the call policy may call it: a remote ticket waits for its holder's arrival."""
         return not self.remote or self.arrived_at is not None
