@@ -144,7 +144,7 @@ async def backup(data_dir: Path, database: str | None, file: Path) -> dict[str, 
                 manifest["rows"] = await _dump_tables(engine, tar)
             key = _key(data_dir)
             if key is not None:
-                _add(tar, f"keys/{KEY_FILE}", key + b"\n")
+                _add(tar, f"keys/{KEY_FILE}", key)
             manifest["keys"] = [KEY_FILE] if key is not None else []
             _add(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         os.replace(partial, file)

@@ -10,6 +10,7 @@ itself or one written by a newer hallq.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 HERE = Path(__file__).parent
+logging.getLogger("alembic").setLevel(logging.WARNING)  # hallq says in one line what was upgraded
 # Any table of ours: a database holding one of them but no alembic_version predates migrations.
 KNOWN_TABLES = frozenset({"events", "catalog_revisions", "passwords", "sessions", "devices", "evaluator_sessions", "stat_meta"})
 PG_LOCK = 0x68616C6C  # "hall": one migrating process at a time per PostgreSQL database
