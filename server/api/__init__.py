@@ -18,7 +18,7 @@ from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
 from ..journal.revisions import SQLRevisions
-from . import appointments, auth, devices, halls, openapi, realtime, tickets, windows
+from . import appointments, auth, devices, guard, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings
 from .errors import problem_middleware
 from .security import Buckets, security_headers
@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)  # after the halls have started, before the surfaces
+    guard.setup(app)
     appointments.setup(app)
     openapi.setup(app)
     setup_common(app)
