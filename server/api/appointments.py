@@ -2,7 +2,9 @@
 
 The booking code is the holder's secret, as a ticket's id is: whoever has it may view,
 move or cancel the booking. Answers show the phone number masked (138****1234) and nothing
-else of the citizen; the number itself is never stored.
+else of the citizen; the number itself is never stored. A public booking or remote number
+carries a solved proof-of-work challenge, and codes are looked up under a per-address
+lock-out (server/api/guard.py).
 """
 
 from __future__ import annotations
@@ -216,14 +218,16 @@ async def day_view(bookings: Bookings, day: date) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/halls/{hall}/appointments/{code}")
-@contract("A booking, by its code (the holder's secret)", response=schemas.Appointment, tags=("appointments",))
+@contract("A booking, by its code (the holder's secret); an address that tries too many unknown codes waits (429)",
+          response=schemas.Appointment, errors=(429,), tags=("appointments",))
 async def read(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     return json(found_view(bookings, await find_code(request, request.match_info["code"])))
 
 
 @routes.post("/api/v1/halls/{hall}/appointments/{code}/cancel")
-@contract("Cancel a booking (its place is free again)", body=models.Empty, response=schemas.Appointment, errors=(409,), tags=("appointments",))
+@contract("Cancel a booking (its place is free again)", body=models.Empty, response=schemas.Appointment, errors=(409, 429),
+          tags=("appointments",))
 async def cancel(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     await body(request, models.Empty)
@@ -233,7 +237,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/halls/{hall}/appointments/{code}/reschedule")
 @contract("Move a booking to another slot of its item (改约), on the same or another day", body=models.Reschedule,
-          response=schemas.Appointment, errors=(409,), tags=("appointments",))
+          response=schemas.Appointment, errors=(409, 429), tags=("appointments",))
 async def reschedule(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     req = await body(request, models.Reschedule)
@@ -266,7 +270,7 @@ async def check_in(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/halls/{hall}/tickets/remote")
 @contract("Take today's number from a phone (远程取号) for an item that allows it; it is called once arrival is confirmed",
-          body=models.RemoteTicket, response=schemas.Ticket, status=201, errors=(409, 429), tags=("tickets",))
+          body=models.RemoteTicket, response=schemas.Ticket, status=201, errors=(403, 409, 429), tags=("tickets",))
 async def remote_ticket(request: web.Request) -> web.Response:
     hall = hall_of(request)
     bookings = bookings_of(request)

@@ -8,7 +8,9 @@ slot length ÷ the item's expected service time × (1 − walk_in_share), divide
 bookable items the window serves then; summed, rounded down.
 
 A booking belongs to the hall-day of its slot: it is decided against that day's folded state,
-so the capacity check and the journal's expected position make overbooking impossible.
+so the capacity check and the journal's expected position make overbooking impossible. Over
+the whole day, bookings and online numbers together hold no more than the online share of the
+item's day (server/domain/shares.py), whatever the slots' own capacities add up to.
 """
 
 from __future__ import annotations

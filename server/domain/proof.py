@@ -14,7 +14,7 @@ import math
 
 # Answers are short decimal counters: a longer one is no honest answer, and hashing it costs us.
 ANSWER_PATTERN = r"^[0-9]{1,16}$"
-MAX_EXTRA_BITS = 8
+MAX_EXTRA_BITS = 4
 FREE_PER_HOUR = 4
 
 
@@ -35,8 +35,9 @@ def solves(challenge: str, answer: str, bits: int) -> bool:
 def escalated_bits(base: int, asked_this_hour: int) -> int:
     """The difficulty for an address that has asked this many challenges this hour (this one
     included): the hall's own for the first few, then one more bit each time the count doubles,
-    so a person booking for a family barely notices and a script's 256th booking costs 64 times
-    its first. Capped, so that a carrier's shared address (CGNAT) still books in seconds."""
+    so a person booking for a family never notices and a script's 64th booking costs 16 times
+    its first. Capped at 16 times, so that the people behind a carrier's shared address (CGNAT)
+    with a script among them still book, if slowly."""
     if base <= 0:
         return 0
     if asked_this_hour < 2 * FREE_PER_HOUR:

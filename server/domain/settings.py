@@ -115,8 +115,8 @@ class BookingRules(Frozen):
     closed_days: tuple[date, ...] = Field((), description="days without appointments besides holidays (e.g. a hall event)")
     confirm_ahead: int = Field(5, ge=0, le=100, description="a remote ticket is asked to confirm arrival when this few are ahead")
     proof_bits: int = Field(
-        16, ge=0, le=26, description="work a phone does before a booking or an online number counts: leading zero bits of "
-        "a SHA-256 its page must find (16: about a second on a phone; each bit doubles it; 0: no check)",
+        15, ge=0, le=26, description="work a phone does before a booking or an online number counts: leading zero bits of "
+        "a SHA-256 its page must find (15: about a second in a phone's browser; each bit doubles it; 0: no check)",
     )
     proof_ttl_s: int = Field(600, ge=30, le=3600, description="how long a proof-of-work challenge may be answered")
     lookup_failures: int = Field(5, ge=1, le=100, description="unknown booking codes one address may try before it is locked out")
