@@ -21,7 +21,7 @@ from ..journal.revisions import SQLRevisions
 from .. import migrations
 from ..hall.calendar import NationalCalendarService
 from ..journal.calendar import SQLCalendarYears
-from . import appointments, auth, calendar, devices, halls, openapi, realtime, tickets, windows
+from . import appointments, auth, calendar, devices, guard, halls, openapi, realtime, tickets, windows
 from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .security import Buckets, security_headers
@@ -142,6 +142,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)  # after the halls have started, before the surfaces
+    guard.setup(app)
     appointments.setup(app)
     openapi.setup(app)
     setup_common(app)

@@ -227,6 +227,12 @@ class SlotDay(Out):
     slots: list[Slot]
 
 
+class Challenge(Out):
+    challenge: str
+    bits: int
+    expires_at: str
+
+
 class Slots(Out):
     item: str
     item_name: str

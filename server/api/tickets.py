@@ -14,6 +14,7 @@ from .openapi import contract
 from .security import Buckets
 from .context import body, hall_of, json, staff
 from .devices import device
+from .guard import redeem
 from .views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
@@ -32,6 +33,8 @@ async def issue(request: web.Request) -> web.Response:
         by = (await staff(request, hall.hall)).user.username
     elif req.priority and req.channel == "online":
         raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
+    elif req.channel == "online":
+        redeem(request, hall, req.proof)
     elif req.channel == "kiosk":
         kiosk = await device(request, hall, {"kiosk"})  # None unless the hall requires registered devices
         if kiosk is not None:
