@@ -40,7 +40,7 @@ class TicketFact:
     channel: str
     priority: bool
     appointment: bool
-    status: str = "waiting"  # done | no_show | cancelled, or the open status at the day's end
+    status: str = "waiting"  # done | no_show | cancelled | closed_out, or the open status so far (today)
     first_called_at: datetime | None = None
     first_window: str | None = None
     first_clerk: str | None = None
@@ -211,6 +211,22 @@ class DayFacts:
         elif kind is ev.TicketEvaluated:
             fact.score = event.score
             fact.comment = event.comment
+        elif kind is ev.TicketClosedOut:
+            # 日终作废: neither served nor a no-show; a service under way counts its time to midnight.
+            self._stop_serving(fact, at)
+            fact.status = "closed_out"
+            fact.ended_at = at
+            fact.window = event.window
+            fact.clerk = event.clerk
+        elif kind is ev.ServiceFinishedLate:
+            # A service that ran over midnight, finished after the close-out: served, by who finished it.
+            fact.status = "done"
+            fact.ended_at = at
+            fact.window = event.window
+            fact.clerk = event.by
+            fact.case_type = event.case_type
+            fact.outcome = event.outcome
+            fact.deadline = event.deadline
 
         if kind is ev.AlertRaised:
             self.alerts.append(AlertFact(event.key, event.kind, event.level, at, event.window, event.item))
