@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.halls import small_config, write_config
@@ -108,3 +111,25 @@ async def test_a_closed_out_ticket_cannot_be_cancelled_or_rated_and_says_why(cli
         r = await client.post(f"/api/v1/halls/t/tickets/{waiting['id']}/{path}", json=body)
         assert r.status == 409 and r.content_type == "application/problem+json", await r.text()
     assert (await ticket(client, waiting["id"]))["status"] == "closed_out"  # and nothing changed
+
+
+async def test_a_phone_following_its_ticket_hears_it_closed_out_at_midnight(client, clock):
+    mine = await issue(client, "a1")
+    ws = await client.ws_connect(f"/ws/v1/halls/t?ticket={mine['id']}")
+    assert (await recv(ws))["ticket"]["status"] == "waiting"
+    clock.t = clock.t.replace(hour=0, minute=0, second=5) + timedelta(days=1)
+    await ticket(client, mine["id"])  # anyone's request after midnight (or the midnight timer) runs the day change
+    while (m := await recv(ws))["type"] != "ticket" or m["ticket"]["status"] != "closed_out":
+        pass
+    assert m["ticket"]["closed_out_from"] == "waiting"
+    await ws.close()
+    # A phone that comes back later still finds it, closed out.
+    ws = await client.ws_connect(f"/ws/v1/halls/t?ticket={mine['id']}")
+    assert (await recv(ws))["ticket"]["status"] == "closed_out"
+    await ws.close()
+
+
+async def recv(ws, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
+    msg = await asyncio.wait_for(ws.receive(), timeout)
+    assert msg.type is aiohttp.WSMsgType.TEXT, msg
+    return json.loads(msg.data)
