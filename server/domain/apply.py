@@ -190,16 +190,20 @@ def _(e: ev.ServiceStarted, state: HallDay) -> None:
     _hold(state, t, e.window, WindowStatus.serving, e.at)
 
 
-@_apply.register
-def _(e: ev.ServiceFinished, state: HallDay) -> None:
-    t = state.tickets[e.ticket]
-    _end_segment(t, e.at)
+def _done(t: Ticket, e: ev.ServiceFinished) -> None:
     t.status = TicketStatus.done
     t.finished_at = e.at
     t.case_type = e.case_type
     t.outcome = Outcome(e.outcome)
     t.missing = e.missing
     t.deadline = e.deadline
+
+
+@_apply.register
+def _(e: ev.ServiceFinished, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    _end_segment(t, e.at)
+    _done(t, e)
     _release(state, e.window, e.at)
     if t.started_at is not None:
         f = state.figures.setdefault(t.item, ServiceFigures())
@@ -324,14 +328,8 @@ def _(e: ev.DayClosedOut, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.ServiceFinishedLate, state: HallDay) -> None:
     """Only the ticket changes: its window closed with the day, its time was counted to midnight."""
-    t = state.tickets[e.ticket]
     state.overnight.pop(e.window, None)
-    t.status = TicketStatus.done
-    t.finished_at = e.at
-    t.case_type = e.case_type
-    t.outcome = Outcome(e.outcome)
-    t.missing = e.missing
-    t.deadline = e.deadline
+    _done(state.tickets[e.ticket], e)
 
 
 def _unchanged(e: ev.Event, state: HallDay) -> None:
