@@ -20,7 +20,8 @@ Definitions (also in the README):
   the item the ticket had before; **cancelled**: tickets cancelled while waiting;
   **unfinished**: tickets still open when the day ended, which the day change closes out (日终作废,
   status `closed_out` in the per-ticket rows), or still open now, for today. A service that ran
-  over midnight and was finished late counts as served, its service time up to midnight.
+  over midnight and was finished late counts as served. The close-out is no activity: windows
+  left open and services under way count until the day's last event before it, as they did.
 - **mean, p50, p90, max** of a time: the arithmetic mean, and nearest-rank percentiles (the
   smallest value with at least 50 % / 90 % of the values at or below it), in seconds.
 - **window time** (windows, clerks, hours, days): `open_s` = idle + calling + serving + paused;

@@ -114,6 +114,8 @@ class DayResult:
 
 # Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
 _LEDGER = frozenset({"case_concluded", "review_step_recorded"})
+# What the day change journals at midnight (server/domain/dayend.py).
+_CLOSE_OUT = (ev.TicketClosedOut, ev.WindowClosed, ev.DayClosedOut)
 _QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred, ev.ArrivalConfirmed)
 
 
@@ -137,6 +139,10 @@ class DayFacts:
 
     def feed(self, event: ev.Event, seq: int | None = None) -> None:
         at = event.at.astimezone(self.tz)
+        if isinstance(event, _CLOSE_OUT) and event.by == "system" and self.last_at is not None:
+            # The day change is no activity: windows left open, and a service under way, count
+            # until the day's last event, as for a day that ended without it.
+            at = min(at, self.last_at)
         state = self.state
         kind = type(event)
         # Who sits at the window *before* the event (a handover changes it afterwards).
