@@ -57,6 +57,8 @@ class Ticket(Out):
     arrived: bool | None = None
     confirm_ahead: int | None = None
     mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
+    closed_out_from: TicketStatus | None = None  # 日终作废: what it was when its hall-day ended
+    day: str | None = None  # the hall-day of a closed-out ticket (the day before)
 
 
 class PublicTicket(Out):

@@ -131,13 +131,16 @@ class SQLJournal:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def days(self, hall: str, start: date, end: date) -> dict[date, int]:
-        """The hall-days in [start, end] that hold events, each with its last seq (statistics, audits)."""
+    async def days(self, hall: str, start: date, end: date, types: Collection[str] | None = None) -> dict[date, int]:
+        """The hall-days in [start, end] that hold events (of these `types`, if given), each with
+        the last seq of such an event (statistics, audits, the day change)."""
         t = events_table
         query = (
             select(t.c.day, func.max(t.c.seq))
             .where(t.c.hall == hall, t.c.day >= start, t.c.day <= end)
             .group_by(t.c.day)
         )
+        if types is not None:
+            query = query.where(t.c.type.in_(sorted(types)))
         async with self.engine.connect() as conn:
             return {d: int(s) for d, s in await conn.execute(query)}
