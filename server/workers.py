@@ -28,7 +28,8 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
     """The worker's command line. Each value is joined to its option (`--data=…`), so a value
     that begins with "-" (a folder, a URL) is never read as another option."""
     values = {"host": args.host, "port": args.port, "data": args.data, "database": args.database, "redis": args.redis,
-              "issue-rate": args.issue_rate, "workers": 1, "worker-name": f"w{n}"}
+              "issue-rate": args.issue_rate, "import-max-bytes": args.import_max_bytes, "import-parse-s": args.import_parse_s,
+              "workers": 1, "worker-name": f"w{n}"}
     if args.config:
         values["config"] = args.config
     argv = [sys.executable, "-m", "server.cli", "serve", *(f"--{k}={v}" for k, v in values.items()), "--reuse-port"]

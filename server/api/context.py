@@ -14,6 +14,7 @@ from ..auth import Accounts, Staff, csrf_ok
 from ..auth.devices import Devices
 from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus
+from ..config.reading import ImportLimits
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.region import Region
@@ -39,6 +40,7 @@ class Settings:
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
     ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
+    imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)
 
 
 @dataclass
