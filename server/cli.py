@@ -9,10 +9,23 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import ConfigError, default_config_dir, load_halls
+from .config import ConfigError, ImportLimits, default_config_dir, load_halls
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text}: must be more than 0")
+        return value
+
+    return parse
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -32,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
     serve.add_argument("--issue-rate", type=float, default=1.0, help="tickets per second per client address (burst 30); 0: no limit")
+    serve.add_argument("--import-max-bytes", type=_positive(int), default=ImportLimits.max_bytes,
+                       help=f"largest catalogue import, zip or JSON (default {ImportLimits.max_bytes})")
+    serve.add_argument("--import-parse-s", type=_positive(float), default=ImportLimits.parse_s,
+                       help=f"time to read one catalogue import before it is refused (default {ImportLimits.parse_s:g})")
     serve.add_argument("--redis", default=os.environ.get("HALLQ_REDIS"),
                        help="Redis URL of the bus between processes (several workers or hosts), e.g. redis://127.0.0.1:6379/0")
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
@@ -168,6 +185,7 @@ def serve(args: argparse.Namespace) -> int:
         worker=args.worker_name,
         background=args.background,
         migrate=not _is_postgres(args.database),
+        imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2

@@ -25,11 +25,14 @@ STOP_TIMEOUT_S = 15.0
 
 
 def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
-    argv = [sys.executable, "-m", "server.cli", "serve", "--host", args.host, "--port", str(args.port),
-            "--data", str(args.data), "--database", args.database, "--redis", args.redis,
-            "--issue-rate", str(args.issue_rate), "--workers", "1", "--reuse-port", "--worker-name", f"w{n}"]
+    """The worker's command line. Each value is joined to its option (`--data=…`), so a value
+    that begins with "-" (a folder, a URL) is never read as another option."""
+    values = {"host": args.host, "port": args.port, "data": args.data, "database": args.database, "redis": args.redis,
+              "issue-rate": args.issue_rate, "import-max-bytes": args.import_max_bytes, "import-parse-s": args.import_parse_s,
+              "workers": 1, "worker-name": f"w{n}"}
     if args.config:
-        argv += ["--config", str(args.config)]
+        values["config"] = args.config
+    argv = [sys.executable, "-m", "server.cli", "serve", *(f"--{k}={v}" for k, v in values.items()), "--reuse-port"]
     if args.always_open:
         argv.append("--always-open")
     if n > 1 or not args.background:

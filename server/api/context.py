@@ -15,6 +15,7 @@ from ..auth import Accounts, Staff, csrf_ok
 from ..auth.devices import Devices
 from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus
+from ..config.reading import ImportLimits
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.region import Region
@@ -42,6 +43,7 @@ class Settings:
     ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
     migrate: bool = True  # may upgrade the database's schema at start (False: refuse one that is behind)
+    imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)
 
 
 @dataclass

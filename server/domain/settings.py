@@ -7,6 +7,8 @@ them together with departments, items, windows and staff.
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from datetime import date, time
 from typing import Annotated
 
@@ -134,12 +136,36 @@ class Voice(Frozen):
 
     @field_validator("template")
     @classmethod
-    def _placeholders(cls, value: str) -> str:
-        try:
-            value.format(number="A001", window="1号窗口")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
-        return value
+    def _plain_words_and_two_places(cls, value: str) -> str:
+        return check_template(value)
+
+
+VOICE_TEMPLATE_MAX = 80  # characters: a call is one sentence
+VOICE_PLACES = ("number", "window")
+
+
+def check_template(value: str) -> str:
+    """A voice template is plain words with {number} and {window} and nothing else a program
+    could read as more: no option for the speech engine (a leading "-"), no control characters,
+    no format tricks ({number.attr}, {number:>9999}, {number!r}) that read or inflate the value."""
+    if not value.strip():
+        raise ValueError("a call needs words")
+    if len(value) > VOICE_TEMPLATE_MAX:
+        raise ValueError(f"{len(value)} characters: a call is one sentence of at most {VOICE_TEMPLATE_MAX}")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if bad is not None:
+        raise ValueError(f"U+{ord(bad):04X}: line breaks, tabs and other control characters are not allowed")
+    if value.lstrip().startswith("-"):
+        raise ValueError("it may not begin with '-' (a speech engine reads that as an option)")
+    try:
+        places = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(value) if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
+    for field, spec, conversion in places:
+        if field not in VOICE_PLACES or spec or conversion:
+            shown = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(f"{{{shown}}}: only {{number}} and {{window}} may be filled in, as they are")
+    return value
 
 
 Thresholds = Annotated[tuple[int, int, int], Field(description="seconds: warning, yellow, red")]
