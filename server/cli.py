@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .config import ConfigError, default_config_dir, load_halls
 
 
@@ -22,6 +23,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hallq", description="Queue numbers and lobby screens for government service halls.")
+    parser.add_argument("--version", action="version", version=f"hallq {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the hall server")
@@ -43,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     passwd = user_sub.add_parser("passwd", help="set a password, read from standard input")
     _common(passwd)
     passwd.add_argument("username")
+
+    migrate = sub.add_parser("migrate", help="bring the database's schema up to this release (once, with every server stopped)")
+    _common(migrate)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the data, made while the hall serves, with the keys it needs")
+    _common(backup)
+    backup.add_argument("file", type=Path, help="the archive to write (a .tar.gz; kept out of reach: it holds the keys)")
+
+    restore = sub.add_parser("restore", help="restore an archive of `hallq backup` into an empty data directory or database")
+    _common(restore)
+    restore.add_argument("file", type=Path)
 
     check = sub.add_parser("check-config", help="validate the config files and say what they hold")
     check.add_argument("--config", type=Path, default=None)
@@ -134,6 +147,8 @@ def serve(args: argparse.Namespace) -> int:
         if not args.database or args.database.startswith("sqlite"):
             print("several workers need a journal they can all write: --database postgresql://…", file=sys.stderr)
             return 2
+        if not _schema_ready(args.data, args.database, may_upgrade=False):
+            return 2
         from .workers import supervise
 
         return supervise(args)
@@ -152,7 +167,10 @@ def serve(args: argparse.Namespace) -> int:
         redis_url=args.redis,
         worker=args.worker_name,
         background=args.background,
+        migrate=not _is_postgres(args.database),
     )
+    if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
+        return 2
     _steady_gc()
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None,
                 reuse_port=args.reuse_port or None)
@@ -193,10 +211,53 @@ def passwd(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _is_postgres(database: str | None) -> bool:
+    return bool(database) and not str(database).startswith("sqlite")
+
+
+def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
+    """Whether the server may start on this database: the embedded SQLite one is upgraded here;
+    a shared PostgreSQL one that is behind is refused with one line (only `hallq migrate`,
+    run once, upgrades it: several workers or hosts must not race). Never a traceback."""
+    from . import migrations
+    from .journal import database_url, make_engine
+
+    async def run() -> tuple[str | None, str]:
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = make_engine(database_url(data, database))
+        try:
+            return await migrations.prepare(engine, may_upgrade)
+        finally:
+            await engine.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except migrations.SchemaError as exc:
+        print(f"hallq: {exc}", file=sys.stderr)
+        return False
+    except Exception as exc:  # the database cannot be reached or read: say so in one line
+        print(f"hallq: cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return False
+    if before != after:
+        print(f"hallq: database schema upgraded from {before or 'the tables of before migrations'} to {after}", file=sys.stderr)
+    return True
+
+
+def migrate(args: argparse.Namespace) -> int:
+    return 0 if _schema_ready(args.data, args.database, may_upgrade=True) else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "migrate":
+        return migrate(args)
+    if args.command in ("backup", "restore"):
+        from . import backup
+
+        return backup.main(args)
     if args.command == "check-config":
         return check_config(args)
     if args.command == "simulate":

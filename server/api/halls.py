@@ -9,12 +9,13 @@ from datetime import date
 
 from aiohttp import web
 
+from .. import __version__, migrations
 from ..domain.catalog import Action
 from ..domain.errors import Invalid
 from ..hall import Unavailable
 from . import schemas
 from .openapi import contract
-from .context import allowed, ctx, hall_of, json
+from .context import allowed, calendar_horizon, ctx, hall_of, json
 from .views import catalog_view, queues_view, user_view
 
 routes = web.RouteTableDef()
@@ -31,8 +32,10 @@ async def health(request: web.Request) -> web.Response:
     except Exception:
         raise Unavailable("the journal does not answer") from None
     bus_ok = bool(context.bus.healthy)
+    assert context.calendar is not None
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
-            "halls": {h: s.state.seq for h, s in context.halls.items()}}
+            "halls": {h: s.state.seq for h, s in context.halls.items()}, "version": __version__,
+            "schema_revision": migrations.head(), "calendar": context.calendar.coverage(*calendar_horizon(context))}
     return json(body)
 
 

@@ -120,12 +120,27 @@ class Queues(Out):
     items: list[QueueRow]
 
 
+class CalendarCoverage(Out):
+    covered_until: str = Field(description="the last day of the national holiday calendar this server knows")
+    days_left: int = Field(description="days from today to covered_until")
+    warning: bool = Field(description="fewer than 60 days are known, or bookings reach past them: add next year's table")
+    next_year: int = Field(description="the year to add")
+
+
+class NationalCalendar(Out):
+    years: list[int] = Field(description="the years whose official holidays and swapped working days are known")
+    coverage: CalendarCoverage
+
+
 class Health(Out):
     status: Literal["ok", "degraded"] = Field(description="degraded: the bus is down, screens on other workers lag by up to a second")
     worker: str = Field(description="this process among several (empty: the only one)")
     journal: bool = Field(description="the journal answered just now")
     bus: bool = Field(description="the bus between processes is connected (always true in one process)")
     halls: dict[str, int] = Field(description="per hall, the last journal position this process has folded")
+    version: str = Field(description="the hallq release this process runs")
+    schema_revision: str = Field(description="the newest database schema revision this code knows (the database is at it once serving)")
+    calendar: CalendarCoverage
 
 
 class HallSummary(Out):
@@ -217,6 +232,12 @@ class Slot(Out):
 class SlotDay(Out):
     day: str
     slots: list[Slot]
+
+
+class Challenge(Out):
+    challenge: str
+    bits: int
+    expires_at: str
 
 
 class Slots(Out):

@@ -16,6 +16,7 @@ from .openapi import contract
 from .security import Buckets
 from .context import actor, allowed, body, hall_of, json, resource, staff, staff_credentials
 from .devices import device
+from .guard import redeem
 from .views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
@@ -34,6 +35,8 @@ async def issue(request: web.Request) -> web.Response:
         by = (await allowed(request, Action.issue, hall)).user.username
     elif req.priority and req.channel == "online":
         raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
+    elif req.channel == "online":
+        redeem(request, hall, req.proof)
     elif req.channel == "kiosk":
         kiosk = await device(request, hall, {"kiosk"})  # None unless the hall requires registered devices
         if kiosk is not None:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..domain.catalog import Catalog, HallConfig
+from ..domain.national import CalendarYear
 from ..domain.region import Region, RegionError
 
 FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml", "kiosks": "kiosks.yaml"}
@@ -215,3 +216,22 @@ def parse_files(files: dict[str, str]) -> dict[str, Any]:
     if missing:
         raise ConfigError(f"{', '.join(missing)}: missing from the import")
     return data
+
+
+CALENDAR_DIR = "calendar"
+
+
+def load_calendar_years(config_dir: Path) -> list[CalendarYear]:
+    """The national calendar's years published after this release, as files in
+    `DIR/calendar/` (one year a file, `2027.yaml`, in the shape of server/domain/national_calendar.json)."""
+    folder = config_dir / CALENDAR_DIR
+    if not folder.is_dir():
+        return []
+    years: list[CalendarYear] = []
+    for path in sorted(folder.glob("*.y*ml")) + sorted(folder.glob("*.json")):
+        try:
+            years.append(CalendarYear.model_validate(_read(path)))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'year'}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{path}: {problems}") from None
+    return years

@@ -129,6 +129,12 @@ def windows_of(user: User, catalog: Catalog) -> list[str]:
     return [w for w in catalog.windows if may_act_on_window(user, catalog, w)]
 
 
+def require_role(user: User, *roles: Role) -> None:
+    """For what belongs to no hall (the national holiday calendar): by role alone."""
+    if user.role not in roles:
+        raise Forbidden("role", f"this needs the role {' or '.join(r.value for r in roles)}")
+
+
 def may_manage(actor: User, target: User) -> bool:
     """Which accounts: admins manage every account; a hall's manager its clerks and chief
     representatives (never a manager or an admin, so nobody grants more than they hold)."""

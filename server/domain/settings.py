@@ -108,11 +108,19 @@ class BookingRules(Frozen):
 
     days_ahead: int = Field(7, ge=0, le=60, description="how many days after today may be booked")
     walk_in_share: float = Field(
-        0.5, ge=0, le=1, description="share of each window's capacity kept for walk-ins (现场取号), not bookable"
+        0.5, ge=0, le=1, description="share of each window's capacity, and of each item's day (its daily quota or its "
+        "windows' capacity), kept for walk-ins (现场取号): bookings and online numbers together take at most the rest",
     )
     max_active_per_phone: int = Field(3, ge=1, le=20, description="bookings one phone number may hold at a time")
     closed_days: tuple[date, ...] = Field((), description="days without appointments besides holidays (e.g. a hall event)")
     confirm_ahead: int = Field(5, ge=0, le=100, description="a remote ticket is asked to confirm arrival when this few are ahead")
+    proof_bits: int = Field(
+        15, ge=0, le=26, description="work a phone does before a booking or an online number counts: leading zero bits of "
+        "a SHA-256 its page must find (15: about a second in a phone's browser; each bit doubles it; 0: no check)",
+    )
+    proof_ttl_s: int = Field(600, ge=30, le=3600, description="how long a proof-of-work challenge may be answered")
+    lookup_failures: int = Field(5, ge=1, le=100, description="unknown booking codes one address may try before it is locked out")
+    lookup_lockout_s: int = Field(900, ge=10, le=86400, description="how long an address that tried too many unknown codes is refused")
 
 
 class Voice(Frozen):

@@ -19,6 +19,8 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, eve
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from .. import migrations
+
 metadata = MetaData()
 
 events_table = Table(
@@ -94,8 +96,7 @@ class SQLJournal:
         self.engine = engine
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
     async def append(self, hall: str, day: date, expected: int, events: Sequence[dict[str, Any]]) -> None:
         if not events:
