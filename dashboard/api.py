@@ -10,10 +10,9 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.context import body, hall_of, json, staff
+from server.api.context import allowed, body, hall_of, json
 from server.domain import commands as cmd
-from server.domain.access import require_role
-from server.domain.catalog import Catalog, Role
+from server.domain.catalog import Action, Catalog, Role
 from server.domain.errors import Forbidden, Invalid, NotFound
 from server.domain.model import HallDay
 from server.domain.supervision import (
@@ -388,8 +387,7 @@ _exports("reviews", "The bad reviews, one line each", _reviews, lambda d: _revie
 async def record_step(request: web.Request) -> web.Response:
     """Record the next step of a bad review's loop: `{step, note}`."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.chief, Role.manager, Role.admin)
+    who = await allowed(request, Action.supervise, hall)
     req = await body(request, StepBody)
     stats = request.app[STATS]
     ticket = request.match_info["ticket"]
@@ -444,20 +442,12 @@ _exports("cases", "The open promised cases", _cases, lambda d: flat_table(d["cas
 async def conclude(request: web.Request) -> web.Response:
     """办结 of an open promised case; its clerks' window, the department's chief, managers."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
     req = await body(request, ConcludeBody)
     ticket = request.match_info["ticket"]
     case = next((c for c in await ledger.open_cases(request.app[STATS], hall.hall) if c.ticket == ticket), None)
     if case is None:
         raise NotFound("unknown-case", "no open promised case of this ticket (concluded already, or accepted today)")
-    u = who.user
-    allowed = (
-        u.role in (Role.manager, Role.admin)
-        or (u.role is Role.chief and hall.catalog.items[case.item].department == u.department)
-        or (case.window is not None and case.window in u.windows)
-    )
-    if not allowed:
-        raise Forbidden("not-your-case", "this case was accepted at another department's window")
+    u = (await allowed(request, Action.conclude, hall, case.window, case.ticket, case.item)).user
     (event,) = await hall.handle(cmd.ConcludeCase(by=u.username, case=case, note=req.note))
     request.app[SUPERVISORS][hall.hall].invalidate()
     return json({"ticket": case.ticket, "number": case.number, "concluded_at": event.at.isoformat()}, status=201)

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from urllib.parse import quote
 
-from server.api.context import calendar_horizon, ctx, hall_of, page_staff
+from server.api.context import calendar_horizon, ctx, hall_of, page_staff, permits
 from server.auth import csrf_token
-from server.domain.catalog import Role
+from server.domain.catalog import Action, Role
 from server.stats.bulletin import quarter_of
 from server.stats.service import hall_today
 from server.web import language, render
@@ -80,7 +80,7 @@ async def devices(request: web.Request) -> web.Response:
     if found is None or (found[0].hall != hall.hall and found[0].user.role is not Role.admin):
         raise web.HTTPFound(f"/terminal/{hall.hall}/login?next={quote(request.path_qs, safe='')}")
     who, token = found
-    if who.user.role not in (Role.manager, Role.admin):
+    if not permits(request, who, Action.manage_devices, hall):
         raise web.HTTPForbidden(text="managers only")
     catalog = hall.catalog
     return await _page(

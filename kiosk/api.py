@@ -16,17 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CSRF_HEADER, CTX, Unauthorized, body, hall_of, json as json_response, staff
+from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.views import issued_view
 from server.domain import commands as cmd
-from server.domain.access import require_role
-from server.domain.catalog import Role
+from server.domain.catalog import Action
 from server.domain.model import PrintStatus
-from server.domain.errors import Forbidden, Invalid, NotFound
+from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
-from server.domain.tickets import ticket_of
+from server.domain.tickets import ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
 
 from .jobs import Job, KioskLink, Printing, mobile_url
@@ -184,22 +183,22 @@ async def _issuing_kiosk(request: web.Request, hall: HallService, ticket_id: str
           status=202, errors=(401, 403, 409), tags=("kiosks",))
 async def reprint(request: web.Request) -> web.Response:
     """补打: print a ticket again, at the kiosk that issued it unless another is named.
-    The holder (the kiosk's screen: the ticket id is the secret) or any staff of the hall."""
+    The holder (the kiosk's screen: the ticket id is the secret) or any staff of the hall, who
+    name the ticket by its number (staff are never given ids) and are answered with numbers."""
     hall = hall_of(request)
     # Staff: a token, or a staff page's session cookie with its CSRF token (the clerk's terminal).
-    # A kiosk's page sends neither, even in a browser where someone is logged in.
-    is_staff = request.headers.get("Authorization") or request.headers.get(CSRF_HEADER)
-    who = await staff(request, hall.hall) if is_staff else None
+    who = await allowed(request, Action.issue, hall) if staff_credentials(request) else None
     req = await body(request, PrintRequest)
     state = await hall.current()
-    t = ticket_of(state, request.match_info["ticket"])
+    ref = request.match_info["ticket"]
+    t = ticket_at_counter(state, ref) if who is not None else ticket_of(state, ref)
     kiosk = req.kiosk or await _issuing_kiosk(request, hall, t.id)
     if kiosk is None:
         raise Invalid("missing-kiosk", "this ticket was not taken at a kiosk: say at which kiosk to print it")
     link = kiosk_link(request, hall, kiosk)
     by = who.user.username if who else "holder"
     job = request.app[PRINTING].reprint(link, t, mobile_url(link.conf, origin(request), t.id), by=by, staff=who is not None)
-    return json_response({"ticket": t.id, "number": t.number, "kiosk": link.conf.id, "print_status": t.print_status.value,
+    return json_response({"ticket": t.number if who is not None else t.id, "number": t.number, "kiosk": link.conf.id, "print_status": t.print_status.value,
                           "print": job_view(job)}, status=202)
 
 
@@ -209,8 +208,7 @@ async def reprint(request: web.Request) -> web.Response:
 async def kiosks(request: web.Request) -> web.Response:
     """Every kiosk's printer and agent, the open jobs, and today's tickets whose print failed."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.manager, Role.admin)
+    await allowed(request, Action.read_records, hall)
     await hall.current()
     view = request.app[PRINTING].hall_view(hall)
     view.pop("type")
@@ -280,9 +278,7 @@ async def printers_feed(request: web.Request) -> web.StreamResponse:
     who = await request.app[CTX].accounts.session(token) if token else None
     if who is None:
         raise Unauthorized("unauthorized", "log in first: ?token=<a manager's token>")
-    if who.hall != hall.hall and who.user.role is not Role.admin:
-        raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
-    require_role(who.user, Role.manager, Role.admin)
+    check(request, who, Action.read_records, hall)
     printing = request.app[PRINTING]
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await ws.prepare(request)

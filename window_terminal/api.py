@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import Field
 
 from server.api import models
-from server.api.context import Unauthorized, body, ctx, hall_of, json, staff
+from server.api.context import Unauthorized, allowed, body, ctx, hall_of, json, resource
 from server.api.devices import device, device_token
 from server.api.openapi import contract
 from server.api.schemas import Out, Window
@@ -19,8 +19,8 @@ from server.auth import Staff
 from server.auth.evaluators import EvaluatorSessions
 from server.domain import commands as cmd
 from server.domain import ratings
-from server.domain.access import require_window
-from server.domain.catalog import Catalog
+from server.domain.access import EVALUATOR, Actor, may, refusal
+from server.domain.catalog import Action, Catalog
 from server.domain.dayend import overnight_case
 from server.domain.decide import decide
 from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -75,9 +75,9 @@ def queue_view(state: HallDay, catalog: Catalog, window: str, now: datetime) -> 
     suspended.sort(key=lambda t: t.suspended_at or now)
     return {
         "waiting": sum(1 for _ in candidates(state, catalog, window, now)),
+        # Tickets by number (what `call` takes): the id is the holder's secret, never the clerk's.
         "queue": [
             {
-                "id": t.id,
                 "number": t.number,
                 "item": t.item,
                 "item_name": catalog.items[t.item].name,
@@ -92,7 +92,6 @@ def queue_view(state: HallDay, catalog: Catalog, window: str, now: datetime) -> 
         ],
         "suspended": [
             {
-                "id": t.id,
                 "number": t.number,
                 "item": t.item,
                 "item_name": catalog.items[t.item].name,
@@ -121,13 +120,12 @@ def rateable_view(state: HallDay, window: str, now: datetime) -> dict[str, Any] 
     return None if t is None else {"number": t.number, "finished_at": iso(t.finished_at)}
 
 
-async def _window_staff(request: web.Request) -> tuple[HallService, str, Staff]:
+async def _window_staff(request: web.Request, action: Action = Action.operate) -> tuple[HallService, str, Staff]:
     hall = hall_of(request)
     window = request.match_info["window"]
     if window not in hall.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
-    who = await staff(request, hall.hall)
-    require_window(who.user, hall.catalog, window)
+    who = await allowed(request, action, hall, window)
     return hall, window, who
 
 
@@ -149,7 +147,9 @@ async def _evaluator(request: web.Request, rating: bool) -> tuple[HallService, s
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     if hall.catalog.hall.devices.required:
         if rating or device_token(request):
-            await device(request, hall, {"evaluator"}, bound=window)
+            found_device = await device(request, hall, {"evaluator"}, bound=window)
+            assert found_device is not None
+            _may_rate(Actor(EVALUATOR, found_device.hall, frozenset({found_device.window or window})), hall, window)
             return hall, window
     elif (token := evaluator_token(request)) is not None:
         found = await evaluators(request).get(token)
@@ -157,11 +157,18 @@ async def _evaluator(request: web.Request, rating: bool) -> tuple[HallService, s
             raise Unauthorized("evaluator-unknown", "this evaluator session has ended: open the evaluator again")
         if (found.hall, found.window) != (hall.hall, window):
             raise Forbidden("evaluator-elsewhere", f"this evaluator rates window {found.window!r}")
+        _may_rate(Actor(EVALUATOR, found.hall, frozenset({found.window})), hall, window)
         return hall, window
     elif rating:
         raise Forbidden("evaluator-only", "ratings at a window come from its evaluator screen, not from a staff session")
     await _window_staff(request)
     return hall, window
+
+
+def _may_rate(evaluator: Actor, hall: HallService, window: str) -> None:
+    r = resource(hall, window)
+    if not may(evaluator, Action.rate, r):
+        raise refusal(evaluator, Action.rate, r)
 
 
 def evaluators(request: web.Request) -> EvaluatorSessions:
@@ -171,7 +178,6 @@ def evaluators(request: web.Request) -> EvaluatorSessions:
 
 
 class TerminalQueueRow(Out):
-    id: str
     number: str
     item: str
     item_name: str
@@ -184,7 +190,6 @@ class TerminalQueueRow(Out):
 
 
 class TerminalSuspendedRow(Out):
-    id: str
     number: str
     item: str
     item_name: str
@@ -342,12 +347,12 @@ class EvaluatorOpened(Out):
 
 @routes.post("/api/v1/halls/{hall}/windows/{window}/evaluator-session")
 @contract(
-    "A clerk or manager of the window opens its evaluator screen once: the answer's token (sent as "
+    "A manager of the hall (never the clerk it rates) opens the window's evaluator screen once: the answer's token (sent as "
     "X-Evaluator-Token) shows the window and submits ratings, nothing else, and outlives the clerk's logout",
     body=models.Empty, response=EvaluatorOpened, status=201, auth="staff", errors=(409,), tags=("evaluation",),
 )
 async def open_evaluator(request: web.Request) -> web.Response:
-    hall, window, who = await _window_staff(request)
+    hall, window, who = await _window_staff(request, Action.pair_evaluator)
     await body(request, models.Empty)
     if hall.catalog.hall.devices.required:
         raise Conflict("devices-required", "this hall's evaluators are registered devices: register this screen instead")

@@ -12,8 +12,8 @@ from server.api.context import hall_of, page_staff
 from server.api.devices import page_device
 from server.auth import Staff, csrf_token
 from server.domain import ratings
-from server.domain.access import may_manage, may_act_on_window, windows_of
-from server.domain.catalog import Role, User
+from server.domain.access import hall_resource, may, may_manage, may_act_on_window, staff_actor, windows_of
+from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
 from server.hall import HallService
 from server.web import render
@@ -138,7 +138,9 @@ async def evaluator(request: web.Request) -> web.Response:
     found = None if required else await page_staff(request)
     who, token = found if found is not None else (None, None)
     signed_in = who is not None and (who.hall == hall.hall or who.user.role is Role.admin)
-    may_open = signed_in and who is not None and may_act_on_window(who.user, hall.catalog, window)
+    # A manager pairs the evaluator, never the clerk whose service it rates.
+    may_open = signed_in and who is not None and may(
+        staff_actor(who.user, who.hall, hall.catalog), Action.pair_evaluator, hall_resource(hall.catalog, window))
     lang = _lang(request)
     en = lang == "en"
     return _page(
@@ -162,7 +164,7 @@ async def staff_page(request: web.Request) -> web.Response:
     """The manager's page: add, disable and re-assign accounts, reset passwords."""
     hall = hall_of(request)
     who, token = await _signed_in(request, hall)
-    if who.user.role not in (Role.manager, Role.admin):
+    if not may(staff_actor(who.user, who.hall, hall.catalog), Action.manage_staff, hall_resource(hall.catalog)):
         return _forbidden(request, hall, who, token, TEXT[_lang(request)]["managers_only"])
     catalog = hall.catalog
     probe = [User(username="xx", name="x", role=r) for r in Role]

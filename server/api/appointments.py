@@ -15,16 +15,15 @@ from typing import Any
 from aiohttp import web
 
 from ..domain import commands as cmd
-from ..domain.access import may_act_on_window, require_role
 from ..domain.booking import check_day, places_left, slots_of_day
-from ..domain.catalog import Catalog, Role
+from ..domain.catalog import Action, Catalog
 from ..domain.errors import Forbidden, Invalid, NotFound
 from ..domain.events import TicketIssued
 from ..domain.model import Appointment, HallDay
 from ..hall import HallService, new_ticket_id
 from ..hall.booking import Bookings, Found, load_secret
 from . import models, schemas
-from .context import CTX, body, bearer, hall_of, json, staff
+from .context import CTX, allowed, body, bearer, hall_of, json, permits, staff
 from .guard import CODE_CHANGES, CODE_LOOKUPS, redeem
 from .openapi import contract
 from .tickets import ISSUE_LIMIT
@@ -149,8 +148,7 @@ async def register(request: web.Request) -> web.Response:
     assert start is not None
     start = start.astimezone(hall.tz)
     if req.code is not None:  # entered by staff for today, any time range (the first release's form)
-        who = await staff(request, hall.hall)
-        require_role(who.user, Role.manager, Role.admin)
+        who = await allowed(request, Action.manage_appointments, hall)
         end = _aware(req.slot_end, tz)
         if end is None:
             raise Invalid("missing-slot-end", "an appointment entered with its own code needs slot_end")
@@ -166,7 +164,7 @@ async def register(request: web.Request) -> web.Response:
     # A bearer token books for a citizen at the counter; a staff session cookie in the same browser
     # as the public page is ignored (the page sends no CSRF token: it books as the citizen).
     if bearer(request):
-        who = await staff(request, hall.hall)
+        who = await allowed(request, Action.issue, hall)
         by, channel = who.user.username, "staff"
     else:
         request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
@@ -182,8 +180,7 @@ async def register(request: web.Request) -> web.Response:
 )
 async def day_bookings(request: web.Request) -> web.Response:
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.manager, Role.admin, Role.chief)
+    await allowed(request, Action.read_figures, hall)
     bookings = bookings_of(request)
     day = _day(request.query.get("day"), bookings.today())
     return json(await day_view(bookings, day))
@@ -260,7 +257,7 @@ async def check_in(request: web.Request) -> web.Response:
     a = state.appointments.get(code) or state.appointments.get(code.upper())
     if a is None:
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
-    if not any(may_act_on_window(who.user, hall.catalog, w) for w in hall.catalog.windows_of_item[a.item]):
+    if not any(permits(request, who, Action.operate, hall, w) for w in hall.catalog.windows_of_item[a.item]):
         raise Forbidden("not-your-item", f"{who.user.username} serves no window of {hall.catalog.items[a.item].name}")
     (issued,) = await hall.handle(cmd.IssueTicket(by=who.user.username, ticket=new_ticket_id(), item=a.item,
                                                   channel="staff", appointment=a.code))

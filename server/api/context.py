@@ -16,7 +16,8 @@ from ..auth.devices import Devices
 from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus
 from ..config.reading import ImportLimits
-from ..domain.catalog import Catalog, Role, User
+from ..domain.access import Actor, Resource, hall_resource, may, refusal, staff_actor
+from ..domain.catalog import Action, Catalog, User
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.region import Region
 from ..hall import Clock, HallService
@@ -166,7 +167,8 @@ def check_csrf(request: web.Request, token: str) -> None:
 
 async def staff(request: web.Request, hall: str | None = None) -> Staff:
     """The logged-in member of staff (401 without a valid token or session cookie; 403 for a
-    cookie without its CSRF token on a state-changing request); 403 if bound to another hall."""
+    cookie without its CSRF token on a state-changing request); with `hall`, 403 unless they
+    belong to it, or may read it from above (what they may do there is `allowed`'s question)."""
     token = bearer(request)
     via_cookie = False
     if token is None:
@@ -178,11 +180,50 @@ async def staff(request: web.Request, hall: str | None = None) -> Staff:
     if via_cookie:
         assert token is not None
         check_csrf(request, token)
-    if hall is not None and who.hall != hall and who.user.role is not Role.admin:
-        # A city's (or county's) managers look after the halls below theirs; clerks and chiefs only their own.
-        if not (who.user.role is Role.manager and hall in ctx(request).halls and ctx(request).region.covers(who.hall, hall)):
+    if hall is not None and hall in ctx(request).halls:
+        resource = Resource(hall)
+        if not (may(actor(request, who), Action.read_records, resource) or who.hall == hall):
             raise Forbidden("other-hall", f"{who.user.username} belongs to another hall")
     return who
+
+
+def actor(request: web.Request, who: Staff) -> Actor:
+    """A member of staff as server/domain/access.py sees them: role, hall, windows, the halls below."""
+    context = ctx(request)
+    own = context.halls.get(who.hall)
+    below = frozenset(context.region.below(who.hall)[1:]) if own is not None else frozenset()
+    return staff_actor(who.user, who.hall, own.catalog if own is not None else None, below)
+
+
+def resource(hall: HallService, window: str | None = None, ticket: str | None = None, item: str | None = None) -> Resource:
+    return hall_resource(hall.catalog, window, ticket, item)
+
+
+def permits(request: web.Request, who: Staff, action: Action, hall: HallService, window: str | None = None,
+            ticket: str | None = None, item: str | None = None) -> bool:
+    return may(actor(request, who), action, resource(hall, window, ticket, item))
+
+
+async def allowed(request: web.Request, action: Action, hall: HallService, window: str | None = None,
+                  ticket: str | None = None, item: str | None = None) -> Staff:
+    """The one check at the edge: the logged-in member of staff, if the access policy lets them
+    take `action` on this hall (its window, its ticket of `item`); 401 or 403 problem+json if not."""
+    return check(request, await staff(request), action, hall, window, ticket, item)
+
+
+def check(request: web.Request, who: Staff, action: Action, hall: HallService, window: str | None = None,
+          ticket: str | None = None, item: str | None = None) -> Staff:
+    """`allowed` for a member of staff already known (a websocket's token)."""
+    a, r = actor(request, who), resource(hall, window, ticket, item)
+    if not may(a, action, r):
+        raise refusal(a, action, r)
+    return who
+
+
+def staff_credentials(request: web.Request) -> bool:
+    """The request comes from a member of staff: a bearer token, or a staff page's CSRF header
+    (a citizen's page sends neither, even in a browser where someone is logged in)."""
+    return bool(request.headers.get("Authorization") or request.headers.get(CSRF_HEADER))
 
 
 async def page_staff(request: web.Request) -> tuple[Staff, str] | None:

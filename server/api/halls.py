@@ -10,13 +10,12 @@ from datetime import date
 from aiohttp import web
 
 from .. import __version__, migrations
-from ..domain.access import require_role
-from ..domain.catalog import Role
+from ..domain.catalog import Action
 from ..domain.errors import Invalid
 from ..hall import Unavailable
 from . import schemas
 from .openapi import contract
-from .context import calendar_horizon, ctx, hall_of, json, staff
+from .context import allowed, calendar_horizon, ctx, hall_of, json
 from .views import catalog_view, queues_view, user_view
 
 routes = web.RouteTableDef()
@@ -68,8 +67,7 @@ async def queues(request: web.Request) -> web.Response:
 @contract("The hall's staff accounts", response=list[schemas.StaffUser], auth="manager", tags=("staff",))
 async def users(request: web.Request) -> web.Response:
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.manager, Role.admin)
+    await allowed(request, Action.read_records, hall)
     return json([user_view(u) for u in hall.catalog.config.users])
 
 
@@ -84,8 +82,7 @@ async def users(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.Response:
     """The audit trail (电子监察): a hall-day's journal as stored, from `since` on."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, Role.manager, Role.admin)
+    await allowed(request, Action.read_records, hall)
     try:
         since = int(request.query.get("since", "0"))
         day = date.fromisoformat(request.query["day"]) if "day" in request.query else (await hall.current()).day

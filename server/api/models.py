@@ -87,7 +87,7 @@ class Empty(Body):
 
 
 class CallTicket(Body):
-    ticket: Ref
+    ticket: Ref = Field(description="the ticket's number today (what the window's queue lists), or its id")
 
 
 class Finish(Body):

@@ -1,7 +1,9 @@
 """WS /ws/v1/halls/{hall}: a snapshot, then every journalled event in order, to every screen.
 
 One feed per hall listens to the bus and turns each event into one message per audience,
-serialised once (public screens get no ticket ids and no personal data; staff get all).
+serialised once (public screens get no ticket ids and no personal data; staff get the events
+with their clerks' account names but, like public screens, tickets by number: a ticket id is
+its holder's secret, and staff at a counter never need it).
 A message goes straight into each socket's buffer while the client keeps up; a client whose
 buffer is full gets a backlog and a writer task of its own. A screen still QUEUE_SIZE
 messages behind at the once-a-second check, or whose send stalls SEND_TIMEOUT_S, is dropped,
@@ -37,7 +39,7 @@ from ..domain.errors import Forbidden, NotFound
 from ..hall import HallService
 from .context import CTX, hall_of
 from .devices import device, forget, remember
-from .views import call_view, clerk_view, hall_snapshot, queues_view, ticket_view, window_view
+from .views import call_view, clerk_view, hall_snapshot, queues_view, staff_event, ticket_view, window_view
 from ..tasks import cancel
 
 log = logging.getLogger("hallq.realtime")
@@ -256,7 +258,7 @@ class Feed:
         if t is not None:
             public_event["number"] = t.number
         body: dict[str, Any] = {"type": "event", "seq": seq, "event": public_event}
-        staff_body: dict[str, Any] = {"type": "event", "seq": seq, "event": data}
+        staff_body: dict[str, Any] = {"type": "event", "seq": seq, "event": staff_event(state, data)}
         if data["type"] in ("ticket_called", "ticket_recalled"):
             call = call_view(catalog, data["number"], data["window"], data["at"])
             body["call"] = staff_body["call"] = call

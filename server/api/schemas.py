@@ -26,8 +26,9 @@ class Problem(Out):
     detail: str
 
 
-class Ticket(Out):
-    id: str
+class CounterTicket(Out):
+    """A ticket as the staff at a counter see it: by number, without what only its holder may know."""
+
     number: str
     item: str
     item_name: str
@@ -45,7 +46,6 @@ class Ticket(Out):
     recalls: int
     transfers: int
     print_status: PrintStatus
-    status_url: str
     window_hint: str | None = None
     suspend_kind: str | None = None
     case_type: str | None = None
@@ -59,6 +59,13 @@ class Ticket(Out):
     mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
     closed_out_from: TicketStatus | None = None  # 日终作废: what it was when its hall-day ended
     day: str | None = None  # the hall-day of a closed-out ticket (the day before)
+
+
+class Ticket(CounterTicket):
+    """A ticket as its holder sees it: its id is the secret that opens, cancels and rates it."""
+
+    id: str
+    status_url: str
 
 
 class PublicTicket(Out):
@@ -90,7 +97,7 @@ class Window(Out):
     zone: str
     state: Literal["closed", "idle", "called", "serving", "paused"]
     since: str | None
-    ticket: Ticket | PublicTicket | None
+    ticket: CounterTicket | PublicTicket | None
     clerk: Clerk | None
     pause: Pause | None
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..domain import commands as cmd
+from ..domain.access import HOLDER, Actor, may, refusal
+from ..domain.catalog import Action
 from ..domain.errors import Forbidden
 from ..domain.events import TicketIssued
-from ..hall import new_ticket_id
+from ..domain.tickets import ticket_of
+from ..hall import HallService, new_ticket_id
 from . import models, schemas
 from .openapi import contract
 from .security import Buckets
-from .context import body, hall_of, json, staff
+from .context import actor, allowed, body, hall_of, json, resource, staff, staff_credentials
 from .devices import device
 from .guard import redeem
 from .views import issued_view, ticket_view
@@ -29,7 +32,7 @@ async def issue(request: web.Request) -> web.Response:
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
     by = req.channel
     if req.channel == "staff":
-        by = (await staff(request, hall.hall)).user.username
+        by = (await allowed(request, Action.issue, hall)).user.username
     elif req.priority and req.channel == "online":
         raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
     elif req.channel == "online":
@@ -55,12 +58,26 @@ async def read(request: web.Request) -> web.Response:
     return json(ticket_view(state, hall.catalog, t))
 
 
+async def _holder(request: web.Request, action: Action, hall: HallService, ticket_id: str) -> None:
+    """Who presents the id is its holder, unless they come as staff: a clerk who learnt a
+    citizen's ticket id does not rate or cancel it for them."""
+    if staff_credentials(request):
+        who = await staff(request)
+        a = actor(request, who)
+    else:
+        a = Actor(HOLDER, hall.hall, ticket=ticket_id)
+    r = resource(hall, ticket=ticket_id)
+    if not may(a, action, r):
+        raise refusal(a, action, r)
+
+
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/cancel")
 @contract("Cancel a waiting ticket (the citizen leaves)", body=models.Empty, response=schemas.Ticket, errors=(409,), tags=("tickets",))
 async def cancel(request: web.Request) -> web.Response:
     hall = hall_of(request)
     await body(request, models.Empty)
     ticket_id = request.match_info["ticket"]
+    await _holder(request, Action.cancel, hall, ticket_id)
     await hall.handle(cmd.CancelTicket(by="holder", ticket=ticket_id))
     return json(ticket_view(hall.state, hall.catalog, hall.state.tickets[ticket_id]))
 
@@ -71,6 +88,7 @@ async def evaluate(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.Evaluation)
     ticket_id = request.match_info["ticket"]
+    await _holder(request, Action.rate, hall, ticket_id)
     await hall.handle(
         cmd.Evaluate(
             by="holder", ticket=ticket_id, score=req.score, comment=req.comment, efficiency=req.efficiency,

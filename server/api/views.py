@@ -63,6 +63,30 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
     return out
 
 
+# What a ticket's holder alone may know: staff answers and the staff feed leave these out (a
+# ticket id opens, cancels and rates the ticket; a booking code and a phone's key are the citizen's).
+HOLDER_SECRETS = ("id", "status_url")
+EVENT_SECRETS = ("ticket", "code", "phone_key")
+
+
+def counter_ticket_view(state: HallDay, catalog: Catalog, t: Ticket) -> dict[str, Any]:
+    """A ticket as the staff at a counter see it: everything but what only its holder may know;
+    staff name it by its number (unique within the hall-day)."""
+    view = ticket_view(state, catalog, t)
+    for key in HOLDER_SECRETS:
+        view.pop(key, None)
+    return view
+
+
+def staff_event(state: HallDay, data: dict[str, Any]) -> dict[str, Any]:
+    """A journalled event as the staff feed sends it: the ticket named by its number, never by id."""
+    out = {k: v for k, v in data.items() if k not in EVENT_SECRETS}
+    t = state.tickets.get(data["ticket"]) if isinstance(data.get("ticket"), str) else None
+    if t is not None:
+        out.setdefault("number", t.number)
+    return out
+
+
 def issued_view(state: HallDay, catalog: Catalog, issued: TicketIssued) -> dict[str, Any]:
     """The answer to taking a number: the ticket, the windows to go to, and the figures told at
     issue (the ones journalled with it, not a recount)."""
@@ -93,7 +117,8 @@ def clerk_view(catalog: Catalog, username: str | None) -> dict[str, Any] | None:
 
 
 def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool = False) -> dict[str, Any]:
-    """A window as the lobby sees it: a clerk's name and staff number are public by design."""
+    """A window as the lobby sees it (`public`) or its staff do: a clerk's name and staff number
+    are public by design; neither view carries the ticket's id."""
     conf = catalog.windows[w.id]
     ticket = state.tickets[w.ticket] if w.ticket else None
     return {
@@ -104,7 +129,7 @@ def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool =
         "zone": conf.zone,
         "state": w.status.value,
         "since": iso(w.since),
-        "ticket": None if ticket is None else public_ticket_view(catalog, ticket) if public else ticket_view(state, catalog, ticket),
+        "ticket": None if ticket is None else public_ticket_view(catalog, ticket) if public else counter_ticket_view(state, catalog, ticket),
         "clerk": clerk_view(catalog, w.clerk) if w.status.value != "closed" else None,
         "pause": {"reason": w.pause_reason, "until": iso(w.pause_until)} if w.pause_reason else None,
     }

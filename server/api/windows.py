@@ -11,10 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..domain import commands as cmd
-from ..domain.access import require_window
+from ..domain.catalog import Action
 from ..domain.errors import NotFound
 from . import models, schemas
-from .context import body, hall_of, json, staff
+from .context import allowed, body, hall_of, json
 from .openapi import contract
 from .views import window_view
 
@@ -100,8 +100,7 @@ def _action(name: str, model: type[BaseModel], build: Build):  # type: ignore[no
     async def act(request: web.Request) -> web.Response:
         hall = hall_of(request)
         window = _window_id(request)
-        who = await staff(request, hall.hall)
-        require_window(who.user, hall.catalog, window)
+        who = await allowed(request, Action.operate, hall, window)
         req = await body(request, model)
         await hall.handle(build(req, window, who.user.username, hall.catalog.hall.timezone))
         return json(window_view(hall.state, hall.catalog, hall.state.window(window)))

@@ -27,6 +27,28 @@ class CaseType(StrEnum):
     escalated = "escalated"  # 上报件
 
 
+class Action(StrEnum):
+    """What someone does in a hall, as server/domain/access.py decides who may."""
+
+    read_figures = "read-figures"  # boards, statistics, bulletins, reviews, cases, the region table
+    read_records = "read-records"  # the audit journal, staff and device lists, kiosks, catalogue revisions
+    operate = "operate"  # a window's counter actions and queue (开窗, 叫号, 办结 …)
+    issue = "issue"  # take a number or book for a citizen at the counter, reprint a ticket
+    conclude = "conclude"  # 办结 of a promised case
+    supervise = "supervise"  # the steps of a bad review's loop
+    manage_staff = "manage-staff"  # add and change accounts, reset passwords
+    manage_devices = "manage-devices"  # approve and revoke kiosks, screens, evaluators, agents
+    manage_appointments = "manage-appointments"  # enter bookings with their own code
+    edit_catalog = "edit-catalog"  # the catalogue, windows, schedules, notices (后台管理)
+    pair_evaluator = "pair-evaluator"  # open a window's evaluator screen (评价器)
+    rate = "rate"  # 好差评 of a ticket
+    cancel = "cancel"  # a citizen leaves the queue
+
+
+# Reading is what a hall above always may; rating and cancelling belong to the citizen.
+DELEGABLE = frozenset(Action) - {Action.read_figures, Action.read_records, Action.rate, Action.cancel}
+
+
 class Hall(Frozen):
     """A service hall (政务服务中心): its name, time zone, opening hours and rules."""
 
@@ -45,10 +67,21 @@ class Hall(Frozen):
     level: Literal["province", "city", "county", "township"] = Field(
         "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
     parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")
+    managers_above: tuple[Action, ...] = Field(
+        (), description="what the managers of the halls above may do here besides reading (default: read only); "
+                        "any of " + ", ".join(sorted(a.value for a in DELEGABLE)))
     catalog_from: Id | None = Field(
         None, description="take departments and items from this hall's catalogue (the shared 事项清单); "
                           "this hall's own departments.yaml and items.yaml add local ones")
     calendar: WorkingCalendar = WorkingCalendar()
+
+    @field_validator("managers_above")
+    @classmethod
+    def _delegable(cls, value: tuple[Action, ...]) -> tuple[Action, ...]:
+        refused = [a.value for a in value if a not in DELEGABLE]
+        if refused:
+            raise ValueError(f"{', '.join(refused)}: halls above always read, and only citizens rate and cancel")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -76,7 +76,7 @@ class CallNext(WindowCommand):
 class CallTicket(WindowCommand):
     """指呼: call a chosen waiting or suspended ticket."""
 
-    ticket: str
+    ticket: str  # its number today, as the clerk sees it, or its id
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

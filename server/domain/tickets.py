@@ -22,6 +22,18 @@ def ticket_of(state: HallDay, ticket_id: str) -> Ticket:
     return t
 
 
+def ticket_at_counter(state: HallDay, ref: str) -> Ticket:
+    """A ticket as staff name it: by today's number (unique within the hall-day), or by its id.
+    Only staff, already authorised for the window, may name a ticket by number: its number is
+    public, its id is the holder's secret and staff are never given it."""
+    t = state.tickets.get(ref)
+    if t is None:
+        t = next((t for t in state.tickets.values() if t.number == ref), None)
+    if t is None:
+        raise NotFound("unknown-ticket", f"no ticket {ref!r} today")
+    return t
+
+
 def item_of(catalog: Catalog, item_id: str) -> None:
     if item_id not in catalog.items:
         raise NotFound("unknown-item", f"no service item {item_id!r} in this hall")

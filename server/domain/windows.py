@@ -18,7 +18,7 @@ from .catalog import CaseType, Catalog, Role
 from .errors import Conflict, Invalid, NotFound
 from .model import HallDay, Lane, Outcome, SuspendKind, Ticket, TicketStatus, WindowState, WindowStatus
 from .policy import choose_next, requeue_place
-from .tickets import item_of, ticket_of
+from .tickets import item_of, ticket_at_counter
 
 S = WindowStatus
 
@@ -69,7 +69,7 @@ def call_next(state: HallDay, catalog: Catalog, c: cmd.CallNext, now: datetime) 
 def call_ticket(state: HallDay, catalog: Catalog, c: cmd.CallTicket, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
     _require(w, S.idle, action="call a ticket")
-    t = ticket_of(state, c.ticket)
+    t = ticket_at_counter(state, c.ticket)
     if t.status is TicketStatus.waiting:
         may = t.target_window == c.window or (t.target_window is None and c.window in catalog.windows_of_item[t.item])
         if not may:

@@ -9,9 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.context import hall_of, json, staff
-from ..domain.access import require_role
-from ..domain.catalog import Role
+from ..api.context import allowed, hall_of, json
+from ..domain.catalog import Action
 from ..domain.errors import Invalid
 from ..api.openapi import contract
 from .rollup import DIMENSIONS, flatten
@@ -21,7 +20,6 @@ from .service import MAX_SPAN_DAYS, Stats, hall_today
 routes = web.RouteTableDef()
 
 STATS = web.AppKey("hallq.stats", Stats)
-READERS = (Role.manager, Role.admin, Role.chief)
 
 
 def parse_period(query: Any, today: date) -> tuple[date, date]:
@@ -48,8 +46,7 @@ def parse_by(query: Any, default: str = "window") -> str:
 async def reader(request: web.Request):  # type: ignore[no-untyped-def]
     """The hall and the member of staff asking; managers, admins and chiefs read statistics."""
     hall = hall_of(request)
-    who = await staff(request, hall.hall)
-    require_role(who.user, *READERS)
+    who = await allowed(request, Action.read_figures, hall)
     return hall, who
 
 

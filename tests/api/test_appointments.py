@@ -135,7 +135,7 @@ async def test_a_booking_is_checked_in_at_the_kiosk_and_called_before_walk_ins(c
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
     called = await (await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)).json()
-    assert called["ticket"]["id"] == booked["id"] != walk_in["id"]
+    assert called["ticket"]["number"] == booked["number"] != walk_in["number"]
 
 
 async def test_a_clerk_checks_a_booking_in_at_the_counter_once(client, login):
@@ -200,7 +200,7 @@ async def test_a_remote_ticket_is_skipped_until_its_holder_confirms_arrival(clie
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
     first = await (await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)).json()
-    assert first["ticket"]["id"] == walk_in["id"]
+    assert first["ticket"]["number"] == walk_in["number"]
     for path in ("start", "finish"):
         await client.post(f"/api/v1/halls/t/windows/w1/{path}", headers=h, json={"case_type": "promised"} if path == "finish" else None)
     none = await (await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)).json()
@@ -208,7 +208,7 @@ async def test_a_remote_ticket_is_skipped_until_its_holder_confirms_arrival(clie
     arrived = await (await client.post(f"/api/v1/halls/t/tickets/{remote['id']}/arrive")).json()
     assert arrived["arrived"] is True and arrived["status"] == "waiting"
     called = await (await client.post("/api/v1/halls/t/windows/w1/call-next", headers=h)).json()
-    assert called["ticket"]["id"] == remote["id"]
+    assert called["ticket"]["number"] == remote["number"]
     assert PHONE not in json.dumps(await all_rows(client), default=str)
 
 

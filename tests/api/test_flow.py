@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 PUBLIC_TICKET_KEYS = {
     "id", "number", "item", "item_name", "status", "priority", "appointment", "channel", "issued_at", "called_at",
     "ahead", "estimated_wait_s", "window", "window_name", "windows", "recalls", "transfers", "print_status", "status_url",
@@ -49,7 +51,7 @@ async def test_a_day_at_the_counters(client, login, clock):
     await act(client, w3, "w3", "open")
     clock.advance(60)
     window = await act(client, w3, "w3", "call-next")
-    assert window["state"] == "called" and window["ticket"]["id"] == shared["id"]
+    assert window["state"] == "called" and window["ticket"]["number"] == shared["number"]
     assert window["clerk"] == {"name": "赵三", "staff_no": "S31", "post": "A"}
     await act(client, w3, "w3", "recall")
     await act(client, w3, "w3", "start")
@@ -65,14 +67,14 @@ async def test_a_day_at_the_counters(client, login, clock):
     assert r.status == 409
 
     window = await act(client, w1, "w1", "call-next")
-    assert window["ticket"]["id"] == dedicated["id"]
+    assert window["ticket"]["number"] == dedicated["number"]
     await act(client, w1, "w1", "start")
     window = await act(client, w1, "w1", "transfer", {"item": "c1"})
     moved = await (await client.get(f"/api/v1/halls/t/tickets/{dedicated['id']}")).json()
     assert (moved["status"], moved["item"], moved["number"]) == ("waiting", "c1", "A001")
     # it keeps its original issue time, so it goes before c1's own ticket at the comprehensive window
     window = await act(client, w3, "w3", "call-next")
-    assert window["ticket"]["id"] == dedicated["id"]
+    assert window["ticket"]["number"] == dedicated["number"]
     await act(client, w3, "w3", "start")
     window = await act(client, w3, "w3", "suspend", {"kind": "fetching_materials"})
     assert window["state"] == "idle"
@@ -80,14 +82,14 @@ async def test_a_day_at_the_counters(client, login, clock):
     assert (suspended["status"], suspended["suspend_kind"]) == ("suspended", "fetching_materials")
 
     window = await act(client, w3, "w3", "call-next")
-    assert window["ticket"]["id"] == only_comprehensive["id"]
+    assert window["ticket"]["number"] == only_comprehensive["number"]
     window = await act(client, w3, "w3", "no-show")
     assert window["state"] == "idle"
     gone = await (await client.get(f"/api/v1/halls/t/tickets/{only_comprehensive['id']}")).json()
     assert gone["status"] == "no_show"
 
     window = await act(client, w3, "w3", "call", {"ticket": dedicated["id"]})
-    assert window["ticket"]["id"] == dedicated["id"]
+    assert window["ticket"]["number"] == dedicated["number"]
     await act(client, w3, "w3", "start")
     await act(client, w3, "w3", "finish", {"case_type": "immediate", "outcome": "one_time_notice", "missing": ["户口簿"]})
 
@@ -129,7 +131,7 @@ async def test_priority_lane_and_ahead_estimates(client, login):
     h = await login("w1a")
     await act(client, h, "w1", "open")
     window = await act(client, h, "w1", "call-next")
-    assert window["ticket"]["id"] == prio["id"]
+    assert window["ticket"]["number"] == prio["number"]
 
 
 async def test_appointments_checked_in_at_the_kiosk_go_first(client, login):
@@ -145,7 +147,7 @@ async def test_appointments_checked_in_at_the_kiosk_go_first(client, login):
     assert booked["appointment"] is True
     h = await login("w1a")
     await act(client, h, "w1", "open")
-    assert (await act(client, h, "w1", "call-next"))["ticket"]["id"] == booked["id"]
+    assert (await act(client, h, "w1", "call-next"))["ticket"]["number"] == booked["number"]
 
 
 async def test_public_window_answers_show_numbers_not_ticket_ids(client, login):
@@ -153,7 +155,8 @@ async def test_public_window_answers_show_numbers_not_ticket_ids(client, login):
     h = await login("w1a")
     await act(client, h, "w1", "open")
     staff_view = await act(client, h, "w1", "call-next")
-    assert staff_view["ticket"]["id"] == t["id"]  # the clerk's own answer may carry it
+    assert staff_view["ticket"]["number"] == t["number"]
+    assert t["id"] not in json.dumps(staff_view)  # nor the clerk's own: the id is the holder's secret
     for path in ("/api/v1/halls/t/windows", "/api/v1/halls/t/windows/w1"):
         text = await (await client.get(path)).text()
         assert "A001" in text and t["id"] not in text

@@ -3,6 +3,7 @@ real server process: keyboard only at the counter, one rating per ticket, the le
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from datetime import datetime, timedelta
@@ -39,11 +40,15 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     cookie = next(c for c in await context.cookies() if c["name"] == "hallq_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
-    # The evaluator: a second screen on the clerk's computer, facing the citizen.
+    # The evaluator: a second screen on the clerk's computer, facing the citizen. The clerk it
+    # rates may not pair it: the screen says a manager opens it.
     evaluator = await context.new_page()
     await evaluator.set_viewport_size({"width": 1024, "height": 600})
     await evaluator.goto(server.url + "/terminal/t/evaluator/w1")
-    await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+    await evaluator.wait_for_selector("#ev-notice:text-is('评价器须由大厅管理员登录开启。')")
+    assert await evaluator.evaluate("localStorage.getItem('hallq-evaluator:t:w1')") is None
+    await evaluator.close()
+    evaluator_context, evaluator = await open_evaluator(browser, server)
 
     await terminal.keyboard.press("o")
     await terminal.wait_for_selector("body[data-state=idle]")
@@ -96,15 +101,21 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
     assert evaluator.url.endswith("/terminal/t/evaluator/w1")
     await context.close()
+    await evaluator_context.close()
 
 
 async def open_evaluator(browser, server, query: str = ""):  # type: ignore[no-untyped-def]
-    """The evaluator of w1, opened once by its clerk (who signs in on the same screen)."""
+    """The evaluator of w1, paired once by the hall's manager, who signs in on its screen; the
+    screen keeps its own evaluator session and ends the manager's login there."""
     context = await browser.new_context(viewport={"width": 1024, "height": 600}, locale="zh-CN")
     page = await context.new_page()
-    await log_in_with_the_keyboard(page, server.url + "/terminal/t/login?next=/terminal/t/evaluator/w1" + query, "w1a")
+    await log_in_with_the_keyboard(page, server.url + "/terminal/t/login?next=/terminal/t/evaluator/w1" + query, "boss")
     await page.wait_for_url("**/terminal/t/evaluator/w1*")
     await page.wait_for_selector("body[data-status=online][data-mode=idle]")
+    deadline = asyncio.get_running_loop().time() + 5
+    while any(c["name"] == "hallq_session" for c in await context.cookies()):
+        assert asyncio.get_running_loop().time() < deadline, "the manager's login stayed on the evaluator screen"
+        await asyncio.sleep(0.05)
     return context, page
 
 
@@ -167,7 +178,7 @@ async def test_the_terminal_queue_follows_tickets_issued_elsewhere_without_the_c
         issued = time.monotonic()
         ticket = await api.post("/api/v1/halls/t/tickets", {"item": item})  # a kiosk, not the clerk
         await terminal.wait_for_selector(f"#waiting:text-is('{expected}')", timeout=3000)  # its poll is every 30 s
-        await terminal.wait_for_selector(f"#queue [data-ticket='{ticket['id']}']", timeout=3000)
+        await terminal.wait_for_selector(f"#queue [data-ticket='{ticket['number']}']", timeout=3000)
         assert time.monotonic() - issued < 3
     await api.post(f"/api/v1/halls/t/tickets/{ticket['id']}/cancel")  # the citizen gives up: gone from the queue too
     await terminal.wait_for_selector("#waiting:text-is('1')", timeout=3000)
@@ -350,9 +361,10 @@ async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
         await page.wait_for_timeout(200)
         shot = tmp_path / "terminal.png"
         await page.screenshot(path=str(shot))
-        evaluator = await context.new_page()
-        await evaluator.set_viewport_size({"width": 1024, "height": 600})
-        await evaluator.goto(s.url + "/terminal/demo/evaluator/w01")
+        # The evaluator facing the citizen, paired by the hall's manager on its own screen.
+        evaluator_context = await browser.new_context(viewport={"width": 1024, "height": 600}, locale="zh-CN")
+        evaluator = await evaluator_context.new_page()
+        await log_in_with_the_keyboard(evaluator, s.url + "/terminal/demo/login?next=/terminal/demo/evaluator/w01", "manager")
         await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
         await page.keyboard.press("Escape")
         await page.keyboard.press("f")
@@ -366,6 +378,7 @@ async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
             DOCS.mkdir(exist_ok=True)
             shutil.copy(shot, DOCS / "terminal.png")
         await context.close()
+        await evaluator_context.close()
     finally:
         await api.close()
         s.kill()

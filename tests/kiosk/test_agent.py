@@ -190,7 +190,7 @@ async def test_paper_out_on_the_sensor_is_reported_and_the_ticket_is_flagged(cli
         public = await (await client.get("/api/v1/halls/t/kiosks/k1")).json()
         assert public["printer"]["state"] == "paper_out" and public["printer"]["message"] == "打印机缺纸"
         printer.paper = "low"  # paper loaded, nearly at the end of the roll: printing goes on, with a warning
-        r = await client.post(f"/api/v1/halls/t/tickets/{t['id']}/print", headers=await login("w1a"), json={})
+        r = await client.post(f"/api/v1/halls/t/tickets/{t['number']}/print", headers=await login("w1a"), json={})
         assert r.status == 202
         await printer.wait_for_cuts(1)
         await wait_until(lambda: _status_is(client, t["id"], "reprinted"))

@@ -32,9 +32,10 @@ async def journal(client, login) -> list[dict]:  # type: ignore[no-untyped-def]
 RATE = "/api/v1/halls/t/windows/w1/evaluation"
 
 
-async def evaluator(client, h, window: str = "w1") -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The window's evaluator screen, opened once by a clerk: its own credential."""
-    opened = await expect(await client.post(f"/api/v1/halls/t/windows/{window}/evaluator-session", headers=h), 201)
+async def evaluator(client, login, window: str = "w1") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The window's evaluator screen, paired once by the hall's manager: its own credential."""
+    boss = await login("boss")
+    opened = await expect(await client.post(f"/api/v1/halls/t/windows/{window}/evaluator-session", headers=boss), 201)
     assert (opened["window"], opened["hall"]) == (window, "t")
     return {"X-Evaluator-Token": opened["token"]}
 
@@ -42,7 +43,7 @@ async def evaluator(client, h, window: str = "w1") -> dict[str, str]:  # type: i
 async def test_the_evaluator_rates_the_last_served_ticket_once_with_indicators_and_reasons(client, login):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
-    ev_ = await evaluator(client, h)
+    ev_ = await evaluator(client, login)
     t = await serve(client, h)
     state = await expect(await client.get(RATE, headers=ev_), 200)
     assert state["rateable"]["number"] == "A001" and state["window"]["clerk"]["name"] == "张一"
@@ -63,7 +64,7 @@ async def test_the_evaluator_rates_the_last_served_ticket_once_with_indicators_a
 async def test_the_evaluator_cannot_rate_an_earlier_citizen_or_after_a_while(client, login, clock):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
-    ev_ = await evaluator(client, h)
+    ev_ = await evaluator(client, login)
     first = await serve(client, h)
     await serve(client, h)
     await expect(await client.post(RATE, headers=ev_, json={"number": "A001", "score": 5}), 409, "rating-moved-on")
@@ -96,22 +97,23 @@ async def test_the_clerk_asks_for_a_rating_and_the_evaluator_hears_it_without_ti
     await ws.close()
     (logged,) = [e for e in await journal(client, login) if e["type"] == "evaluation_requested"]
     assert (logged["by"], logged["ticket"]) == ("w1a", t["id"])
-    await expect(await client.post(RATE, headers=await evaluator(client, h), json={"number": "A001", "score": 5}), 201)
+    await expect(await client.post(RATE, headers=await evaluator(client, login), json={"number": "A001", "score": 5}), 201)
     await expect(await client.post(f"{RATE}/request", headers=h), 409, "already-rated")
 
 
-async def test_the_evaluator_is_opened_by_the_windows_staff_only(client, login):
+async def test_the_evaluator_is_paired_by_a_manager_only(client, login):
     await expect(await client.post(RATE, json={"number": "A001", "score": 5}), 403, "evaluator-only")
     await expect(await client.get(RATE), 401)
     await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session"), 401)
-    await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session", headers=await login("w2a")), 403, "not-your-window")
+    for clerk in ("w2a", "w1a"):  # not another window's clerk, nor the clerk it rates
+        await expect(await client.post("/api/v1/halls/t/windows/w1/evaluator-session", headers=await login(clerk)), 403, "role")
     await expect(await client.get(RATE, headers={"X-Evaluator-Token": "made-up"}), 401, "evaluator-unknown")
 
 
 async def test_a_clerk_cannot_rate_their_own_service_only_the_evaluator_can(client, login):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
-    ev_ = await evaluator(client, h)
+    ev_ = await evaluator(client, login)
     await serve(client, h)
     before = await journal(client, login)
     for who in (h, await login("admin")):
@@ -140,7 +142,7 @@ async def test_a_clerk_cannot_rate_their_own_service_only_the_evaluator_can(clie
 
 
 async def test_an_evaluator_session_ends_after_a_day(client, login, clock):
-    ev_ = await evaluator(client, await login("w1a"))
+    ev_ = await evaluator(client, login)
     clock.advance(24 * 3600 + 1)
     await expect(await client.get(RATE, headers=ev_), 401, "evaluator-unknown")
 

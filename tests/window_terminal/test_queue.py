@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 async def issue(client, item: str, **kw) -> dict:  # type: ignore[no-untyped-def]
     r = await client.post("/api/v1/halls/t/tickets", json={"item": item, **kw})
@@ -51,14 +53,15 @@ async def test_the_state_decides_which_actions_the_terminal_offers(client, login
     await act(client, h, "call-next")
     called = await queue(client, h)
     assert called["actions"] == ["recall", "start", "no-show", "transfer"]
-    assert called["window"]["ticket"]["id"] == t["id"]  # staff see the id, to act on it
+    assert called["window"]["ticket"]["number"] == t["number"]  # staff name tickets by number
+    assert t["id"] not in json.dumps(called)  # the id is the holder's secret
     assert called["item"]["materials"] == ["身份证", "申请表"]
     await act(client, h, "start")
     assert (await queue(client, h))["actions"] == ["finish", "transfer", "suspend"]
     await act(client, h, "suspend", {"kind": "fetching_materials"})
     idle = await queue(client, h)
     assert [(s["number"], s["kind"]) for s in idle["suspended"]] == [("A001", "fetching_materials")]
-    w = await act(client, h, "call", {"ticket": idle["suspended"][0]["id"]})
+    w = await act(client, h, "call", {"ticket": idle["suspended"][0]["number"]})
     assert w["ticket"]["number"] == "A001"
     await act(client, h, "start")
     await act(client, h, "finish", {"case_type": "immediate"})

@@ -15,8 +15,8 @@ let promptTimer = null;
 let thanksTimer = null;
 // In a hall that requires registered devices the evaluator is one (no clerk's login): its token goes with every call.
 const device = deviceOf(config);
-// Otherwise a clerk of the window opens it once: the page keeps its own evaluator session, which
-// rates and nothing else, and which outlives the clerk's logout.
+// Otherwise a manager pairs it once (never the clerk it rates): the page keeps its own evaluator
+// session, which rates and nothing else, and ends the manager's login on this citizen-facing screen.
 const SESSION_KEY = `hallq-evaluator:${config.hall}:${config.window}`;
 
 function credentials() {
@@ -38,17 +38,18 @@ async function call(method, path, body) {
   return data;
 }
 
-// The evaluator session, opened with the signed-in clerk's session when the page has none yet.
+// The evaluator session, opened with the signed-in manager's session when the page has none yet.
 async function opened() {
   if (device.required || localStorage.getItem(SESSION_KEY)) return true;
   if (config.may_open) {
     const made = await api.post(`${base}/evaluator-session`);
     localStorage.setItem(SESSION_KEY, made.token);
+    await api.post("/api/v1/auth/logout").catch(() => null); // the screen faces citizens: no staff login stays on it
     return true;
   }
   if (config.signed_in) {
     $("ev-notice").hidden = false;
-    $("ev-notice").textContent = t("not_your_window");
+    $("ev-notice").textContent = t("evaluator_by_manager");
     return false;
   }
   location.assign(`/terminal/${config.hall}/login?next=${encodeURIComponent(location.pathname + location.search)}`);

@@ -98,7 +98,7 @@ function draw() {
   data.queue.forEach((q, i) => {
     const lane = q.lane === "normal" ? (q.transferred ? t("transferred") : "") : t(q.lane);
     queue.append(li(`row lane-${q.lane}`, [["num", q.number], ["item", q.item_name], ["lane", lane],
-      ["waited", `${t("waited")} ${minutes(q.waited_s)} ${t("minutes")}`]], { role: "option", "data-ticket": q.id, "data-row": String(i) }));
+      ["waited", `${t("waited")} ${minutes(q.waited_s)} ${t("minutes")}`]], { role: "option", "data-ticket": q.number, "data-row": String(i) }));
   });
   if (!data.queue.length) queue.append(li("muted", [["", t("nobody_waiting")]]));
   const suspended = $("suspended");
@@ -106,7 +106,7 @@ function draw() {
   data.suspended.forEach((s, i) => {
     const kind = config.suspend_kinds.find((k) => k.id === s.kind);
     suspended.append(li("row", [["num", s.number], ["item", s.item_name], ["lane", kind ? kind.name : ""]],
-      { role: "option", "data-ticket": s.id, "data-row": String(data.queue.length + i) }));
+      { role: "option", "data-ticket": s.number, "data-row": String(data.queue.length + i) }));
   });
   for (const button of document.querySelectorAll("#actions button")) {
     button.disabled = !data.actions.includes(button.dataset.action);
@@ -189,7 +189,7 @@ async function reprint() {
   const ticket = data.window.ticket;
   busy = true;
   try {
-    const answer = await api.post(`/api/v1/halls/${config.hall}/tickets/${encodeURIComponent(ticket.id)}/print`, {});
+    const answer = await api.post(`/api/v1/halls/${config.hall}/tickets/${encodeURIComponent(ticket.number)}/print`, {});
     say(t("reprint_sent", { number: answer.number, kiosk: answer.kiosk }));
   } finally {
     busy = false;
