@@ -27,7 +27,12 @@ STOP_TIMEOUT_S = 15.0
 def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
     argv = [sys.executable, "-m", "server.cli", "serve", "--host", args.host, "--port", str(args.port),
             "--data", str(args.data), "--database", args.database, "--redis", args.redis,
-            "--issue-rate", str(args.issue_rate), "--workers", "1", "--reuse-port", "--worker-name", f"w{n}"]
+            "--issue-rate", str(args.issue_rate), "--workers", "1", "--reuse-port", "--worker-name", f"w{n}",
+            # each worker holds its own connections, within its own descriptor limit
+            "--max-connections", str(args.max_connections), "--connections-per-address", str(args.connections_per_address),
+            "--max-websockets", str(args.max_websockets), "--websockets-per-address", str(args.websockets_per_address),
+            "--header-timeout", str(args.header_timeout), "--idle-timeout", str(args.idle_timeout),
+            "--refusal-log-interval", str(args.refusal_log_interval)]
     if args.config:
         argv += ["--config", str(args.config)]
     if args.always_open:

@@ -19,6 +19,7 @@ from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.region import Region
 from ..hall import Clock, HallService
 from ..journal import Journal
+from ..limits import ConnectionLimits
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Settings:
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
     ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # caps per address and in total, timeouts
 
 
 @dataclass

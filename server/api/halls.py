@@ -15,6 +15,7 @@ from ..domain.errors import Invalid
 from ..hall import Unavailable
 from . import schemas
 from .openapi import contract
+from .connections import GATE
 from .context import ctx, hall_of, json, staff
 from .views import catalog_view, queues_view, user_view
 
@@ -22,7 +23,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/health")
-@contract("Is this process able to serve: journal reachable, bus connected (load balancers, monitoring)",
+@contract("Is this process able to serve: journal reachable, bus connected, connections open against their limits (load balancers, monitoring)",
           response=schemas.Health, tags=("halls",))
 async def health(request: web.Request) -> web.Response:
     context = ctx(request)
@@ -33,7 +34,7 @@ async def health(request: web.Request) -> web.Response:
         raise Unavailable("the journal does not answer") from None
     bus_ok = bool(context.bus.healthy)
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
-            "halls": {h: s.state.seq for h, s in context.halls.items()}}
+            "halls": {h: s.state.seq for h, s in context.halls.items()}, "connections": request.app[GATE].figures()}
     return json(body)
 
 

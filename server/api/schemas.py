@@ -113,12 +113,24 @@ class Queues(Out):
     items: list[QueueRow]
 
 
+class Connections(Out):
+    descriptors: int = Field(description="the process's file-descriptor limit (RLIMIT_NOFILE), read at start")
+    open: int = Field(description="client connections open now")
+    limit: int = Field(description="client connections this process holds at most (below `descriptors`)")
+    per_address: int = Field(description="connections one client address may hold (0: no cap)")
+    websockets: int = Field(description="websockets open now")
+    websockets_limit: int = Field(description="websockets this process holds at most")
+    websockets_per_address: int = Field(description="websockets one client address may hold (0: no cap)")
+    refused: int = Field(description="connections and websockets refused since start")
+
+
 class Health(Out):
     status: Literal["ok", "degraded"] = Field(description="degraded: the bus is down, screens on other workers lag by up to a second")
     worker: str = Field(description="this process among several (empty: the only one)")
     journal: bool = Field(description="the journal answered just now")
     bus: bool = Field(description="the bus between processes is connected (always true in one process)")
     halls: dict[str, int] = Field(description="per hall, the last journal position this process has folded")
+    connections: Connections = Field(description="this process's connections against their limits (see SECURITY.md)")
 
 
 class HallSummary(Out):

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import resource
 import time
 from pathlib import Path
@@ -174,13 +175,14 @@ async def test_slowloris_from_one_address_leaves_the_server_to_everyone_else_und
                 break
             writer.write(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             slow.append((reader, writer))
-        for reader, writer in slow:  # one more header line on each: the refused ones have their answer already
-            writer.write(b"X-Slow: 1\r\n")
         health = await health_from_elsewhere(server)
-        for reader, _ in slow[health["connections"]["per_address"]:]:
+        held = health["connections"]["per_address"]
+        for reader, writer in slow[:held]:  # one more header line on each that the server holds
+            writer.write(b"X-Slow: 1\r\n")
+        for reader, _ in slow[held:]:  # the others have their answer already
             status, _ = await head(reader)
             answered += status == 429
-        assert answered == 1030 - health["connections"]["per_address"]
+        assert answered == 1030 - held
         assert log_lines(server) < 30
     finally:
         close_all(slow)
@@ -257,14 +259,15 @@ async def test_connections_over_the_caps_are_answered_with_a_problem_and_logged_
         assert status == 200
 
         began = time.monotonic()
-        while time.monotonic() - began < 5:
+        while time.monotonic() - began < 5:  # 101 refused: the first logged at once, the rest summed up
             with open(server.log, encoding="utf-8") as f:
-                refusals = [line for line in f if "refused" in line]
-            if any("101" in line for line in refusals):
+                refusals = [line for line in f if re.search(r"refused \d+:", line)]
+            if sum(int(re.search(r"refused (\d+):", line)[1]) for line in refusals) >= 101:
                 break
             await asyncio.sleep(0.1)
-        assert len(refusals) <= 3, refusals  # one line at the first refusal, then a summary per interval
-        assert any("127.0.0.1" in line for line in refusals)
+        assert len(refusals) <= 3, refusals
+        assert sum(int(re.search(r"refused (\d+):", line)[1]) for line in refusals) == 101, refusals
+        assert "127.0.0.1 ×" in refusals[-1]
     finally:
         close_all(mine + others)
 
@@ -280,14 +283,15 @@ async def test_websockets_over_the_caps_are_refused_before_the_upgrade(start):
         status, headers, (reader, writer) = await open_websocket(server, "127.0.0.1")
         body = json.loads(await reader.readexactly(int(headers["content-length"])))
         writer.close()
-        assert (status, headers["content-type"], body["type"]) == (429, "application/problem+json", "urn:hallq:problem:too-many-websockets")
+        assert (status, body["type"]) == (429, "urn:hallq:problem:too-many-websockets")
+        assert headers["content-type"].startswith("application/problem+json")
         for _ in range(2):
             status, _, stream = await open_websocket(server, "127.0.0.2")
             assert status == 101
             held.append(stream)
         status, headers, (_, writer) = await open_websocket(server, "127.0.0.3")
         writer.close()
-        assert status == 503 and headers["content-type"] == "application/problem+json"
+        assert status == 503 and headers["content-type"].startswith("application/problem+json")
         health = await health_from_elsewhere(server, "127.0.0.4")
         assert health["connections"]["websockets"] == 5
 
