@@ -32,18 +32,17 @@ log = logging.getLogger("hallq.connections")
 
 
 def address_key(host: str | None) -> str:
-    """Who counts as one client: the address aiohttp sees. IPv6 clients own whole /64s, so a
-    /64 is one client; an IPv4-mapped address is its IPv4 address."""
+    """Who counts as one client: the peer's address as aiohttp sees it, in one spelling (an
+    IPv4-mapped IPv6 address is its IPv4 address). Not a whole IPv6 /64, though one subscriber
+    on the internet owns one: the devices of a hall's own IPv6 LAN share theirs."""
     if not host:
         return "?"
     try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return host  # a Unix socket's path, say
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
     return str(ip)
 
 

@@ -16,7 +16,7 @@ import errno
 import json
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -31,10 +31,12 @@ MAX_LINGERING = 32  # refusals waiting for their request at once; beyond, closed
 
 
 def _answer(status: int, reason: str, code: str, detail: str, retry_after: int | None = None) -> bytes:
-    body = json.dumps({"type": f"urn:hallq:problem:{code}", "title": reason, "status": status, "detail": detail}).encode()
+    """A whole HTTP answer with a problem+json body, as server/api/errors.py writes them."""
+    title = reason[0] + reason[1:].lower()
+    body = json.dumps({"type": f"urn:hallq:problem:{code}", "title": title, "status": status, "detail": detail}).encode()
     retry = f"Retry-After: {retry_after}\r\n" if retry_after is not None else ""
-    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n"
-            f"{retry}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n").encode() + body
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n{retry}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n").encode() + body
 
 
 TOO_MANY = _answer(429, "Too Many Requests", "too-many-connections",
@@ -150,6 +152,7 @@ class GatedSite(web.BaseSite):
         self.trackers: dict[object, Tracked] = gate.trackers
         self.lingering = 0
         self.paused = False
+        self.tasks: set[asyncio.Task[None]] = set()  # connections being set up, held until they are
 
     @property
     def name(self) -> str:
@@ -161,6 +164,7 @@ class GatedSite(web.BaseSite):
         infos = await loop.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         for family, kind, proto, _, address in dict.fromkeys(infos):
             sock = socket.socket(family, kind, proto)
+            self.sockets.append(sock)  # closed by stop(), also when a later bind fails
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if self.reuse_port:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -169,11 +173,11 @@ class GatedSite(web.BaseSite):
             sock.bind(address)
             sock.listen(self._backlog)
             sock.setblocking(False)
-            self.sockets.append(sock)
+        self.port = self.sockets[0].getsockname()[1]  # the one chosen, when asked for port 0
         self._listen(True)
 
     async def stop(self) -> None:
-        if not self.paused:
+        if not self.paused and self.sockets:
             self._listen(False)
         self.paused = True  # and no resume after a pause in progress
         for sock in self.sockets:
@@ -205,10 +209,9 @@ class GatedSite(web.BaseSite):
             except ConnectionAbortedError:
                 continue
             except OSError as exc:
-                if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    raise
                 # The connections wait in the kernel's backlog meanwhile, not in our log.
-                self.gate.refuse(DESCRIPTORS, None)
+                out = exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+                self.gate.refuse(DESCRIPTORS if out else f"as accept() failed: {exc.strerror}", None)
                 self._listen(False)
                 self.paused = True
                 loop.call_later(PAUSE_S, self._resume)
@@ -217,7 +220,7 @@ class GatedSite(web.BaseSite):
             key = peer_key(addr)
             reason = self.gate.admit(key)
             if reason is None:
-                loop.create_task(self._serve(conn, key))
+                self._spawn(self._serve(conn, key))
             else:
                 self._refuse(conn, TOO_MANY if reason == ADDRESS else FULL)
 
@@ -263,7 +266,12 @@ class GatedSite(web.BaseSite):
                 conn.close()
                 done()
 
-        asyncio.get_running_loop().create_task(linger())
+        self._spawn(linger())
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 def run(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> None:

@@ -148,7 +148,7 @@ async def test_one_address_holding_websockets_leaves_the_server_to_everyone_else
 
 async def test_websockets_from_many_addresses_stop_below_the_descriptor_limit_and_leave_room_for_requests(start):
     server = await start(nofile=1024)
-    sources = [f"127.0.0.{n}" for n in range(3, 33)]  # 30 addresses, each up to its own cap
+    sources = [f"127.0.0.{n}" for n in range(3, 25)]  # 22 addresses × 32 websockets: more than the 672 in total
     held, answers = await hold_websockets(server, sources, attempts=33)
     try:
         health = await health_from_elsewhere(server)
@@ -239,12 +239,13 @@ async def test_connections_over_the_caps_are_answered_with_a_problem_and_logged_
             status, headers = await head(reader)
             body = json.loads(await reader.read())
             writer.close()
-            assert (status, headers["content-type"], body["status"]) == (429, "application/problem+json", 429)
+            assert (status, body["status"], body["title"]) == (429, 429, "Too many requests")
+            assert headers["content-type"].startswith("application/problem+json")
             assert "retry-after" in headers
         reader, writer = await connect(server, "127.0.0.3")  # the server is full
         status, headers = await head(reader)
         writer.close()
-        assert status == 503 and headers["content-type"] == "application/problem+json"
+        assert status == 503 and headers["content-type"].startswith("application/problem+json")
 
         close_all(mine[:1])
         began = time.monotonic()
