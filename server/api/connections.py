@@ -9,8 +9,10 @@ reserve left over. Websockets are long-lived and capped lower still, leaving roo
 requests (health, issuing tickets) that screens and kiosks make beside them. One address gets a
 share only, so that one machine cannot fill the rest.
 
-The key of an address lives in one function, `address_key`, so that a deployment behind a
-trusted proxy can key on the client the proxy names instead.
+Who counts as one address is decided in one place: `address_key`, applied to the socket's peer
+before any byte is read (`peer_key`) and to `request.remote` for websockets (`request_key`).
+Behind a trusted proxy, `request_key` is the one to key on the client the proxy names; the
+socket-level caps can only ever see the proxy.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -70,8 +71,7 @@ class Gate:
     """The counts behind the limits: open connections and websockets per address and in total,
     and the refusals since the last summary line. Lives on the event loop (no locks)."""
 
-    def __init__(self, limits: ConnectionLimits, fd_limit: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: ConnectionLimits, fd_limit: int | None = None) -> None:
         self.limits = limits
         self.fd_limit = fd_limit or descriptor_limit()
         ceiling = max(1, self.fd_limit - reserve(self.fd_limit))
@@ -79,7 +79,6 @@ class Gate:
         self.max_connections = min(limits.max_connections, ceiling) if limits.max_connections > 0 else ceiling
         wanted = limits.max_websockets or self.max_connections * 3 // 4
         self.max_websockets = max(1, min(wanted, self.max_connections))
-        self.clock = clock
         self.connections: Counter[str] = Counter()
         self.websockets: Counter[str] = Counter()
         self.total = 0

@@ -14,7 +14,6 @@ import os
 import re
 import resource
 import time
-from pathlib import Path
 
 import pytest
 
