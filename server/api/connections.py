@@ -157,7 +157,7 @@ class Gate:
         if not self._refused:
             return False
         count = sum(self._refused.values())
-        reasons = ", ".join(f"{n} {reason}" for reason, n in self._refused.most_common())
+        reasons = ", ".join(f"{reason} ×{n}" for reason, n in self._refused.most_common())
         top = ", ".join(f"{key} ×{n}" for key, n in self._refused_from.most_common(3))
         log.warning("refused %d: %s%s (open: %d connections, %d websockets)", count, reasons,
                     f"; most from {top}" if top else "", self.total, self.websocket_total)

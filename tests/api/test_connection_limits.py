@@ -56,7 +56,7 @@ async def test_each_address_has_its_share_and_a_closed_connection_gives_its_plac
     while len(caplog.records) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     summary = caplog.records[1].getMessage()
-    assert summary.startswith("refused 51: 51 connections over the total cap; most from a ×50, c ×1"), summary
+    assert summary.startswith("refused 51: connections over the total cap ×51; most from a ×50, c ×1"), summary
     gate.close()
 
 
@@ -117,3 +117,11 @@ async def test_out_of_descriptors_the_listener_pauses_and_logs_one_line_not_a_tr
         for c in clients:
             c.close()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("flags", [("--max-connections", "-1"), ("--idle-timeout", "0"), ("--refusal-log-interval", "0")])
+def test_limits_that_make_no_sense_stop_the_server_before_it_starts(flags, capsys):
+    from server.cli import main
+
+    assert main(["serve", *flags]) == 2
+    assert "connection limits" in capsys.readouterr().err
