@@ -39,6 +39,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(stats_api.routes)
     app.router.add_routes(api.routes)
     app.router.add_routes(admin.routes)
+    admin.install(app, context.settings.imports)
     app.router.add_routes(region.routes)
     app.router.add_routes(routes.routes)
     add_static(app, "dashboard", "dashboard")

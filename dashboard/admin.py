@@ -8,8 +8,12 @@ revision, records a `catalog_changed` event and takes the change (server/hall).
 
 from __future__ import annotations
 
+import asyncio
 import io
+import math
 import zipfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -20,17 +24,17 @@ from server.api import models, schemas
 from server.api.context import body, hall_of, json, staff
 from server.api.openapi import contract
 from server.auth import Staff
-from server.config import ConfigError, dump_hall, parse_files
+from server.api.security import TooMany
+from server.config import Budget, ConfigError, ImportLimits, dump_hall, parse_files, unzip
 from server.domain import admin
 from server.domain.access import require_role
-from server.domain.catalog import Role
+from server.domain.catalog import HallConfig, Role
 from server.domain.errors import Invalid, NotFound
 from server.hall import HallService
 from server.journal.revisions import Revision
 
 routes = web.RouteTableDef()
 
-IMPORT_LIMIT = 4 * 1024 * 1024  # a city's whole catalogue, with room to spare; the rest of the API keeps 64 KiB
 ADMIN = "/api/v1/halls/{hall}/admin"
 
 
@@ -141,53 +145,86 @@ async def export(request: web.Request) -> web.Response:
                         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
-async def _read_limited(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > IMPORT_LIMIT:
-        raise web.HTTPRequestEntityTooLarge(max_size=IMPORT_LIMIT, actual_size=request.content_length)
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
-        if size > IMPORT_LIMIT:
-            raise web.HTTPRequestEntityTooLarge(max_size=IMPORT_LIMIT, actual_size=size)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _unzip(raw: bytes) -> dict[str, str]:
+def _read_import(raw: bytes, zipped: bool, query: Mapping[str, str], base: HallConfig,
+                 limits: ImportLimits) -> tuple[models.CatalogImport, HallConfig, list[str]]:
+    """In the import thread: the body unpacked, parsed and merged into `base`, within `limits`."""
+    budget = Budget(limits)
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            names = [n for n in z.namelist() if n.endswith((".yaml", ".yml")) and not n.startswith("__MACOSX")]
-            if len(names) > 10 or sum(z.getinfo(n).file_size for n in names) > 4 * IMPORT_LIMIT:
-                raise Invalid("bad-import", "the zip holds more than one hall's config files")
-            return {n: z.read(n).decode("utf-8") for n in names}
-    except (zipfile.BadZipFile, UnicodeDecodeError, KeyError) as exc:
-        raise Invalid("bad-import", f"not a zip of UTF-8 YAML files: {exc}") from None
+        if zipped:
+            try:
+                req = models.CatalogImport.model_validate({
+                    "base_rev": query.get("base_rev", "-1"), "files": unzip(raw, budget), "with_hall": query.get("with_hall", "false"),
+                    "effective": query.get("effective") or None, "dry_run": query.get("dry_run", "false"),
+                })
+            except ValidationError as exc:
+                raise Invalid("bad-import", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        else:
+            req = models.CatalogImport.model_validate_json(raw or b"{}")
+        data = parse_files(req.files, budget)
+    except ConfigError as exc:
+        raise Invalid("bad-import", str(exc)) from None
+    ignored = [name for name in ("users", "kiosks") if data.get(name)]
+    return req, admin.merge_import(base, data, with_hall=req.with_hall), ignored
+
+
+class ImportReader:
+    """Imports are read one at a time per process, in a thread of their own: a big or slow one
+    costs that thread its time limit, never the event loop every hall of the process runs on."""
+
+    def __init__(self, limits: ImportLimits) -> None:
+        self.limits = limits
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="hallq-import")
+        self._free = asyncio.Semaphore(1)
+
+    async def read(self, *args: Any) -> tuple[models.CatalogImport, HallConfig, list[str]]:
+        wait = self.limits.parse_s or 10.0
+        try:
+            await asyncio.wait_for(self._free.acquire(), wait)
+        except asyncio.TimeoutError:
+            raise TooMany("import-busy", "another import is being read; try again in a moment", retry_after=math.ceil(wait)) from None
+        future = asyncio.get_running_loop().run_in_executor(self._pool, _read_import, *args, self.limits)
+        # The slot is free when the thread is, even if this request is gone: the reader stops at its own deadline.
+        future.add_done_callback(lambda _: self._free.release())
+        return await asyncio.shield(future)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+IMPORTS = web.AppKey("admin-imports", ImportReader)
+
+
+def install(app: web.Application, limits: ImportLimits) -> None:
+    reader = ImportReader(limits)
+    app[IMPORTS] = reader
+
+    async def close(_: web.Application) -> None:
+        reader.close()
+
+    app.on_cleanup.append(close)
 
 
 @routes.post(ADMIN + "/import")
 @contract("Preview (dry_run) or apply hall config files (an export, or another hall's) in place of the catalogue",
-          body=models.CatalogImport, response=schemas.CatalogPlan, status=201, auth="manager", errors=(409,), tags=("admin",))
+          body=models.CatalogImport, response=schemas.CatalogPlan, status=201, auth="manager", errors=(409, 413, 429), tags=("admin",))
 async def import_catalog(request: web.Request) -> web.Response:
     """JSON `{base_rev, files: {name: yaml text}, …}`, or a zip as exported (application/zip) with
-    `?base_rev=&effective=&with_hall=&dry_run=` in the query. Up to 4 MiB."""
+    `?base_rev=&effective=&with_hall=&dry_run=` in the query; within the import limits (SECURITY.md)."""
     hall, who = await _admin(request)
-    raw = await _read_limited(request)
-    if request.content_type == "application/zip":
-        q = request.query
-        try:
-            req = models.CatalogImport.model_validate({
-                "base_rev": q.get("base_rev", "-1"), "files": _unzip(raw), "with_hall": q.get("with_hall", "false"),
-                "effective": q.get("effective") or None, "dry_run": q.get("dry_run", "false"),
-            })
-        except ValidationError as exc:
-            raise Invalid("bad-import", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    else:
-        req = models.CatalogImport.model_validate_json(raw or b"{}")
-    try:
-        data = parse_files(req.files)
-    except ConfigError as exc:
-        raise Invalid("bad-import", str(exc)) from None
-    ignored = [name for name in ("users", "kiosks") if data.get(name)]
+    reader = request.app[IMPORTS]
+    raw = await _read_limited(request, reader.limits.max_bytes)
     _, _, base = await hall.latest_catalog()
-    new = admin.merge_import(base, data, with_hall=req.with_hall)
+    req, new, ignored = await reader.read(raw, request.content_type == "application/zip", dict(request.query), base)
     return await _plan_or_save(hall, who, req.base_rev, new, req.effective, req.dry_run, ignored)

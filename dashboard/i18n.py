@@ -472,3 +472,24 @@ EN.update({
     "print_partial": "Printing was cut short, part may have come out: look at the kiosk first", "agent_offline": "print agent not connected",
     "printers_feed_lost": "Printer states lost, reconnecting", "number": "Number", "why": "Why", "kiosk": "Kiosk",
 })
+ZH.update({
+    "calendar_warning": "全国节假日安排只录入到 {until}（还剩 {days} 天）。国务院办公厅公布 {year} 年安排后，请在后台管理录入，"
+                        "或放入 config/calendar/{year}.yaml；在此之前 {until} 以后的日期按周一至周五上班（元旦、劳动节、国庆节除外）计算。",
+})
+EN.update({
+    "calendar_warning": "The national holiday calendar is known only up to {until} ({days} days left). When the State Council "
+                        "publishes the {year} schedule, add it on the admin page or as config/calendar/{year}.yaml; until then "
+                        "days after {until} count as Monday to Friday, less New Year's Day, Labour Day and National Day.",
+})
+ZH.update({
+    "holiday_title": "全国节假日安排", "holiday_known": "已录入 {first}–{last} 年，可用到 {until}（还剩 {days} 天）。",
+    "holiday_hint": "按国务院办公厅的通知录入一年：每行一个节日（名称 起始日 结束日），每行一个调休上班日（日期 节日）。再次录入同一年会替换原有安排。",
+    "holiday_year": "年份", "holiday_source": "通知文号", "holiday_lines": "放假", "holiday_workdays": "调休上班",
+    "holiday_add": "录入", "holiday_added": "{year} 年节假日安排已录入",
+})
+EN.update({
+    "holiday_title": "National holiday calendar", "holiday_known": "Years {first}–{last} are known, up to {until} ({days} days left).",
+    "holiday_hint": "Enter one year from the State Council's notice: one holiday a line (name first-day last-day), one swapped working day a line (date holiday). Entering a year again replaces it.",
+    "holiday_year": "Year", "holiday_source": "Notice number", "holiday_lines": "Days off", "holiday_workdays": "Swapped working days",
+    "holiday_add": "Add", "holiday_added": "The {year} holiday calendar is added",
+})

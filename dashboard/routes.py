@@ -10,7 +10,7 @@ from aiohttp import web
 
 from urllib.parse import quote
 
-from server.api.context import ctx, hall_of, page_staff
+from server.api.context import calendar_horizon, ctx, hall_of, page_staff
 from server.auth import csrf_token
 from server.domain.catalog import Role
 from server.stats.bulletin import quarter_of
@@ -47,9 +47,12 @@ async def _page(request: web.Request, page: str, **extra: object) -> web.Respons
         "quarter": quarter_of(today),
         **extra,
     }
+    context = ctx(request)
+    assert context.calendar is not None
     return render(
         "dashboard", PAGES[page], request, config=config, text=TEXT[lang], t=TEXT[lang], hall=hall.hall,
         hall_name=hall.catalog.hall.name, page=page, today=today.isoformat(),
+        calendar=context.calendar.coverage(*calendar_horizon(context)),
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 RATE = 22050
 ESPEAK_VOICE = "cmn-latn-pinyin"  # the plain `cmn` voice reads 请 and 号 in the wrong tone
+ESPEAK_SPEED = 150  # words a minute
 
 
 @cache
@@ -61,21 +62,30 @@ class SpeechCache:
         if binary is None:
             return None
         async with self._lock:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "call.wav"
-                proc = await asyncio.create_subprocess_exec(
-                    binary, "-v", ESPEAK_VOICE, "-s", "150", "-w", str(out), text,
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                )
-                try:
-                    await asyncio.wait_for(proc.wait(), 10)
-                except asyncio.TimeoutError:
-                    proc.kill()
-                    return None
-                if proc.returncode != 0 or not out.exists():
-                    return None
-                data = out.read_bytes()
+            data = await _speak(binary, text)
+        if data is None:
+            return None
         self._items[text] = data
         while len(self._items) > self._size:
             self._items.popitem(last=False)
         return data
+
+
+async def _speak(binary: str, text: str) -> bytes | None:
+    """espeak-ng's WAV of `text`. The text goes in on standard input, never in the arguments:
+    there a hall's words ("-f/etc/passwd", from a template or a window's name) would be options."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "call.wav"
+        proc = await asyncio.create_subprocess_exec(
+            binary, "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED), "-w", str(out), "--stdin",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await asyncio.wait_for(proc.communicate(text.encode("utf-8")), 10)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return None
+        if proc.returncode != 0 or not out.exists():
+            return None
+        return out.read_bytes()

@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api.appointments import BOOKINGS
+from server.api.appointments import find_code
 from server.api.context import hall_of
+from server.api.security import TooMany
 from server.domain.catalog import Catalog
 from server.domain.errors import NotFound
 from server.web import language, render
@@ -44,7 +45,10 @@ BOOK_TEXT = {
         "err_same-slot": "已经是这个时段", "err_appointment-used": "该预约已签到", "err_appointment-cancelled": "该预约已取消",
         "err_appointment-missed": "该预约已过时", "err_unknown-appointment": "没有找到这个预约码", "err_rate-limited": "操作太频繁，请稍后再试",
         "error": "操作失败", "offline": "网络不可用，请稍后再试", "ok": "确定",
-        "find": "已有预约？输入预约码查看、改约或取消", "find_go": "查看我的预约",
+        "find": "已有预约？输入预约码查看、改约或取消", "find_go": "查看我的预约", "proving": "正在进行安全验证，请稍候…",
+        "err_proof-required": "安全验证未通过，请重新提交", "err_proof-invalid": "安全验证未通过，请重新提交",
+        "err_proof-expired": "安全验证已过期，请重新提交", "err_proof-used": "安全验证已使用过，请重新提交",
+        "err_online-share-exhausted": "该事项当天可在网上预约或取号的名额已满，请选择其他日期或到大厅现场取号",
     },
     "en": {
         "title": "Book online", "lang": "中文", "departments": "Choose a department", "items": "Choose a service", "back": "Back",
@@ -68,6 +72,13 @@ BOOK_TEXT = {
         "err_appointment-missed": "The time of this booking is over", "err_unknown-appointment": "No booking with this code",
         "err_rate-limited": "Too many requests: please try again shortly", "error": "That did not work", "offline": "No connection: please try again",
         "ok": "OK", "find": "Booked already? Enter the code to view, change or cancel", "find_go": "Show my booking",
+        "proving": "Running a security check, one moment…",
+        "err_proof-required": "The security check did not pass: please try again",
+        "err_proof-invalid": "The security check did not pass: please try again",
+        "err_proof-expired": "The security check has expired: please try again",
+        "err_proof-used": "The security check was used already: please try again",
+        "err_online-share-exhausted": "The places of this service that day that can be taken online are all gone: "
+                                      "choose another day or take a number in the hall",
     },
 }
 
@@ -86,10 +97,10 @@ def booking_menu(catalog: Catalog) -> list[dict[str, Any]]:
     return out
 
 
-def _page(request: web.Request, code: str | None) -> web.Response:
+def _page(request: web.Request, code: str | None, problem: str | None = None) -> web.Response:
     hall = hall_of(request)
     lang = language(request)
-    config = {"hall": hall.hall, "lang": lang, "code": code, "timezone": hall.catalog.hall.timezone}
+    config = {"hall": hall.hall, "lang": lang, "code": code, "problem": problem, "timezone": hall.catalog.hall.timezone}
     return render("kiosk", "book.html", request, config=config, text=BOOK_TEXT, menu=booking_menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, t=BOOK_TEXT[lang])
 
@@ -101,13 +112,13 @@ async def book_page(request: web.Request) -> web.Response:
 
 @routes.get("/book/{hall}/{code}")
 async def booking_page(request: web.Request) -> web.Response:
-    """A booking's page (the code is the secret); the booking itself is read from the API."""
-    hall = hall_of(request)
+    """A booking's page (the code is the secret); the booking itself is read from the API. An
+    unknown code is said so by the page itself, so that one wrong address counts one failure."""
     try:
-        found = await request.app[BOOKINGS][hall.hall].find(request.match_info["code"])
-    except NotFound:  # the page says so in the citizen's language, and offers to book
-        resp = _page(request, request.match_info["code"][:32])
-        resp.set_status(404)
+        found = await find_code(request, request.match_info["code"])
+    except (NotFound, TooMany) as exc:  # the page says so in the citizen's language, and offers to book
+        resp = _page(request, None, problem=exc.code)
+        resp.set_status(exc.status)
         return resp
     return _page(request, found.appointment.code)
 
@@ -115,7 +126,6 @@ async def booking_page(request: web.Request) -> web.Response:
 @routes.get("/book/{hall}/{code}/qr.svg")
 async def booking_qr(request: web.Request) -> web.Response:
     """The booking code as a QR code: a kiosk's scanner types it into the check-in screen."""
-    hall = hall_of(request)
-    found = await request.app[BOOKINGS][hall.hall].find(request.match_info["code"])
+    found = await find_code(request, request.match_info["code"])
     return web.Response(body=qr_svg(found.appointment.code), content_type="image/svg+xml",
                         headers={"Cache-Control": "no-store"})

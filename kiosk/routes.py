@@ -9,8 +9,10 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
+from server.api.views import ticket_view
 from server.domain import ratings
 from server.domain.catalog import Catalog
+from server.domain.errors import NotFound
 from server.domain.tickets import ticket_of
 from server.hall import HallService
 from server.web import language, render
@@ -78,7 +80,8 @@ MOBILE_TEXT = {
         "title": "我的排队号", "number": "排队号", "item": "办理事项", "ahead": "前面等候", "people": "人", "wait": "预计等候",
         "minutes": "分钟", "status": "状态", "waiting": "等候中", "called": "请立即到窗口办理", "serving": "正在办理",
         "suspended": "已挂起，请按窗口工作人员指引", "done": "办理完毕，感谢您的耐心", "no_show": "已过号，请重新取号",
-        "cancelled": "已取消", "go_to": "请到", "windows": "办理窗口", "notify": "快到号时提醒我", "notify_on": "已开启到号提醒",
+        "cancelled": "已取消",
+        "closed_out": "当日办理时间已结束，本号已作废。如需办理，请重新取号。", "closed_out_serving": "办理跨过了当日结束时间，请向窗口工作人员确认办理结果。", "go_to": "请到", "windows": "办理窗口", "notify": "快到号时提醒我", "notify_on": "已开启到号提醒",
         "notify_denied": "浏览器不允许通知，请留意本页面", "cancel": "取消排队", "cancel_confirm": "确定要取消这个号码吗？取消后无法恢复。",
         "rate_prompt": "请对本次服务作出评价（好差评）", "rated_thanks": "感谢您的评价！",
         "indicators_title": "分项评价（可调整）", "reasons_title": "请选择不满意的原因（可多选）",
@@ -95,7 +98,9 @@ MOBILE_TEXT = {
         "title": "My ticket", "number": "Number", "item": "Service", "ahead": "Ahead of you", "people": "", "wait": "Expected wait",
         "minutes": "min", "status": "Status", "waiting": "Waiting", "called": "Please go to the window now", "serving": "Being served",
         "suspended": "On hold: follow the clerk's instructions", "done": "Done. Thank you for your patience",
-        "no_show": "Missed: please take a new number", "cancelled": "Cancelled", "go_to": "Go to", "windows": "Windows",
+        "no_show": "Missed: please take a new number", "cancelled": "Cancelled",
+        "closed_out": "The hall's day has ended: this number is no longer valid. Please take a new number to be served.",
+        "closed_out_serving": "Your service ran past the end of the hall's day: please ask the clerk at the window for the result.", "go_to": "Go to", "windows": "Windows",
         "notify": "Notify me when my turn is near", "notify_on": "You will be notified", "notify_denied": "Notifications are blocked: keep this page open",
         "cancel": "Cancel my number", "cancel_confirm": "Cancel this number? This cannot be undone.",
         "rate_prompt": "Please rate the service you received", "rated_thanks": "Thank you for your rating!",
@@ -209,20 +214,27 @@ async def qr(request: web.Request) -> web.Response:
 
 @routes.get("/t/{ticket}")
 async def mobile_ticket(request: web.Request) -> web.Response:
-    """The mobile ticket behind the QR code: any hall's ticket of today, found by its id."""
+    """The mobile ticket behind the QR code: any hall's ticket of today (or, closed out, of the day
+    before), found by its id."""
     ticket_id = request.match_info["ticket"]
     lang = language(request)
     for hall in request.app[CTX].halls.values():
-        state = await hall.current()
-        t = state.tickets.get(ticket_id)
-        if t is not None:
-            windows = {w.id: w.called_as for w in hall.catalog.config.windows}
-            config = {"hall": hall.hall, "ticket": t.id, "lang": lang, "notify_ahead": NOTIFY_AHEAD, "windows": windows,
-                      "timezone": hall.catalog.hall.timezone, "indicators": list(ratings.INDICATORS),
-                      "bad_at_most": ratings.BAD_AT_MOST}
-            return render("kiosk", "mobile.html", request, config=config, text=MOBILE_TEXT,
-                          hall_name=hall.catalog.hall.name, number=t.number, t=MOBILE_TEXT[lang],
-                          levels=list(ratings.LEVELS), indicators=list(ratings.INDICATORS), reasons=list(ratings.REASONS))
+        try:
+            state, t = await hall.find_ticket(ticket_id)
+        except NotFound:
+            continue
+        windows = {w.id: w.called_as for w in hall.catalog.config.windows}
+        config = {"hall": hall.hall, "ticket": t.id, "lang": lang, "notify_ahead": NOTIFY_AHEAD, "windows": windows,
+                  "timezone": hall.catalog.hall.timezone, "indicators": list(ratings.INDICATORS),
+                  "bad_at_most": ratings.BAD_AT_MOST,
+                  # A ticket of an ended day changes no more: the page shows it without a feed.
+                  "final": ticket_view(state, hall.catalog, t) if state.day != hall.state.day else None}
+        # The words of a final state in the page itself: readable before (or without) the script.
+        closed = "closed_out_serving" if t.closed_out_from == "serving" and t.status == "closed_out" else t.status.value
+        status = MOBILE_TEXT[lang].get(closed, "") if config["final"] else ""
+        return render("kiosk", "mobile.html", request, config=config, text=MOBILE_TEXT,
+                      hall_name=hall.catalog.hall.name, number=t.number, t=MOBILE_TEXT[lang], status=status,
+                      levels=list(ratings.LEVELS), indicators=list(ratings.INDICATORS), reasons=list(ratings.REASONS))
     resp = render("kiosk", "mobile_missing.html", request, t=MOBILE_TEXT[lang])
     resp.set_status(404)
     return resp

@@ -9,10 +9,24 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from . import __version__
 from .limits import ConnectionLimits
 from .config import ConfigError, default_config_dir, load_halls
+from .config import ConfigError, ImportLimits, default_config_dir, load_halls
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text}: must be more than 0")
+        return value
+
+    return parse
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,6 +37,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hallq", description="Queue numbers and lobby screens for government service halls.")
+    parser.add_argument("--version", action="version", version=f"hallq {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the hall server")
@@ -31,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
     serve.add_argument("--issue-rate", type=float, default=1.0, help="tickets per second per client address (burst 30); 0: no limit")
+    serve.add_argument("--import-max-bytes", type=_positive(int), default=ImportLimits.max_bytes,
+                       help=f"largest catalogue import, zip or JSON (default {ImportLimits.max_bytes})")
+    serve.add_argument("--import-parse-s", type=_positive(float), default=ImportLimits.parse_s,
+                       help=f"time to read one catalogue import before it is refused (default {ImportLimits.parse_s:g})")
     serve.add_argument("--redis", default=os.environ.get("HALLQ_REDIS"),
                        help="Redis URL of the bus between processes (several workers or hosts), e.g. redis://127.0.0.1:6379/0")
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
@@ -59,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     passwd = user_sub.add_parser("passwd", help="set a password, read from standard input")
     _common(passwd)
     passwd.add_argument("username")
+
+    migrate = sub.add_parser("migrate", help="bring the database's schema up to this release (once, with every server stopped)")
+    _common(migrate)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the data, made while the hall serves, with the keys it needs")
+    _common(backup)
+    backup.add_argument("file", type=Path, help="the archive to write (a .tar.gz; kept out of reach: it holds the keys)")
+
+    restore = sub.add_parser("restore", help="restore an archive of `hallq backup` into an empty data directory or database")
+    _common(restore)
+    restore.add_argument("file", type=Path)
 
     check = sub.add_parser("check-config", help="validate the config files and say what they hold")
     check.add_argument("--config", type=Path, default=None)
@@ -167,6 +197,8 @@ def serve(args: argparse.Namespace) -> int:
         if not args.database or args.database.startswith("sqlite"):
             print("several workers need a journal they can all write: --database postgresql://…", file=sys.stderr)
             return 2
+        if not _schema_ready(args.data, args.database, may_upgrade=False):
+            return 2
         from .workers import supervise
 
         return supervise(args)
@@ -185,8 +217,12 @@ def serve(args: argparse.Namespace) -> int:
         redis_url=args.redis,
         worker=args.worker_name,
         background=args.background,
+        migrate=not _is_postgres(args.database),
+        imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
         connections=limits,
     )
+    if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
+        return 2
     _steady_gc()
     run(create_app(settings), args.host, args.port, reuse_port=args.reuse_port)
     return 0
@@ -226,10 +262,53 @@ def passwd(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _is_postgres(database: str | None) -> bool:
+    return bool(database) and not str(database).startswith("sqlite")
+
+
+def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
+    """Whether the server may start on this database: the embedded SQLite one is upgraded here;
+    a shared PostgreSQL one that is behind is refused with one line (only `hallq migrate`,
+    run once, upgrades it: several workers or hosts must not race). Never a traceback."""
+    from . import migrations
+    from .journal import database_url, make_engine
+
+    async def run() -> tuple[str | None, str]:
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = make_engine(database_url(data, database))
+        try:
+            return await migrations.prepare(engine, may_upgrade)
+        finally:
+            await engine.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except migrations.SchemaError as exc:
+        print(f"hallq: {exc}", file=sys.stderr)
+        return False
+    except Exception as exc:  # the database cannot be reached or read: say so in one line
+        print(f"hallq: cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return False
+    if before != after:
+        print(f"hallq: database schema upgraded from {before or 'the tables of before migrations'} to {after}", file=sys.stderr)
+    return True
+
+
+def migrate(args: argparse.Namespace) -> int:
+    return 0 if _schema_ready(args.data, args.database, may_upgrade=True) else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "migrate":
+        return migrate(args)
+    if args.command in ("backup", "restore"):
+        from . import backup
+
+        return backup.main(args)
     if args.command == "check-config":
         return check_config(args)
     if args.command == "simulate":

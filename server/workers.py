@@ -25,16 +25,19 @@ STOP_TIMEOUT_S = 15.0
 
 
 def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
-    argv = [sys.executable, "-m", "server.cli", "serve", "--host", args.host, "--port", str(args.port),
-            "--data", str(args.data), "--database", args.database, "--redis", args.redis,
-            "--issue-rate", str(args.issue_rate), "--workers", "1", "--reuse-port", "--worker-name", f"w{n}",
-            # each worker holds its own connections, within its own descriptor limit
-            "--max-connections", str(args.max_connections), "--connections-per-address", str(args.connections_per_address),
-            "--max-websockets", str(args.max_websockets), "--websockets-per-address", str(args.websockets_per_address),
-            "--header-timeout", str(args.header_timeout), "--idle-timeout", str(args.idle_timeout),
-            "--refusal-log-interval", str(args.refusal_log_interval)]
+    """The worker's command line. Each value is joined to its option (`--data=…`), so a value
+    that begins with "-" (a folder, a URL) is never read as another option."""
+    values = {"host": args.host, "port": args.port, "data": args.data, "database": args.database, "redis": args.redis,
+              "issue-rate": args.issue_rate, "import-max-bytes": args.import_max_bytes, "import-parse-s": args.import_parse_s,
+              "workers": 1, "worker-name": f"w{n}",
+              # each worker holds its own connections, within its own descriptor limit
+              "max-connections": args.max_connections, "connections-per-address": args.connections_per_address,
+              "max-websockets": args.max_websockets, "websockets-per-address": args.websockets_per_address,
+              "header-timeout": args.header_timeout, "idle-timeout": args.idle_timeout,
+              "refusal-log-interval": args.refusal_log_interval}
     if args.config:
-        argv += ["--config", str(args.config)]
+        values["config"] = args.config
+    argv = [sys.executable, "-m", "server.cli", "serve", *(f"--{k}={v}" for k, v in values.items()), "--reuse-port"]
     if args.always_open:
         argv.append("--always-open")
     if n > 1 or not args.background:

@@ -40,3 +40,13 @@ def login(client):  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {(await resp.json())['token']}"}
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _national_calendar():  # type: ignore[no-untyped-def]
+    """A test that adds a year to the national calendar (process-wide) leaves it as it found it."""
+    from server.domain import calendar
+
+    known = calendar.national()
+    yield
+    calendar._national = known

@@ -25,7 +25,8 @@ def small_config(**hall: object) -> HallConfig:
     """Three departments; w1 and w2 dedicated, w3 comprehensive; a2 served by w1 and w3."""
     return HallConfig.model_validate(
         {
-            "hall": {"id": "t", "name": "测试大厅", "demo": True, **hall},
+            # A light proof of work (256 tries on average), so tests book quickly and still show the check.
+            "hall": {"id": "t", "name": "测试大厅", "demo": True, "booking": {"proof_bits": 8}, **hall},
             "departments": [{"id": "a", "name": "甲局"}, {"id": "b", "name": "乙局"}, {"id": "c", "name": "丙局"}],
             "items": [
                 {"id": "a1", "name": "甲一", "department": "a", "prefix": "A", "publics": PUBLICS, "materials": ["身份证", "申请表"],

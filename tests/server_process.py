@@ -31,7 +31,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"server-{self.port}.log"
 
-    async def start(self, timeout: float = 20) -> None:
+    async def start(self, timeout: float = 60) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config), "--data", str(self.data),
              "--port", str(self.port), "--always-open", "--issue-rate", "0", *self.extra],

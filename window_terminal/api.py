@@ -21,6 +21,7 @@ from server.domain import commands as cmd
 from server.domain import ratings
 from server.domain.access import require_window
 from server.domain.catalog import Catalog
+from server.domain.dayend import overnight_case
 from server.domain.decide import decide
 from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from server.domain.model import HallDay, TicketStatus
@@ -205,6 +206,14 @@ class RateableTicket(Out):
     finished_at: str | None
 
 
+class OvernightCase(Out):
+    """A service that ran over midnight at this window, still to be finished (日终 close-out)."""
+
+    number: str
+    item: str
+    item_name: str
+
+
 class TerminalQueue(Out):
     hall: str
     seq: int
@@ -216,6 +225,7 @@ class TerminalQueue(Out):
     suspended: list[TerminalSuspendedRow]
     actions: list[str]
     rateable: RateableTicket | None
+    overnight: OvernightCase | None = None
 
 
 @routes.get("/api/v1/halls/{hall}/windows/{window}/queue")
@@ -231,18 +241,23 @@ async def queue(request: web.Request) -> web.Response:
     now = hall.clock.now().astimezone(hall.tz)
     w = state.window(window)
     current = state.tickets[w.ticket] if w.ticket else None
+    # The service that ran over midnight here: `finish` records it in its own day (server/hall/dayend.py).
+    late = overnight_case(hall.days.previous, state, window) if hall.days.previous is not None else None
+    shown = current or late
     return json(
         {
             "hall": hall.hall,
             "seq": state.seq,
             "now": now.isoformat(),
             "window": window_view(state, catalog, w),
-            "item": item_view(catalog, current.item) if current else None,
+            "item": item_view(catalog, shown.item) if shown else None,
             **queue_view(state, catalog, window, now),
             # 补打: not a counter action of the window but the ticket's, offered while its print is flagged.
             "actions": available_actions(state, catalog, window, who.user.username, now)
-            + (["reprint"] if current is not None and print_flagged(current) else []),
+            + (["reprint"] if current is not None and print_flagged(current) else [])
+            + (["finish"] if late is not None else []),
             "rateable": rateable_view(state, window, now),
+            "overnight": {"number": late.number, "item": late.item, "item_name": catalog.items[late.item].name} if late else None,
         }
     )
 

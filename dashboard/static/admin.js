@@ -6,6 +6,7 @@
 // with the fields at fault (problem+json `errors`), which are shown next to their inputs.
 import { Problem, api, download, el, hallApi, start, status, t } from "./common.js";
 import { clone, get, input, read } from "./fields.js";
+import { showHolidays } from "./holidays.js";
 
 const $ = (id) => document.getElementById(id);
 const ADMIN = (rest) => hallApi(`/admin${rest}`);
@@ -385,9 +386,10 @@ $("save").addEventListener("click", save);
 $("back-to-form").addEventListener("click", () => (pending && pending.form ? show("editor") : draw()));
 for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => { tab = b.dataset.tab; status(""); draw(); });
 
-start(async () => {
+start(async (session) => {
   try {
     await load();
+    await showHolidays(session);
   } catch (e) {
     status(`${t("error")}: ${e.message}`);
   }

@@ -2,6 +2,7 @@
 // mobile number → booking code and QR code; and a booking's own page (view, move, cancel).
 // No rule of the hall lives here: the server lists the slots, books, refuses and says why.
 import { messages } from "/static/common/hallq.js";
+import { solve } from "/static/kiosk/proof.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 const MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -23,6 +24,7 @@ let slot = null;
 let booking = null;
 let confirming = false;
 let busy = false;
+let proving = null; // a solved challenge, worked out while the citizen types the number
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
 
@@ -52,6 +54,7 @@ function dayName(d) {
 function show(name, push = true) {
   if (push && screen && name !== screen) history.push(screen);
   screen = name;
+  if (name === "phone" && !proving) prove();
   for (const s of document.querySelectorAll(".b-screen")) s.hidden = s.id !== `b-${name}`;
   document.body.dataset.screen = name;
   $("b-back").hidden = history.length === 0;
@@ -138,6 +141,27 @@ function draw() {
 }
 
 // -- actions ------------------------------------------------------------------------------------
+// The server counts a booking or an online number only with proof of a second's work: the
+// phone starts on it as the number screen opens. Each proof is good for one attempt.
+function prove() {
+  proving = (async () => {
+    const r = await call("POST", "/challenge");
+    if (!r.ok) return { problem: r.data };
+    return { proof: { challenge: r.data.challenge, answer: await solve(r.data.challenge, r.data.bits) } };
+  })();
+}
+
+async function proof() {
+  if (!proving) prove();
+  $("b-proving").hidden = false;
+  try {
+    return await proving;
+  } finally {
+    proving = null;
+    $("b-proving").hidden = true;
+  }
+}
+
 async function loadDays(itemId) {
   const r = await call("GET", `/appointments/slots?item=${encodeURIComponent(itemId)}`);
   if (!r.ok) return fail(r.data);
@@ -166,17 +190,20 @@ async function confirm() {
   busy = true;
   draw();
   try {
+    const solved = await proof();
+    if (solved.problem) return fail(solved.problem);
     if (mode === "remote") {
-      const r = await call("POST", "/tickets/remote", { item: item.id, phone });
+      const r = await call("POST", "/tickets/remote", { item: item.id, phone, proof: solved.proof });
       if (!r.ok) return fail(r.data);
       location.assign(r.data.mobile_url);
       return;
     }
-    const r = await call("POST", "/appointments", { item: item.id, slot_start: slot.start, phone });
+    const r = await call("POST", "/appointments", { item: item.id, slot_start: slot.start, phone, proof: solved.proof });
     if (!r.ok) return fail(r.data);
     openBooking(r.data);
   } finally {
     busy = false;
+    if (screen === "phone") prove(); // a refused attempt spent its proof: ready the next
     draw();
   }
 }
@@ -216,7 +243,10 @@ $("b-find").addEventListener("click", async () => {
   openBooking(r.data);
 });
 
-if (config.code) {
+if (config.problem) {
+  show("departments");
+  fail({ type: config.problem });
+} else if (config.code) {
   const r = await call("GET", `/appointments/${encodeURIComponent(config.code)}`);
   if (r.ok) openBooking(r.data);
   else { show("departments"); fail(r.data); }

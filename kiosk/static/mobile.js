@@ -36,7 +36,9 @@ function draw() {
   document.body.dataset.ticketStatus = ticket.status;
   $("m-number").textContent = ticket.number;
   $("m-item").textContent = ticket.item_name;
-  $("m-status").textContent = t(ticket.status);
+  // 日终作废: a service that ran over midnight is told to ask the clerk, not to take a new number.
+  const overnight = ticket.status === "closed_out" && ticket.closed_out_from === "serving";
+  $("m-status").textContent = t(overnight ? "closed_out_serving" : ticket.status);
   const waiting = ticket.status === "waiting";
   $("m-ahead").textContent = waiting ? `${ticket.ahead} ${t("people")}`.trim() : "–";
   $("m-wait").textContent = waiting ? (ticket.ahead ? `${Math.max(1, Math.round(ticket.estimated_wait_s / 60))} ${t("minutes")}` : "0") : "–";
@@ -62,7 +64,8 @@ function draw() {
   $("m-notify").hidden = !waiting || !("Notification" in window);
   if (seen.notify) $("m-notify").textContent = t("notify_on");
   const done = ticket.status === "done";
-  $("m-rate").hidden = !done || ticket.rated || seen.rated;
+  // A ticket of a day that has ended is rated no more.
+  $("m-rate").hidden = !done || ticket.rated || seen.rated || Boolean(config.final);
   $("m-rated").hidden = !done || !(ticket.rated || seen.rated);
   if (soon) notify("soon", $("m-soon").textContent);
   if (ticket.status === "called") notify(`called-${ticket.window}`, $("m-call").textContent);
@@ -191,7 +194,9 @@ $("m-rate-send").addEventListener("click", async () => {
   $("m-rate-error").hidden = false;
 });
 
-connect({
+if (config.final) {
+  ticket = config.final; // its hall-day has ended: nothing will change, no feed to follow
+} else connect({
   hall: config.hall,
   query: { ticket: config.ticket },
   onStatus: (status) => {

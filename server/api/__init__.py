@@ -18,9 +18,12 @@ from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
 from ..journal.revisions import SQLRevisions
-from . import appointments, auth, devices, halls, openapi, realtime, tickets, windows
+from .. import migrations
+from ..hall.calendar import NationalCalendarService
+from ..journal.calendar import SQLCalendarYears
+from . import appointments, auth, calendar, devices, guard, halls, openapi, realtime, tickets, windows
 from .connections import GATE, Gate, websockets_capped
-from .context import CTX, Context, Settings
+from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .listener import request_heads
 from .security import Buckets, security_headers
@@ -97,7 +100,8 @@ def create_app(settings: Settings) -> web.Application:
         bus = LocalBus()
     shared = settings.redis_url is not None
     accounts = Accounts(engine, catalogs, settings.demo_password)
-    context = Context(settings, journal, bus, accounts, devices=Devices(engine), evaluators=EvaluatorSessions(engine))
+    context = Context(settings, journal, bus, accounts, devices=Devices(engine), evaluators=EvaluatorSessions(engine),
+                      calendar=NationalCalendarService(SQLCalendarYears(engine), settings.config_dir))
     revisions = SQLRevisions(engine)
     for hall_id, c in catalogs.items():
         service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
@@ -109,17 +113,17 @@ def create_app(settings: Settings) -> web.Application:
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[CTX] = context
     app.router.add_get("/", index)
-    for module in (auth, halls, tickets, windows):
+    for module in (auth, calendar, halls, tickets, windows):
         app.router.add_routes(module.routes)
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
-        await journal.create()
-        await revisions.create()
+        before, after = await migrations.prepare(engine, settings.migrate)
+        if before != after:
+            log.info("database schema upgraded from %s to %s", before or "the tables of before migrations", after)
         await accounts.create()
-        assert context.devices is not None
-        await context.devices.create()
-        assert context.evaluators is not None
-        await context.evaluators.create()
+        assert context.calendar is not None
+        await context.calendar.load()
+        context.calendar.warn_if_short(*calendar_horizon(context))
         await bus.start()
         for service in context.halls.values():
             await service.start()
@@ -141,6 +145,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)  # after the halls have started, before the surfaces
+    guard.setup(app)
     appointments.setup(app)
     openapi.setup(app)
     setup_common(app)

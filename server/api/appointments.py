@@ -2,7 +2,9 @@
 
 The booking code is the holder's secret, as a ticket's id is: whoever has it may view,
 move or cancel the booking. Answers show the phone number masked (138****1234) and nothing
-else of the citizen; the number itself is never stored.
+else of the citizen; the number itself is never stored. A public booking or remote number
+carries a solved proof-of-work challenge, and codes are looked up under a per-address
+lock-out (server/api/guard.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from ..domain import commands as cmd
 from ..domain.access import may_act_on_window, require_role
-from ..domain.booking import booked_in, check_day, slots_of_day
+from ..domain.booking import check_day, places_left, slots_of_day
 from ..domain.catalog import Catalog, Role
 from ..domain.errors import Forbidden, Invalid, NotFound
 from ..domain.events import TicketIssued
@@ -23,6 +25,7 @@ from ..hall import HallService, new_ticket_id
 from ..hall.booking import Bookings, Found, load_secret
 from . import models, schemas
 from .context import CTX, body, bearer, hall_of, json, staff
+from .guard import CODE_CHANGES, CODE_LOOKUPS, redeem
 from .openapi import contract
 from .tickets import ISSUE_LIMIT
 from .views import issued_view, iso, ticket_view
@@ -61,6 +64,24 @@ def appointment_view(hall: HallService, day: date, a: Appointment, state: HallDa
         "manage_url": manage_url(hall.hall, a.code),
         "qr_url": f"{manage_url(hall.hall, a.code)}/qr.svg",
     }
+
+
+async def find_code(request: web.Request, code: str, change: bool = False) -> Found:
+    """The booking with this code, for whoever holds it: an address that tries too many unknown
+    codes is locked out for a while, and one booking is changed only a few times an hour."""
+    bookings = bookings_of(request)
+    rules = bookings.catalog.hall.booking
+    address = f"{bookings.hall.hall}|{request.remote}"
+    lookups = request.app[CODE_LOOKUPS]
+    lookups.check(address, rules.lookup_lockout_s, rules.lookup_failures, "unknown booking codes")
+    try:
+        found = await bookings.find(code)
+    except NotFound:
+        lookups.fail(address, rules.lookup_lockout_s)
+        raise
+    if change:
+        request.app[CODE_CHANGES].take(f"{bookings.hall.hall}|{found.appointment.code}", "changes of this booking")
+    return found
 
 
 def found_view(bookings: Bookings, found: Found) -> dict[str, Any]:
@@ -106,7 +127,7 @@ async def slots(request: web.Request) -> web.Response:
             "day": day.isoformat(),
             "slots": [
                 {"start": s.start.isoformat(), "end": s.end.isoformat(), "capacity": s.capacity,
-                 "left": 0 if s.start <= now else max(0, s.capacity - booked_in(state, item, s.start))}
+                 "left": places_left(state, catalog, item, s, now)}
                 for s in slots_of_day(catalog, item, day)
             ],
         })
@@ -149,6 +170,7 @@ async def register(request: web.Request) -> web.Response:
         by, channel = who.user.username, "staff"
     else:
         request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
+        redeem(request, hall, req.proof)
     found = await bookings.book(req.item, start, req.phone, by=by, channel=channel)
     return json(found_view(bookings, found), status=201)
 
@@ -196,29 +218,33 @@ async def day_view(bookings: Bookings, day: date) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/halls/{hall}/appointments/{code}")
-@contract("A booking, by its code (the holder's secret)", response=schemas.Appointment, tags=("appointments",))
+@contract("A booking, by its code (the holder's secret); an address that tries too many unknown codes waits (429)",
+          response=schemas.Appointment, errors=(429,), tags=("appointments",))
 async def read(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
-    return json(found_view(bookings, await bookings.find(request.match_info["code"])))
+    return json(found_view(bookings, await find_code(request, request.match_info["code"])))
 
 
 @routes.post("/api/v1/halls/{hall}/appointments/{code}/cancel")
-@contract("Cancel a booking (its place is free again)", body=models.Empty, response=schemas.Appointment, errors=(409,), tags=("appointments",))
+@contract("Cancel a booking (its place is free again)", body=models.Empty, response=schemas.Appointment, errors=(409, 429),
+          tags=("appointments",))
 async def cancel(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     await body(request, models.Empty)
-    return json(found_view(bookings, await bookings.cancel(request.match_info["code"])))
+    found = await find_code(request, request.match_info["code"], change=True)
+    return json(found_view(bookings, await bookings.cancel(found.appointment.code)))
 
 
 @routes.post("/api/v1/halls/{hall}/appointments/{code}/reschedule")
 @contract("Move a booking to another slot of its item (改约), on the same or another day", body=models.Reschedule,
-          response=schemas.Appointment, errors=(409,), tags=("appointments",))
+          response=schemas.Appointment, errors=(409, 429), tags=("appointments",))
 async def reschedule(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     req = await body(request, models.Reschedule)
     start = _aware(req.slot_start, bookings.catalog.hall.timezone)
     assert start is not None
-    found = await bookings.reschedule(request.match_info["code"], start.astimezone(bookings.hall.tz))
+    code = (await find_code(request, request.match_info["code"], change=True)).appointment.code
+    found = await bookings.reschedule(code, start.astimezone(bookings.hall.tz))
     return json(found_view(bookings, found))
 
 
@@ -244,12 +270,13 @@ async def check_in(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/halls/{hall}/tickets/remote")
 @contract("Take today's number from a phone (远程取号) for an item that allows it; it is called once arrival is confirmed",
-          body=models.RemoteTicket, response=schemas.Ticket, status=201, errors=(409, 429), tags=("tickets",))
+          body=models.RemoteTicket, response=schemas.Ticket, status=201, errors=(403, 409, 429), tags=("tickets",))
 async def remote_ticket(request: web.Request) -> web.Response:
     hall = hall_of(request)
     bookings = bookings_of(request)
     req = await body(request, models.RemoteTicket)
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
+    redeem(request, hall, req.proof)
     (issued,) = await hall.handle(cmd.IssueTicket(by="online", ticket=new_ticket_id(), item=req.item, channel="online",
                                                   remote=True, phone_key=bookings.phone_key(req.phone)))
     assert isinstance(issued, TicketIssued)
@@ -286,4 +313,4 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(sweeps)
 
 
-__all__ = ["BOOKINGS", "appointment_view", "day_view", "setup"]
+__all__ = ["BOOKINGS", "appointment_view", "day_view", "find_code", "setup"]

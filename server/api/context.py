@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,10 +15,12 @@ from ..auth import Accounts, Staff, csrf_ok
 from ..auth.devices import Devices
 from ..auth.evaluators import EvaluatorSessions
 from ..bus import Bus
+from ..config.reading import ImportLimits
 from ..domain.catalog import Catalog, Role, User
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.region import Region
 from ..hall import Clock, HallService
+from ..hall.calendar import NationalCalendarService
 from ..journal import Journal
 from ..limits import ConnectionLimits
 
@@ -40,6 +43,8 @@ class Settings:
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
     ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
+    migrate: bool = True  # may upgrade the database's schema at start (False: refuse one that is behind)
+    imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # caps per address and in total, timeouts
 
 
@@ -52,6 +57,7 @@ class Context:
     halls: dict[str, HallService] = field(default_factory=dict)
     devices: Devices | None = None
     evaluators: EvaluatorSessions | None = None
+    calendar: NationalCalendarService | None = None
 
     @cached_property
     def region(self) -> Region:  # the halls are fixed once the app is built
@@ -194,3 +200,11 @@ def json(data: Any, status: int = 200) -> web.Response:
     return web.Response(
         text=_json.dumps(data, ensure_ascii=False), status=status, content_type="application/json", charset="utf-8"
     )
+
+
+def calendar_horizon(context: Context) -> tuple[date, int]:
+    """Today in the first hall's time zone and the furthest any hall books ahead: what the
+    national calendar must cover (log at start, health, the dashboard's banner)."""
+    first = next(iter(context.halls.values()))
+    today = first.clock.now().astimezone(first.tz).date()
+    return today, max(h.catalog.hall.booking.days_ahead for h in context.halls.values())

@@ -9,6 +9,7 @@ from datetime import date
 
 from aiohttp import web
 
+from .. import __version__, migrations
 from ..domain.access import require_role
 from ..domain.catalog import Role
 from ..domain.errors import Invalid
@@ -16,7 +17,7 @@ from ..hall import Unavailable
 from . import schemas
 from .openapi import contract
 from .connections import GATE
-from .context import ctx, hall_of, json, staff
+from .context import calendar_horizon, ctx, hall_of, json, staff
 from .views import catalog_view, queues_view, user_view
 
 routes = web.RouteTableDef()
@@ -33,8 +34,11 @@ async def health(request: web.Request) -> web.Response:
     except Exception:
         raise Unavailable("the journal does not answer") from None
     bus_ok = bool(context.bus.healthy)
+    assert context.calendar is not None
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
-            "halls": {h: s.state.seq for h, s in context.halls.items()}, "connections": request.app[GATE].figures()}
+            "halls": {h: s.state.seq for h, s in context.halls.items()}, "version": __version__,
+            "schema_revision": migrations.head(), "calendar": context.calendar.coverage(*calendar_horizon(context)),
+            "connections": request.app[GATE].figures()}
     return json(body)
 
 

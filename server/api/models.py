@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..domain.booking import PHONE_PATTERN
 from ..domain.catalog import CaseType
 from ..domain.model import Outcome, SuspendKind
+from ..domain.proof import ANSWER_PATTERN
 
 
 class Body(BaseModel):
@@ -25,11 +26,19 @@ class Login(Body):
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class Proof(Body):
+    """A solved proof-of-work challenge (POST /api/v1/halls/{hall}/challenge), used once."""
+
+    challenge: Annotated[str, Field(min_length=1, max_length=200)]
+    answer: Annotated[str, Field(pattern=ANSWER_PATTERN)]
+
+
 class IssueTicket(Body):
     item: Ref
     priority: bool = False
     appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     channel: Literal["kiosk", "online", "staff"] = "kiosk"
+    proof: Proof | None = Field(None, description="needed on the online channel")
 
 
 Level = Annotated[int, Field(ge=1, le=5)]
@@ -58,6 +67,7 @@ class RegisterAppointment(Body):
     phone: Phone | None = None
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,32}$")] | None = None
     slot_end: datetime | None = None
+    proof: Proof | None = Field(None, description="needed on a booking without a staff token")
 
 
 class Reschedule(Body):
@@ -69,6 +79,7 @@ class RemoteTicket(Body):
 
     item: Ref
     phone: Phone
+    proof: Proof | None = None
 
 
 class Empty(Body):

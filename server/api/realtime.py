@@ -50,7 +50,7 @@ routes = web.RouteTableDef()
 PUBLIC_TYPES = {
     "ticket_issued", "ticket_called", "ticket_recalled", "service_started", "service_finished", "ticket_no_show",
     "ticket_transferred", "ticket_suspended", "ticket_cancelled", "ticket_print_recorded", "ticket_evaluated",
-    "evaluation_requested", "window_opened", "window_paused", "window_resumed", "window_closed", "window_handed_over",
+    "evaluation_requested", "ticket_closed_out", "window_opened", "window_paused", "window_resumed", "window_closed", "window_handed_over",
     "catalog_changed",
 }
 PUBLIC_FIELDS = {"type", "at", "window", "number", "item", "to_item", "to_window", "reason", "until", "kind",
@@ -157,8 +157,9 @@ class Feed:
     def snapshot(self, client: Client) -> str:
         state, catalog = self.service.state, self.service.catalog
         if client.ticket is not None:
-            t = state.tickets.get(client.ticket)
-            return _dumps({"type": "ticket", "seq": state.seq, "ticket": ticket_view(state, catalog, t) if t else None})
+            found = self.service.days.ticket(client.ticket)  # also closed out with the day before
+            view = ticket_view(found[0], catalog, found[1]) if found else None
+            return _dumps({"type": "ticket", "seq": state.seq, "ticket": view})
         body = hall_snapshot(state, catalog, self.service.clock.now(), public=not client.staff)
         return _dumps({"type": "snapshot", "seq": state.seq, "state": body})
 
@@ -287,8 +288,8 @@ class Feed:
         if client.ticket is not None:
             if client.ticket not in out.tickets:
                 return None
-            t = self.service.state.tickets.get(client.ticket)
-            view = ticket_view(self.service.state, self.service.catalog, t) if t else None
+            found = self.service.days.ticket(client.ticket)
+            view = ticket_view(found[0], self.service.catalog, found[1]) if found else None
             return _dumps({"type": "ticket", "seq": out.seq, "ticket": view})
         if client.window is not None and client.window not in out.windows:
             return None
@@ -353,13 +354,13 @@ class Feed:
 
     def _flush_tickets(self) -> None:
         """Tickets' people-ahead change with every call in their pool: send them once a second."""
-        state, catalog = self.service.state, self.service.catalog
+        catalog = self.service.catalog
         for client in list(self.clients):
             if client.ticket is not None and client.dirty:
                 client.dirty = False
-                t = state.tickets.get(client.ticket)
-                if t is not None:
-                    self._deliver(client, _dumps({"type": "ticket", "seq": self.seq, "ticket": ticket_view(state, catalog, t)}))
+                found = self.service.days.ticket(client.ticket)
+                if found is not None:
+                    self._deliver(client, _dumps({"type": "ticket", "seq": self.seq, "ticket": ticket_view(found[0], catalog, found[1])}))
 
 
 FEEDS = web.AppKey("hallq-feeds", dict)
@@ -383,7 +384,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if window is not None and window not in service.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     ticket = request.query.get("ticket")
-    if ticket is not None and ticket not in service.state.tickets:
+    if ticket is not None and service.days.ticket(ticket) is None:
         raise NotFound("unknown-ticket", "no such ticket today")
     # A phone following its own ticket is no device; screens are, when the hall says so.
     screen = None if staff or ticket is not None else await device(request, service, SCREEN_KINDS)

@@ -57,6 +57,8 @@ class Ticket(Out):
     arrived: bool | None = None
     confirm_ahead: int | None = None
     mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
+    closed_out_from: TicketStatus | None = None  # 日终作废: what it was when its hall-day ended
+    day: str | None = None  # the hall-day of a closed-out ticket (the day before)
 
 
 class PublicTicket(Out):
@@ -113,6 +115,18 @@ class Queues(Out):
     items: list[QueueRow]
 
 
+class CalendarCoverage(Out):
+    covered_until: str = Field(description="the last day of the national holiday calendar this server knows")
+    days_left: int = Field(description="days from today to covered_until")
+    warning: bool = Field(description="fewer than 60 days are known, or bookings reach past them: add next year's table")
+    next_year: int = Field(description="the year to add")
+
+
+class NationalCalendar(Out):
+    years: list[int] = Field(description="the years whose official holidays and swapped working days are known")
+    coverage: CalendarCoverage
+
+
 class Connections(Out):
     descriptors: int = Field(description="the process's file-descriptor limit (RLIMIT_NOFILE), read at start")
     open: int = Field(description="client connections open now")
@@ -130,6 +144,9 @@ class Health(Out):
     journal: bool = Field(description="the journal answered just now")
     bus: bool = Field(description="the bus between processes is connected (always true in one process)")
     halls: dict[str, int] = Field(description="per hall, the last journal position this process has folded")
+    version: str = Field(description="the hallq release this process runs")
+    schema_revision: str = Field(description="the newest database schema revision this code knows (the database is at it once serving)")
+    calendar: CalendarCoverage
     connections: Connections = Field(description="this process's connections against their limits (see SECURITY.md)")
 
 
@@ -222,6 +239,12 @@ class Slot(Out):
 class SlotDay(Out):
     day: str
     slots: list[Slot]
+
+
+class Challenge(Out):
+    challenge: str
+    bits: int
+    expires_at: str
 
 
 class Slots(Out):

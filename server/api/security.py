@@ -74,3 +74,26 @@ class Buckets:
         self._tokens[key] = (tokens - 1.0, now)
         if len(self._tokens) > 10_000:  # forget full buckets, so the table stays small
             self._tokens = {k: v for k, v in self._tokens.items() if v[0] + (now - v[1]) * self.rate < self.burst}
+
+
+class Lockout:
+    """Failures per key (a client address): after `failures` of them within `window_s`, the key is
+    refused until `window_s` after the last one. Guessing a secret (a booking code) then costs an
+    address a window per few guesses, while a citizen who mistypes once or twice never notices."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._failed: dict[str, tuple[int, float]] = {}  # key -> (failures, last failure)
+
+    def check(self, key: str, window_s: float, failures: int, what: str) -> None:
+        count, last = self._failed.get(key, (0, 0.0))
+        retry = math.ceil(last + window_s - self.clock())
+        if count >= failures and retry > 0:
+            raise TooMany("rate-limited", f"too many {what} from here; try again in {retry} s", retry_after=retry)
+
+    def fail(self, key: str, window_s: float) -> None:
+        now = self.clock()
+        count, last = self._failed.get(key, (0, now))
+        self._failed[key] = (1 if now - last >= window_s else count + 1, now)
+        if len(self._failed) > 10_000:  # forget failures whose window has passed
+            self._failed = {k: v for k, v in self._failed.items() if now - v[1] < window_s}

@@ -7,13 +7,13 @@ from aiohttp import web
 from ..domain import commands as cmd
 from ..domain.errors import Forbidden
 from ..domain.events import TicketIssued
-from ..domain.tickets import ticket_of
 from ..hall import new_ticket_id
 from . import models, schemas
 from .openapi import contract
 from .security import Buckets
 from .context import body, hall_of, json, staff
 from .devices import device
+from .guard import redeem
 from .views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
@@ -32,6 +32,8 @@ async def issue(request: web.Request) -> web.Response:
         by = (await staff(request, hall.hall)).user.username
     elif req.priority and req.channel == "online":
         raise Forbidden("priority-on-site", "the priority lane (绿色通道) is granted on site, not online")
+    elif req.channel == "online":
+        redeem(request, hall, req.proof)
     elif req.channel == "kiosk":
         kiosk = await device(request, hall, {"kiosk"})  # None unless the hall requires registered devices
         if kiosk is not None:
@@ -49,8 +51,8 @@ async def issue(request: web.Request) -> web.Response:
 @contract("A ticket's status, people ahead and window (the id is the holder's secret)", response=schemas.Ticket, tags=("tickets",))
 async def read(request: web.Request) -> web.Response:
     hall = hall_of(request)
-    state = await hall.current()
-    return json(ticket_view(state, hall.catalog, ticket_of(state, request.match_info["ticket"])))
+    state, t = await hall.find_ticket(request.match_info["ticket"])  # closed out: the day before's
+    return json(ticket_view(state, hall.catalog, t))
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/cancel")

@@ -48,6 +48,8 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
     }
     if t.remote:
         out.update(remote=True, arrived=t.arrived_at is not None, confirm_ahead=catalog.hall.booking.confirm_ahead)
+    if t.closed_out_from is not None:  # 日终作废: the hall-day ended with it open
+        out.update(closed_out_from=t.closed_out_from, day=state.day.isoformat())
     if t.status is TicketStatus.suspended:
         out["suspend_kind"] = t.suspend_kind.value if t.suspend_kind else None
     if t.status is TicketStatus.done:

@@ -32,6 +32,7 @@ from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table,
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.catalog import Catalog, HallConfig, User
+from .. import migrations
 from ..domain.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger("hallq.auth")
@@ -161,8 +162,7 @@ class Accounts:
         self._rebuild()
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
         await self.refresh(notify_all=True)
         if self._demo_halls:
             self._demo_hash = await asyncio.to_thread(_hasher.hash, self._demo_password)

@@ -22,6 +22,7 @@ from sqlalchemy import Column, Float, MetaData, String, Table, and_, delete, ins
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.catalog import Catalog
+from .. import migrations
 from ..domain.errors import Conflict, Invalid, NotFound
 
 metadata = MetaData()
@@ -103,8 +104,7 @@ class Devices:
         self._seen: dict[str, float] = {}
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
     async def register(self, hall: str, kind: str, place: str, name: str, address: str,
                        pending_ttl_s: float) -> tuple[Device, str]:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .. import migrations
+
 metadata = MetaData()
 
 evaluator_sessions = Table(
@@ -54,8 +56,7 @@ class EvaluatorSessions:
         self.clock = clock
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
     async def open(self, hall: str, window: str, by: str) -> str:
         token = secrets.token_urlsafe(32)

@@ -19,15 +19,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..domain.admin import id_errors
 from ..domain.catalog import Catalog, HallConfig
+from ..domain.national import CalendarYear
 from ..domain.region import Region, RegionError
+from .reading import Budget, ConfigError, ImportLimits, load_yaml, unzip
 
 FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml", "kiosks": "kiosks.yaml"}
 OPTIONAL = ("users", "kiosks")
 
-
-class ConfigError(Exception):
-    """A config file that cannot be used; the message names the file and the field."""
+__all__ = ["Budget", "ConfigError", "ImportLimits", "default_config_dir", "dump_hall", "load_hall", "load_halls", "parse_files", "unzip"]
 
 
 def default_config_dir() -> Path:
@@ -37,15 +38,15 @@ def default_config_dir() -> Path:
 
 
 def _read(path: Path) -> Any:
+    """A config file, as strictly as an import (server/config/reading.py), without its time limit:
+    nothing waits on the server while it starts."""
     try:
-        with path.open(encoding="utf-8") as f:
-            return yaml.safe_load(f)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    return load_yaml(text, str(path), Budget(timed=False))
 
 
 def _entry_label(data: dict[str, Any], key: str, index: int) -> str:
@@ -112,6 +113,13 @@ def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None) -> Hal
         elif not isinstance(value, list):
             raise ConfigError(f"{path}: expected a list of {key}")
         data[key] = value
+    bad = id_errors(data)
+    if bad:
+        lines = []
+        for e in bad:
+            kind, _, rest = e["field"].partition("[")
+            lines.append(f"{folder / FILES[kind]}: [{rest}: {e['message']}")
+        raise ConfigError("\n".join(lines))
     if source is not None:
         _shared(folder, data, source)
     try:
@@ -193,19 +201,22 @@ def dump_hall(config: HallConfig, users: tuple[Any, ...] | None = None) -> dict[
     return out
 
 
-def parse_files(files: dict[str, str]) -> dict[str, Any]:
-    """YAML texts by file name (as `dump_hall` makes them) as the raw data of a hall, unvalidated."""
+def parse_files(files: dict[str, str], budget: Budget | None = None) -> dict[str, Any]:
+    """YAML texts by file name (as `dump_hall` makes them) as the raw data of a hall, unvalidated,
+    read strictly and within `budget` (one budget for all the files of an import)."""
     names = {name: key for key, name in FILES.items()}
     data: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    budget = budget or Budget()
     for name, text in files.items():
         base = name.replace("\\", "/").rsplit("/", 1)[-1]
         key = names.get(base) or names.get(base.removesuffix(".yml") + ".yaml")
         if key is None:
             raise ConfigError(f"{name}: not a hall config file (expected one of {', '.join(FILES.values())})")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{name}: not valid YAML: {exc}") from None
+        if key in given:
+            raise ConfigError(f"{name}: {given[key]} is in the import too; give each file once")
+        given[key] = name
+        value = load_yaml(text, name, budget)
         if key == "hall" and not isinstance(value, dict):
             raise ConfigError(f"{name}: expected a mapping of the hall's settings")
         if key != "hall" and not isinstance(value, list):
@@ -215,3 +226,22 @@ def parse_files(files: dict[str, str]) -> dict[str, Any]:
     if missing:
         raise ConfigError(f"{', '.join(missing)}: missing from the import")
     return data
+
+
+CALENDAR_DIR = "calendar"
+
+
+def load_calendar_years(config_dir: Path) -> list[CalendarYear]:
+    """The national calendar's years published after this release, as files in
+    `DIR/calendar/` (one year a file, `2027.yaml`, in the shape of server/domain/national_calendar.json)."""
+    folder = config_dir / CALENDAR_DIR
+    if not folder.is_dir():
+        return []
+    years: list[CalendarYear] = []
+    for path in sorted(folder.glob("*.y*ml")) + sorted(folder.glob("*.json")):
+        try:
+            years.append(CalendarYear.model_validate(_read(path)))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'year'}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{path}: {problems}") from None
+    return years

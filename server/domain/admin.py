@@ -24,6 +24,7 @@ from .model import OPEN_STATUSES, HallDay
 KINDS = ("departments", "items", "windows", "kiosks")
 EDITED = ("departments", "items", "windows")  # kiosks are devices, wired at start: config files only
 NAMES = {"departments": "department", "items": "item", "windows": "window", "kiosks": "kiosk"}
+MAX_ERRORS = 50
 
 
 class CatalogInvalid(Invalid):
@@ -83,7 +84,15 @@ def field_errors(exc: ValidationError, data: dict[str, Any]) -> list[dict[str, s
         parts += [str(p) for p in loc]
         out.append({"field": ".".join(parts), "message": message})
     # A field whose own part failed also fails as a whole ("at least 1 item"): name the part only.
-    return [e for e in out if not any(o["field"].startswith(e["field"] + ".") for o in out)]
+    parents = {f[:i] for f in (o["field"] for o in out) for i, ch in enumerate(f) if ch == "."}
+    return _at_most([e for e in out if e["field"] not in parents])
+
+
+def _at_most(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """An answer names the first MAX_ERRORS faults: a junk import may hold a hundred thousand."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    return [*errors[:MAX_ERRORS], {"field": "catalog", "message": f"{len(errors) - MAX_ERRORS} more faults not listed"}]
 
 
 def edit(
@@ -121,6 +130,9 @@ def merge_import(current: HallConfig, imported: dict[str, Any], with_hall: bool 
 
     What the import lacks is kept and retired, never deleted; the hall keeps its id (and all
     its settings unless `with_hall`) and its kiosks (devices are wired at start)."""
+    errors = id_errors(imported)
+    if errors:
+        raise CatalogInvalid(_at_most(errors))
     data = document(current)
     if with_hall and isinstance(imported.get("hall"), dict):
         data["hall"] = {**imported["hall"], "id": current.hall.id}
@@ -132,6 +144,39 @@ def merge_import(current: HallConfig, imported: dict[str, Any], with_hall: bool 
         kept = [{**e, "retired": True} for e in data[kind] if e["id"] not in ids]
         data[kind] = [*entries, *kept]
     return validate(data, current.users)
+
+
+# -- ids in documents not validated yet (imports, config files) ----------------------------------
+ID_FIELDS = {"departments": ("id",), "items": ("id", "department"), "windows": ("id",), "kiosks": ("id",), "users": ("username",)}
+ID_LISTS = {"windows": ("items",), "users": ("windows",)}
+
+
+def _found(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def id_errors(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Every entry of a raw document is a mapping and every id in it is text. Ids key the merge
+    of an import and the shared catalogue before the models see them, so a list, a number or a
+    date where an id belongs is named here (`items[0].id`), not left to fail as a crash."""
+    out = []
+    for kind, fields in ID_FIELDS.items():
+        entries = data.get(kind)
+        if not isinstance(entries, list):
+            continue
+        for n, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                out.append({"field": f"{kind}[{n}]", "message": f"expected the {NAMES.get(kind, 'account')}'s fields, found {_found(entry)}"})
+                continue
+            for f in fields:
+                if f in entry and not isinstance(entry[f], str):
+                    out.append({"field": f"{kind}[{n}].{f}", "message": f"an id is text, found {_found(entry[f])}"})
+            for f in ID_LISTS.get(kind, ()):
+                values = entry.get(f)
+                for m, v in enumerate(values if isinstance(values, list) else ()):
+                    if not isinstance(v, str):
+                        out.append({"field": f"{kind}[{n}].{f}[{m}]", "message": f"an id is text, found {_found(v)}"})
+    return out
 
 
 def check_change(old: HallConfig, new: HallConfig, state: HallDay | None = None) -> None:
@@ -269,5 +314,5 @@ def record_withdrawal(state: HallDay, c: cmd.RecordCatalogWithdrawal, now: datet
 
 __all__ = [
     "CatalogInvalid", "DomainError", "check_change", "check_effective", "check_withdraw", "diff", "document", "edit", "field_errors",
-    "is_empty", "merge_import", "record_change", "record_withdrawal", "summary", "validate",
+    "id_errors", "is_empty", "merge_import", "record_change", "record_withdrawal", "summary", "validate",
 ]

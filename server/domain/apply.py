@@ -145,6 +145,8 @@ def _(e: ev.WindowOpened, state: HallDay) -> None:
     w.since = e.at
     w.ticket = None
     w.pause_reason = w.pause_until = None
+    if e.carried_from is not None:
+        state.carried_from = e.carried_from
 
 
 @_apply.register
@@ -164,6 +166,7 @@ def _(e: ev.TicketCalled, state: HallDay) -> None:
     t.last_called_at = e.at
     _hold(state, t, e.window, WindowStatus.called, e.at)
     w = state.window_for_update(e.window)
+    w.calls += 1
     if e.lane == "priority":
         w.priority_streak += 1
     elif e.lane in ("normal", "aged"):
@@ -187,16 +190,20 @@ def _(e: ev.ServiceStarted, state: HallDay) -> None:
     _hold(state, t, e.window, WindowStatus.serving, e.at)
 
 
-@_apply.register
-def _(e: ev.ServiceFinished, state: HallDay) -> None:
-    t = state.tickets[e.ticket]
-    _end_segment(t, e.at)
+def _done(t: Ticket, e: ev.ServiceFinished) -> None:
     t.status = TicketStatus.done
     t.finished_at = e.at
     t.case_type = e.case_type
     t.outcome = Outcome(e.outcome)
     t.missing = e.missing
     t.deadline = e.deadline
+
+
+@_apply.register
+def _(e: ev.ServiceFinished, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    _end_segment(t, e.at)
+    _done(t, e)
     _release(state, e.window, e.at)
     if t.started_at is not None:
         f = state.figures.setdefault(t.item, ServiceFigures())
@@ -295,6 +302,34 @@ def _(e: ev.AppointmentMissed, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.ArrivalConfirmed, state: HallDay) -> None:
     state.tickets[e.ticket].arrived_at = e.at
+
+
+# 日终清号: the day change (server/domain/dayend.py).
+@_apply.register
+def _(e: ev.TicketClosedOut, state: HallDay) -> None:
+    t = state.tickets[e.ticket]
+    dequeue(state, t)
+    _end_segment(t, e.at)
+    if t.window is not None and state.windows.get(t.window) is not None and state.windows[t.window].ticket == t.id:
+        _release(state, t.window, e.at)
+    if e.status == TicketStatus.serving and e.window is not None:
+        state.overnight[e.window] = t.id
+    t.closed_out_from = e.status
+    t.status = TicketStatus.closed_out
+    t.finished_at = e.at
+
+
+@_apply.register
+def _(e: ev.DayClosedOut, state: HallDay) -> None:
+    state.closed_out_at = e.at
+    state.left_open = e.windows
+
+
+@_apply.register
+def _(e: ev.ServiceFinishedLate, state: HallDay) -> None:
+    """Only the ticket changes: its window closed with the day, its time was counted to midnight."""
+    state.overnight.pop(e.window, None)
+    _done(state.tickets[e.ticket], e)
 
 
 def _unchanged(e: ev.Event, state: HallDay) -> None:

@@ -8,7 +8,9 @@ slot length ÷ the item's expected service time × (1 − walk_in_share), divide
 bookable items the window serves then; summed, rounded down.
 
 A booking belongs to the hall-day of its slot: it is decided against that day's folded state,
-so the capacity check and the journal's expected position make overbooking impossible.
+so the capacity check and the journal's expected position make overbooking impossible. Over
+the whole day, bookings and online numbers together hold no more than the online share of the
+item's day (server/domain/shares.py), whatever the slots' own capacities add up to.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .calendar import items_served_now, opens_on
 from .catalog import Catalog, Item
 from .errors import Conflict, Invalid, NotFound
 from .model import OPEN_STATUSES, Appointment, HallDay, TicketStatus
+from .shares import check_online_share, online_left
 
 PHONE_PATTERN = r"^1[3-9][0-9]{9}$"  # a mainland mobile number; the API's models validate with it too
 # Booking codes avoid 0/O and 1/I, which citizens misread and kiosks' keyboards confuse.
@@ -100,6 +103,13 @@ def booked_in(state: HallDay, item: str, start: datetime) -> int:
     return sum(1 for a in state.appointments.values() if a.item == item and a.slot_start == start and not a.cancelled)
 
 
+def places_left(state: HallDay, catalog: Catalog, item: str, slot: Slot, now: datetime) -> int:
+    """What a slot still offers: none once begun; no more than the online share of its day leaves."""
+    if slot.start <= now:
+        return 0
+    return max(0, min(slot.capacity - booked_in(state, item, slot.start), online_left(state, catalog, item)))
+
+
 def is_active(a: Appointment, catalog: Catalog, now: datetime) -> bool:
     """A booking still to be used: not cancelled, checked in or missed, and its check-in not over."""
     if a.cancelled or a.missed or a.ticket is not None:
@@ -143,6 +153,7 @@ def book(state: HallDay, catalog: Catalog, c: cmd.BookAppointment, now: datetime
     if existing is not None and not existing.cancelled:
         raise Conflict("duplicate-appointment", f"appointment {c.code!r} exists already")
     slot = _slot(state, catalog, c.item, c.slot_start, now)
+    check_online_share(state, catalog, c.item)
     limit = catalog.hall.booking.max_active_per_phone
     if c.held_elsewhere + held_by(state, catalog, c.phone_key, now) >= limit:
         raise Conflict(

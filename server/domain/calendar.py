@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-
-import chinese_calendar
 
 from .catalog import Catalog
+from .national import CalendarYear, NationalCalendar, packaged
 from .settings import Schedule, WorkingCalendar
 
+# The national calendar this process knows: the shipped table, plus the years administrators
+# added (server/hall/calendar.py loads them at start and when one is added).
+_national = packaged()
 
-@lru_cache(maxsize=4096)
+
+def national() -> NationalCalendar:
+    return _national
+
+
+def use_years(years: list[CalendarYear]) -> NationalCalendar:
+    """Know these years too (a later table of a year replaces the earlier); returns the calendar."""
+    global _national
+    _national = packaged().with_years(years)
+    return _national
+
+
 def is_workday(day: date) -> bool:
     """True on a working day: holidays are off, swapped weekend days (调休) are on.
 
-    Outside the years the official calendar covers, Monday to Friday.
+    A day of a year the calendar does not cover is a weekday that is no fixed-date statutory
+    holiday (server/domain/national.py); the server warns long before that happens.
     """
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.isoweekday() <= 5
+    return _national.is_workday(day)
 
 
 def hall_workday(day: date, calendar: WorkingCalendar | None = None) -> bool:

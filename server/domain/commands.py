@@ -255,3 +255,20 @@ class RecordCatalogWithdrawal(Command):
     """Record in the day's stream that the waiting catalogue revision `rev` was withdrawn."""
 
     rev: int
+
+
+# ---------------------------------------------------------------------------------------------
+# 日终清号: the day change (server/domain/dayend.py).
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CloseOutDay(Command):
+    """Close out the hall-day that has ended: every ticket still open, every window still open."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CarryOverWindows(Command):
+    """Open again, on the new day, the windows the day before left open (window, clerk)."""
+
+    from_day: date
+    windows: tuple[tuple[str, str], ...]

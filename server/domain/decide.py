@@ -12,6 +12,7 @@ from datetime import datetime
 from . import commands as cmd
 from . import tickets, windows
 from .catalog import Catalog
+from .errors import Conflict
 from .events import Event
 from .model import HallDay
 
@@ -44,6 +45,8 @@ _STATE_ONLY: dict[type[cmd.Command], _Decider] = {
 
 def decide(state: HallDay, catalog: Catalog, command: cmd.Command, now: datetime) -> list[Event]:
     kind = type(command)
+    if state.closed_out_at is not None and kind not in AFTER_CLOSE_OUT:
+        raise Conflict("day-closed", f"hall-day {state.day.isoformat()} has ended and was closed out")
     if kind in _WITH_CATALOG:
         return _WITH_CATALOG[kind](state, catalog, command, now)
     return _STATE_ONLY[kind](state, command, now)
@@ -85,3 +88,15 @@ from . import admin  # noqa: E402
 
 _STATE_ONLY[cmd.RecordCatalogChange] = admin.record_change
 _STATE_ONLY[cmd.RecordCatalogWithdrawal] = admin.record_withdrawal
+
+
+# 日终清号 (server/domain/dayend.py): the day change closes out what is open and carries the
+# open windows over. The late finish of a service that ran over midnight is decided on the day
+# before (dayend.finish_late), chosen by the service with dayend.overnight_case.
+from . import dayend  # noqa: E402
+
+_WITH_CATALOG[cmd.CloseOutDay] = dayend.close_out
+_WITH_CATALOG[cmd.CarryOverWindows] = dayend.carry_over
+# What a closed-out day still takes, about its own tickets: a rating of a service finished late,
+# a print that ended after midnight; cancel and arrival are refused by their own rules (not waiting).
+AFTER_CLOSE_OUT = frozenset({cmd.CloseOutDay, cmd.Evaluate, cmd.RecordPrint, cmd.CancelTicket, cmd.ConfirmArrival})

@@ -89,6 +89,7 @@ class WindowOpened(Event):
     type: ClassVar[str] = "window_opened"
     window: str
     clerk: str
+    carried_from: date | None = None  # reopened by the day change: open when that day ended
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -397,3 +398,7 @@ class CatalogRevisionWithdrawn(Event):
 
 
 EVENT_TYPES[CatalogRevisionWithdrawn.type] = CatalogRevisionWithdrawn
+
+
+# 日终清号: the day change closes out what is still open (server/domain/dayend.py).
+from .dayend_events import DayClosedOut, ServiceFinishedLate, TicketClosedOut  # noqa: E402,F401

@@ -15,6 +15,7 @@ class TicketStatus(StrEnum):
     done = "done"
     no_show = "no_show"  # 过号: called and did not come
     cancelled = "cancelled"  # left before being called
+    closed_out = "closed_out"  # 日终作废: still open when the hall-day ended (server/domain/dayend.py)
 
 
 OPEN_STATUSES = frozenset({TicketStatus.waiting, TicketStatus.called, TicketStatus.serving, TicketStatus.suspended})
@@ -101,6 +102,7 @@ class Ticket:
     remote: bool = False  # 远程取号: skipped by the call policy until arrived_at is set
     arrived_at: datetime | None = None
     phone_key: str | None = None
+    closed_out_from: str | None = None  # the status it had when the day ended and closed it out
 
     @property
     def front(self) -> bool:
@@ -123,6 +125,7 @@ class WindowState:
     pause_reason: str | None = None
     pause_until: datetime | None = None
     priority_streak: int = 0  # priority calls in a row, for the interleave ratio
+    calls: int = 0  # tickets called here this hall-day (a late finish is about last night only before the first)
 
 
 @dataclass(slots=True)
@@ -176,6 +179,13 @@ class HallDay:
     windows: dict[str, WindowState] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
     figures: dict[str, ServiceFigures] = field(default_factory=dict)
+    # The day change (server/domain/dayend.py): when this day was closed out, the windows it left
+    # open, the services that ran over midnight (window -> ticket, until finished late), and,
+    # for a new day, the day whose open windows it took over.
+    closed_out_at: datetime | None = None
+    left_open: tuple[str, ...] = ()
+    overnight: dict[str, str] = field(default_factory=dict)
+    carried_from: date | None = None
 
     def window(self, window_id: str) -> WindowState:
         """A window's state for reading: a window never opened today is closed (nothing is stored)."""

@@ -7,6 +7,8 @@ them together with departments, items, windows and staff.
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from datetime import date, time
 from typing import Annotated
 
@@ -108,11 +110,19 @@ class BookingRules(Frozen):
 
     days_ahead: int = Field(7, ge=0, le=60, description="how many days after today may be booked")
     walk_in_share: float = Field(
-        0.5, ge=0, le=1, description="share of each window's capacity kept for walk-ins (现场取号), not bookable"
+        0.5, ge=0, le=1, description="share of each window's capacity, and of each item's day (its daily quota or its "
+        "windows' capacity), kept for walk-ins (现场取号): bookings and online numbers together take at most the rest",
     )
     max_active_per_phone: int = Field(3, ge=1, le=20, description="bookings one phone number may hold at a time")
     closed_days: tuple[date, ...] = Field((), description="days without appointments besides holidays (e.g. a hall event)")
     confirm_ahead: int = Field(5, ge=0, le=100, description="a remote ticket is asked to confirm arrival when this few are ahead")
+    proof_bits: int = Field(
+        15, ge=0, le=26, description="work a phone does before a booking or an online number counts: leading zero bits of "
+        "a SHA-256 its page must find (15: about a second in a phone's browser; each bit doubles it; 0: no check)",
+    )
+    proof_ttl_s: int = Field(600, ge=30, le=3600, description="how long a proof-of-work challenge may be answered")
+    lookup_failures: int = Field(5, ge=1, le=100, description="unknown booking codes one address may try before it is locked out")
+    lookup_lockout_s: int = Field(900, ge=10, le=86400, description="how long an address that tried too many unknown codes is refused")
 
 
 class Voice(Frozen):
@@ -126,12 +136,36 @@ class Voice(Frozen):
 
     @field_validator("template")
     @classmethod
-    def _placeholders(cls, value: str) -> str:
-        try:
-            value.format(number="A001", window="1号窗口")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
-        return value
+    def _plain_words_and_two_places(cls, value: str) -> str:
+        return check_template(value)
+
+
+VOICE_TEMPLATE_MAX = 80  # characters: a call is one sentence
+VOICE_PLACES = ("number", "window")
+
+
+def check_template(value: str) -> str:
+    """A voice template is plain words with {number} and {window} and nothing else a program
+    could read as more: no option for the speech engine (a leading "-"), no control characters,
+    no format tricks ({number.attr}, {number:>9999}, {number!r}) that read or inflate the value."""
+    if not value.strip():
+        raise ValueError("a call needs words")
+    if len(value) > VOICE_TEMPLATE_MAX:
+        raise ValueError(f"{len(value)} characters: a call is one sentence of at most {VOICE_TEMPLATE_MAX}")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if bad is not None:
+        raise ValueError(f"U+{ord(bad):04X}: line breaks, tabs and other control characters are not allowed")
+    if value.lstrip().startswith("-"):
+        raise ValueError("it may not begin with '-' (a speech engine reads that as an option)")
+    try:
+        places = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(value) if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"only {{number}} and {{window}} may be filled in: {exc}") from None
+    for field, spec, conversion in places:
+        if field not in VOICE_PLACES or spec or conversion:
+            shown = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(f"{{{shown}}}: only {{number}} and {{window}} may be filled in, as they are")
+    return value
 
 
 Thresholds = Annotated[tuple[int, int, int], Field(description="seconds: warning, yellow, red")]

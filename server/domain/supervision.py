@@ -33,10 +33,11 @@ from typing import Any
 
 from . import commands as cmd
 from . import events as ev
-from .calendar import add_working_days, is_open, is_workday, items_served_now
+from .calendar import add_working_days, is_open, items_served_now, national
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
 from .model import HallDay, Ticket, WindowStatus
+from .national import NationalCalendar
 
 LEVELS = ("warning", "yellow", "red")
 SUPERVISOR = "supervisor"
@@ -80,20 +81,30 @@ class Finding:
     item: str | None = None
 
 
-# The official calendar is slow to ask (chinese_calendar checks its range on every call) and a
-# sweep asks about every open case and review: the answers for a pair of dates never change.
-_after_working_days = lru_cache(maxsize=4096)(add_working_days)
+# A sweep asks about every open case and review: the answers for a pair of dates only change
+# when the national calendar does, so it is part of the key (an added year gives a new one).
+@lru_cache(maxsize=4096)
+def _after(start: date, days: int, _known: NationalCalendar) -> date:
+    return add_working_days(start, days)
+
+
+def _after_working_days(start: date, days: int) -> date:
+    return _after(start, days, national())
 
 
 @lru_cache(maxsize=4096)
-def working_days_between(a: date, b: date) -> int:
-    """Working days after `a` up to and including `b` (0 when b <= a)."""
+def _between(a: date, b: date, known: NationalCalendar) -> int:
     n, d = 0, a
     while d < b:
         d = date.fromordinal(d.toordinal() + 1)
-        if is_workday(d):
+        if known.is_workday(d):
             n += 1
     return n
+
+
+def working_days_between(a: date, b: date) -> int:
+    """Working days after `a` up to and including `b` (0 when b <= a)."""
+    return _between(a, b, national())
 
 
 def waiting_since(t: Ticket) -> datetime | None:

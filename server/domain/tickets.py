@@ -12,6 +12,7 @@ from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
 from .estimates import ahead_of_newcomer, wait_for
 from .model import OPEN_STATUSES, Channel, HallDay, PrintStatus, Ticket, TicketStatus
+from .shares import check_online_share
 
 
 def ticket_of(state: HallDay, ticket_id: str) -> Ticket:
@@ -90,6 +91,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Conflict("closed", f"tickets for {item.name} are not issued at this hour")
     if item.daily_quota is not None and state.issued.get(c.item, 0) >= item.daily_quota:
         raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
+    if c.channel == Channel.online and c.appointment is None:
+        check_online_share(state, catalog, c.item)
     ahead = ahead_of_newcomer(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
     return [
         ev.TicketIssued(

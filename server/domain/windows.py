@@ -98,7 +98,11 @@ def start(state: HallDay, catalog: Catalog, c: cmd.StartService, now: datetime) 
 def finish(state: HallDay, catalog: Catalog, c: cmd.FinishService, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
     _require(w, S.serving, action="finish")
-    t = _current(state, w)
+    return [finished(ev.ServiceFinished, catalog, _current(state, w), c, now)]
+
+
+def finished(kind: type[ev.ServiceFinished], catalog: Catalog, t: Ticket, c: cmd.FinishService, now: datetime) -> ev.ServiceFinished:
+    """The finish of `t` as `c` asks it (四件管理, 一次性告知), at the counter or after midnight."""
     try:
         case_type = CaseType(c.case_type)
     except ValueError:
@@ -114,19 +118,10 @@ def finish(state: HallDay, catalog: Catalog, c: cmd.FinishService, now: datetime
     if case_type is CaseType.promised and outcome is Outcome.completed:
         days = catalog.items[t.item].promised_days or 1
         deadline = add_working_days(now.date(), days, catalog.hall.calendar)
-    return [
-        ev.ServiceFinished(
-            at=now,
-            by=c.by,
-            window=c.window,
-            ticket=t.id,
-            case_type=case_type.value,
-            outcome=outcome.value,
-            missing=missing,
-            note=c.note,
-            deadline=deadline,
-        )
-    ]
+    return kind(
+        at=now, by=c.by, window=c.window, ticket=t.id, case_type=case_type.value, outcome=outcome.value,
+        missing=missing, note=c.note, deadline=deadline,
+    )
 
 
 def no_show(state: HallDay, catalog: Catalog, c: cmd.NoShow, now: datetime) -> list[ev.Event]:

@@ -31,11 +31,12 @@ from ..domain.apply import apply
 from ..domain.catalog import Catalog, HallConfig
 from ..domain.commands import Command
 from ..domain.decide import decide
-from ..domain.errors import Conflict, DomainError
-from ..domain.model import HallDay
+from ..domain.errors import Conflict, DomainError, NotFound
+from ..domain.model import HallDay, Ticket
 from ..journal import Journal, SequenceConflict
 from ..journal.revisions import Revision, RevisionConflict, SQLRevisions
 from ..tasks import cancel
+from .dayend import DayChange
 
 log = logging.getLogger("hallq.hall")
 
@@ -62,6 +63,7 @@ def new_ticket_id() -> str:
 
 
 _SYNC = object()  # an inbox entry that only brings the hall-day up to date
+_PREVIOUS = object()  # an inbox entry that folds what others appended to the day before
 Entry = tuple[object, "asyncio.Future[list[ev.Event]] | None"]
 
 
@@ -105,6 +107,8 @@ class HallService:
         self._stale = True
         self.conflicts = 0  # appends refused because another process wrote first (health, benchmarks)
         self._durable = 0  # the position of the last event known to be in the journal
+        self.days = DayChange(self)
+        self._midnight: asyncio.Task[None] | None = None
 
     def _now(self) -> datetime:
         return self.clock.now().astimezone(self.tz)
@@ -115,13 +119,15 @@ class HallService:
     async def start(self) -> None:
         await self._load(self._today())
         self._task = asyncio.create_task(self._run(), name=f"hall-writer-{self.hall}")
+        self._wake_up()  # close out what a stop across midnight left open, before anyone asks
+        self._midnight = asyncio.create_task(self.days.watch(self._wake_up), name=f"hall-midnight-{self.hall}")
         if self.shared:
             sub = self.bus.subscribe(self.hall, maxsize=1000)
             self._follower = asyncio.create_task(self._follow(sub), name=f"hall-follower-{self.hall}")
 
     async def stop(self) -> None:
-        await cancel((self._follower, self._task))
-        self._task = self._follower = None
+        await cancel((self._midnight, self._follower, self._task))
+        self._task = self._follower = self._midnight = None
         for _, fut in self._inbox:
             if fut is not None and not fut.done():
                 fut.set_exception(Unavailable("the server is shutting down"))
@@ -183,9 +189,23 @@ class HallService:
     async def current(self) -> HallDay:
         """The state of today, after a day rollover if midnight has passed since the last command,
         and, for a shared hall, with everything other processes have journalled."""
-        if self.shared or self.state.day != self._today():
+        if self.shared or self.state.day != self._today() or self.days.settled != self.state.day:
             await self._submit(_SYNC)
         return self.state
+
+    async def find_ticket(self, ticket_id: str) -> tuple[HallDay, Ticket]:
+        """A ticket of today or of the day before (closed out, or finished): NotFound otherwise."""
+        await self.current()
+        found = self.days.ticket(ticket_id)
+        if found is None:
+            raise NotFound("unknown-ticket", f"no ticket {ticket_id!r} today")
+        if self.shared and found[0] is not self.state:
+            await self._submit(_PREVIOUS)  # a late finish another worker recorded
+        return found
+
+    def _wake_up(self) -> None:
+        self._inbox.append((_SYNC, None))
+        self._wake.set()
 
     async def _submit(self, entry: object) -> list[ev.Event]:
         if self._task is None or self._task.done():
@@ -216,16 +236,25 @@ class HallService:
                             fut.set_exception(Unavailable("the journal is unavailable, please try again"))
 
     async def _commit(self, batch: list[Entry]) -> None:
+        await self.days.begin(self._today())
+        if self.days.previous is not None:
+            if self.shared and any(isinstance(e, cmd.FinishService) for e, _ in batch):
+                await self._catch_up()  # whether the window took somebody today, as of now
+            batch = await self.days.route(batch, self.state, _PREVIOUS)
         for _attempt in range(self.MAX_CONFLICT_RETRIES):
             if self._stale or self.state.day != self._today():
-                await self._load(self._today())
+                await self.days.begin(self._today())
             elif self.shared:
                 await self._catch_up()
             base = self.state.seq
             results: list[tuple[asyncio.Future[list[ev.Event]] | None, list[ev.Event] | BaseException]] = []
             decided: list[ev.Event] = []
+            if self.days.carry is not None:  # the windows open at midnight, open on the new day
+                decided = decide(self.state, self.catalog, self.days.carry, self._now())
+                for e in decided:
+                    apply(self.state, e)
             for entry, fut in batch:
-                if entry is _SYNC:
+                if entry is _SYNC or entry is _PREVIOUS:
                     results.append((fut, []))
                     continue
                 try:
@@ -251,6 +280,7 @@ class HallService:
                 self.conflicts += 1
                 await self._load(self.state.day)
                 continue
+            self.days.carry = None
             for fut, result in results:
                 if fut is None or fut.done():
                     continue

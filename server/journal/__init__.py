@@ -19,6 +19,8 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, eve
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from .. import migrations
+
 metadata = MetaData()
 
 events_table = Table(
@@ -94,8 +96,7 @@ class SQLJournal:
         self.engine = engine
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
     async def append(self, hall: str, day: date, expected: int, events: Sequence[dict[str, Any]]) -> None:
         if not events:
@@ -130,13 +131,16 @@ class SQLJournal:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def days(self, hall: str, start: date, end: date) -> dict[date, int]:
-        """The hall-days in [start, end] that hold events, each with its last seq (statistics, audits)."""
+    async def days(self, hall: str, start: date, end: date, types: Collection[str] | None = None) -> dict[date, int]:
+        """The hall-days in [start, end] that hold events (of these `types`, if given), each with
+        the last seq of such an event (statistics, audits, the day change)."""
         t = events_table
         query = (
             select(t.c.day, func.max(t.c.seq))
             .where(t.c.hall == hall, t.c.day >= start, t.c.day <= end)
             .group_by(t.c.day)
         )
+        if types is not None:
+            query = query.where(t.c.type.in_(sorted(types)))
         async with self.engine.connect() as conn:
             return {d: int(s) for d, s in await conn.execute(query)}

@@ -19,6 +19,7 @@ from sqlalchemy import Column, Date, Integer, String, Table, Text, func, insert,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .. import migrations
 from . import metadata
 
 revisions_table = Table(
@@ -61,8 +62,7 @@ class SQLRevisions:
         self.engine = engine
 
     async def create(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(lambda c: revisions_table.create(c, checkfirst=True))
+        await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
     async def add(self, revision: Revision) -> None:
         """Store `revision`; RevisionConflict if its number is taken."""

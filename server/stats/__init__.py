@@ -18,7 +18,10 @@ Definitions (also in the README):
   `no_show_rate` = no-shows ÷ (served + no-shows). **requeued**: no-shows put back in the queue.
 - **transferred**: transfers out (转移), counted for the window and clerk that transferred and
   the item the ticket had before; **cancelled**: tickets cancelled while waiting;
-  **unfinished**: tickets still open when the day ended (or now, for today).
+  **unfinished**: tickets still open when the day ended, which the day change closes out (日终作废,
+  status `closed_out` in the per-ticket rows), or still open now, for today. A service that ran
+  over midnight and was finished late counts as served. The close-out is no activity: windows
+  left open and services under way count until the day's last event before it, as they did.
 - **mean, p50, p90, max** of a time: the arithmetic mean, and nearest-rank percentiles (the
   smallest value with at least 50 % / 90 % of the values at or below it), in seconds.
 - **window time** (windows, clerks, hours, days): `open_s` = idle + calling + serving + paused;

@@ -78,12 +78,22 @@ def _cell(v: Any) -> Any:
     return v
 
 
+# A cell a spreadsheet would take for a formula (=, +, -, @) or that hides one behind a tab or
+# carriage return: data (a citizen's comment, a reason typed by a clerk) must never run as one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(v: Any) -> bool:
+    return isinstance(v, str) and v.startswith(FORMULA_START)
+
+
 def csv_response(header: list[str], lines: list[list[Any]], filename: str) -> web.Response:
     buf = io.StringIO()
     buf.write("\ufeff")  # Excel on a Chinese Windows opens UTF-8 only with a BOM
     w = csv.writer(buf)
     w.writerow(header)
-    w.writerows(["" if v is None else v for v in line] for line in lines)
+    # A leading apostrophe is the spreadsheets' own mark for "this is text" (OWASP's advice for CSV).
+    w.writerows(["" if v is None else "'" + v if formula_like(v) else v for v in line] for line in lines)
     resp = web.Response(text=buf.getvalue(), content_type="text/csv", charset="utf-8")
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return resp
@@ -102,6 +112,9 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
             cell.font = Font(bold=True)
         for line in lines:
             ws.append(line)
+            for cell in ws[ws.max_row]:
+                if formula_like(cell.value):
+                    cell.data_type = "s"  # openpyxl takes a string beginning with = for a formula: store it as text
         ws.freeze_panes = "C2"
     buf = io.BytesIO()
     wb.save(buf)

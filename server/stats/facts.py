@@ -40,7 +40,7 @@ class TicketFact:
     channel: str
     priority: bool
     appointment: bool
-    status: str = "waiting"  # done | no_show | cancelled, or the open status at the day's end
+    status: str = "waiting"  # done | no_show | cancelled | closed_out, or the open status so far (today)
     first_called_at: datetime | None = None
     first_window: str | None = None
     first_clerk: str | None = None
@@ -114,6 +114,8 @@ class DayResult:
 
 # Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
 _LEDGER = frozenset({"case_concluded", "review_step_recorded"})
+# What the day change journals at midnight (server/domain/dayend.py).
+_CLOSE_OUT = (ev.TicketClosedOut, ev.WindowClosed, ev.DayClosedOut)
 _QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred, ev.ArrivalConfirmed)
 
 
@@ -137,6 +139,10 @@ class DayFacts:
 
     def feed(self, event: ev.Event, seq: int | None = None) -> None:
         at = event.at.astimezone(self.tz)
+        if isinstance(event, _CLOSE_OUT) and event.by == "system" and self.last_at is not None:
+            # The day change is no activity: windows left open, and a service under way, count
+            # until the day's last event, as for a day that ended without it.
+            at = min(at, self.last_at)
         state = self.state
         kind = type(event)
         # Who sits at the window *before* the event (a handover changes it afterwards).
@@ -211,6 +217,22 @@ class DayFacts:
         elif kind is ev.TicketEvaluated:
             fact.score = event.score
             fact.comment = event.comment
+        elif kind is ev.TicketClosedOut:
+            # 日终作废: neither served nor a no-show; a service under way counts its time to midnight.
+            self._stop_serving(fact, at)
+            fact.status = "closed_out"
+            fact.ended_at = at
+            fact.window = event.window
+            fact.clerk = event.clerk
+        elif kind is ev.ServiceFinishedLate:
+            # A service that ran over midnight, finished after the close-out: served, by who finished it.
+            fact.status = "done"
+            fact.ended_at = at
+            fact.window = event.window
+            fact.clerk = event.by
+            fact.case_type = event.case_type
+            fact.outcome = event.outcome
+            fact.deadline = event.deadline
 
         if kind is ev.AlertRaised:
             self.alerts.append(AlertFact(event.key, event.kind, event.level, at, event.window, event.item))

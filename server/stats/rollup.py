@@ -40,6 +40,7 @@ WINDOW_DIMENSIONS = frozenset({"window", "clerk", "hour", "day"})
 ISSUE_DIMENSIONS = frozenset({"item", "department", "hour", "day", "channel"})
 APPOINTMENT_DIMENSIONS = frozenset({"item", "department", "day", "channel"})
 OPEN_STATUSES = frozenset({"waiting", "called", "serving", "suspended"})
+# Closed out at the day change (日终作废): counted as `unfinished`, as they were open at the day's end.
 LEVELS = ("warning", "yellow", "red")
 
 
@@ -132,7 +133,7 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
             assert t.ended_at is not None
             for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.ended_at), day=day, channel=channel):
                 g.counts["cancelled"] += 1
-        elif t.status in OPEN_STATUSES:
+        elif t.status in OPEN_STATUSES or t.status == "closed_out":
             for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.issued_at), day=day, channel=channel):
                 g.counts["unfinished"] += 1
 

@@ -41,12 +41,13 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    inspect,
+
     select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .. import migrations
 from .facts import WINDOW_TIMES, DayResult
 from .rollup import COUNTS, Group, Groups
 
@@ -156,23 +157,21 @@ def _unpack(raw: bytes) -> array:
     return values
 
 
-def _create_or_reset(conn: Connection) -> None:
-    """Tables of another VERSION are dropped and made again: they are derived, the next
-    queries (and the background builder) fill them from the journal."""
-    current = None
-    if inspect(conn).has_table("stat_meta"):
-        current = conn.execute(select(stat_meta.c.version)).scalar()
+def _reset_if_other_version(conn: Connection) -> None:
+    """Rows made by another VERSION are deleted: they are derived, the next queries (and the
+    background builder) fill the tables again from the journal. The tables themselves come
+    from the migrations (server/migrations), like every other table."""
+    current = conn.execute(select(stat_meta.c.version)).scalar()
     if current != VERSION:
-        metadata.drop_all(conn)
-        metadata.create_all(conn)
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
         conn.execute(insert(stat_meta).values(version=VERSION))
-    else:
-        metadata.create_all(conn)
 
 
 async def create(engine: AsyncEngine) -> None:
+    await migrations.upgrade(engine)
     async with engine.begin() as conn:
-        await conn.run_sync(_create_or_reset)
+        await conn.run_sync(_reset_if_other_version)
 
 
 def _ticket_row(hall: str, day: date, t: Any) -> dict[str, Any]:

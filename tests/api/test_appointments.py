@@ -19,6 +19,7 @@ from server.hall import HallService
 from server.hall.booking import Bookings
 from tests.api.test_bad_input import expect_problem
 from tests.halls import MORNING, small_catalog, write_config
+from tests.proof import proof
 
 
 @pytest.fixture
@@ -48,7 +49,8 @@ async def all_rows(client) -> list:  # type: ignore[no-untyped-def]
 
 
 async def book(client, slot: str = SLOT_0930, phone: str = PHONE, item: str = "a1", status: int = 201):  # type: ignore[no-untyped-def]
-    r = await client.post("/api/v1/halls/t/appointments", json={"item": item, "slot_start": slot, "phone": phone})
+    r = await client.post("/api/v1/halls/t/appointments",
+                          json={"item": item, "slot_start": slot, "phone": phone, "proof": await proof(client)})
     assert r.status == status, await r.text()
     return await r.json()
 
@@ -81,8 +83,10 @@ async def test_slots_list_capacity_and_places_left_for_every_bookable_day(client
 @pytest.mark.parametrize("slot", [SLOT_0930, THU_0930], ids=["today", "a later day"])
 async def test_many_simultaneous_bookings_never_overfill_a_slot(client, slot):
     phones = [f"139{n:08d}" for n in range(40)]
+    proofs = [await proof(client) for _ in phones]
     results = await asyncio.gather(*(
-        client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": slot, "phone": p}) for p in phones
+        client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": slot, "phone": p, "proof": q})
+        for p, q in zip(phones, proofs)
     ))
     statuses = sorted(r.status for r in results)
     assert statuses == [201, 201] + [409] * 38
@@ -166,7 +170,8 @@ async def test_a_phone_holds_at_most_three_bookings_across_days(client):
     for day in ("25", "26", "27"):
         await book(client, slot=f"2026-11-{day}T09:30:00+08:00")
     before = await all_rows(client)
-    r = await client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": "2026-11-30T09:30:00+08:00", "phone": PHONE})
+    r = await client.post("/api/v1/halls/t/appointments",
+                          json={"item": "a1", "slot_start": "2026-11-30T09:30:00+08:00", "phone": PHONE, "proof": await proof(client)})
     body = await expect_problem(r, 409, "booking-limit")
     assert "3 bookings" in body["detail"]
     assert await all_rows(client) == before
@@ -185,11 +190,12 @@ async def test_a_missed_booking_is_released_as_a_no_show_and_late_check_in_is_re
 
 
 async def test_a_remote_ticket_is_skipped_until_its_holder_confirms_arrival(client, login):
-    r = await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE})
+    r = await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE, "proof": await proof(client)})
     assert r.status == 201, await r.text()
     remote = await r.json()
     assert remote["remote"] is True and remote["arrived"] is False and remote["mobile_url"] == f"/t/{remote['id']}"
-    await expect_problem(await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE}), 409, "remote-limit")
+    await expect_problem(await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE, "proof": await proof(client)}),
+                         409, "remote-limit")
     walk_in = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a2"})).json()
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
@@ -224,7 +230,7 @@ async def three_booked(client):  # type: ignore[no-untyped-def]
     held = [await book(client, slot=s) for s in (SLOT_0930, THU_0930, "2026-11-27T09:30:00+08:00")]
     await book(client, slot=SLOT_1000, phone="13900000001")
     await book(client, slot=SLOT_1000, phone="13900000002")
-    remote = await (await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE})).json()
+    remote = await (await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": PHONE, "proof": await proof(client)})).json()
     checked = await book(client, slot=SLOT_0930, phone="13900000003")
     r = await client.post("/api/v1/halls/t/kiosks/k1/tickets", json={"appointment": checked["code"]})
     assert r.status == 201, await r.text()
@@ -278,6 +284,8 @@ async def test_bad_bookings_get_a_problem_and_store_nothing(client, login, three
     kwargs = {}
     if payload is not None:
         kwargs["json"] = json.loads(json.dumps(payload).replace("{checked}", three_booked["checked"]))
+        if method == "POST" and path in (A, "/api/v1/halls/t/tickets/remote") and who is None:
+            kwargs["json"]["proof"] = await proof(client)  # the public channel's check passed: the refusal is the hall's
     if who:
         kwargs["headers"] = await login(who)
     resp = await client.request(method, path, **kwargs)
@@ -292,6 +300,6 @@ async def test_staff_book_for_a_citizen_with_a_token_and_a_staff_cookie_does_not
     # A clerk's page session in the same browser: the public page sends its cookie but no CSRF token.
     s = await client.post("/api/v1/auth/session", json={"username": "w2a", "password": "demo"})
     assert s.status == 200 and client.session.cookie_jar.filter_cookies(client.make_url("/"))
-    r = await client.post(A, json={"item": "a1", "slot_start": SLOT_0930, "phone": "13900000009"})
+    r = await client.post(A, json={"item": "a1", "slot_start": SLOT_0930, "phone": "13900000009", "proof": await proof(client)})
     assert r.status == 201, await r.text()
     assert (await r.json())["channel"] == "online"

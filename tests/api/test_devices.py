@@ -16,6 +16,7 @@ from server.api.context import CTX
 from server.auth.devices import devices as devices_table
 from tests.halls import small_config, write_config
 from tests.kiosk.conftest import kiosks
+from tests.proof import proof
 
 
 @pytest.fixture
@@ -188,7 +189,7 @@ async def test_screens_need_a_device_of_their_window_while_staff_and_phones_stay
     assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
     await ws.close()
     # The online channel and the phone's own ticket are no devices.
-    r = await client.post("/api/v1/halls/t/tickets", json={"item": "a1", "channel": "online"})
+    r = await client.post("/api/v1/halls/t/tickets", json={"item": "a1", "channel": "online", "proof": await proof(client)})
     assert r.status == 201
     t = await r.json()
     ws = await client.ws_connect(f"/ws/v1/halls/t?ticket={t['id']}")
@@ -199,7 +200,7 @@ async def test_screens_need_a_device_of_their_window_while_staff_and_phones_stay
 
 async def test_only_the_windows_evaluator_device_rates_in_a_hall_that_requires_devices(client, login):
     clerk = await login("w1a")
-    t = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a1", "channel": "online"})).json()
+    t = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a1", "channel": "online", "proof": await proof(client)})).json()
     for action, body in (("open", {}), ("call-next", {}), ("start", {}), ("finish", {"case_type": "immediate"})):
         r = await client.post(f"/api/v1/halls/t/windows/w1/{action}", json=body, headers=clerk)
         assert r.status == 200, await r.text()

@@ -18,6 +18,7 @@ import yaml
 from tests.browser.test_display import text
 from tests.browser.waits import until
 from tests.halls import write_config
+from tests.proof import proof
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 390, "height": 844}
@@ -61,6 +62,8 @@ async def staff(http: aiohttp.ClientSession, url: str, who: str = "w1a") -> dict
 async def test_book_a_slot_on_a_phone_check_in_at_the_kiosk_and_be_called_first(browser, live, clock, tmp_path):
     async with public_feed(live.url) as (feed, http):
         phone = await (await browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)).new_page()
+        posted: list = []
+        phone.on("request", lambda req: posted.append((req.url, req.post_data)) if req.method == "POST" else None)
         await phone.goto(live.url + "/book/t")
         await phone.tap("#b-dept-list button:has-text('甲局')")
         await phone.tap("#b-item-list button:has-text('甲一')")
@@ -82,6 +85,11 @@ async def test_book_a_slot_on_a_phone_check_in_at_the_kiosk_and_be_called_first(
         await phone.wait_for_selector("body[data-screen=booking]")
         code = await text(phone, "#b-code")
         assert re.fullmatch(r"[2-9A-HJ-NP-Z]{8}", code)
+        # The page worked out a proof for each attempt (the refused short number spent nothing but its own).
+        booked = [json.loads(body) for url, body in posted if url.endswith("/api/v1/halls/t/appointments")]
+        assert len(booked) == 2 and booked[0]["proof"]["challenge"] != booked[1]["proof"]["challenge"]
+        assert all(b["proof"]["challenge"].startswith("v1.t.") and b["proof"]["answer"].isdigit() for b in booked)
+        assert len([u for u, _ in posted if u.endswith("/api/v1/halls/t/challenge")]) >= 2
         assert await text(phone, "#b-b-phone") == "138****5678"
         assert "09:30–10:00" in await text(phone, "#b-b-time") and await text(phone, "#b-status") == "已预约"
         await until(phone, "document.getElementById('b-qr').naturalWidth > 0")
@@ -176,7 +184,8 @@ async def test_a_remote_number_taken_on_a_phone_is_called_once_its_holder_confir
 async def test_a_booking_is_moved_and_cancelled_on_the_phone_and_the_manager_sees_the_day(browser, live, clock):
     async with aiohttp.ClientSession() as http:
         async with http.post(live.url + "/api/v1/halls/t/appointments",
-                             json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": NUMBER}) as r:
+                             json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": NUMBER,
+                                   "proof": await proof(http, live.url)}) as r:
             code = (await r.json())["code"]
         phone = await (await browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)).new_page()
         missing = await phone.goto(f"{live.url}/book/t/NOPE2345")
@@ -219,7 +228,8 @@ async def test_a_booking_is_moved_and_cancelled_on_the_phone_and_the_manager_see
 
         # A kiosk's QR scanner types a code and Enter on the home screen: the check-in follows.
         async with http.post(live.url + "/api/v1/halls/t/appointments",
-                             json={"item": "a1", "slot_start": "2026-11-25T10:00:00+08:00", "phone": NUMBER}) as r:
+                             json={"item": "a1", "slot_start": "2026-11-25T10:00:00+08:00", "phone": NUMBER,
+                                   "proof": await proof(http, live.url)}) as r:
             code = (await r.json())["code"]
         clock.advance(40 * 60)
         kiosk = await (await browser.new_context(viewport=PORTRAIT, locale="zh-CN")).new_page()
@@ -229,3 +239,18 @@ async def test_a_booking_is_moved_and_cancelled_on_the_phone_and_the_manager_see
         await kiosk.keyboard.press("Enter")
         await kiosk.wait_for_selector("body[data-screen=ticket]")
         assert await text(kiosk, "#t-number") == "A001"
+
+
+async def test_the_pages_own_sha256_for_plain_http_agrees_with_the_servers(browser, live):
+    """On plain HTTP inside a hall's intranet the browser has no crypto.subtle: the page hashes itself."""
+    import hashlib
+
+    page = await (await browser.new_context(viewport=PHONE, locale="zh-CN")).new_page()
+    await page.goto(live.url + "/book/t")
+    texts = ["", "abc", "v1.t.1764032400.8.0f:123", "预约" * 40, "x" * 1000]
+    got = await page.evaluate("""async (texts) => {
+        const m = await import("/static/kiosk/proof.js");
+        const hex = (b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+        return texts.map((t) => hex(m.sha256(new TextEncoder().encode(t))));
+    }""", texts)
+    assert got == [hashlib.sha256(t.encode()).hexdigest() for t in texts]

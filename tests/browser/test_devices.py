@@ -14,6 +14,7 @@ from server.api.context import CTX
 from tests.browser.test_display import text
 from tests.browser.waits import until
 from tests.halls import small_config, write_config
+from tests.proof import solved
 
 PORTRAIT = {"width": 1080, "height": 1920}
 
@@ -117,7 +118,8 @@ async def test_an_evaluator_device_needs_no_clerk_login_and_rates_with_its_token
         await api.post(f"/api/v1/halls/t/devices/{pending['id']}/approve", {"code": code, "name": "1号窗口 评价器", "window": "w1"}, who="boss")
         await page.wait_for_selector("body[data-device=approved][data-status=online][data-mode=idle]", timeout=15000)
 
-        t = await api.post("/api/v1/halls/t/tickets", {"item": "a1", "channel": "online"})
+        online = solved(await api.post("/api/v1/halls/t/challenge"))
+        t = await api.post("/api/v1/halls/t/tickets", {"item": "a1", "channel": "online", "proof": online})
         for action, body in (("open", {}), ("call-next", {}), ("start", {}), ("finish", {"case_type": "immediate"})):
             await api.post(f"/api/v1/halls/t/windows/w1/{action}", body, who="w1a")
         await page.wait_for_selector(f"body[data-mode=rate][data-rating={t['number']}]", timeout=10000)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from server.domain import commands as c
+from server.domain import dayend
 from server.domain import events as ev
 from server.domain.apply import fold
 from server.domain.decide import decide
 from server.domain.errors import DomainError
 from server.domain.estimates import ahead
-from server.domain.model import HallDay, TicketStatus, WindowStatus
+from server.domain.model import OPEN_STATUSES, HallDay, TicketStatus, WindowStatus
 from server.domain.policy import candidates, due
 from tests.halls import MORNING, Engine, FakeClock, small_catalog
 
@@ -207,6 +209,47 @@ class HallMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject) -> None:
         self.try_do(c.CancelTicket(by="holder", ticket=data.draw(st.sampled_from(sorted(self.e.state.tickets)))))
 
+    @precondition(lambda self: self.e.state.closed_out_at is None and len(self.e.log) >= 20)  # leave the day a life first
+    @rule(late=st.integers(0, 9 * 3600), serving=st.booleans())
+    def midnight(self, late: int, serving: bool) -> None:
+        """日终清号, noticed at once or hours later (a restart): every open ticket is closed out
+        with what it was, every window closed, and deciding it again adds nothing."""
+        state = self.e.state
+        for w in WINDOWS if serving else ():  # services under way at midnight
+            if state.window(w).status is WindowStatus.idle:
+                self.try_do(c.CallNext(by="x", window=w))
+            if state.window(w).status is WindowStatus.called:
+                self.e.do(c.StartService(by="x", window=w))
+        was = {t.id: t.status for t in state.tickets.values() if t.status in OPEN_STATUSES}
+        open_windows = {w.id for w in state.windows.values() if w.status is not WindowStatus.closed}
+        self.e.clock.t = dayend.day_end(state.day, CATALOG) + timedelta(seconds=late)
+        events = self.e.do(c.CloseOutDay(by="system"))
+        assert {e.ticket: TicketStatus(e.status) for e in events if isinstance(e, ev.TicketClosedOut)} == was
+        assert {e.window for e in events if isinstance(e, ev.WindowClosed)} == open_windows
+        assert all(t.status not in OPEN_STATUSES for t in state.tickets.values())
+        assert all(w.status is WindowStatus.closed for w in state.windows.values())
+        assert set(state.overnight.values()) == {t for t, status in was.items() if status is TicketStatus.serving}
+        assert self.e.do(c.CloseOutDay(by="system")) == []
+        for t in was:
+            self.ended[t] = TicketStatus.closed_out
+
+    @precondition(lambda self: self.e.state.closed_out_at is not None)
+    @rule(data=st.data(), case=st.sampled_from(["immediate", "promised"]))
+    def finish_late(self, data: st.DataObject, case: str) -> None:
+        """The finish of a service that ran over midnight, recorded in its own day, once."""
+        window = data.draw(st.sampled_from(sorted(self.e.state.overnight) + WINDOWS))
+        try:
+            events = dayend.finish_late(self.e.state, CATALOG, c.FinishService(by="x", window=window, case_type=case), self.e.clock.now())
+        except DomainError:
+            return
+        for e in events:
+            fold(self.e.state, [e])
+            assert e.ticket not in self.finished, "a ticket was served twice"
+            assert self.ended.get(e.ticket) is TicketStatus.closed_out, "only a service closed out while served ends late"
+            self.finished.add(e.ticket)
+            self.ended[e.ticket] = TicketStatus.done
+        self.e.log.extend(events)
+
     @invariant()
     def a_ticket_done_or_cancelled_stays_so(self) -> None:
         for tid, status in self.ended.items():
@@ -274,6 +317,11 @@ class HallMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Every waiting ticket is eventually called once every window is open and working."""
         e = self.e
+        if e.state.closed_out_at is not None:  # nothing waits on a closed day, and nothing more is called
+            assert not e.state.waiting or not any(e.state.waiting.values())
+            with pytest.raises(DomainError):
+                e.do(c.OpenWindow(by="x", window="w1"))
+            return
         for w in WINDOWS:
             state = e.state.window(w).status
             if state is WindowStatus.closed:

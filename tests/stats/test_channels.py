@@ -10,6 +10,7 @@ import yaml
 
 from server.api.appointments import BOOKINGS
 from tests.halls import write_config
+from tests.proof import proof
 
 URL = "/api/v1/halls/t/stats"
 
@@ -25,10 +26,12 @@ def config_dir(tmp_path: Path) -> Path:
 async def test_booked_remote_and_walk_in_citizens_are_counted_apart_with_their_waits(client, login, clock):
     # 09:00: a walk-in for a1 and a remote ticket for a2; two bookings at 09:30, one of them never comes.
     await client.post("/api/v1/halls/t/tickets", json={"item": "a1"})
-    remote = await (await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": "13812345678"})).json()
+    remote = await (await client.post("/api/v1/halls/t/tickets/remote", json={"item": "a2", "phone": "13812345678", "proof": await proof(client)})).json()
     came = await (await client.post("/api/v1/halls/t/appointments",
-                                    json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": "13900000001"})).json()
-    await client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": "13900000002"})
+                                    json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": "13900000001",
+                                          "proof": await proof(client)})).json()
+    await client.post("/api/v1/halls/t/appointments",
+                      json={"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": "13900000002", "proof": await proof(client)})
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
 
@@ -69,7 +72,8 @@ async def test_booked_remote_and_walk_in_citizens_are_counted_apart_with_their_w
 
 async def test_a_booking_never_swept_counts_as_missed_once_its_check_in_time_or_day_is_over(client, login, clock):
     r = await client.post("/api/v1/halls/t/appointments",
-                          json={"item": "a1", "slot_start": "2026-11-25T16:30:00+08:00", "phone": "13900000001"})
+                          json={"item": "a1", "slot_start": "2026-11-25T16:30:00+08:00", "phone": "13900000001",
+                                "proof": await proof(client)})
     assert r.status == 201
     h = await login("boss")
     today = await (await client.get(URL + "?by=channel", headers=h)).json()

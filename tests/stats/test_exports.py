@@ -80,3 +80,23 @@ async def test_the_bulletin_exports_each_of_its_tables_as_csv(client, login, clo
         *((d["key"], d["issued"]) for d in b["departments"]), ("total", b["total"]["issued"])
     ]
     assert (await client.get(f"{HALL}/bulletin.csv?table=charts", headers=boss)).status == 422
+
+
+def test_no_export_cell_becomes_a_formula():
+    """A comment or reason typed by anyone reaches a manager's spreadsheet: each of these would
+    run as a formula (or hide one) in Excel or WPS; every export goes through these two writers."""
+    from server.stats.api import csv_response, xlsx_bytes
+
+    dangerous = ['=HYPERLINK("x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    lines = [[text, 7, -3.5] for text in dangerous]
+    ws = load_workbook(io.BytesIO(xlsx_bytes([("s", ["comment", "n", "x"], lines)]))).worksheets[0]
+    cells = list(ws.iter_rows(min_row=2))
+    # the very text, not a formula's result (XML keeps a carriage return as a line feed)
+    assert [c[0].value for c in cells] == [d.replace("\r", "\n") for d in dangerous]
+    assert {c[0].data_type for c in cells} == {"s"}
+    assert [(c[1].value, c[2].value, c[1].data_type) for c in cells] == [(7, -3.5, "n")] * len(dangerous)  # numbers stay numbers
+
+    text = csv_response(["comment", "n", "x"], lines, "f").text
+    read = list(csv.reader(io.StringIO(text[1:])))[1:]
+    assert [r[0] for r in read] == ["'" + d for d in dangerous]
+    assert [r[1:] for r in read] == [["7", "-3.5"]] * len(dangerous)

@@ -66,9 +66,10 @@ function draw() {
   $("state").dataset.state = w.state;
   $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
   const ticket = w.ticket;
-  $("number").textContent = ticket ? ticket.number : t("none");
-  $("ticket-item").textContent = ticket ? ticket.item_name : "";
-  let status = "";
+  const late = !ticket && data.overnight; // served over midnight: still to be finished here
+  $("number").textContent = ticket ? ticket.number : late ? late.number : t("none");
+  $("ticket-item").textContent = ticket ? ticket.item_name : late ? late.item_name : "";
+  let status = late ? t("overnight") : "";
   if (ticket) {
     status = t(ticket.status);
     if (ticket.recalls) status += ` · ${t("recall")} ${ticket.recalls}`;
@@ -219,7 +220,7 @@ function hallClock(offsetMinutes) {
 }
 
 function prepare(action, form) {
-  const number = data.window.ticket ? data.window.ticket.number : "";
+  const number = data.window.ticket ? data.window.ticket.number : data.overnight ? data.overnight.number : "";
   form.querySelectorAll(".dlg-number").forEach((el) => { el.textContent = number; });
   form.querySelector(".dlg-error").textContent = "";
   if (action === "finish") {
