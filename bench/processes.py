@@ -22,9 +22,11 @@ def free_port() -> int:
 
 
 def hallq_serve(port: int, data: Path) -> list[str]:
-    """`hallq serve` on loopback for a benchmark: any hour, no per-address issue limit."""
+    """`hallq serve` on loopback for a benchmark: any hour, and no per-address limit (issue rate,
+    connections, websockets), since every client of the benchmark comes from 127.0.0.1."""
     return [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--data", str(data), "--always-open", "--issue-rate", "0"]
+            "--data", str(data), "--always-open", "--issue-rate", "0",
+            "--connections-per-address", "0", "--websockets-per-address", "0"]
 
 
 class Proc:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .limits import ConnectionLimits
 from .config import ConfigError, default_config_dir, load_halls
 from .config import ConfigError, ImportLimits, default_config_dir, load_halls
 
@@ -54,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
     serve.add_argument("--no-background", dest="background", action="store_false",
                        help="run no supervision sweeps or statistics builder here (another host of the deployment does)")
+    limits = serve.add_argument_group("connection limits (per process; see SECURITY.md)")
+    limits.add_argument("--max-connections", type=int, default=0, metavar="N",
+                        help="client connections held at most (default 0: the descriptor limit less a reserve)")
+    limits.add_argument("--connections-per-address", type=int, default=ConnectionLimits.per_address, metavar="N",
+                        help="connections one client address may hold (default %(default)s; 0: no cap, e.g. behind a reverse proxy)")
+    limits.add_argument("--max-websockets", type=int, default=0, metavar="N",
+                        help="websockets held at most (default 0: three quarters of --max-connections)")
+    limits.add_argument("--websockets-per-address", type=int, default=ConnectionLimits.websockets_per_address, metavar="N",
+                        help="websockets one client address may hold (default %(default)s; 0: no cap)")
+    limits.add_argument("--header-timeout", type=float, default=ConnectionLimits.header_timeout_s, metavar="S",
+                        help="seconds from a request's first byte to the end of its head (default %(default)s; 0: none)")
+    limits.add_argument("--idle-timeout", type=float, default=ConnectionLimits.idle_timeout_s, metavar="S",
+                        help="seconds a connection may wait for its next request (default %(default)s)")
+    limits.add_argument("--refusal-log-interval", type=float, default=ConnectionLimits.refusal_log_interval_s, metavar="S",
+                        help="refused connections are logged in one line per this many seconds (default %(default)s)")
     serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
@@ -149,13 +165,30 @@ def _steady_gc() -> None:
     gc.callbacks.append(freeze_survivors)
 
 
-def serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
+def connection_limits(args: argparse.Namespace) -> ConnectionLimits | None:
+    limits = ConnectionLimits(
+        max_connections=args.max_connections, per_address=args.connections_per_address, max_websockets=args.max_websockets,
+        websockets_per_address=args.websockets_per_address, header_timeout_s=args.header_timeout,
+        idle_timeout_s=args.idle_timeout, refusal_log_interval_s=args.refusal_log_interval,
+    )
+    counts = (limits.max_connections, limits.per_address, limits.max_websockets, limits.websockets_per_address)
+    times = (limits.header_timeout_s, limits.idle_timeout_s)
+    if min(counts) < 0 or min(times) < 0 or limits.idle_timeout_s == 0 or limits.refusal_log_interval_s <= 0:
+        print("connection limits are whole numbers of at least 0, the timeouts and log interval seconds above 0"
+              " (--header-timeout 0: none)", file=sys.stderr)
+        return None
+    return limits
 
+
+def serve(args: argparse.Namespace) -> int:
     from .api import Settings, create_app
+    from .api.listener import run
 
     if args.workers < 1:
         print("--workers is at least 1", file=sys.stderr)
+        return 2
+    limits = connection_limits(args)
+    if limits is None:
         return 2
     if args.workers > 1:
         if not args.redis:
@@ -186,12 +219,12 @@ def serve(args: argparse.Namespace) -> int:
         background=args.background,
         migrate=not _is_postgres(args.database),
         imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
+        connections=limits,
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2
     _steady_gc()
-    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=lambda *_: None,
-                reuse_port=args.reuse_port or None)
+    run(create_app(settings), args.host, args.port, reuse_port=args.reuse_port)
     return 0
 
 

@@ -29,7 +29,12 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
     that begins with "-" (a folder, a URL) is never read as another option."""
     values = {"host": args.host, "port": args.port, "data": args.data, "database": args.database, "redis": args.redis,
               "issue-rate": args.issue_rate, "import-max-bytes": args.import_max_bytes, "import-parse-s": args.import_parse_s,
-              "workers": 1, "worker-name": f"w{n}"}
+              "workers": 1, "worker-name": f"w{n}",
+              # each worker holds its own connections, within its own descriptor limit
+              "max-connections": args.max_connections, "connections-per-address": args.connections_per_address,
+              "max-websockets": args.max_websockets, "websockets-per-address": args.websockets_per_address,
+              "header-timeout": args.header_timeout, "idle-timeout": args.idle_timeout,
+              "refusal-log-interval": args.refusal_log_interval}
     if args.config:
         values["config"] = args.config
     argv = [sys.executable, "-m", "server.cli", "serve", *(f"--{k}={v}" for k, v in values.items()), "--reuse-port"]

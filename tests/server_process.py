@@ -21,9 +21,11 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(
-        self, config: Path, data: Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+        self, config: Path, data: Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None,
+        nofile: int | None = None,
     ) -> None:
-        self.config, self.data, self.extra, self.env = config, data, extra, env or {}
+        """nofile: the server's descriptor limit (RLIMIT_NOFILE), as a service manager would set it."""
+        self.config, self.data, self.extra, self.env, self.nofile = config, data, extra, env or {}, nofile
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
@@ -36,6 +38,7 @@ class ServerProcess:
             stdout=open(self.log, "ab"),  # all it prints, so tests can read it
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+            preexec_fn=self._limit if self.nofile else None,
         )
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as s:
@@ -50,6 +53,11 @@ class ServerProcess:
                     pass
                 await _sleep(0.05)
         raise TimeoutError("server did not start")
+
+    def _limit(self) -> None:  # runs in the child, before exec
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc and self.proc.poll() is None:

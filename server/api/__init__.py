@@ -22,8 +22,10 @@ from .. import migrations
 from ..hall.calendar import NationalCalendarService
 from ..journal.calendar import SQLCalendarYears
 from . import appointments, auth, calendar, devices, guard, halls, openapi, realtime, tickets, windows
+from .connections import GATE, Gate, websockets_capped
 from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
+from .listener import request_heads
 from .security import Buckets, security_headers
 from .tickets import ISSUE_LIMIT
 from ..web import setup_common
@@ -106,7 +108,8 @@ def create_app(settings: Settings) -> web.Application:
                                                        shared=shared)
         service.catalog_listeners.append(accounts.use_catalog)
 
-    app = web.Application(middlewares=[security_headers, problem_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped], client_max_size=settings.max_body_bytes)
+    app[GATE] = Gate(settings.connections)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[CTX] = context
     app.router.add_get("/", index)

@@ -23,6 +23,7 @@ from ..domain.region import Region
 from ..hall import Clock, HallService
 from ..hall.calendar import NationalCalendarService
 from ..journal import Journal
+from ..limits import ConnectionLimits
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Settings:
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
     migrate: bool = True  # may upgrade the database's schema at start (False: refuse one that is behind)
     imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # caps per address and in total, timeouts
 
 
 @dataclass

@@ -39,7 +39,7 @@ def _validation(exc: ValidationError) -> web.Response:
     return problem(422, "invalid-body", "Invalid request", detail, errors=fields)
 
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid request", 423: "Locked", 429: "Too many requests"}
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid request", 423: "Locked", 429: "Too many requests", 503: "Service unavailable"}
 
 
 @web.middleware

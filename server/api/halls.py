@@ -15,6 +15,7 @@ from ..domain.errors import Invalid
 from ..hall import Unavailable
 from . import schemas
 from .openapi import contract
+from .connections import GATE
 from .context import allowed, calendar_horizon, ctx, hall_of, json
 from .views import catalog_view, queues_view, user_view
 
@@ -22,7 +23,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/health")
-@contract("Is this process able to serve: journal reachable, bus connected (load balancers, monitoring)",
+@contract("Is this process able to serve: journal reachable, bus connected, connections open against their limits (load balancers, monitoring)",
           response=schemas.Health, tags=("halls",))
 async def health(request: web.Request) -> web.Response:
     context = ctx(request)
@@ -35,7 +36,8 @@ async def health(request: web.Request) -> web.Response:
     assert context.calendar is not None
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
             "halls": {h: s.state.seq for h, s in context.halls.items()}, "version": __version__,
-            "schema_revision": migrations.head(), "calendar": context.calendar.coverage(*calendar_horizon(context))}
+            "schema_revision": migrations.head(), "calendar": context.calendar.coverage(*calendar_horizon(context)),
+            "connections": request.app[GATE].figures()}
     return json(body)
 
 

@@ -134,6 +134,17 @@ class NationalCalendar(Out):
     coverage: CalendarCoverage
 
 
+class Connections(Out):
+    descriptors: int = Field(description="the process's file-descriptor limit (RLIMIT_NOFILE), read at start")
+    open: int = Field(description="client connections open now")
+    limit: int = Field(description="client connections this process holds at most (below `descriptors`)")
+    per_address: int = Field(description="connections one client address may hold (0: no cap)")
+    websockets: int = Field(description="websockets open now")
+    websockets_limit: int = Field(description="websockets this process holds at most")
+    websockets_per_address: int = Field(description="websockets one client address may hold (0: no cap)")
+    refused: int = Field(description="connections and websockets refused since start")
+
+
 class Health(Out):
     status: Literal["ok", "degraded"] = Field(description="degraded: the bus is down, screens on other workers lag by up to a second")
     worker: str = Field(description="this process among several (empty: the only one)")
@@ -143,6 +154,7 @@ class Health(Out):
     version: str = Field(description="the hallq release this process runs")
     schema_revision: str = Field(description="the newest database schema revision this code knows (the database is at it once serving)")
     calendar: CalendarCoverage
+    connections: Connections = Field(description="this process's connections against their limits (see SECURITY.md)")
 
 
 class HallSummary(Out):
