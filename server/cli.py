@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, default_config_dir, load_halls
+from .journal.engine import DEFAULT_TIMEOUT_S, SQLITE_TIMEOUT_S
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -30,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--always-open", action="store_true", help="issue tickets at any hour and on holidays (demos, training)")
     serve.add_argument("--issue-rate", type=float, default=1.0, help="tickets per second per client address (burst 30); 0: no limit")
+    serve.add_argument("--db-timeout", type=float, default=None,
+                       help=f"seconds a request waits on the database before it answers 503 "
+                            f"(default {DEFAULT_TIMEOUT_S:g} for PostgreSQL, {SQLITE_TIMEOUT_S:g} for SQLite)")
     serve.add_argument("--redis", default=os.environ.get("HALLQ_REDIS"),
                        help="Redis URL of the bus between processes (several workers or hosts), e.g. redis://127.0.0.1:6379/0")
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
@@ -148,6 +152,7 @@ def serve(args: argparse.Namespace) -> int:
         database_url=args.database,
         always_open=args.always_open,
         issue_rate_per_s=args.issue_rate,
+        db_timeout_s=args.db_timeout,
         demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
         redis_url=args.redis,
         worker=args.worker_name,

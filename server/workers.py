@@ -34,6 +34,8 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
         argv.append("--always-open")
     if n > 1 or not args.background:
         argv.append("--no-background")
+    if args.db_timeout is not None:
+        argv += ["--db-timeout", str(args.db_timeout)]
     return argv
 
 
