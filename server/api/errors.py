@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import DomainError
 from ..journal import Unavailable, is_database_fault
@@ -71,7 +73,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
                 resp.headers[name] = exc.headers[name]
         return resp
     except Exception as exc:
-        if is_database_fault(exc):  # raised outside a bounded connection block: still the database's fault, not a bug
+        if isinstance(exc, (SQLAlchemyError, sqlite3.Error)) and is_database_fault(exc):
+            # Raised outside a bounded connection block: still the database's fault, not a bug.
             log.warning("database fault on %s %s: %r", request.method, request.path, exc)
             return _unavailable("the journal is unavailable, please try again")
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -10,14 +10,15 @@ once, without the polite goodbye a dead network would never answer.
 
 SQLite opens a file it may not write read-only, silently, and such a connection stays
 read-only after the disk is writable again: a server that pooled one kept refusing writes
-until restarted. A new SQLite connection must prove it can write before the pool keeps it,
-and one refused a write as read-only is dropped.
+until restarted. A new SQLite connection is kept only when the file is writable, and one
+refused a write as read-only is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from typing import Any
 
@@ -142,6 +143,8 @@ def make_engine(url: str, timeout_s: float | None = None) -> BoundedEngine:
         timeout_s = timeout_s or SQLITE_TIMEOUT_S
         engine = create_async_engine(url, connect_args={"timeout": timeout_s}, pool_timeout=timeout_s)
 
+        path = engine.url.database or ""
+
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -149,7 +152,12 @@ def make_engine(url: str, timeout_s: float | None = None) -> BoundedEngine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
             cur.close()
-            sqlite_write_probe(dbapi_conn)  # a read-only connection never enters the pool
+            # SQLite falls back to read-only exactly when it cannot open the file for writing;
+            # the kernel's answer to the same question (immutable, read-only mount, mode bits)
+            # keeps such a connection out of the pool, without queueing for the write lock.
+            if path and not all(os.access(f, os.W_OK) for f in (path, path + "-wal") if os.path.exists(f)):
+                dbapi_conn.close()
+                raise sqlite3.OperationalError(f"attempt to write a readonly database: {path} is not writable")
 
         @event.listens_for(engine.sync_engine, "handle_error")
         def _readonly_is_dead(context: ExceptionContext) -> None:
