@@ -35,6 +35,7 @@ from .hall.booking import SECRET_ENV
 from .journal import database_url, make_engine
 
 FORMAT = 1
+LONG_S = 3600.0  # a whole hall is read or written in one block: not a request's deadline
 SQLITE_FILE = "hallq.sqlite3"
 KEY_FILE = "phone.key"
 
@@ -121,7 +122,7 @@ async def _dump_tables(engine: AsyncEngine, tar: tarfile.TarFile) -> dict[str, i
 
 async def backup(data_dir: Path, database: str | None, file: Path) -> dict[str, Any]:
     url = database_url(data_dir, database)
-    engine = make_engine(url)
+    engine = make_engine(url, timeout_s=LONG_S)
     try:
         found = await migrations.status(engine)
         if found.state in ("empty", "ahead"):
@@ -173,7 +174,7 @@ async def restore(data_dir: Path, database: str | None, file: Path) -> dict[str,
             raise BackupError(f"{file}: not a hallq backup of format {FORMAT}")
         url = database_url(data_dir, database)
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = make_engine(url)
+        engine = make_engine(url, timeout_s=LONG_S)
         try:
             if (await migrations.status(engine)).state != "empty":
                 raise BackupError(f"the target already holds data ({url.split('@')[-1]}): restore only into an empty "
@@ -210,7 +211,7 @@ async def restore(data_dir: Path, database: str | None, file: Path) -> dict[str,
                     f.write(key)
         finally:
             await engine.dispose()
-    engine = make_engine(url)
+    engine = make_engine(url, timeout_s=LONG_S)
     try:
         before, after = await migrations.upgrade(engine)  # a backup of an older release comes up to this one
     finally:
@@ -223,7 +224,7 @@ async def _sqlite_into(engine: AsyncEngine, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / SQLITE_FILE
         path.write_bytes(data)
-        source = make_engine(f"sqlite+aiosqlite:///{path}")
+        source = make_engine(f"sqlite+aiosqlite:///{path}", timeout_s=LONG_S)
         try:
             await migrations.upgrade(source)
             await migrations.upgrade(engine)

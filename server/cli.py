@@ -17,6 +17,7 @@ from . import __version__
 from .limits import ConnectionLimits
 from .config import ConfigError, default_config_dir, load_halls
 from .config import ConfigError, ImportLimits, default_config_dir, load_halls
+from .journal.engine import DEFAULT_TIMEOUT_S, SQLITE_TIMEOUT_S
 
 
 def _positive(kind: type) -> Callable[[str], Any]:
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"largest catalogue import, zip or JSON (default {ImportLimits.max_bytes})")
     serve.add_argument("--import-parse-s", type=_positive(float), default=ImportLimits.parse_s,
                        help=f"time to read one catalogue import before it is refused (default {ImportLimits.parse_s:g})")
+    serve.add_argument("--db-timeout", type=float, default=None,
+                       help=f"seconds a request waits on the database before it answers 503 "
+                            f"(default {DEFAULT_TIMEOUT_S:g} for PostgreSQL, {SQLITE_TIMEOUT_S:g} for SQLite)")
     serve.add_argument("--redis", default=os.environ.get("HALLQ_REDIS"),
                        help="Redis URL of the bus between processes (several workers or hosts), e.g. redis://127.0.0.1:6379/0")
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (needs --redis and PostgreSQL)")
@@ -213,6 +217,7 @@ def serve(args: argparse.Namespace) -> int:
         database_url=args.database,
         always_open=args.always_open,
         issue_rate_per_s=args.issue_rate,
+        db_timeout_s=args.db_timeout,
         demo_password=os.environ.get("HALLQ_DEMO_PASSWORD") or "demo",
         redis_url=args.redis,
         worker=args.worker_name,
@@ -262,6 +267,10 @@ def passwd(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+# An upgrade of a large hall's tables may take minutes: not the deadline of a request.
+MAINTENANCE_TIMEOUT_S = 3600.0
+
+
 def _is_postgres(database: str | None) -> bool:
     return bool(database) and not str(database).startswith("sqlite")
 
@@ -275,7 +284,7 @@ def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
 
     async def run() -> tuple[str | None, str]:
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = make_engine(database_url(data, database))
+        engine = make_engine(database_url(data, database), timeout_s=MAINTENANCE_TIMEOUT_S)
         try:
             return await migrations.prepare(engine, may_upgrade)
         finally:

@@ -37,6 +37,8 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
               "refusal-log-interval": args.refusal_log_interval}
     if args.config:
         values["config"] = args.config
+    if args.db_timeout is not None:
+        values["db-timeout"] = args.db_timeout
     argv = [sys.executable, "-m", "server.cli", "serve", *(f"--{k}={v}" for k, v in values.items()), "--reuse-port"]
     if args.always_open:
         argv.append("--always-open")

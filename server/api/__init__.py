@@ -17,6 +17,7 @@ from ..config import load_halls
 from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..journal import SQLJournal, database_url, make_engine
+from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.revisions import SQLRevisions
 from .. import migrations
 from ..hall.calendar import NationalCalendarService
@@ -89,7 +90,8 @@ def create_app(settings: Settings) -> web.Application:
     adjust = always_open if settings.always_open else None
 
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    engine = make_engine(database_url(settings.data_dir, settings.database_url))
+    engine = make_engine(database_url(settings.data_dir, settings.database_url), settings.db_timeout_s)
+    request_deadline, engine.timeout_s = engine.timeout_s, STARTUP_TIMEOUT_S  # creating the schema may take longer
     journal = SQLJournal(engine)
     bus: Bus
     if settings.redis_url:
@@ -153,4 +155,9 @@ def create_app(settings: Settings) -> web.Application:
         surface = importlib.import_module(name)
         if hasattr(surface, "setup"):
             surface.setup(app)
+
+    async def serving(_app: web.Application) -> None:
+        engine.timeout_s = request_deadline  # from now on a request waits no longer than this on the database
+
+    app.on_startup.append(serving)  # the last startup step: after every cleanup context has started
     return app

@@ -43,6 +43,7 @@ class Settings:
     worker: str = ""  # this process's name among several ("w1"), in logs and /api/v1/health
     background: bool = True  # run the supervision sweeps and statistics builder (one process of several)
     ws_tick_s: float = 15.0  # how often every websocket hears {"type":"tick"} (screens' liveness)
+    db_timeout_s: float | None = None  # the longest a request waits on the database before its 503 (None: 3 s PostgreSQL, 5 s SQLite)
     ws_history: int = 2000  # events a feed keeps to replay on resume; a client further behind gets a snapshot
     migrate: bool = True  # may upgrade the database's schema at start (False: refuse one that is behind)
     imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import DomainError
-from ..hall import Unavailable
+from ..journal import Unavailable, is_database_fault
 
 log = logging.getLogger("hallq.api")
 
@@ -42,6 +44,12 @@ def _validation(exc: ValidationError) -> web.Response:
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid request", 423: "Locked", 429: "Too many requests", 503: "Service unavailable"}
 
 
+def _unavailable(detail: str) -> web.Response:
+    resp = problem(503, "unavailable", "Service unavailable", detail)
+    resp.headers["Retry-After"] = "2"
+    return resp
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -54,9 +62,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except ValidationError as exc:
         return _validation(exc)
     except Unavailable as exc:
-        resp = problem(503, "unavailable", "Service unavailable", str(exc))
-        resp.headers["Retry-After"] = "2"
-        return resp
+        return _unavailable(str(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -66,6 +72,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             if name in exc.headers:
                 resp.headers[name] = exc.headers[name]
         return resp
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, (SQLAlchemyError, sqlite3.Error)) and is_database_fault(exc):
+            # Raised outside a bounded connection block: still the database's fault, not a bug.
+            log.warning("database fault on %s %s: %r", request.method, request.path, exc)
+            return _unavailable("the journal is unavailable, please try again")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "internal", "Internal error", "the server failed on this request; it has been logged")

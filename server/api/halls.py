@@ -4,7 +4,6 @@ Appointments moved to appointments.py with online booking."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from aiohttp import web
@@ -23,15 +22,16 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/health")
-@contract("Is this process able to serve: journal reachable, bus connected, connections open against their limits (load balancers, monitoring)",
+@contract("Is this process able to serve: journal writable, bus connected, connections open against their limits (load balancers, monitoring)",
           response=schemas.Health, tags=("halls",))
 async def health(request: web.Request) -> web.Response:
     context = ctx(request)
-    service = next(iter(context.halls.values()))  # one small indexed query tells the journal answers
+    # A write that keeps nothing: a journal that still reads but cannot take a ticket (a disk
+    # turned read-only, a standby after failover) is no journal a load balancer should send to.
     try:
-        await asyncio.wait_for(context.journal.last_seq(service.hall, service.state.day), 2.0)
-    except Exception:
-        raise Unavailable("the journal does not answer") from None
+        await context.journal.check_writable()
+    except Unavailable as exc:
+        raise Unavailable(f"the journal is not writable: {exc}") from None
     bus_ok = bool(context.bus.healthy)
     assert context.calendar is not None
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,

@@ -148,7 +148,7 @@ class Connections(Out):
 class Health(Out):
     status: Literal["ok", "degraded"] = Field(description="degraded: the bus is down, screens on other workers lag by up to a second")
     worker: str = Field(description="this process among several (empty: the only one)")
-    journal: bool = Field(description="the journal answered just now")
+    journal: bool = Field(description="the journal took a write just now (one that keeps nothing); when it cannot, health is 503")
     bus: bool = Field(description="the bus between processes is connected (always true in one process)")
     halls: dict[str, int] = Field(description="per hall, the last journal position this process has folded")
     version: str = Field(description="the hallq release this process runs")

@@ -33,7 +33,7 @@ from ..domain.commands import Command
 from ..domain.decide import decide
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.model import HallDay, Ticket
-from ..journal import Journal, SequenceConflict
+from ..journal import Journal, SequenceConflict, Unavailable, is_timeout
 from ..journal.revisions import Revision, RevisionConflict, SQLRevisions
 from ..tasks import cancel
 from .dayend import DayChange
@@ -53,10 +53,6 @@ class SystemClock:
         return datetime.now(self.tz)
 
 
-class Unavailable(Exception):
-    """The journal could not be reached: nothing was stored, the client may try again."""
-
-
 def new_ticket_id() -> str:
     """A ticket's id is the citizen's secret (it opens the mobile ticket): 96 random bits."""
     return secrets.token_urlsafe(12)
@@ -65,6 +61,13 @@ def new_ticket_id() -> str:
 _SYNC = object()  # an inbox entry that only brings the hall-day up to date
 _PREVIOUS = object()  # an inbox entry that folds what others appended to the day before
 Entry = tuple[object, "asyncio.Future[list[ev.Event]] | None"]
+
+
+def _fail(entries: list[Entry], error: BaseException) -> None:
+    unavailable = error if isinstance(error, Unavailable) else Unavailable("the journal is unavailable, please try again")
+    for _, fut in entries:
+        if fut is not None and not fut.done():
+            fut.set_exception(unavailable)
 
 
 class HallService:
@@ -135,7 +138,7 @@ class HallService:
 
     async def _load(self, day: date) -> None:
         """Fold the hall-day from the journal; what is new to this service goes out on `local`."""
-        before = self._durable if self.state.day == day and not self._stale else 0
+        before = self._durable if self.state.day == day else 0  # published already, also after a failed append
         state = HallDay(self.hall, day)
         fresh: list[dict[str, Any]] = []
         for stored in await self.journal.read(self.hall, day):
@@ -178,7 +181,7 @@ class HallService:
             self._wake.set()
 
     def _drop_tentative(self) -> None:
-        """The journal cannot even be read: hold nothing unstored, and reload before deciding again."""
+        """The journal failed: hold nothing unstored, and reload before deciding or answering again."""
         self.state = HallDay(self.hall, self.state.day)
         self._stale = True
 
@@ -189,7 +192,7 @@ class HallService:
     async def current(self) -> HallDay:
         """The state of today, after a day rollover if midnight has passed since the last command,
         and, for a shared hall, with everything other processes have journalled."""
-        if self.shared or self.state.day != self._today() or self.days.settled != self.state.day:
+        if self.shared or self._stale or self.state.day != self._today() or self.days.settled != self.state.day:
             await self._submit(_SYNC)
         return self.state
 
@@ -225,15 +228,28 @@ class HallService:
                     await self._commit(batch)
                 except Exception as exc:  # the journal failed: nothing of this batch is stored
                     log.error("hall %s: append failed: %r", self.hall, exc)
-                    # Forget the tentative events before anyone hears of the failure.
-                    try:
-                        await self._load(self.state.day)
-                    except Exception as reload_exc:
-                        log.error("hall %s: reload failed: %r", self.hall, reload_exc)
-                        self._drop_tentative()
-                    for _, fut in batch:
-                        if fut is not None and not fut.done():
-                            fut.set_exception(Unavailable("the journal is unavailable, please try again"))
+                    await self._recover(batch, exc)
+
+    async def _recover(self, batch: list[Entry], exc: BaseException) -> None:
+        """Forget the tentative events before anyone hears of the failure, and fold the journal
+        again. When the database did not answer in time, a reload would keep the clients
+        waiting a second deadline: they hear at once, and so do those who queued meanwhile
+        (they waited on the same dead database), and those who queue during the reload hear
+        when it fails. Nobody waits much more than one deadline."""
+        timed_out = is_timeout(exc)
+        if timed_out:
+            self._drop_tentative()
+            waiting, self._inbox = self._inbox, []
+            _fail(batch + waiting, exc)
+        try:
+            await self._load(self.state.day)
+        except Exception as reload_exc:
+            log.error("hall %s: reload failed: %r", self.hall, reload_exc)
+            self._drop_tentative()
+            if timed_out:
+                waiting, self._inbox = self._inbox, []
+                _fail(waiting, reload_exc)
+        _fail(batch, exc)
 
     async def _commit(self, batch: list[Entry]) -> None:
         await self.days.begin(self._today())

@@ -15,9 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, event, func, insert, select
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .engine import Unavailable as Unavailable
+from .engine import is_database_fault as is_database_fault
+from .engine import is_timeout as is_timeout
+from .engine import make_engine as make_engine
+from .engine import sqlite_write_probe
 
 from .. import migrations
 
@@ -57,6 +63,9 @@ class Journal(Protocol):
 
     async def last_seq(self, hall: str, day: date) -> int: ...
 
+    async def check_writable(self) -> None:
+        """Write to the journal's storage and keep nothing; raises Unavailable when it cannot."""
+
     async def close(self) -> None: ...
 
 
@@ -71,22 +80,6 @@ def database_url(data_dir: Path | None, url: str | None) -> str:
         return url
     assert data_dir is not None
     return f"sqlite+aiosqlite:///{data_dir / 'hallq.sqlite3'}"
-
-
-def make_engine(url: str) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
 class SQLJournal:
@@ -127,6 +120,20 @@ class SQLJournal:
         query = select(func.coalesce(func.max(t.c.seq), 0)).where(t.c.hall == hall, t.c.day == day)
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
+
+    async def check_writable(self) -> None:
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # A rolled-back write never reaches an SQLite file: commit one that changes nothing.
+                raw = await conn.get_raw_connection()
+                await conn.run_sync(lambda _sync: sqlite_write_probe(raw.dbapi_connection))
+            else:
+                # A row no hall can have (hall ids are never empty, positions start at 1), never
+                # committed: a read-only server (a standby after failover, read-only transactions)
+                # refuses the insert itself.
+                async with conn.begin() as tx:
+                    await conn.execute(insert(events_table).values(hall="", day=date(1970, 1, 1), seq=0, type="", data=""))
+                    await tx.rollback()
 
     async def close(self) -> None:
         await self.engine.dispose()

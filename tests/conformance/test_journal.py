@@ -7,8 +7,9 @@ import uuid
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
-from server.journal import SequenceConflict, SQLJournal, make_engine
+from server.journal import SequenceConflict, SQLJournal, events_table, make_engine
 from tests.services import postgres_url
 
 DAY = date(2026, 11, 25)
@@ -157,3 +158,12 @@ async def test_an_acknowledged_append_is_on_disk_not_in_a_cache(journal):
         else:
             assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() in ("on", "remote_write", "remote_apply")
             assert (await conn.execute(text("SHOW fsync"))).scalar() == "on"
+
+
+async def test_the_write_probe_passes_and_keeps_nothing(journal, hall):
+    # Health's probe: a write that the journal takes and forgets (two at once, as two load balancers ask).
+    await journal.append(hall, DAY, 0, [ev(1)])
+    await asyncio.gather(journal.check_writable(), journal.check_writable())
+    async with journal.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).where(events_table.c.hall == ""))).scalar_one() == 0
+    assert [s.data["n"] for s in await journal.read(hall, DAY)] == [1]
