@@ -32,6 +32,9 @@ class ServerProcess:
         self.log = data.parent / f"server-{self.port}.log"
 
     async def start(self, timeout: float = 60) -> None:
+        """Start and wait until it answers. A server that exits is seen at once; the deadline is
+        only for one that hangs, so it is generous: on a loaded 2-core machine a start (imports,
+        the demo password's argon2 hash, the journal) has taken 39 s."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config), "--data", str(self.data),
              "--port", str(self.port), "--always-open", "--issue-rate", "0", *self.extra],
@@ -52,6 +55,7 @@ class ServerProcess:
                 except aiohttp.ClientError:
                     pass
                 await _sleep(0.05)
+        self.stop()  # a server that answers after the test gave up would run on, unowned (SIGTERM: workers too)
         raise TimeoutError("server did not start")
 
     def _limit(self) -> None:  # runs in the child, before exec

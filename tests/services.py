@@ -141,14 +141,22 @@ class PostgresDatabase:
 
 class CuttableProxy:
     """A TCP relay on 127.0.0.1 in front of a real server: `cut()` drops every connection and
-    refuses new ones (the server restarting, or the network to it gone), `restore()` lets them in."""
+    refuses new ones (the server restarting, or the network to it gone), `restore()` lets them in.
+    `hold(marker)` keeps what a client sends, from its first chunk containing `marker` on, from
+    reaching the server (a slow link: the request is sent, the server has not read it yet) until
+    `release()`; `held` is set once something is held."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        import asyncio
+
         self.target = (target_host, target_port)
         self.port = free_port()
         self.open = True
         self._server = None
         self._writers: set = set()
+        self._marker: bytes | None = None
+        self._held: dict = {}  # upstream writer -> what its client sent, in order
+        self.held = asyncio.Event()
 
     async def start(self) -> None:
         import asyncio
@@ -168,9 +176,13 @@ class CuttableProxy:
             return
         self._writers |= {writer, up_writer}
 
-        async def pipe(src, dst) -> None:  # type: ignore[no-untyped-def]
+        async def pipe(src, dst, upstream: bool) -> None:  # type: ignore[no-untyped-def]
             try:
                 while data := await src.read(65536):
+                    if upstream and self._marker is not None and (dst in self._held or self._marker in data):
+                        self._held.setdefault(dst, []).append(data)
+                        self.held.set()
+                        continue
                     dst.write(data)
                     await dst.drain()
             except (OSError, asyncio.CancelledError):
@@ -178,7 +190,7 @@ class CuttableProxy:
             finally:
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
         self._writers -= {writer, up_writer}
 
     def cut(self) -> None:
@@ -189,6 +201,18 @@ class CuttableProxy:
 
     def restore(self) -> None:
         self.open = True
+
+    def hold(self, marker: bytes) -> None:
+        self._marker = marker
+
+    def release(self) -> None:
+        """Deliver what was held, in order, and stop holding."""
+        self._marker = None
+        self.held.clear()
+        for dst, chunks in self._held.items():
+            if not dst.is_closing():
+                dst.write(b"".join(chunks))
+        self._held.clear()
 
     async def close(self) -> None:
         self.cut()

@@ -6,8 +6,8 @@ the Redis echo of its own messages is recognised by `origin` and skipped.
 
 Redis pub/sub keeps nothing: a message sent while a process is disconnected is gone for it.
 That is fine because the journal, not the bus, is the record: every message carries its
-journal position, and when the connection comes back every subscription is marked `lagged` and
-woken, so each listener re-reads the journal from the last position it saw. A publish that
+journal position, and once Redis confirms the subscription again every subscription here is
+marked `lagged` and woken, so each listener re-reads the journal from the last position it saw. A publish that
 fails waits in a bounded outbox and goes out, in order, once Redis answers again; it never
 fails the command whose events are already durable.
 """
@@ -25,6 +25,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import LocalBus, Published
 from ..tasks import cancel
@@ -35,6 +36,11 @@ PREFIX = "hallq:bus:"
 RELAY = "hallq:relay:"  # small messages between processes (a print job for the worker holding the agent)
 OUTBOX = 10_000  # messages kept while Redis is away; beyond that listeners catch up from the journal
 RETRY_S = (0.1, 0.2, 0.5, 1.0, 2.0)
+SUBSCRIBE_WAIT_S = 10.0  # a subscription Redis does not confirm by then: reconnect
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def encode(message: Published, origin: str) -> str:
@@ -124,22 +130,27 @@ class RedisBus(LocalBus):
 
     async def _listen(self) -> None:
         failures = 0
+        loop = asyncio.get_running_loop()
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            # Subscribe confirmations are kept: Redis hears others' messages for us only from the
+            # moment it reads our PSUBSCRIBE, which its confirmation proves; sending it does not.
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
             try:
                 await pubsub.psubscribe(PREFIX + "*", RELAY + "*")
-                if failures or self.connections:
-                    log.info("bus: connected to Redis again")
-                self.healthy = True
-                self._connected.set()
-                self.connections += 1
-                self._poke_all()  # what others published while we were away is in the journal
-                failures = 0
+                asked, subscribed = loop.time(), False
                 while True:
                     msg = await pubsub.get_message(timeout=1.0)
+                    if not subscribed:
+                        if msg is not None and msg.get("type") == "psubscribe" and _text(msg["channel"]) == PREFIX + "*":
+                            subscribed = True
+                            self._subscribed(failures)
+                            failures = 0
+                        elif loop.time() - asked > SUBSCRIBE_WAIT_S:
+                            raise RedisTimeoutError(f"no answer to PSUBSCRIBE within {SUBSCRIBE_WAIT_S} s")
+                        continue
                     if msg is None or msg.get("type") != "pmessage":
                         continue
-                    channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else str(msg["channel"])
+                    channel = _text(msg["channel"])
                     if channel.startswith(RELAY):
                         await self._relayed(channel, msg["data"])
                         continue
@@ -162,6 +173,17 @@ class RedisBus(LocalBus):
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    def _subscribed(self, failures: int) -> None:
+        """Redis delivers to us again. Whatever was published before this moment is in the
+        journal (events are stored before they are published), so a listener told to re-read
+        it now misses nothing, whichever of the processes came back first."""
+        if failures or self.connections:
+            log.info("bus: connected to Redis again")
+        self.healthy = True
+        self._connected.set()
+        self.connections += 1
+        self._poke_all()
 
     def _poke_all(self) -> None:
         for subs in self._subs.values():

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from server.bus import LocalBus, Published
-from tests.services import RedisServer
+from tests.services import CuttableProxy, RedisServer
 
 DAY = date(2026, 11, 25)
 
@@ -42,6 +42,12 @@ async def pair(request, tmp_path):  # type: ignore[no-untyped-def]
 
 async def get(sub, timeout: float = 5.0) -> Published:  # type: ignore[no-untyped-def]
     return await asyncio.wait_for(sub.get(), timeout)
+
+
+async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
 
 
 async def test_a_subscriber_hears_every_message_in_order_with_its_positions(pair):
@@ -99,12 +105,18 @@ async def test_a_full_subscription_is_marked_lagged_instead_of_blocking(pair):
 @pytest.mark.redis
 async def test_after_redis_restarts_listeners_are_told_to_catch_up_and_waiting_messages_go_out(tmp_path):
     """Redis keeps nothing: a listener must learn that it may have missed messages, and a
-    message published while Redis was away goes out once it is back."""
+    message published while Redis was away goes out once it is back.
+
+    Redis delivers a message only to those subscribed when it arrives, so the publisher is kept
+    away (its link cut) until the listener has subscribed again; the other order, where the
+    listener misses it and catches up from the journal, is the next test."""
     from server.bus.redis import RedisBus
 
     server = RedisServer(tmp_path / "redis")
     server.start()
-    a, b = RedisBus(server.url), RedisBus(server.url)
+    link = CuttableProxy(server.port)  # a's network to Redis
+    await link.start()
+    a, b = RedisBus(f"redis://127.0.0.1:{link.port}/0"), RedisBus(server.url)
     await a.start()
     await b.start()
     try:
@@ -112,19 +124,74 @@ async def test_after_redis_restarts_listeners_are_told_to_catch_up_and_waiting_m
         await a.publish(msg("h1", 1, "A001"))
         assert (await get(sub)).first_seq == 1
         server.stop()
-        deadline = asyncio.get_running_loop().time() + 10
-        while (a.healthy or b.healthy) and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
+        await until(lambda: not a.healthy and not b.healthy)
         assert not a.healthy and not b.healthy
         await a.publish(msg("h1", 2, "A002"))  # Redis is down: it waits in the outbox
+        link.cut()
         server.start()
+        await until(lambda: b.healthy)
+        assert b.healthy and a.stats()["outbox"] == 1
+        link.restore()
         heard: list[Published] = []
         while not any(m.first_seq == 2 for m in heard):
             heard.append(await get(sub, 15))
         assert sub.lagged, "a listener must be told it may have missed messages"
+        await until(lambda: a.healthy and b.healthy and a.stats()["outbox"] == 0)
         assert a.healthy and b.healthy and a.stats()["outbox"] == 0
         assert [m.first_seq for m in heard if m.events] == [2]
     finally:
         await a.close()
         await b.close()
+        await link.close()
+        server.stop()
+
+
+@pytest.mark.redis
+async def test_a_listener_is_told_to_catch_up_only_once_redis_has_its_subscription(tmp_path):
+    """Subscribing again is a request like any other: until Redis has read it, what others
+    publish is not heard. A listener told to catch up when the request was merely sent reads
+    the journal too early, and a message published in between is lost until the next one."""
+    from server.bus.redis import RedisBus
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    link = CuttableProxy(server.port)  # b's network to Redis
+    await link.start()
+    a, b = RedisBus(server.url), RedisBus(f"redis://127.0.0.1:{link.port}/0")
+    await a.start()
+    await b.start()
+    journal: list[Published] = []  # what the writers stored before publishing: the record
+    try:
+        sub = b.subscribe("h1")
+        journal.append(msg("h1", 1, "A001"))
+        await a.publish(journal[-1])
+        assert (await get(sub)).first_seq == 1
+        link.hold(b"PSUBSCRIBE")
+        link.cut()  # b loses Redis …
+        await until(lambda: not b.healthy)
+        link.restore()  # … and subscribes again over a slow link
+        await asyncio.wait_for(link.held.wait(), 10)
+        while not sub.queue.empty():  # the listener catches up on what it was told so far: nothing new
+            sub.queue.get_nowait()
+        sub.lagged = False
+        # Redis has not read the request: b must not say it is back (a wrong claim comes at once)
+        await until(lambda: b.healthy or not sub.queue.empty(), timeout=1.0)
+        assert not b.healthy and sub.queue.empty(), "b told its listeners to catch up before Redis had its subscription"
+        journal.append(msg("h1", 2, "A002"))
+        await a.publish(journal[-1])
+        await until(lambda: a.stats()["outbox"] == 0)
+        assert a.stats()["outbox"] == 0  # Redis has it, and b is not subscribed yet to hear it
+        link.release()
+        known = 1
+        while known < 2:  # b hears it, or is told to catch up from the journal
+            m = await get(sub, 10)
+            known = max(known, m.last_seq)
+            if sub.lagged:
+                sub.lagged = False
+                known = journal[-1].last_seq
+        assert b.healthy
+    finally:
+        await a.close()
+        await b.close()
+        await link.close()
         server.stop()

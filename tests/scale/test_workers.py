@@ -38,7 +38,11 @@ async def start(tmp_path, url: str, redis: RedisServer, config, workers: int) ->
     (tmp_path / "data").mkdir(exist_ok=True)
     server = ServerProcess(config, tmp_path / "data", extra=("--workers", str(workers), "--redis", redis.url, "--database", url))
     await server.start(timeout=60)
-    assert len(await workers_seen(server.url, workers)) == workers, "every worker answers on the one port"
+    try:
+        assert len(await workers_seen(server.url, workers)) == workers, "every worker answers on the one port"
+    except BaseException:
+        server.stop()  # SIGTERM: its workers stop with it; left running they would load every later test
+        raise
     return server
 
 
