@@ -72,7 +72,8 @@ async def _holder(request: web.Request, action: Action, hall: HallService, ticke
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/cancel")
-@contract("Cancel a waiting ticket (the citizen leaves)", body=models.Empty, response=schemas.Ticket, errors=(409,), tags=("tickets",))
+@contract("Cancel a waiting ticket (the citizen leaves); staff credentials are refused (401 if stale, 403)", body=models.Empty,
+          response=schemas.Ticket, errors=(401, 403, 409), tags=("tickets",))
 async def cancel(request: web.Request) -> web.Response:
     hall = hall_of(request)
     await body(request, models.Empty)
@@ -83,7 +84,8 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/evaluation")
-@contract("Rate a served ticket once (好差评)", body=models.Evaluation, response=schemas.Evaluation, status=201, errors=(409,), tags=("tickets",))
+@contract("Rate a served ticket once (好差评); staff credentials are refused (401 if stale, 403)", body=models.Evaluation,
+          response=schemas.Evaluation, status=201, errors=(401, 403, 409), tags=("tickets",))
 async def evaluate(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.Evaluation)

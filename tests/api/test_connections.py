@@ -52,11 +52,11 @@ def start(config_dir, tmp_path):  # type: ignore[no-untyped-def]
         server.kill()
 
 
-async def connect(server: ServerProcess, source: str, timeout: float = 1.0) -> Stream:
+async def connect(server: ServerProcess, source: str, timeout: float = 10.0) -> Stream:
     return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", server.port, local_addr=(source, 0)), timeout)
 
 
-async def head(reader: asyncio.StreamReader, timeout: float = 5.0) -> tuple[int, dict[str, str]]:
+async def head(reader: asyncio.StreamReader, timeout: float = 15.0) -> tuple[int, dict[str, str]]:
     raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
     lines = raw.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)

@@ -50,7 +50,7 @@ async def test_booked_remote_and_walk_in_citizens_are_counted_apart_with_their_w
     assert (await serve())["appointment"] is True
     await client.post(f"/api/v1/halls/t/tickets/{remote['id']}/arrive")
     clock.advance(60)
-    assert (await serve())["id"] == remote["id"]  # waited from 09:00 to 09:34
+    assert (await serve())["number"] == remote["number"]  # waited from 09:00 to 09:34
     clock.advance(20 * 60)  # 09:56: the other booking's check-in closed at 09:45
     assert len(await client.app[BOOKINGS]["t"].sweep()) == 1
 
