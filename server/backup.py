@@ -213,10 +213,10 @@ async def restore(data_dir: Path, database: str | None, file: Path) -> dict[str,
             await engine.dispose()
     engine = make_engine(url, timeout_s=LONG_S)
     try:
-        before, after = await migrations.upgrade(engine)  # a backup of an older release comes up to this one
+        found = await migrations.upgrade(engine)  # a backup of an older release comes up to this one
     finally:
         await engine.dispose()
-    return {**manifest, "upgraded_from": before if before != after else None}
+    return {**manifest, "upgraded": found.done()}
 
 
 async def _sqlite_into(engine: AsyncEngine, data: bytes) -> None:
@@ -250,7 +250,7 @@ def main(args: argparse.Namespace) -> int:
             m = asyncio.run(restore(args.data, args.database, args.file))
             print(f"restored {args.file} (hallq {m['hallq']}, made {m['made_at']}) into "
                   f"{args.database.split('@')[-1] if args.database else args.data}"
-                  + (f"; schema upgraded from {m['upgraded_from']}" if m.get("upgraded_from") else ""))
+                  + (f"; {m['upgraded']}" if m.get("upgraded") else ""))
         return 0
     except (BackupError, migrations.SchemaError) as exc:
         print(f"hallq: {exc}", file=sys.stderr)

@@ -282,7 +282,7 @@ def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
     from . import migrations
     from .journal import database_url, make_engine
 
-    async def run() -> tuple[str | None, str]:
+    async def run() -> migrations.Status:
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = make_engine(database_url(data, database), timeout_s=MAINTENANCE_TIMEOUT_S)
         try:
@@ -291,7 +291,7 @@ def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
             await engine.dispose()
 
     try:
-        before, after = asyncio.run(run())
+        found = asyncio.run(run())
     except migrations.SchemaError as exc:
         print(f"hallq: {exc}", file=sys.stderr)
         return False
@@ -299,8 +299,8 @@ def _schema_ready(data: Path, database: str | None, may_upgrade: bool) -> bool:
         print(f"hallq: cannot open the database: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
               file=sys.stderr)
         return False
-    if before != after:
-        print(f"hallq: database schema upgraded from {before or 'the tables of before migrations'} to {after}", file=sys.stderr)
+    if found.done():
+        print(f"hallq: {found.done()}", file=sys.stderr)
     return True
 
 

@@ -119,9 +119,9 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_routes(module.routes)
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
-        before, after = await migrations.prepare(engine, settings.migrate)
-        if before != after:
-            log.info("database schema upgraded from %s to %s", before or "the tables of before migrations", after)
+        found = await migrations.prepare(engine, settings.migrate)
+        if found.done():
+            log.info("%s", found.done())
         await accounts.create()
         assert context.calendar is not None
         await context.calendar.load()

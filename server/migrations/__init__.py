@@ -46,6 +46,14 @@ class Status:
     def ready(self) -> bool:
         return self.state == "current"
 
+    def done(self) -> str | None:
+        """What upgrading a database found in this state did, in one line (None: nothing)."""
+        if self.state == "empty":
+            return f"database created at schema revision {self.head}"
+        if self.state in ("legacy", "behind"):
+            return f"database schema upgraded from {self.current or 'the tables of before migrations'} to {self.head}"
+        return None
+
 
 def _script() -> ScriptDirectory:
     return ScriptDirectory(str(HERE), version_locations=[str(HERE / "versions")])
@@ -69,12 +77,12 @@ def _status(conn: Connection) -> Status:
     return Status("current" if current == newest else "behind", current, newest)
 
 
-def _upgrade(conn: Connection) -> tuple[str | None, str]:
+def _upgrade(conn: Connection) -> Status:
     status = _status(conn)
     if status.state == "ahead":
         raise SchemaError(_ahead(status))
     if status.state == "current":
-        return status.current, status.head
+        return status
     script = _script()
 
     def steps(rev: Any, _context: Any) -> Any:
@@ -83,7 +91,7 @@ def _upgrade(conn: Connection) -> tuple[str | None, str]:
     context = MigrationContext.configure(conn, opts={"fn": steps, "transactional_ddl": conn.dialect.name == "postgresql"})
     with Operations.context(context):
         context.run_migrations()
-    return status.current, status.head
+    return status
 
 
 def _ahead(status: Status) -> str:
@@ -99,8 +107,8 @@ async def status(engine: AsyncEngine) -> Status:
         return await conn.run_sync(_status)
 
 
-async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
-    """Bring the database to the newest revision; (revision before, revision after).
+async def upgrade(engine: AsyncEngine) -> Status:
+    """Bring the database to the newest revision; returns where it stood before (`done()` says what was done).
 
     Safe to call from several processes at once on PostgreSQL (an advisory lock lets one
     migrate while the others wait, then find it done) and from several apps of one process.
@@ -114,7 +122,7 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
             return await conn.run_sync(_upgrade)
 
 
-async def prepare(engine: AsyncEngine, may_upgrade: bool) -> tuple[str | None, str]:
+async def prepare(engine: AsyncEngine, may_upgrade: bool) -> Status:
     """What a starting server does: upgrade when it may (or the database is new), else refuse
     a database that is behind with one line naming the command that upgrades it."""
     found = await status(engine)
@@ -127,7 +135,7 @@ async def prepare(engine: AsyncEngine, may_upgrade: bool) -> tuple[str | None, s
             "of this deployment, run `hallq migrate` once with the same --database, then start them again"
         )
     if found.state == "current":
-        return found.current, found.head
+        return found
     return await upgrade(engine)
 
 

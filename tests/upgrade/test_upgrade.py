@@ -200,8 +200,10 @@ async def test_a_new_database_is_made_at_the_newest_revision_and_upgrading_it_ag
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'n.sqlite3'}")
     try:
         assert (await migrations.status(engine)).state == "empty"
-        assert await migrations.upgrade(engine) == (None, migrations.head())
-        assert await migrations.upgrade(engine) == (migrations.head(), migrations.head())
+        made = await migrations.upgrade(engine)
+        assert (made.state, made.done()) == ("empty", f"database created at schema revision {migrations.head()}")
+        again = await migrations.upgrade(engine)
+        assert (again.state, again.current, again.done()) == ("current", migrations.head(), None)
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar() == migrations.head()
     finally:
