@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ HERE = Path(__file__).parent
 logging.getLogger("alembic").setLevel(logging.WARNING)  # hallq says in one line what was upgraded
 # Any table of ours: a database holding one of them but no alembic_version predates migrations.
 KNOWN_TABLES = frozenset({"events", "catalog_revisions", "passwords", "sessions", "devices", "evaluator_sessions", "stat_meta"})
+UPGRADE_TIMEOUT_S = 3600.0
 PG_LOCK = 0x68616C6C  # "hall": one migrating process at a time per PostgreSQL database
 
 State = Literal["empty", "legacy", "behind", "current", "ahead"]
@@ -99,7 +101,9 @@ def _ahead(status: Status) -> str:
             f"{status.head}): it was written by a newer release; run that release, or restore a backup made for this one")
 
 
-_locks: dict[tuple[str, int], asyncio.Lock] = {}
+# One lock per database and event loop (keyed by the loop itself: a closed loop's id may come back).
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
+_current: set[str] = set()  # databases this process found at the newest revision
 
 
 async def status(engine: AsyncEngine) -> Status:
@@ -112,14 +116,33 @@ async def upgrade(engine: AsyncEngine) -> Status:
 
     Safe to call from several processes at once on PostgreSQL (an advisory lock lets one
     migrate while the others wait, then find it done) and from several apps of one process.
-    SchemaError for a database written by a newer release.
+    A database found current once is not asked again by this process (every store's create()
+    calls this). SchemaError for a database written by a newer release.
     """
-    lock = _locks.setdefault((str(engine.url), id(asyncio.get_running_loop())), asyncio.Lock())
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _current:
+        return Status("current", head(), head())
+    lock = _locks.setdefault(asyncio.get_running_loop(), {}).setdefault(key, asyncio.Lock())
     async with lock:
-        async with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-            return await conn.run_sync(_upgrade)
+        found = await status(engine)
+        if found.state == "ahead":
+            raise SchemaError(_ahead(found))
+        if found.state != "current":
+            # Migrating is an operator's work, not a request's: the blocks of the upgrade wait as
+            # long as a migration may take (PostgreSQL statements keep the driver's own limit).
+            before = getattr(engine, "timeout_s", None)
+            if before is not None:
+                engine.timeout_s = max(before, UPGRADE_TIMEOUT_S)  # type: ignore[attr-defined]
+            try:
+                async with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        await conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
+                    found = await conn.run_sync(_upgrade)
+            finally:
+                if before is not None:
+                    engine.timeout_s = before  # type: ignore[attr-defined]
+        _current.add(key)
+        return found
 
 
 async def prepare(engine: AsyncEngine, may_upgrade: bool) -> Status:
