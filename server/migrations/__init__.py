@@ -13,6 +13,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,6 +58,7 @@ class Status:
         return None
 
 
+@lru_cache(maxsize=1)  # the migration files do not change while a process runs
 def _script() -> ScriptDirectory:
     return ScriptDirectory(str(HERE), version_locations=[str(HERE / "versions")])
 
