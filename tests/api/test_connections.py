@@ -63,7 +63,7 @@ async def head(reader: asyncio.StreamReader, timeout: float = 15.0) -> tuple[int
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}
 
 
-async def open_websocket(server: ServerProcess, source: str, timeout: float = 1.0) -> tuple[int, dict[str, str], Stream]:
+async def open_websocket(server: ServerProcess, source: str, timeout: float = 10.0) -> tuple[int, dict[str, str], Stream]:
     reader, writer = await connect(server, source, timeout)
     writer.write(UPGRADE.format(key=base64.b64encode(os.urandom(16)).decode()).encode())
     status, headers = await head(reader, timeout)
