@@ -8,7 +8,7 @@ Rendering takes a `render.Hall` (the hall-day, catalogue and hall clock reading)
 
 Clients are the driver's keys (any hashable); the machine never touches them. It counts each
 client's messages not yet written: a client QUEUE_SIZE behind at a once-a-second check, HARD_LIMIT
-behind at any moment, or whose oldest message has waited SEND_TIMEOUT_S, is dropped (1013),
+behind at any moment, or whose writing has not moved for SEND_TIMEOUT_S, is dropped (1013),
 never waited for, and comes back with `resume`.
 """
 
@@ -70,10 +70,12 @@ class Subscriber:
 class FeedMachine:
     """The realtime side of one hall: events in, per-audience messages out."""
 
-    def __init__(self, day: date, seq: int, history: int, tick_s: float, now: float) -> None:
+    def __init__(self, day: date, seq: int, history: int, tick_s: float, now: float, *, queue_size: int = QUEUE_SIZE,
+                 hard_limit: int = HARD_LIMIT, send_timeout_s: float = SEND_TIMEOUT_S) -> None:
         """history: events kept to replay on resume; tick_s: the heartbeat's period; now: monotonic seconds."""
         self.day, self.seq = day, seq
         self.tick_s = tick_s
+        self.queue_size, self.hard_limit, self.send_timeout_s = queue_size, hard_limit, send_timeout_s
         self.history: deque[render.Outgoing] = deque(maxlen=history)
         self.clients: dict[Hashable, Subscriber] = {}
         self._next_watch = now + WATCH_S
@@ -215,8 +217,8 @@ class FeedMachine:
         for key, client in self._listeners():
             if client.pending and client.waiting_since is None:
                 client.waiting_since = now
-            stalled = client.waiting_since is not None and now - client.waiting_since > SEND_TIMEOUT_S
-            if stalled or client.pending > QUEUE_SIZE:
+            stalled = client.waiting_since is not None and now - client.waiting_since > self.send_timeout_s
+            if stalled or client.pending > self.queue_size:
                 out += self.drop(key)
         # Tickets' people-ahead change with every call in their pool: sent once a second.
         for key, client in self._listeners():
@@ -271,7 +273,7 @@ class FeedMachine:
         client = self.clients[key]
         if client.dropped:
             return []
-        if client.pending >= HARD_LIMIT:
+        if client.pending >= self.hard_limit:
             return self.drop(key)
         client.pending += 1
         return [Send(key, payload)]
