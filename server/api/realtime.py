@@ -43,6 +43,9 @@ log = logging.getLogger("hallq.realtime")
 routes = web.RouteTableDef()
 
 FAST_LIMIT = 32 * 1024  # bytes already waiting in a socket before its messages go to the backlog
+# asyncio's default high-water mark of a socket's buffer: a write past it pauses the transport, and
+# the next send waits for the client to read. The fast path never goes near it (it would hold the feed).
+PAUSE_AT = 64 * 1024
 
 
 @dataclass(eq=False)
@@ -168,7 +171,7 @@ class Feed:
         buffered = client.buffered()
         if buffered < 0:
             await self._perform(self.machine.drop(client))
-        elif buffered > FAST_LIMIT:
+        elif buffered > FAST_LIMIT or buffered + 4 * len(payload) > PAUSE_AT:  # 4: the most bytes a character takes
             client.backlog.append(payload)
             client.writer = self._loop.create_task(self._drain(client))
         else:
