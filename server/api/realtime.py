@@ -149,8 +149,11 @@ class Feed:
     async def _timer(self) -> None:
         while True:
             await asyncio.sleep(max(0.0, self.machine.deadline() - self._loop.time()))
-            async with self._turn:
-                await self._perform(self.machine.timer(self.hall(), self._loop.time()))
+            try:
+                async with self._turn:
+                    await self._perform(self.machine.timer(self.hall(), self._loop.time()))
+            except Exception:  # a bug must not silence the heartbeat and the drops for good
+                log.exception("hall %s: feed timer failed", self.service.hall)
 
     # -- outputs -------------------------------------------------------------------------
     async def _perform(self, outputs: list[machine.Output]) -> None:
