@@ -88,9 +88,9 @@ class Feed:
     def seq(self) -> int:
         return self.machine.seq
 
-    def hall(self) -> render.Hall:
+    def hall(self) -> render.HallView:
         s = self.service
-        return render.Hall(s.state, s.catalog, s.clock.now(), s.days.previous)
+        return render.HallView(s.state, s.catalog, s.clock.now(), s.days.previous)
 
     async def start(self) -> None:
         sub = self.bus.subscribe(self.service.hall, maxsize=10_000)

@@ -4,7 +4,7 @@ Inputs are plain calls: a client connects (with the place it resumes from), send
 has a message written (`sent`), goes away; the bus publishes events; time passes (`timer`, the
 monotonic reading passed in). Each call returns what to do: `Send` a message to a client,
 `Close` a client, or `CatchUp` (read the journal after a position and publish what it holds).
-Rendering takes a `render.Hall` (the hall-day, catalogue and hall clock reading), passed in.
+Rendering takes a `render.HallView` (the hall-day, catalogue and hall clock reading), passed in.
 
 Clients are the driver's keys (any hashable); the machine never touches them. It counts each
 client's messages not yet written: a client QUEUE_SIZE behind at a once-a-second check, HARD_LIMIT
@@ -86,7 +86,7 @@ class FeedMachine:
         return (key for key, c in self.clients.items() if not c.dropped)
 
     # -- clients -------------------------------------------------------------------------
-    def connect(self, key: Hashable, hall: render.Hall, staff: bool = False, window: str | None = None,
+    def connect(self, key: Hashable, hall: render.HallView, staff: bool = False, window: str | None = None,
                 ticket: str | None = None, since: int | None = None, day: str | None = None) -> list[Output]:
         """A new client: a replay from `since` (of `day`, both needed) when the history covers it,
         else a snapshot."""
@@ -96,7 +96,7 @@ class FeedMachine:
     def disconnect(self, key: Hashable) -> None:
         self.clients.pop(key, None)
 
-    def receive(self, key: Hashable, text: str, hall: render.Hall) -> list[Output]:
+    def receive(self, key: Hashable, text: str, hall: render.HallView) -> list[Output]:
         """A text frame from the client: `{"type":"resume","seq":N,"day":D}` or `{"type":"ping"}`."""
         client = self.clients.get(key)
         if client is None:
@@ -136,7 +136,7 @@ class FeedMachine:
         return [Close(key, 1013, "too slow, resume")]
 
     # -- events --------------------------------------------------------------------------
-    def publish(self, day: date, first_seq: int, events: tuple[dict[str, Any], ...], hall: render.Hall) -> list[Output]:
+    def publish(self, day: date, first_seq: int, events: tuple[dict[str, Any], ...], hall: render.HallView) -> list[Output]:
         """Events journalled at first_seq, first_seq+1, … of `day` (from the bus or the journal)."""
         out: list[Output] = []
         if day < self.day:
@@ -160,7 +160,7 @@ class FeedMachine:
         """The bus dropped messages for this feed: the journal has them."""
         return [CatchUp(self.day, self.seq)]
 
-    def _event(self, seq: int, data: dict[str, Any], hall: render.Hall) -> list[Output]:
+    def _event(self, seq: int, data: dict[str, Any], hall: render.HallView) -> list[Output]:
         message = render.event_message(seq, data, hall)
         self.seq = seq
         self.history.append(message)
@@ -177,7 +177,7 @@ class FeedMachine:
                     client.dirty = True
         return out
 
-    def _resnapshot(self, hall: render.Hall) -> list[Output]:
+    def _resnapshot(self, hall: render.HallView) -> list[Output]:
         """The catalogue changed (windows, names, notice, voice): every screen redraws from a
         fresh snapshot, made once per audience."""
         made: dict[bool, str] = {}
@@ -196,7 +196,7 @@ class FeedMachine:
         """When `timer` next has something to do (monotonic seconds)."""
         return min(self._next_watch, self._next_tick)
 
-    def timer(self, hall: render.Hall, now: float) -> list[Output]:
+    def timer(self, hall: render.HallView, now: float) -> list[Output]:
         """Time has passed: drop stuck clients, send tickets' new people-ahead, the heartbeat."""
         out: list[Output] = []
         if now >= self._next_watch:
@@ -210,7 +210,7 @@ class FeedMachine:
                 out += self._send(key, payload)
         return out
 
-    def _watch(self, hall: render.Hall, now: float) -> list[Output]:
+    def _watch(self, hall: render.HallView, now: float) -> list[Output]:
         # A burst may fill every queue for a moment; a client still behind a second later,
         # or whose writing has not moved for SEND_TIMEOUT_S, is stuck.
         out: list[Output] = []
@@ -232,12 +232,12 @@ class FeedMachine:
     def _listeners(self) -> list[tuple[Hashable, Subscriber]]:
         return [(key, c) for key, c in self.clients.items() if not c.dropped]
 
-    def _snapshot(self, client: Subscriber, hall: render.Hall) -> str:
+    def _snapshot(self, client: Subscriber, hall: render.HallView) -> str:
         if client.ticket is not None:  # also closed out with the day before
             return render.ticket_message(hall.state.seq, hall, client.ticket)
         return render.snapshot_message(hall, public=not client.staff)
 
-    def _resume(self, key: Hashable, since: int | None, day: str | None, hall: render.Hall) -> list[Output]:
+    def _resume(self, key: Hashable, since: int | None, day: str | None, hall: render.HallView) -> list[Output]:
         """Replay from `since` when it is of this day and the history covers it, else a snapshot."""
         client = self.clients[key]
         if since is not None and day in (None, self.day.isoformat()) and self._covers(since):
@@ -256,7 +256,7 @@ class FeedMachine:
             return False
         return since == self.seq or bool(self.history) and self.history[0].seq <= since + 1
 
-    def _select(self, client: Subscriber, message: render.Outgoing, hall: render.Hall) -> str | None:
+    def _select(self, client: Subscriber, message: render.Outgoing, hall: render.HallView) -> str | None:
         """The message this client gets for `message`, if any (and mark it given)."""
         if message.seq <= client.seq:
             return None

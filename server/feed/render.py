@@ -41,7 +41,7 @@ def dumps(data: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Hall:
+class HallView:
     """The views a message is rendered from: the hall-day as folded, the catalogue in force, the
     hall's clock reading, and the day before (its tickets may still be followed)."""
 
@@ -69,7 +69,7 @@ class Outgoing:
     tickets: frozenset[str]  # the ticket it concerns (one-ticket subscriptions)
 
 
-def public_event(data: dict[str, Any], hall: Hall) -> dict[str, Any]:
+def public_event(data: dict[str, Any], hall: HallView) -> dict[str, Any]:
     """A journalled event as a lobby screen may see it: no ticket id, code, phone, comment or
     account name; the ticket by its number, clerks by name and staff number."""
     out = {k: v for k, v in data.items() if k in PUBLIC_FIELDS}
@@ -82,7 +82,7 @@ def public_event(data: dict[str, Any], hall: Hall) -> dict[str, Any]:
     return out
 
 
-def event_message(seq: int, data: dict[str, Any], hall: Hall) -> Outgoing:
+def event_message(seq: int, data: dict[str, Any], hall: HallView) -> Outgoing:
     """The messages for one event: `public` only for the hall floor's events, `staff` always;
     both with the windows and queues it changed and, for a call, what screens show and speak."""
     state, catalog = hall.state, hall.catalog
@@ -104,13 +104,13 @@ def event_message(seq: int, data: dict[str, Any], hall: Hall) -> Outgoing:
     return Outgoing(seq, public, dumps(staff), frozenset(windows), frozenset({ticket_id} if ticket_id else ()))
 
 
-def snapshot_message(hall: Hall, public: bool) -> str:
+def snapshot_message(hall: HallView, public: bool) -> str:
     """Everything a screen needs to draw the hall; a public one carries no ticket id."""
     body = views.hall_snapshot(hall.state, hall.catalog, hall.now, public=public)
     return dumps({"type": "snapshot", "seq": hall.state.seq, "state": body})
 
 
-def ticket_message(seq: int, hall: Hall, ticket_id: str) -> str:
+def ticket_message(seq: int, hall: HallView, ticket_id: str) -> str:
     """One ticket as its holder's page follows it (the id is theirs: they subscribed with it)."""
     found = hall.ticket(ticket_id)
     view = views.ticket_view(found[0], hall.catalog, found[1]) if found else None

@@ -39,8 +39,8 @@ class Floor:
                 self.feed.sent(o.client, self.t)
         return outputs
 
-    def hall(self) -> render.Hall:
-        return render.Hall(self.e.state, self.e.catalog, self.e.clock.now())
+    def hall(self) -> render.HallView:
+        return render.HallView(self.e.state, self.e.catalog, self.e.clock.now())
 
     def journalled(self, command: c.Command) -> tuple[int, tuple[dict[str, Any], ...]]:
         events = tuple(ev.to_dict(e) for e in self.e.do(command))

@@ -35,8 +35,8 @@ def assert_public(text: str) -> None:
         assert f'"{account}"' not in text, f"the account name {account!r} on a public screen"
 
 
-def hall(engine: Engine) -> render.Hall:
-    return render.Hall(engine.state, engine.catalog, engine.clock.now())
+def hall(engine: Engine) -> render.HallView:
+    return render.HallView(engine.state, engine.catalog, engine.clock.now())
 
 
 # -- any event, however odd its fields ------------------------------------------------------
