@@ -27,12 +27,11 @@ from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
 from server.domain.tickets import ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
-from server.printing.driver import Printing
+from server.printing.driver import PRINTING
 from server.printing.jobs import Job, KioskJobs
 from server.printing.tickets import mobile_url
 
 routes = web.RouteTableDef()
-PRINTING = web.AppKey("hallq-printing", Printing)
 
 
 class Body(BaseModel):

@@ -15,11 +15,12 @@ from server.domain.catalog import Catalog
 from server.domain.errors import NotFound
 from server.domain.tickets import ticket_of
 from server.hall import HallService
+from server.printing.driver import PRINTING
 from server.printing.layout import preview_png, qr_svg, ticket_layout
 from server.printing.tickets import facts, mobile_url
 from server.web import language, render
 
-from .api import PRINTING, origin
+from .api import origin
 
 routes = web.RouteTableDef()
 

@@ -269,3 +269,6 @@ class Printing:
             if h == hall:
                 with contextlib.suppress(asyncio.QueueFull):
                     q.put_nowait(payload)
+
+
+PRINTING = web.AppKey("hallq-printing", Printing)  # the app's print dispatcher

@@ -8,9 +8,9 @@ import asyncio
 import aiohttp
 import pytest
 
-from kiosk import PRINTING
 from kiosk.agent import feed_url
 from server.api import create_app
+from server.printing.driver import PRINTING
 from tests.kiosk.conftest import wait_until
 from tests.kiosk.test_agent import agent_running
 from tests.services import RedisServer, worker_settings
