@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +116,9 @@ class Printing:
         self._run(service.hall, out)
         return job
 
-    def _render(self, service: HallService, kiosk: str, t: Ticket, url: str, told: tuple[int, int] | None, reprint: bool):  # type: ignore[no-untyped-def]
+    def _render(self, service: HallService, kiosk: str, t: Ticket, url: str, told: tuple[int, int] | None,
+                reprint: bool) -> Callable[[], bytes]:
+        """The ticket's printer bytes, made only if the machine needs a new job."""
         conf = self.kiosk(service.hall, kiosk).conf
         return lambda: to_escpos(ticket_layout(facts(service, conf, t, url, told, reprint)), conf.printer)
 
