@@ -6,12 +6,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.api.context import CTX
+from server.printing.driver import PRINTING, Printing
 from server.web import add_static
 
-from .api import PRINTING
 from .api import routes as api_routes
 from .booking import routes as booking_routes
-from .jobs import Printing
 from .routes import routes as page_routes
 
 

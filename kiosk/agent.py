@@ -41,8 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from server.domain.catalog import Printer
-
-from . import devices
+from server.printing import devices
 
 log = logging.getLogger("hallq.agent")
 

@@ -11,7 +11,7 @@ import contextlib
 import json
 from typing import Annotated, Literal
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
@@ -27,11 +27,11 @@ from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
 from server.domain.tickets import ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
-
-from .jobs import Job, KioskLink, Printing, mobile_url
+from server.printing.driver import PRINTING
+from server.printing.jobs import Job, KioskJobs
+from server.printing.tickets import mobile_url
 
 routes = web.RouteTableDef()
-PRINTING = web.AppKey("hallq-printing", Printing)
 
 
 class Body(BaseModel):
@@ -115,8 +115,8 @@ def origin(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
-def kiosk_link(request: web.Request, hall: HallService, kiosk: str | None = None) -> KioskLink:
-    return request.app[PRINTING].link(hall.hall, kiosk or request.match_info["kiosk"])
+def kiosk_link(request: web.Request, hall: HallService, kiosk: str | None = None) -> KioskJobs:
+    return request.app[PRINTING].kiosk(hall.hall, kiosk or request.match_info["kiosk"])
 
 
 def job_view(job: Job | None) -> dict[str, object]:
@@ -162,20 +162,8 @@ async def issue(request: web.Request) -> web.Response:
     told = (issued.ahead, issued.estimated_wait_s)
     view = issued_view(hall.state, hall.catalog, issued)
     view["mobile_url"] = url = mobile_url(link.conf, origin(request), ticket_id)
-    view["print"] = job_view(request.app[PRINTING].submit(link, t, url, by=by, told=told))
+    view["print"] = job_view(request.app[PRINTING].submit(hall, link.conf.id, t, url, by=by, told=told))
     return json_response(view, status=201)
-
-
-async def _issuing_kiosk(request: web.Request, hall: HallService, ticket_id: str) -> str | None:
-    printing = request.app[PRINTING]
-    if ticket_id in printing.issued_by:
-        return printing.issued_by[ticket_id]
-    # Issued before this server started: the journal says which kiosk (by = "kiosk:<id>").
-    for stored in await hall.journal.read(hall.hall, hall.state.day):
-        if stored.data["type"] == "ticket_issued" and stored.data["ticket"] == ticket_id:
-            by = str(stored.data["by"])
-            return by.removeprefix("kiosk:") if by.startswith("kiosk:") else None
-    return None
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/print")
@@ -192,12 +180,12 @@ async def reprint(request: web.Request) -> web.Response:
     state = await hall.current()
     ref = request.match_info["ticket"]
     t = ticket_at_counter(state, ref) if who is not None else ticket_of(state, ref)
-    kiosk = req.kiosk or await _issuing_kiosk(request, hall, t.id)
+    kiosk = req.kiosk or await request.app[PRINTING].issuing_kiosk(hall, t.id)
     if kiosk is None:
         raise Invalid("missing-kiosk", "this ticket was not taken at a kiosk: say at which kiosk to print it")
     link = kiosk_link(request, hall, kiosk)
     by = who.user.username if who else "holder"
-    job = request.app[PRINTING].reprint(link, t, mobile_url(link.conf, origin(request), t.id), by=by, staff=who is not None)
+    job = request.app[PRINTING].reprint(hall, link.conf.id, t, mobile_url(link.conf, origin(request), t.id), by=by, staff=who is not None)
     return json_response({"ticket": t.number if who is not None else t.id, "number": t.number, "kiosk": link.conf.id, "print_status": t.print_status.value,
                           "print": job_view(job)}, status=202)
 
@@ -238,34 +226,10 @@ async def agent_feed(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
     await ws.prepare(request)
     remember(request, agent, ws)
-    await printing.attach(link, ws)
     try:
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                break
-            try:
-                data = json.loads(msg.data)
-            except ValueError:
-                data = None
-            kind = data.get("type") if isinstance(data, dict) else None
-            if kind == "ack" and isinstance(data.get("job"), str):  # type: ignore[union-attr]
-                assert isinstance(data, dict)
-                ok = data.get("ok") is True
-                done = await printing.settle(link, data["job"], ok, str(data.get("state") or ("ok" if ok else "error")),
-                                             str(data.get("detail") or "")[:300], ticket=data.get("ticket"),
-                                             partial=data.get("sent") is True)
-                if done:
-                    await ws.send_str(json.dumps({"type": "acked", "job": data["job"]}))
-            elif kind == "status":
-                assert isinstance(data, dict)
-                printing.report(link, str(data.get("state")), str(data.get("detail") or "")[:300])
-            elif kind == "ping":
-                await ws.send_str('{"type":"pong"}')
-            else:
-                await ws.send_str('{"type":"error","detail":"expected {type: ack|status|ping}"}')
+        await printing.serve_agent(hall, link.conf.id, ws)
     finally:
         forget(request, agent, ws)
-        printing.detach(link, ws)
     return ws
 
 

@@ -17,9 +17,9 @@ from server.api.context import hall_of
 from server.api.security import TooMany
 from server.domain.catalog import Catalog
 from server.domain.errors import NotFound
+from server.printing.layout import qr_svg
 from server.web import language, render
 
-from .printing import qr_svg
 from .routes import menu
 
 routes = web.RouteTableDef()

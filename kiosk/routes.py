@@ -15,11 +15,12 @@ from server.domain.catalog import Catalog
 from server.domain.errors import NotFound
 from server.domain.tickets import ticket_of
 from server.hall import HallService
+from server.printing.driver import PRINTING
+from server.printing.layout import preview_png, qr_svg, ticket_layout
+from server.printing.tickets import facts, mobile_url
 from server.web import language, render
 
-from .api import PRINTING, origin
-from .jobs import facts, mobile_url
-from .printing import preview_png, qr_svg, ticket_layout
+from .api import origin
 
 routes = web.RouteTableDef()
 
@@ -164,7 +165,7 @@ async def kiosk_index(request: web.Request) -> web.Response:
 @routes.get("/kiosk/{hall}/{kiosk}")
 async def kiosk_page(request: web.Request) -> web.Response:
     hall = hall_of(request)
-    link = request.app[PRINTING].link(hall.hall, request.match_info["kiosk"])
+    link = request.app[PRINTING].kiosk(hall.hall, request.match_info["kiosk"])
     lang = language(request)
     config = {"hall": hall.hall, "kiosk": link.conf.id, "idle_s": link.conf.idle_s, "lang": lang,
               "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone,
@@ -177,7 +178,7 @@ async def kiosk_page(request: web.Request) -> web.Response:
 async def kiosk_menu(request: web.Request) -> web.Response:
     """The menu again, for a kiosk page that heard the catalogue change (no reload: a citizen may be mid-way)."""
     hall = hall_of(request)
-    request.app[PRINTING].link(hall.hall, request.match_info["kiosk"])  # 404 for an unknown kiosk
+    request.app[PRINTING].kiosk(hall.hall, request.match_info["kiosk"])  # 404 for an unknown kiosk
     await hall.current()
     return web.json_response({"rev": hall.rev, "menu": menu(hall.catalog)}, dumps=_dumps, headers={"Cache-Control": "no-store"})
 
@@ -190,7 +191,7 @@ def _dumps(data: Any) -> str:
 
 def _ticket_at(request: web.Request) -> tuple[HallService, Any, Any]:
     hall = hall_of(request)
-    link = request.app[PRINTING].link(hall.hall, request.match_info["kiosk"])
+    link = request.app[PRINTING].kiosk(hall.hall, request.match_info["kiosk"])
     return hall, link, ticket_of(hall.state, request.match_info["ticket"])
 
 

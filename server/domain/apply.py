@@ -121,7 +121,9 @@ def _(e: ev.TicketIssued, state: HallDay) -> None:
 
 @_apply.register
 def _(e: ev.TicketPrintRecorded, state: HallDay) -> None:
-    state.tickets[e.ticket].print_status = PrintStatus(e.status)
+    t = state.tickets[e.ticket]
+    t.print_status = PrintStatus(e.status)
+    t.prints += 1
 
 
 @_apply.register

@@ -98,6 +98,7 @@ class Ticket:
     missing: tuple[str, ...] = ()
     deadline: date | None = None
     print_status: PrintStatus = PrintStatus.unprinted
+    prints: int = 0  # prints recorded (printed, failed or reprinted): what the holder's reprint limit counts
     score: int | None = None
     remote: bool = False  # 远程取号: skipped by the call policy until arrived_at is set
     arrived_at: datetime | None = None

@@ -129,6 +129,19 @@ def print_flagged(t: Ticket) -> bool:
     return t.print_status is PrintStatus.failed and t.status in OPEN_STATUSES
 
 
+HOLDER_REPRINTS = 3  # a holder's reprints per ticket; staff may reprint more
+
+
+def check_reprint(t: Ticket, staff: bool) -> None:
+    """补打: only a ticket still in the hall, and by its holder only a few times. The count is the
+    ticket's recorded prints (the journal's), so it holds across workers and restarts: the print
+    made at issue and up to HOLDER_REPRINTS more, whoever asked for them."""
+    if t.status not in OPEN_STATUSES:
+        raise Conflict("ticket-closed", f"a ticket that is {t.status.value} is not printed again")
+    if not staff and t.prints > HOLDER_REPRINTS:
+        raise Conflict("reprint-limit", f"this ticket has been printed {t.prints} times; please ask the staff")
+
+
 def record_print(state: HallDay, c: cmd.RecordPrint, now: datetime) -> list[ev.Event]:
     t = ticket_of(state, c.ticket)
     if not c.ok:

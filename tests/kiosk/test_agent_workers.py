@@ -8,9 +8,9 @@ import asyncio
 import aiohttp
 import pytest
 
-from kiosk import PRINTING
 from kiosk.agent import feed_url
 from server.api import create_app
+from server.printing.driver import PRINTING
 from tests.kiosk.conftest import wait_until
 from tests.kiosk.test_agent import agent_running
 from tests.services import RedisServer, worker_settings
@@ -51,9 +51,10 @@ async def test_a_job_issued_on_one_worker_is_printed_by_the_agent_on_the_other(w
         assert await printed_on(two)
         # The issuing worker forgets the job once the other recorded it: it never flags it late.
         await wait_until(lambda: _no_jobs(one))
-        await asyncio.sleep(4.0)  # past the kiosk's 3 s deadline
+        one.app[PRINTING].halls["t"].clock.advance(4)  # past the kiosk's 3 s deadline, on the hall's clock
+        await asyncio.sleep(0.5)  # two ticks of the deadline's check
         assert await printed_on(one) and printer.cuts == 1
 
 
 async def _no_jobs(server) -> bool:  # type: ignore[no-untyped-def]
-    return not server.app[PRINTING].links[("t", "k1")].jobs
+    return not server.app[PRINTING].kiosk("t", "k1").jobs

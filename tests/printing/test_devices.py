@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import devices
 from kiosk.agent import parse_printer
-from kiosk.printing import escpos
 from server.domain.catalog import Printer
+from server.printing import devices
+from server.printing.layout import escpos
 
 TICKET = b"\x1b@\x1c&A001\n\x1dV\x00"
 STATUS_QUERIES = (b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04")

@@ -26,7 +26,7 @@ from typing import Literal
 
 from server.domain.catalog import Printer
 
-from .printing import escpos
+from .layout import escpos
 
 log = logging.getLogger("hallq.printer")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiosk.devices import decode_status
-from kiosk.printing import TicketFacts, preview_png, ticket_layout, to_escpos, wrap
 from server.domain.catalog import Printer
+from server.printing.devices import decode_status
+from server.printing.layout import TicketFacts, preview_png, ticket_layout, to_escpos, wrap
 from tests.kiosk.fakes import CUT, qr_payloads
 
 FACTS = TicketFacts(
@@ -43,7 +43,7 @@ def test_a_gbk_printer_gets_gbk_bytes():
 
 def test_lines_wrap_by_display_width_so_chinese_never_runs_off_58mm_paper():
     lines = wrap("请到：1号窗口 市场监管、2号窗口 市场监管、11号窗口 综合窗口", 32)
-    from kiosk.printing import width
+    from server.printing.layout import width
 
     assert all(width(line) <= 32 for line in lines) and len(lines) == 2
     assert wrap("Take the number A012 please", 10) == ["Take the", "number", "A012", "please"]
@@ -73,7 +73,7 @@ def test_importing_escpos_leaves_no_temp_folder_and_no_logging_handler(tmp_path:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     code = (
-        "import logging, kiosk.printing as p; p.escpos(); p.escpos();"
+        "import logging, server.printing.layout as p; p.escpos(); p.escpos();"
         "print(len(logging.getLogger().handlers))"
     )
     env = {k: v for k, v in os.environ.items() if k != "ESCPOS_CAPABILITIES_PICKLE_DIR"}
