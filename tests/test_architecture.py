@@ -49,7 +49,13 @@ RULES = (
     # printer drivers and the Printer model of the catalogue.
     Rule("the print agent stays light", ("kiosk.agent",), closure=True, allow_only=(
         STDLIB, "websockets", "aiohttp", "escpos", "PIL", "qrcode", "pydantic",
-        "kiosk.agent", "kiosk.devices", "kiosk.printing", "server.domain.catalog", "server.domain.settings")),
+        "kiosk.agent", "server.printing.devices", "server.printing.layout", "server.domain.catalog",
+        "server.domain.settings")),
+    # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the
+    # time, they return what to send; their drivers own the sockets, the clock and the journal.
+    Rule("the feed and print-job machines do no I/O", ("server.feed.machine", "server.printing.jobs"),
+         forbid=("asyncio", "socket", "time", "aiohttp", "sqlalchemy", "redis", "server.journal", "server.bus",
+                 "server.api", "server.hall")),
 )
 
 _KIOSK_INIT = ("kiosk/__init__.py wires the kiosk's pages into the server app and Python runs it before "
@@ -63,7 +69,7 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
     ("services know no HTTP", "server.stats.api", "server.api"): "the statistics routes live in server/stats, not server/api",
     ("services know no HTTP", "server.stats.schemas", "server.api"): "answer models of the statistics routes",
     **{("the print agent stays light", "kiosk", name): _KIOSK_INIT
-       for name in ("kiosk.api", "kiosk.booking", "kiosk.jobs", "kiosk.routes", "server.api", "server.web")},
+       for name in ("kiosk.api", "kiosk.booking", "kiosk.routes", "server.api", "server.web", "server.printing.driver")},
 }
 
 
