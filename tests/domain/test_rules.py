@@ -69,6 +69,8 @@ def test_the_expected_wait_counts_the_ticket_itself_and_the_days_own_service_tim
     e.act(c.Pause, "w1", reason="午休")
     (none,) = e.do(c.IssueTicket(by="kiosk", ticket="x4", item="a2"))
     # none working: told as from the opening of both windows, never a division by zero
+    service = (200 + 400 + 0 + estimates.PRIOR_SERVICES * 600) / (3 + estimates.PRIOR_SERVICES)  # and one of 0 s
+    assert estimates.mean_service_s(e.state, e.catalog, "a2") == service
     assert (none.ahead, none.estimated_wait_s) == (6, round((6 + 1 - 2) * service / 2))
 
 
