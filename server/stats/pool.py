@@ -32,6 +32,13 @@ def pool_catalog(windows: int, service_s: float, priority_ratio: int = 2) -> Cat
     }))
 
 
+@dataclass(slots=True)
+class Run:
+    served: list[Served]
+    # the most priority calls one window made in a row while a normal ticket waited for it
+    longest_priority_run: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Served:
     priority: bool
@@ -41,7 +48,7 @@ class Served:
 
 
 def play(windows: int, load: float, service_s: float, tickets: int, *, priority_share: float = 0.0,
-         priority_ratio: int = 2, seed: int = 1) -> list[Served]:
+         priority_ratio: int = 2, seed: int = 1) -> Run:
     """`tickets` arrivals at `load` (the share of the pool's capacity), each served for an
     exponential time of mean `service_s`; every window calls the next ticket as soon as it is
     free. Returns the tickets in order of issue. The whole run is one hall day: waits scale with
@@ -68,11 +75,20 @@ def play(windows: int, load: float, service_s: float, tickets: int, *, priority_
     arrivals = 0
     next_arrival = rng.expovariate(rate)
 
+    run = Run([])
+    streak = {f"w{n}": 0 for n in range(windows)}
+
     def call(window: str, at: float) -> bool:
+        normal_waiting = len(state.waiting.get("i", ())) > state.front.get("i", 0)
         events = do(cmd.CallNext(by="admin", window=window), at)
         if not events:
             return False
         called[events[0].ticket] = at
+        if events[0].lane == "priority" and normal_waiting:
+            streak[window] += 1
+            run.longest_priority_run = max(run.longest_priority_run, streak[window])
+        elif events[0].lane != "priority":
+            streak[window] = 0
         do(cmd.StartService(by="admin", window=window), at)
         heapq.heappush(finishing, (at + rng.expovariate(1 / service_s), window))
         return True
@@ -94,4 +110,5 @@ def play(windows: int, load: float, service_s: float, tickets: int, *, priority_
             do(cmd.FinishService(by="admin", window=window, case_type="immediate"), t)
             if not call(window, t):
                 idle.append(window)
-    return [Served(p, told, called[tid] - at, ahead) for tid, (at, p, told, ahead) in issued.items()]
+    run.served = [Served(p, told, called[tid] - at, ahead) for tid, (at, p, told, ahead) in issued.items()]
+    return run
