@@ -140,7 +140,7 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
     for item in catalog.config.items:
         if only is not None and item.id not in only:
             continue
-        ahead, wait = newcomer_estimate(state, catalog, item.id)
+        ahead, wait, _ = newcomer_estimate(state, catalog, item.id)
         issued = state.issued.get(item.id, 0)
         rows.append(
             {

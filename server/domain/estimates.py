@@ -5,14 +5,19 @@ and rank before this one (appointments, then priority, then by queue time). The 
 a pool of windows needs to reach this ticket:
 
 - only the windows that serve the ticket's item count, and of a ticket ahead of another item
-  only the share its windows have in common with this one's (a ticket that three windows may
-  serve, one of them ours, takes a third of its service from ours);
+  only the share of it that falls on ours: each of its open windows weighs as one over the
+  number of items that window serves (a window dedicated to that item takes more of it than a
+  comprehensive window that serves ten);
 - while none of them is open (before opening, at lunch) the wait is told as from their opening;
 - when every one of those windows is busy, the ticket itself waits for one more of them to
   free: (work ahead + one service − the free windows' share) ÷ windows, so a pure pool of c
   windows with n ahead is told (n + 1 − free) × service ÷ c, the M/M/c value;
+- a ticket ahead counts for the share of its item's tickets that stayed until called today
+  (some give up and leave);
 - service times are the day's own mean per item, drawn towards the item's expected time while
-  the day has few services of it (`PRIOR_SERVICES` services' weight).
+  the day has few services of it (`PRIOR_SERVICES` services' weight);
+- the result is scaled by the day's own calibration: how the waits of the walk-ins called so far
+  compare with what this model told them (`calibration`).
 
 `wait_range` gives the interval a citizen may be told: the spread of a wait for m departures from
 a pool (an Erlang distribution: mean m·S/c, deviation √m·S/c) widened while service times are
@@ -28,6 +33,7 @@ from .model import HallDay, Ticket, TicketStatus, WindowStatus
 
 _WORKING = (WindowStatus.idle, WindowStatus.called, WindowStatus.serving)
 PRIOR_SERVICES = 5  # the item's expected service time counts as this many services of the day
+PRIOR_WAIT_S = 3600.0  # an hour of waits modelled right, before the day's own calibrate the model
 Z80 = 1.2816  # the 10th and 90th percentiles of a normal distribution: an 80 % interval
 
 
@@ -37,6 +43,15 @@ def mean_service_s(state: HallDay, catalog: Catalog, item: str) -> float:
     if f and f.count:
         return (f.total_s + PRIOR_SERVICES * expected) / (f.count + PRIOR_SERVICES)
     return expected
+
+
+def staying_share(state: HallDay, item: str) -> float:
+    """The share of the item's waiting tickets expected to stay until called: the day's own
+    give-ups (cancelled before their call) against its services, drawn towards all staying."""
+    f = state.figures.get(item)
+    if f is None or not f.left:
+        return 1.0
+    return 1 - f.left / (f.left + f.count + PRIOR_SERVICES)
 
 
 def _open(state: HallDay, windows: tuple[str, ...]) -> list[str]:
@@ -105,20 +120,30 @@ def _wait(state: HallDay, catalog: Catalog, item: str, ahead: dict[str, int]) ->
     work = 0.0
     for other, n in ahead.items():
         theirs = _open(state, catalog.windows_of_item[other]) or list(catalog.windows_of_item[other])
-        share = sum(1 for w in theirs if w in ours) / len(theirs) if ours and theirs else 1.0
-        work += n * share * mean_service_s(state, catalog, other)
+        weight = {w: 1 / len(catalog.windows[w].items) for w in theirs}
+        share = sum(v for w, v in weight.items() if w in ours) / sum(weight.values()) if ours and theirs else 1.0
+        work += n * share * staying_share(state, other) * mean_service_s(state, catalog, other)
     departures = work / service + 1 - free  # in services of this item
     if departures <= 0:
         return 0.0, 0.0, service
     return departures * service / k, departures, service / k
 
 
+def calibration(state: HallDay) -> float:
+    """How much longer (> 1) or shorter (< 1) than modelled today's walk-ins waited, drawn
+    towards 1 while the day has few of them (PRIOR_WAIT_S of waits modelled right), within
+    [0.5, 2]: what the model cannot see (give-ups of other items, clerks slow to call, windows
+    whose other items take more than their share) the day's own waits show."""
+    factor = (state.waited_s + PRIOR_WAIT_S) / (state.modelled_wait_s + PRIOR_WAIT_S)
+    return min(2.0, max(0.5, factor))
+
+
 def newcomer_estimate(state: HallDay, catalog: Catalog, item: str, priority: bool = False,
-                      appointment: bool = False) -> tuple[int, int]:
-    """(people ahead, expected wait in seconds) told to a ticket issued now."""
+                      appointment: bool = False) -> tuple[int, int, int]:
+    """(people ahead, expected wait, the model's wait before calibration) for a ticket issued now."""
     ahead = _ahead_of_newcomer(state, catalog, item, priority, appointment)
     wait, _, _ = _wait(state, catalog, item, ahead)
-    return sum(ahead.values()), round(wait)
+    return sum(ahead.values()), round(wait * calibration(state)), round(wait)
 
 
 def ahead(state: HallDay, catalog: Catalog, t: Ticket) -> int:
@@ -133,7 +158,7 @@ def estimate(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
         return 0, 0
     before = _ahead_of(state, catalog, t)
     wait, _, _ = _wait(state, catalog, t.item, before)
-    return sum(before.values()), round(wait)
+    return sum(before.values()), round(wait * calibration(state))
 
 
 def wait_range(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
@@ -141,6 +166,8 @@ def wait_range(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
     if t.status is not TicketStatus.waiting:
         return 0, 0
     wait, departures, per_departure = _wait(state, catalog, t.item, _ahead_of(state, catalog, t))
+    factor = calibration(state)
+    wait, per_departure = wait * factor, per_departure * factor
     if departures <= 0:
         return 0, round(per_departure)  # a window is free: called at once, or after one service
     f = state.figures.get(t.item)

@@ -105,7 +105,7 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
     if c.channel == Channel.online and c.appointment is None:
         check_online_share(state, catalog, c.item)
-    ahead, wait = newcomer_estimate(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
+    ahead, wait, model = newcomer_estimate(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
     return [
         ev.TicketIssued(
             at=now,
@@ -118,6 +118,7 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
             appointment=c.appointment,
             ahead=ahead,
             estimated_wait_s=wait,
+            model_wait_s=model,
             remote=c.remote,
             phone_key=c.phone_key if c.remote else None,
         )

@@ -42,7 +42,7 @@ def test_a_ticket_carries_its_issue_time_and_an_estimate():
 
 def test_the_expected_wait_counts_the_ticket_itself_and_the_days_own_service_times_over_the_open_windows():
     e = Engine()  # a2 is served by w1 (dedicated) and w3 (comprehensive)
-    assert e.do(c.IssueTicket(by="kiosk", ticket="x0", item="a2"))[0].estimated_wait_s == 0  # nobody ahead
+    assert e.do(c.IssueTicket(by="kiosk", ticket="x0", item="a2"))[0].model_wait_s == 0  # nobody ahead
     e.do(c.CancelTicket(by="holder", ticket="x0"))
     e.act(c.OpenWindow, "w1")
     for service_s in (200, 400):  # the day's own times, drawn towards the item's expected 600 s
@@ -52,17 +52,20 @@ def test_the_expected_wait_counts_the_ticket_itself_and_the_days_own_service_tim
         e.clock.advance(service_s)
         e.act(c.FinishService, "w1", case_type="promised")
     service = (200 + 400 + estimates.PRIOR_SERVICES * 600) / (2 + estimates.PRIOR_SERVICES)
+    # x0 gave up before its call: of a2's tickets ahead, the share expected to stay
+    stay = 1 - 1 / (1 + 2 + estimates.PRIOR_SERVICES)
+    assert estimates.staying_share(e.state, "a2") == stay
     for _ in range(4):
         e.issue("a2")
     (one,) = e.do(c.IssueTicket(by="kiosk", ticket="x1", item="a2"))
     # w1 is free: the first of the four goes at once, then three services, then this one
-    assert (one.ahead, one.estimated_wait_s) == (4, round(4 * service))
+    assert (one.ahead, one.model_wait_s) == (4, round((4 * stay + 1 - 1) * service))
     e.call_next("w1")
     (busy,) = e.do(c.IssueTicket(by="kiosk", ticket="x2", item="a2"))
-    assert (busy.ahead, busy.estimated_wait_s) == (4, round(5 * service))  # four ahead and w1's own service
+    assert (busy.ahead, busy.model_wait_s) == (4, round((4 * stay + 1) * service))  # and w1's own service
     e.act(c.OpenWindow, "w3")
     (two,) = e.do(c.IssueTicket(by="kiosk", ticket="x3", item="a2"))
-    assert (two.ahead, two.estimated_wait_s) == (5, round((5 + 1 - 1) * service / 2))  # w3 is free
+    assert (two.ahead, two.model_wait_s) == (5, round((5 * stay + 1 - 1) * service / 2))  # w3 is free
     e.act(c.Pause, "w3", reason="午休")
     e.act(c.StartService, "w1")
     e.act(c.FinishService, "w1", case_type="promised")
@@ -71,7 +74,31 @@ def test_the_expected_wait_counts_the_ticket_itself_and_the_days_own_service_tim
     # none working: told as from the opening of both windows, never a division by zero
     service = (200 + 400 + 0 + estimates.PRIOR_SERVICES * 600) / (3 + estimates.PRIOR_SERVICES)  # and one of 0 s
     assert estimates.mean_service_s(e.state, e.catalog, "a2") == service
-    assert (none.ahead, none.estimated_wait_s) == (6, round((6 + 1 - 2) * service / 2))
+    stay = 1 - 1 / (1 + 3 + estimates.PRIOR_SERVICES)
+    assert (none.ahead, none.model_wait_s) == (6, round((6 * stay + 1 - 2) * service / 2))
+    # what the citizen is told: the model scaled by the day's own calibration
+    assert none.estimated_wait_s == round((6 * stay + 1 - 2) * service / 2 * estimates.calibration(e.state))
+
+
+def test_the_estimate_calibrates_itself_on_the_waits_of_the_day():
+    e = opened("w1")
+    assert estimates.calibration(e.state) == 1.0
+    for _ in range(4):
+        e.issue("a1")
+    e.clock.advance(1)
+    modelled = sum(t.model_wait_s for t in e.state.tickets.values())
+    waited = 0.0
+    for _ in range(4):  # every service takes twice the item's expected time
+        t = e.call_next("w1")
+        waited += (e.clock.now() - t.issued_at).total_seconds()
+        e.act(c.StartService, "w1")
+        e.clock.advance(2 * e.catalog.items["a1"].expected_service_s)
+        e.act(c.FinishService, "w1", case_type="immediate")
+    assert waited > modelled
+    prior = estimates.PRIOR_WAIT_S
+    assert estimates.calibration(e.state) == pytest.approx((waited + prior) / (modelled + prior))
+    (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a1"))
+    assert issued.estimated_wait_s == round(issued.model_wait_s * estimates.calibration(e.state))
 
 
 def test_a_ticket_of_an_item_some_of_whose_windows_are_not_ours_counts_for_its_share_of_ours():
@@ -87,7 +114,7 @@ def test_a_ticket_of_an_item_some_of_whose_windows_are_not_ours_counts_for_its_s
     (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a2"))
     b1, a2 = e.catalog.items["b1"].expected_service_s, e.catalog.items["a2"].expected_service_s
     # two b1 tickets ahead, half of whose service falls on w3 (ours), then one a2 service
-    assert (issued.ahead, issued.estimated_wait_s) == (2, round((2 * b1 / 2 + a2) / 2))
+    assert (issued.ahead, issued.model_wait_s) == (2, round((2 * b1 / 2 + a2) / 2))
 
 
 def test_a_ticket_transferred_to_one_window_is_not_ahead_of_a_newcomer_in_its_items_queue():
