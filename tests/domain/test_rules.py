@@ -113,8 +113,9 @@ def test_a_ticket_of_an_item_some_of_whose_windows_are_not_ours_counts_for_its_s
         e.issue("b1")
     (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a2"))
     b1, a2 = e.catalog.items["b1"].expected_service_s, e.catalog.items["a2"].expected_service_s
-    # two b1 tickets ahead, half of whose service falls on w3 (ours), then one a2 service
-    assert (issued.ahead, issued.model_wait_s) == (2, round((2 * b1 / 2 + a2) / 2))
+    # two b1 tickets ahead; w2 serves b1 alone, w3 (ours) three items: a quarter of b1's service
+    # falls on w3 (each window weighs as one over the items it serves); then one a2 service
+    assert (issued.ahead, issued.model_wait_s) == (2, round((2 * b1 / 4 + a2) / 2))
 
 
 def test_a_ticket_transferred_to_one_window_is_not_ahead_of_a_newcomer_in_its_items_queue():
