@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.catalog import Catalog, User
 from ..domain.events import TicketIssued
-from ..domain.estimates import estimate, newcomer_estimate, open_windows
+from ..domain.estimates import estimate, newcomer_estimate, open_windows, wait_range
 from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
@@ -38,6 +38,7 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
         "called_at": iso(t.called_at),
         "ahead": ahead,
         "estimated_wait_s": wait,
+        "estimated_wait_range_s": list(wait_range(state, catalog, t)),
         "window": window.id if window else None,
         "window_name": window.name if window else None,
         "windows": list(catalog.windows_of_item[t.item]) if t.target_window is None else [t.target_window],
