@@ -422,7 +422,7 @@ async def _cases(request: web.Request) -> dict[str, Any]:
     for c in sorted(cases, key=lambda c: (c.deadline, c.number)):
         if not _may_read_department(who, hall.catalog, c.item):
             continue
-        level, left = case_level(c, today, warn)
+        level, left = case_level(c, today, warn, hall.catalog.hall.calendar)
         rows.append(
             {
                 "ticket": c.ticket, "number": c.number, "item": c.item,

@@ -40,6 +40,9 @@ class CounterTicket(Out):
     called_at: str | None
     ahead: int
     estimated_wait_s: int
+    estimated_wait_range_s: list[int] = Field(
+        min_length=2, max_length=2,
+        description="an 80 % interval around the estimate, wider while the day has few services to learn from")
     window: str | None
     window_name: str | None
     windows: list[str]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.catalog import Catalog, User
 from ..domain.events import TicketIssued
-from ..domain.estimates import estimate, open_windows, wait_for, ahead_of_newcomer
+from ..domain.estimates import estimate, newcomer_estimate, open_windows, wait_range
 from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
@@ -38,6 +38,7 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
         "called_at": iso(t.called_at),
         "ahead": ahead,
         "estimated_wait_s": wait,
+        "estimated_wait_range_s": list(wait_range(state, catalog, t)),
         "window": window.id if window else None,
         "window_name": window.name if window else None,
         "windows": list(catalog.windows_of_item[t.item]) if t.target_window is None else [t.target_window],
@@ -140,7 +141,7 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
     for item in catalog.config.items:
         if only is not None and item.id not in only:
             continue
-        ahead = ahead_of_newcomer(state, catalog, item.id, False)
+        ahead, wait, _ = newcomer_estimate(state, catalog, item.id)
         issued = state.issued.get(item.id, 0)
         rows.append(
             {
@@ -150,7 +151,7 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
                 "prefix": item.prefix,
                 "waiting": state.waiting_count(item.id),
                 "ahead_of_newcomer": ahead,
-                "estimated_wait_s": wait_for(state, catalog, item.id, ahead),
+                "estimated_wait_s": wait,
                 "open_windows": open_windows(state, catalog, item.id),
                 "issuing": item_issuing(catalog, item.id, now),
                 "quota_left": None if item.daily_quota is None else max(0, item.daily_quota - issued),

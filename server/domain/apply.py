@@ -110,6 +110,7 @@ def _(e: ev.TicketIssued, state: HallDay) -> None:
         appointment=e.appointment,
         remote=e.remote,
         phone_key=e.phone_key,
+        model_wait_s=e.model_wait_s,
     )
     if e.appointment:
         a = state.appointments[e.appointment]
@@ -129,6 +130,8 @@ def _(e: ev.TicketPrintRecorded, state: HallDay) -> None:
 @_apply.register
 def _(e: ev.TicketCancelled, state: HallDay) -> None:
     t = state.tickets[e.ticket]
+    if t.status is TicketStatus.waiting and t.called_at is None:
+        state.figures.setdefault(t.item, ServiceFigures()).left += 1
     dequeue(state, t)
     t.status = TicketStatus.cancelled
     t.finished_at = e.at
@@ -160,6 +163,9 @@ def _(e: ev.TicketCalled, state: HallDay) -> None:
         t.suspend_kind = None
     else:
         dequeue(state, t)
+        if t.called_at is None and t.model_wait_s is not None and t.appointment is None and not t.remote and not t.transfers:
+            state.modelled_wait_s += t.model_wait_s
+            state.waited_s += (e.at - t.issued_at).total_seconds()
     t.status = TicketStatus.called
     t.target_window = None
     t.calls += 1

@@ -43,23 +43,35 @@ def hall_workday(day: date, calendar: WorkingCalendar | None = None) -> bool:
     return is_workday(day)
 
 
+EVERY_WEEKDAY = frozenset({1, 2, 3, 4, 5})
+
+
+def _opens_like_a_weekday(schedule: Schedule, day: date) -> bool:
+    """An extra working day (the hall's own, or a swapped weekend day 调休) stands for no
+    weekday in particular: it opens a schedule open on every weekday, or on its own weekday."""
+    weekdays = set(schedule.weekdays)
+    return EVERY_WEEKDAY <= weekdays or day.isoweekday() in weekdays
+
+
 def opens_on(schedule: Schedule, day: date, calendar: WorkingCalendar | None = None) -> bool:
-    """Whether the schedule opens at all on `day` (its hours then say when); the hall's own
-    closed days and extra working days (opening like a weekday) come first."""
+    """Whether the schedule opens at all on `day` (its hours then say when).
+
+    The hall's own closed days close everything, and its extra working days open like a
+    weekday. A schedule that follows holidays is closed on statutory holidays (weekend days
+    inside a holiday included) and opens on a swapped working day like a weekday; on other
+    days, and for a schedule that does not follow holidays, its weekdays decide: a Saturday
+    service opens on ordinary Saturdays."""
     if calendar is not None:
         if day in calendar.closed_days:
             return False
         if day in calendar.working_days:
-            return True
+            return _opens_like_a_weekday(schedule, day)
     if schedule.follow_holidays:
-        if not is_workday(day):
+        if _national.is_holiday(day):
             return False
-        # A swapped working day (调休) on a weekend opens like a weekday.
-        if day.isoweekday() not in schedule.weekdays and day.isoweekday() <= 5:
-            return False
-    elif day.isoweekday() not in schedule.weekdays:
-        return False
-    return True
+        if _national.is_swapped(day):
+            return _opens_like_a_weekday(schedule, day)
+    return day.isoweekday() in schedule.weekdays
 
 
 def is_open(schedule: Schedule, now: datetime, calendar: WorkingCalendar | None = None) -> bool:

@@ -49,6 +49,7 @@ class TicketIssued(Event):
     appointment: str | None = None
     ahead: int = 0  # the estimate given to the citizen, kept to audit estimates
     estimated_wait_s: int = 0
+    model_wait_s: int | None = None  # the estimate before the day's own calibration (server/domain/estimates.py)
     remote: bool = False  # 远程取号: taken from a phone, called only once the citizen confirms arrival
     phone_key: str | None = None  # a keyed hash of the phone number of a remote ticket (one per item)
 

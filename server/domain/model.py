@@ -104,6 +104,7 @@ class Ticket:
     arrived_at: datetime | None = None
     phone_key: str | None = None
     closed_out_from: str | None = None  # the status it had when the day ended and closed it out
+    model_wait_s: int | None = None  # the uncalibrated wait estimate it was given at issue
 
     @property
     def front(self) -> bool:
@@ -162,6 +163,7 @@ class ServiceFigures:
 
     count: int = 0
     total_s: float = 0.0
+    left: int = 0  # tickets that left the queue before they were called (cancelled while waiting)
 
 
 @dataclass(slots=True)
@@ -180,6 +182,10 @@ class HallDay:
     windows: dict[str, WindowState] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
     figures: dict[str, ServiceFigures] = field(default_factory=dict)
+    # Walk-ins called today: the sum of their uncalibrated estimates and of the waits they had,
+    # from which the estimates calibrate themselves (server/domain/estimates.py).
+    modelled_wait_s: float = 0.0
+    waited_s: float = 0.0
     # The day change (server/domain/dayend.py): when this day was closed out, the windows it left
     # open, the services that ran over midnight (window -> ticket, until finished late), and,
     # for a new day, the day whose open windows it took over.

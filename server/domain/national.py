@@ -104,6 +104,17 @@ class NationalCalendar:
             year += 1
         return date(year, 12, 31)
 
+    def is_holiday(self, day: date) -> bool:
+        """A day of a statutory holiday (weekend days inside its span included), not an
+        ordinary weekend: a schedule that opens on Saturdays stays closed on this one."""
+        if day in self._off:
+            return True
+        return not self.covers(day) and (day.month, day.day) in FIXED_HOLIDAYS
+
+    def is_swapped(self, day: date) -> bool:
+        """A weekend day worked in exchange for a holiday (调休)."""
+        return day in self._on
+
     def is_workday(self, day: date) -> bool:
         if day in self._on:
             return True

@@ -98,7 +98,8 @@ class CallPolicy(Frozen):
     """How a window chooses whom to call next (see server/domain/policy.py)."""
 
     priority_ratio: int = Field(2, ge=1, le=20, description="priority calls allowed in a row while normal tickets wait")
-    ageing_s: int = Field(1800, ge=60, description="a ticket waiting this long is called before younger ones of any lane")
+    ageing_s: int = Field(1800, ge=60, description="no longer used (it demoted the priority lane under load); "
+                          "kept so that existing configurations load", deprecated=True)
     no_show_requeue_places: int = Field(3, ge=0, description="a re-queued no-show goes back behind this many waiting tickets")
     max_requeues: int = Field(1, ge=0, description="how often one ticket may be re-queued after a no-show")
     appointment_early_s: int = Field(1800, ge=0, description="how early before its slot an appointment may check in")

@@ -33,11 +33,12 @@ from typing import Any
 
 from . import commands as cmd
 from . import events as ev
-from .calendar import add_working_days, is_open, items_served_now, national
+from .calendar import add_working_days, hall_workday, is_open, items_served_now, national
 from .catalog import Catalog, Role, User
 from .errors import Conflict, Invalid
 from .model import HallDay, Ticket, WindowStatus
 from .national import NationalCalendar
+from .settings import WorkingCalendar
 
 LEVELS = ("warning", "yellow", "red")
 SUPERVISOR = "supervisor"
@@ -84,27 +85,28 @@ class Finding:
 # A sweep asks about every open case and review: the answers for a pair of dates only change
 # when the national calendar does, so it is part of the key (an added year gives a new one).
 @lru_cache(maxsize=4096)
-def _after(start: date, days: int, _known: NationalCalendar) -> date:
-    return add_working_days(start, days)
+def _after(start: date, days: int, _known: NationalCalendar, calendar: WorkingCalendar | None) -> date:
+    return add_working_days(start, days, calendar)
 
 
-def _after_working_days(start: date, days: int) -> date:
-    return _after(start, days, national())
+def _after_working_days(start: date, days: int, calendar: WorkingCalendar | None = None) -> date:
+    return _after(start, days, national(), calendar)
 
 
 @lru_cache(maxsize=4096)
-def _between(a: date, b: date, known: NationalCalendar) -> int:
+def _between(a: date, b: date, _known: NationalCalendar, calendar: WorkingCalendar | None) -> int:
     n, d = 0, a
     while d < b:
         d = date.fromordinal(d.toordinal() + 1)
-        if known.is_workday(d):
+        if hall_workday(d, calendar):
             n += 1
     return n
 
 
-def working_days_between(a: date, b: date) -> int:
-    """Working days after `a` up to and including `b` (0 when b <= a)."""
-    return _between(a, b, national())
+def working_days_between(a: date, b: date, calendar: WorkingCalendar | None = None) -> int:
+    """Working days of the hall after `a` up to and including `b` (0 when b <= a): the official
+    calendar with the hall's own closed and extra working days."""
+    return _between(a, b, national(), calendar)
 
 
 def waiting_since(t: Ticket) -> datetime | None:
@@ -159,11 +161,12 @@ def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], *
     return Finding(key, kind, level, round(value, 1), thresholds[rank(level)], **about)
 
 
-def case_level(case: cmd.OpenCase, today: date, warning_days: int) -> tuple[str | None, int]:
+def case_level(case: cmd.OpenCase, today: date, warning_days: int,
+               calendar: WorkingCalendar | None = None) -> tuple[str | None, int]:
     """(level, working days left or, negative, overdue) of a promised case on `today`."""
     if today > case.deadline:
-        return "red", -working_days_between(case.deadline, today)
-    left = working_days_between(today, case.deadline)
+        return "red", -working_days_between(case.deadline, today, calendar)
+    left = working_days_between(today, case.deadline, calendar)
     if left == 0:
         return "yellow", 0
     return ("warning" if left <= warning_days else None), left
@@ -173,15 +176,15 @@ def review_due(review: cmd.OpenReview, catalog: Catalog) -> date:
     """When the review's next step is due."""
     s = catalog.hall.supervision
     if review.status in ("new", "assigned"):
-        return _after_working_days(review.rated_on, s.review_verify_days)
-    return _after_working_days(review.rated_on, s.review_rectify_days)
+        return _after_working_days(review.rated_on, s.review_verify_days, catalog.hall.calendar)
+    return _after_working_days(review.rated_on, s.review_rectify_days, catalog.hall.calendar)
 
 
 def review_level(review: cmd.OpenReview, catalog: Catalog, today: date) -> tuple[str | None, int]:
     due = review_due(review, catalog)
     if today < due:
         return None, 0
-    late = working_days_between(due, today)
+    late = working_days_between(due, today, catalog.hall.calendar)
     return LEVELS[min(late, 2)], late
 
 
@@ -235,7 +238,7 @@ def findings(
                 out.append(f)
     today = now.date()
     for c in cases:
-        level, left = case_level(c, today, s.deadline_warning_days)
+        level, left = case_level(c, today, s.deadline_warning_days, catalog.hall.calendar)
         if level:
             out.append(
                 Finding(f"deadline:{c.ticket}", "deadline", level, float(-left), 0.0, ticket=c.ticket, number=c.number, window=c.window, item=c.item)

@@ -10,7 +10,7 @@ from .booking import check_remote
 from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
-from .estimates import ahead_of_newcomer, wait_for
+from .estimates import newcomer_estimate
 from .model import OPEN_STATUSES, Channel, HallDay, PrintStatus, Ticket, TicketStatus
 from .shares import check_online_share
 
@@ -105,7 +105,7 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
     if c.channel == Channel.online and c.appointment is None:
         check_online_share(state, catalog, c.item)
-    ahead = ahead_of_newcomer(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
+    ahead, wait, model = newcomer_estimate(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
     return [
         ev.TicketIssued(
             at=now,
@@ -117,7 +117,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
             priority=c.priority,
             appointment=c.appointment,
             ahead=ahead,
-            estimated_wait_s=wait_for(state, catalog, c.item, ahead),
+            estimated_wait_s=wait,
+            model_wait_s=model,
             remote=c.remote,
             phone_key=c.phone_key if c.remote else None,
         )

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from ..domain import commands as c
 from ..domain import events as ev
 from ..domain.apply import apply
-from ..domain.calendar import add_working_days, is_workday, item_issuing
+from ..domain.calendar import add_working_days, item_issuing, opens_on
 from ..domain.catalog import Catalog, HallConfig
 from ..domain.decide import decide
 from ..domain.errors import DomainError
@@ -66,10 +66,8 @@ def hall_days(catalog: Catalog, end: date, n: int) -> list[date]:
     """The last `n` days up to `end` on which the hall opens (working days, its weekdays)."""
     days: list[date] = []
     d = end
-    opening = catalog.hall.opening
     while len(days) < n:
-        ok = is_workday(d) if opening.follow_holidays else d.isoweekday() in opening.weekdays
-        if ok:
+        if opens_on(catalog.hall.opening, d, catalog.hall.calendar):
             days.append(d)
         d -= timedelta(days=1)
     return sorted(days)

@@ -6,7 +6,8 @@ import json
 
 PUBLIC_TICKET_KEYS = {
     "id", "number", "item", "item_name", "status", "priority", "appointment", "channel", "issued_at", "called_at",
-    "ahead", "estimated_wait_s", "window", "window_name", "windows", "recalls", "transfers", "print_status", "status_url",
+    "ahead", "estimated_wait_s", "estimated_wait_range_s", "window", "window_name", "windows", "recalls", "transfers",
+    "print_status", "status_url",
     "window_hint", "suspend_kind", "case_type", "outcome", "missing", "deadline", "rated",
 }
 

@@ -40,28 +40,82 @@ def test_a_ticket_carries_its_issue_time_and_an_estimate():
     assert issued.estimated_wait_s == 600  # one ahead, the item's expected 600 s, one window open
 
 
-def test_the_expected_wait_divides_the_days_own_service_times_by_the_windows_open_for_the_item():
+def test_the_expected_wait_counts_the_ticket_itself_and_the_days_own_service_times_over_the_open_windows():
     e = Engine()  # a2 is served by w1 (dedicated) and w3 (comprehensive)
-    assert e.do(c.IssueTicket(by="kiosk", ticket="x0", item="a2"))[0].estimated_wait_s == 0  # nobody ahead
+    assert e.do(c.IssueTicket(by="kiosk", ticket="x0", item="a2"))[0].model_wait_s == 0  # nobody ahead
     e.do(c.CancelTicket(by="holder", ticket="x0"))
     e.act(c.OpenWindow, "w1")
-    for service_s in (200, 400):  # the day's own times replace the item's expected 600 s: mean 300 s
+    for service_s in (200, 400):  # the day's own times, drawn towards the item's expected 600 s
         e.issue("a2")
         e.call_next("w1")
         e.act(c.StartService, "w1")
         e.clock.advance(service_s)
         e.act(c.FinishService, "w1", case_type="promised")
+    service = (200 + 400 + estimates.PRIOR_SERVICES * 600) / (2 + estimates.PRIOR_SERVICES)
+    # x0 gave up before its call: of a2's tickets ahead, the share expected to stay
+    stay = 1 - 1 / (1 + 2 + estimates.PRIOR_SERVICES)
+    assert estimates.staying_share(e.state, "a2") == stay
     for _ in range(4):
         e.issue("a2")
     (one,) = e.do(c.IssueTicket(by="kiosk", ticket="x1", item="a2"))
-    assert (one.ahead, one.estimated_wait_s) == (4, 4 * 300)  # one window open
+    # w1 is free: the first of the four goes at once, then three services, then this one
+    assert (one.ahead, one.model_wait_s) == (4, round((4 * stay + 1 - 1) * service))
+    e.call_next("w1")
+    (busy,) = e.do(c.IssueTicket(by="kiosk", ticket="x2", item="a2"))
+    assert (busy.ahead, busy.model_wait_s) == (4, round((4 * stay + 1) * service))  # and w1's own service
     e.act(c.OpenWindow, "w3")
-    (two,) = e.do(c.IssueTicket(by="kiosk", ticket="x2", item="a2"))
-    assert (two.ahead, two.estimated_wait_s) == (5, 5 * 300 // 2)  # two windows open
+    (two,) = e.do(c.IssueTicket(by="kiosk", ticket="x3", item="a2"))
+    assert (two.ahead, two.model_wait_s) == (5, round((5 * stay + 1 - 1) * service / 2))  # w3 is free
     e.act(c.Pause, "w3", reason="午休")
+    e.act(c.StartService, "w1")
+    e.act(c.FinishService, "w1", case_type="promised")
     e.act(c.Pause, "w1", reason="午休")
-    (none,) = e.do(c.IssueTicket(by="kiosk", ticket="x3", item="a2"))
-    assert (none.ahead, none.estimated_wait_s) == (6, 6 * 300)  # none working: counted as one, never a division by zero
+    (none,) = e.do(c.IssueTicket(by="kiosk", ticket="x4", item="a2"))
+    # none working: told as from the opening of both windows, never a division by zero
+    service = (200 + 400 + 0 + estimates.PRIOR_SERVICES * 600) / (3 + estimates.PRIOR_SERVICES)  # and one of 0 s
+    assert estimates.mean_service_s(e.state, e.catalog, "a2") == service
+    stay = 1 - 1 / (1 + 3 + estimates.PRIOR_SERVICES)
+    assert (none.ahead, none.model_wait_s) == (6, round((6 * stay + 1 - 2) * service / 2))
+    # what the citizen is told: the model scaled by the day's own calibration
+    assert none.estimated_wait_s == round((6 * stay + 1 - 2) * service / 2 * estimates.calibration(e.state))
+
+
+def test_the_estimate_calibrates_itself_on_the_waits_of_the_day():
+    e = opened("w1")
+    assert estimates.calibration(e.state) == 1.0
+    for _ in range(4):
+        e.issue("a1")
+    e.clock.advance(1)
+    modelled = sum(t.model_wait_s for t in e.state.tickets.values())
+    waited = 0.0
+    for _ in range(4):  # every service takes twice the item's expected time
+        t = e.call_next("w1")
+        waited += (e.clock.now() - t.issued_at).total_seconds()
+        e.act(c.StartService, "w1")
+        e.clock.advance(2 * e.catalog.items["a1"].expected_service_s)
+        e.act(c.FinishService, "w1", case_type="immediate")
+    assert waited > modelled
+    prior = estimates.PRIOR_WAIT_S
+    assert estimates.calibration(e.state) == pytest.approx((waited + prior) / (modelled + prior))
+    (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a1"))
+    assert issued.estimated_wait_s == round(issued.model_wait_s * estimates.calibration(e.state))
+
+
+def test_a_ticket_of_an_item_some_of_whose_windows_are_not_ours_counts_for_its_share_of_ours():
+    e = Engine()  # b1 is served by w2 and w3; a2 by w1 and w3
+    e.act(c.OpenWindow, "w1")
+    e.act(c.OpenWindow, "w2")
+    e.act(c.OpenWindow, "w3")
+    for w in ("w1", "w2", "w3"):  # every window busy
+        e.issue("a2" if w != "w2" else "b1")
+        e.call_next(w)
+    for _ in range(2):  # b1's daily quota is 3
+        e.issue("b1")
+    (issued,) = e.do(c.IssueTicket(by="kiosk", ticket="x", item="a2"))
+    b1, a2 = e.catalog.items["b1"].expected_service_s, e.catalog.items["a2"].expected_service_s
+    # two b1 tickets ahead; w2 serves b1 alone, w3 (ours) three items: a quarter of b1's service
+    # falls on w3 (each window weighs as one over the items it serves); then one a2 service
+    assert (issued.ahead, issued.model_wait_s) == (2, round((2 * b1 / 4 + a2) / 2))
 
 
 def test_a_ticket_transferred_to_one_window_is_not_ahead_of_a_newcomer_in_its_items_queue():
@@ -156,14 +210,16 @@ def test_priority_is_called_before_normal_but_normal_gets_its_turn():
     assert [t.id for t in called] == [prio[0].id, prio[1].id, normal.id]
 
 
-def test_an_aged_ticket_goes_before_younger_priority_tickets():
+def test_a_long_wait_does_not_put_a_normal_ticket_before_a_priority_one():
     e = opened("w1")
     old = e.issue("a1")
-    e.clock.advance(1800)
-    e.issue("a1", priority=True)
+    e.clock.advance(2 * 3600)  # still in the morning's hours
+    prio = e.issue("a1", priority=True)
     t = e.call_next("w1")
-    assert t.id == old.id
-    assert e.log[-1].lane == "aged"
+    assert t.id == prio.id and e.log[-1].lane == "priority"
+    e.act(c.StartService, "w1")
+    e.act(c.FinishService, "w1", case_type="immediate")
+    assert e.call_next("w1").id == old.id and e.log[-1].lane == "normal"
 
 
 def test_an_appointment_is_called_before_walk_ins_and_priority_once_its_slot_begins():
