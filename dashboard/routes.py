@@ -16,8 +16,8 @@ from server.domain.catalog import Action, Role
 from server.stats.bulletin import quarter_of
 from server.stats.service import hall_today
 from server.web import language, render
+from server.web.i18n import words
 
-from .i18n import TEXT
 
 routes = web.RouteTableDef()
 
@@ -49,8 +49,9 @@ async def _page(request: web.Request, page: str, **extra: object) -> web.Respons
     }
     context = ctx(request)
     assert context.calendar is not None
+    text = words(lang, "dashboard")
     return render(
-        "dashboard", PAGES[page], request, config=config, text=TEXT[lang], t=TEXT[lang], hall=hall.hall,
+        "dashboard", PAGES[page], request, config=config, text=text, t=text, hall=hall.hall,
         hall_name=hall.catalog.hall.name, page=page, today=today.isoformat(),
         calendar=context.calendar.coverage(*calendar_horizon(context)),
     )

@@ -112,8 +112,8 @@ class KioskLink:
         out: dict[str, Any] = {
             "id": self.conf.id,
             "name": self.conf.name,
-            "printer": {"state": self.status.state, "message": devices.MESSAGES["zh-CN"][self.status.state],
-                        "message_en": devices.MESSAGES["en"][self.status.state],
+            "printer": {"state": self.status.state, "message": devices.message("zh-CN", self.status.state),
+                        "message_en": devices.message("en", self.status.state),
                         "since": self.status_at.isoformat() if self.status_at else None},
             "agent": self.conf.agent,
             "connected": self.agent is not None if self.conf.agent else None,
@@ -287,7 +287,7 @@ class Printing:
         return True
 
     def report(self, link: KioskLink, state: str, detail: str) -> None:
-        if state not in devices.MESSAGES["en"]:
+        if state not in devices.STATES:
             state = "unknown"
         if (link.status.state, link.status.detail) != (state, detail):
             link.status = devices.Status(state, detail)  # type: ignore[arg-type]
