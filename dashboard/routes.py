@@ -18,6 +18,8 @@ from server.stats.service import hall_today
 from server.web import language, render
 from server.web.i18n import words
 
+from . import forms
+
 
 routes = web.RouteTableDef()
 
@@ -68,8 +70,14 @@ def _plain(page: str):  # type: ignore[no-untyped-def]
 # Pages that are shells only: they log in with the API and fetch their figures as JSON.
 # (后台管理 admin: the catalogue, windows, schedules, calendar and notices, managers and admins.)
 for _name, _path in (("board", ""), ("stats", "stats"), ("bulletin", "bulletin"), ("reviews", "reviews"),
-                     ("appointments", "appointments"), ("region", "region"), ("admin", "admin")):
+                     ("appointments", "appointments"), ("region", "region")):
     routes.get(f"/dashboard/{{hall}}/{_path}")(_plain(_name))
+
+
+@routes.get("/dashboard/{hall}/admin")
+async def admin(request: web.Request) -> web.Response:
+    """The admin page, with the JSON schema of the models its forms edit: their limits come from there."""
+    return await _page(request, "admin", schemas=forms.schemas())
 
 
 @routes.get("/dashboard/{hall}/devices")
