@@ -12,6 +12,7 @@ from kiosk import devices
 from kiosk.routes import mobile_text
 from server.domain.catalog import CaseType
 from server.domain.model import Outcome, SuspendKind
+from server.domain.settings import Schedule
 from server.web import i18n
 from window_terminal import text as terminal_text
 
@@ -153,3 +154,21 @@ def test_a_page_gets_one_language_and_an_unknown_one_falls_back_to_chinese() -> 
     words = i18n.words("en", "display")
     words["title"] = "changed"
     assert i18n.words("en", "display")["title"] == "Service hall"  # each caller gets its own copy
+
+
+# The admin form's labels that write a field's range, and the field whose items it is.
+LABEL_RANGES = {"f_weekdays": (Schedule, "weekdays"), "f_opening_weekdays": (Schedule, "weekdays")}
+
+
+def test_a_range_a_label_writes_is_the_models() -> None:
+    """The form's limits come from the models (dashboard/forms.py); a label that spells a range out
+    must say the same, in every language."""
+    for lang in i18n.LANGUAGES:
+        for key, label in i18n.words(lang, "dashboard").items():
+            found = re.findall(r"(?<![\d:])(\d+)-(\d+)(?![\d:])", label)
+            if not key.startswith("f_") or not found:
+                continue
+            assert key in LABEL_RANGES, (lang, key, label)
+            model, field = LABEL_RANGES[key]
+            schema = model.model_json_schema()["properties"][field]["items"]
+            assert found == [(str(schema["minimum"]), str(schema["maximum"]))], (lang, key, label)
