@@ -16,7 +16,7 @@ from server.domain.errors import NotFound
 from server.domain.tickets import ticket_of
 from server.hall import HallService
 from server.web import language, render
-from server.web.i18n import both
+from server.web.i18n import both, say
 
 from .api import PRINTING, origin
 from .jobs import facts, mobile_url
@@ -68,8 +68,9 @@ def menu(catalog: Catalog) -> list[dict[str, Any]]:
 @routes.get("/kiosk/{hall}")
 async def kiosk_index(request: web.Request) -> web.Response:
     hall = hall_of(request)
+    title = f"{say('zh-CN', 'home', 'kiosks')} {say('en', 'home', 'kiosks')}"  # a page for installers: both languages
     return render("kiosk", "index.html", request, hall_name=hall.catalog.hall.name, hall=hall.hall,
-                  kiosks=hall.catalog.config.kiosks)
+                  kiosks=hall.catalog.config.kiosks, title=title)
 
 
 @routes.get("/kiosk/{hall}/{kiosk}")

@@ -129,7 +129,27 @@ def test_every_key_the_sources_use_is_in_the_catalogue(surface: str) -> None:
             assert any(k.startswith(prefix) and k != prefix for k in have), (source, prefix)
 
 
-def test_the_scan_catches_a_missing_key(tmp_path: Path) -> None:
+SAY = re.compile(r"""\b(?:say|words)\(\s*[^,()]+,\s*["'](\w+)["']\s*(?:,\s*["']([\w-]+)["'])?""")
+
+BOTH = re.compile(r"""\bboth\(\s*["'](\w+)["']\s*\)""")
+
+
+def test_every_surface_and_key_python_names_is_in_the_catalogue() -> None:
+    """say(lang, "surface", "key"), words(lang, "surface") and both("surface") anywhere in the server and the surfaces."""
+    seen = 0
+    for package in ("server", "kiosk", "display", "window_terminal", "dashboard"):
+        for f in sorted((ROOT / package).rglob("*.py")):
+            for surface, key in SAY.findall(f.read_text(encoding="utf-8")):
+                seen += 1
+                assert surface in i18n.surfaces(), (f, surface)
+                assert not key or key in i18n.words(i18n.DEFAULT, surface), (f, surface, key)
+            for surface in BOTH.findall(f.read_text(encoding="utf-8")):
+                seen += 1
+                assert surface in i18n.surfaces(), (f, surface)
+    assert seen >= 12, seen
+
+
+def test_the_scan_catches_a_missing_key() -> None:
     source = 'x = t("no_such_word") + t.another_missing + t[\'third\'] + text(f(x))["fourth"]; y = t(`state_${s}`)'
     keys = {m for p in NAMED for m in p.findall(source)}
     assert keys == {"no_such_word", "another_missing", "third", "fourth"}
