@@ -31,9 +31,9 @@ from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_p
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
 from server.web import language
+from server.i18n import words
 
 from . import charts, schemas
-from .i18n import TEXT
 from .tasks import SUPERVISORS
 
 routes = web.RouteTableDef()
@@ -196,7 +196,7 @@ CHARTS = ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"
 
 
 async def chart_svg(request: web.Request, hall: HallService, name: str, start: date, end: date) -> str:
-    t = TEXT[language(request)]
+    t = words(language(request), "dashboard")
     stats = request.app[STATS]
     period = start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
     if name == "wait-by-hour":
@@ -284,7 +284,7 @@ async def bulletin_html(request: web.Request) -> web.StreamResponse:
     _, data = await _bulletin(request)
     lang = language(request)
     page = environment("dashboard").get_template("bulletin_body.html").render(
-        b=data, t=TEXT[lang], lang=lang, quarter_name=quarter_label(data["quarter"], lang)
+        b=data, t=words(lang, "dashboard"), lang=lang, quarter_name=quarter_label(data["quarter"], lang)
     )
     resp = web.Response(text=page, content_type="text/html", charset="utf-8")
     resp.headers["Cache-Control"] = "no-store"

@@ -16,8 +16,10 @@ from server.domain.catalog import Action, Role
 from server.stats.bulletin import quarter_of
 from server.stats.service import hall_today
 from server.web import language, render
+from server.i18n import words
 
-from .i18n import TEXT
+from . import forms
+
 
 routes = web.RouteTableDef()
 
@@ -49,8 +51,9 @@ async def _page(request: web.Request, page: str, **extra: object) -> web.Respons
     }
     context = ctx(request)
     assert context.calendar is not None
+    text = words(lang, "dashboard")
     return render(
-        "dashboard", PAGES[page], request, config=config, text=TEXT[lang], t=TEXT[lang], hall=hall.hall,
+        "dashboard", PAGES[page], request, config=config, text=text, t=text, hall=hall.hall,
         hall_name=hall.catalog.hall.name, page=page, today=today.isoformat(),
         calendar=context.calendar.coverage(*calendar_horizon(context)),
     )
@@ -67,8 +70,14 @@ def _plain(page: str):  # type: ignore[no-untyped-def]
 # Pages that are shells only: they log in with the API and fetch their figures as JSON.
 # (后台管理 admin: the catalogue, windows, schedules, calendar and notices, managers and admins.)
 for _name, _path in (("board", ""), ("stats", "stats"), ("bulletin", "bulletin"), ("reviews", "reviews"),
-                     ("appointments", "appointments"), ("region", "region"), ("admin", "admin")):
+                     ("appointments", "appointments"), ("region", "region")):
     routes.get(f"/dashboard/{{hall}}/{_path}")(_plain(_name))
+
+
+@routes.get("/dashboard/{hall}/admin")
+async def admin(request: web.Request) -> web.Response:
+    """The admin page, with the JSON schema of the models its forms edit: their limits come from there."""
+    return await _page(request, "admin", schemas=forms.schemas())
 
 
 @routes.get("/dashboard/{hall}/devices")

@@ -12,27 +12,12 @@ from server.domain.announce import announcement
 from server.domain.errors import Invalid, NotFound
 from server.domain.tickets import NUMBER_PATTERN
 from server.web import render
+from server.i18n import words
 
 from .voice import SpeechCache, chime, espeak
 
 routes = web.RouteTableDef()
 SPEECH = web.AppKey("display-speech", SpeechCache)
-
-TEXT = {
-    "zh-CN": {
-        "title": "叫号大厅", "latest": "请到窗口办理", "recent": "最近叫号", "windows": "窗口状态", "waiting": "等候人数",
-        "idle": "空闲", "called": "叫号中", "serving": "办理中", "paused": "暂停服务", "closed": "未开放",
-        "offline": "离线 · 正在重连", "until": "预计回岗", "people": "人", "clerk": "工号", "none": "—",
-        "enable_voice": "点击此处启用语音叫号", "window_closed": "本窗口暂停服务", "now_serving": "当前号码",
-    },
-    "en": {
-        "title": "Service hall", "latest": "Please go to", "recent": "Recent calls", "windows": "Windows", "waiting": "Waiting",
-        "idle": "Open", "called": "Calling", "serving": "Serving", "paused": "Paused", "closed": "Closed",
-        "offline": "Offline · reconnecting", "until": "Back at", "people": "", "clerk": "Staff no.", "none": "—",
-        "enable_voice": "Tap here to enable voice calls", "window_closed": "This window is closed", "now_serving": "Now serving",
-    },
-}
-
 
 def _lang(request: web.Request) -> str:
     return "en" if request.query.get("lang") == "en" else "zh-CN"
@@ -69,7 +54,7 @@ async def lobby(request: web.Request) -> web.Response:
         "page_s": _page_seconds(request),
         "device": page_device(hall, "lobby_screen", request.query.get("screen", "")),
     }
-    return render("display", "lobby.html", request, config=config, text=TEXT[_lang(request)], hall_name=hall.catalog.hall.name)
+    return render("display", "lobby.html", request, config=config, text=words(_lang(request), "display"), hall_name=hall.catalog.hall.name)
 
 
 @routes.get("/display/{hall}/window/{window}")
@@ -80,7 +65,7 @@ async def window_screen(request: web.Request) -> web.Response:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     config = {"hall": hall.hall, "window": window, "lang": _lang(request),
               "device": page_device(hall, "window_screen", window, hall.catalog.windows[window].name)}
-    return render("display", "window.html", request, config=config, text=TEXT[_lang(request)],
+    return render("display", "window.html", request, config=config, text=words(_lang(request), "display"),
                   window_name=hall.catalog.windows[window].name)
 
 

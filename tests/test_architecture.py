@@ -50,7 +50,8 @@ RULES = (
     Rule("the print agent stays light", ("kiosk.agent",), closure=True, allow_only=(
         STDLIB, "websockets", "aiohttp", "escpos", "PIL", "qrcode", "pydantic",
         "kiosk.agent", "server.printing.devices", "server.printing.layout", "server.domain.catalog",
-        "server.domain.settings")),
+        "server.domain.settings", "server.i18n")),
+    Rule("the translation catalogue is plain data", ("server.i18n",), allow_only=(STDLIB,)),
     # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the
     # time, they return what to send; their drivers own the sockets, the clock and the journal.
     Rule("the feed and print-job machines do no I/O", ("server.feed.machine", "server.printing.jobs"),

@@ -17,14 +17,15 @@ from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
 from server.hall import HallService
 from server.web import render
+from server.i18n import DEFAULT
 
-from .text import CASE_TYPES, KEYS, OUTCOMES, PAUSE_REASONS, SUSPEND_KINDS, TEXT
+from .text import KEYS, case_types, outcomes, pause_reasons, suspend_kinds, text
 
 routes = web.RouteTableDef()
 
 
 def _lang(request: web.Request) -> str:
-    return "en" if request.query.get("lang") == "en" else "zh-CN"
+    return "en" if request.query.get("lang") == "en" else DEFAULT
 
 
 def _login_redirect(request: web.Request, hall: str) -> web.HTTPFound:
@@ -47,8 +48,8 @@ def _page(request: web.Request, template: str, hall: HallService, who: Staff | N
             "csrf": csrf_token(token),
             "user": {"username": who.user.username, "name": who.user.name, "role": who.user.role.value, "post": who.user.post},
         }
-    text = TEXT[lang]
-    return render("window_terminal", template, request, config=base | config, text=text, t=text,
+    words = text(lang)
+    return render("window_terminal", template, request, config=base | config, text=words, t=words,
                   hall_name=hall.catalog.hall.name, user=who.user if who else None)
 
 
@@ -96,7 +97,7 @@ async def terminal(request: web.Request) -> web.Response:
     if window not in catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     if not may_act_on_window(who.user, catalog, window):
-        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["not_your_window"])
+        return _forbidden(request, hall, who, token, text(_lang(request))["not_your_window"])
     lang = _lang(request)
     served = catalog.windows[window].items
     return _page(
@@ -105,10 +106,10 @@ async def terminal(request: web.Request) -> web.Response:
         window_name=catalog.windows[window].name,
         items=[{"id": i.id, "name": i.name, "served_here": i.id in served} for i in catalog.config.items if not i.retired],
         windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows if w.id != window and not w.retired],
-        case_types=_named(CASE_TYPES[lang], lang),
-        outcomes=_named(OUTCOMES[lang], lang),
-        suspend_kinds=_named(SUSPEND_KINDS[lang], lang),
-        pause_reasons=PAUSE_REASONS[lang],
+        case_types=case_types(lang),
+        outcomes=outcomes(lang),
+        suspend_kinds=suspend_kinds(lang),
+        pause_reasons=pause_reasons(lang),
         keys=[{"key": k, "action": a} for k, a in KEYS],
     )
 
@@ -165,7 +166,7 @@ async def staff_page(request: web.Request) -> web.Response:
     hall = hall_of(request)
     who, token = await _signed_in(request, hall)
     if not may(staff_actor(who.user, who.hall, hall.catalog), Action.manage_staff, hall_resource(hall.catalog)):
-        return _forbidden(request, hall, who, token, TEXT[_lang(request)]["managers_only"])
+        return _forbidden(request, hall, who, token, text(_lang(request))["managers_only"])
     catalog = hall.catalog
     probe = [User(username="xx", name="x", role=r) for r in Role]
     return _page(

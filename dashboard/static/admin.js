@@ -4,8 +4,9 @@
 // No rule of the hall lives here: the page turns a form into the entry as written in the config
 // files, the server validates it with the catalogue's own models and answers with the diff, or
 // with the fields at fault (problem+json `errors`), which are shown next to their inputs.
-import { Problem, api, download, el, hallApi, start, status, t } from "./common.js";
+import { Problem, api, cfg, download, el, hallApi, start, status, t } from "./common.js";
 import { clone, get, input, read } from "./fields.js";
+import { withLimits } from "./schema.js";
 import { showHolidays } from "./holidays.js";
 
 const $ = (id) => document.getElementById(id);
@@ -42,14 +43,16 @@ function departmentOptions() {
   return entries("departments").map((d) => [d.id, mark(d)]);
 }
 
+// Each field's limits (min, max, pattern, required, whether it may be empty) are not written here:
+// `specs` adds them from the JSON schema of the model that validates the entry (cfg.schemas).
 const SPECS = {
   hall: () => [
     { path: "name", label: "f_name" },
     { path: "notice", label: "f_notice", kind: "textarea", wide: true, rows: 3 },
     { path: "voice.screens", label: "f_voice_screens", kind: "list" },
     { path: "voice.template", label: "f_voice_template" },
-    { path: "voice.repeat", label: "f_voice_repeat", kind: "number", min: 1 },
-    { path: "voice.max_age_s", label: "f_voice_max_age", kind: "number", min: 1 },
+    { path: "voice.repeat", label: "f_voice_repeat", kind: "number" },
+    { path: "voice.max_age_s", label: "f_voice_max_age", kind: "number" },
     { path: "enforce_hours", label: "f_enforce_hours", kind: "checkbox" },
     { path: "opening.hours", label: "f_opening_hours", kind: "hours" },
     { path: "opening.weekdays", label: "f_opening_weekdays", kind: "numbers" },
@@ -58,8 +61,8 @@ const SPECS = {
     { path: "supervision.wait_s", label: "f_alert_wait", kind: "numbers" },
     { path: "supervision.paused_s", label: "f_alert_paused", kind: "numbers" },
     { path: "supervision.closed_s", label: "f_alert_closed", kind: "numbers" },
-    { path: "policy.priority_ratio", label: "f_priority_ratio", kind: "number", min: 1 },
-    { path: "policy.ageing_s", label: "f_ageing_s", kind: "number", min: 60 },
+    { path: "policy.priority_ratio", label: "f_priority_ratio", kind: "number" },
+    { path: "policy.ageing_s", label: "f_ageing_s", kind: "number" },
   ],
   departments: () => [
     { path: "id", label: "f_id" },
@@ -72,9 +75,9 @@ const SPECS = {
     { path: "department", label: "f_department", kind: "select", options: departmentOptions() },
     { path: "prefix", label: "f_prefix" },
     { path: "case_type", label: "f_case_type", kind: "select", options: CASE_TYPES.map((c) => [c, t(`case_${c}`)]) },
-    { path: "promised_days", label: "f_promised_days", kind: "number", optional: true, min: 1 },
-    { path: "daily_quota", label: "f_daily_quota", kind: "number", optional: true, min: 1 },
-    { path: "expected_service_s", label: "f_expected_service_s", kind: "number", min: 30 },
+    { path: "promised_days", label: "f_promised_days", kind: "number" },
+    { path: "daily_quota", label: "f_daily_quota", kind: "number" },
+    { path: "expected_service_s", label: "f_expected_service_s", kind: "number" },
     { path: "hours.hours", label: "f_hours", kind: "hours",
       write: (e, v) => { e.hours = v.length ? { ...(e.hours || {}), hours: v } : null; } },
     { path: "hours.weekdays", label: "f_weekdays", kind: "numbers",
@@ -85,8 +88,8 @@ const SPECS = {
       write: (e, v) => { editing.windows = v; } },
     { path: "materials", label: "f_materials", kind: "lines", wide: true },
     ...PUBLICS.map((p) => ({ path: `publics.${p}`, label: `f_${p}`, kind: "textarea", wide: p === "content" || p === "requirements" })),
-    { path: "alerts.wait_s", label: "f_alert_wait", kind: "numbers", optional: true },
-    { path: "alerts.service_s", label: "f_alert_service", kind: "numbers", optional: true },
+    { path: "alerts.wait_s", label: "f_alert_wait", kind: "numbers" },
+    { path: "alerts.service_s", label: "f_alert_service", kind: "numbers" },
   ],
   windows: () => [
     { path: "id", label: "f_id" },
@@ -101,6 +104,8 @@ const SPECS = {
     { path: "scheduled", label: "f_scheduled", kind: "rows", wide: true },
   ],
 };
+
+const specs = (kind) => withLimits(SPECS[kind](), cfg.schemas && cfg.schemas[kind]);
 
 const BLANK = {
   departments: () => ({ id: "", name: "" }),
@@ -117,7 +122,7 @@ function openEditor(kind, entry, isNew) {
   const form = $("editor");
   form.dataset.kind = kind;
   $("editor-title").textContent = kind === "hall" ? t("tab_hall") : `${t(isNew ? "add" : "edit")} · ${t(`tab_${kind}`)}${isNew ? "" : ` · ${entry.name}`}`;
-  $("fields").replaceChildren(...SPECS[kind]().map((spec) => {
+  $("fields").replaceChildren(...specs(kind).map((spec) => {
     const box = el("div", { class: `field${spec.wide ? " wide" : ""}`, "data-field": spec.path },
       el("span", {}, t(spec.label)), input({ ...spec, readonly: spec.path === "id" && !isNew }, spec.value ? spec.value(entry) : get(entry, spec.path)),
       el("small", { class: "field-error", hidden: true }));
@@ -132,7 +137,7 @@ function openEditor(kind, entry, isNew) {
 function entryFromForm() {
   const form = $("editor");
   const entry = clone(editing.entry);
-  for (const spec of SPECS[editing.kind]()) read(form, spec, entry);
+  for (const spec of specs(editing.kind)) read(form, spec, entry);
   return entry;
 }
 

@@ -7,7 +7,8 @@ export const list = (text) => text.split(/[,，、\s]+/).map((s) => s.trim()).fi
 export const lines = (text) => text.split("\n").map((s) => s.trim()).filter(Boolean);
 export const numbers = (text) => list(text).map(Number);
 
-// spec: {path, label, kind: text|number|textarea|select|checkbox|lines|list|numbers|hours|checks|rows, wide, options}
+// spec: {path, label, kind: text|number|textarea|select|checkbox|lines|list|numbers|hours|checks|rows, wide, options,
+//        and the model's limits (schema.js): min, max, pattern, minLength, maxLength, required, nullable}
 export function get(obj, path) {
   return path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
 }
@@ -23,15 +24,22 @@ export function set(obj, path, value) {
   else o[keys.at(-1)] = value;
 }
 
+// The HTML pattern attribute is compiled with the `v` flag, where a class's literal "-" is escaped.
+const htmlPattern = (pattern) => pattern && pattern.replace(/-\]/g, "\\-]");
+
+// The model's limits as the input's own attributes: the browser shows them (a number's spinner
+// stops at them, :invalid marks a value outside); the server still decides (the form is novalidate).
+const textLimits = (spec) => ({ required: spec.required, minlength: spec.minLength, maxlength: spec.maxLength });
+
 export function input(spec, value) {
   const name = spec.path;
   switch (spec.kind) {
     case "textarea":
-      return el("textarea", { name, rows: spec.rows || 2 }, value ?? "");
+      return el("textarea", { name, rows: spec.rows || 2, ...textLimits(spec) }, value ?? "");
     case "lines":
       return el("textarea", { name, rows: spec.rows || 4 }, (value || []).join("\n"));
     case "number":
-      return el("input", { type: "number", name, value: value ?? "", min: spec.min ?? 0 });
+      return el("input", { type: "number", name, value: value ?? "", min: spec.min, max: spec.max, required: spec.required });
     case "checkbox":
       return el("input", { type: "checkbox", name, checked: Boolean(value) });
     case "select":
@@ -46,7 +54,8 @@ export function input(spec, value) {
     case "rows":
       return rows(name, value || []);
     default:
-      return el("input", { type: "text", name, value: value ?? "", readonly: spec.readonly || false });
+      return el("input", { type: "text", name, value: value ?? "", readonly: spec.readonly || false,
+        pattern: htmlPattern(spec.pattern), ...textLimits(spec) });
   }
 }
 

@@ -22,6 +22,7 @@ from ..journal.revisions import SQLRevisions
 from .. import migrations
 from ..hall.calendar import NationalCalendarService
 from ..journal.calendar import SQLCalendarYears
+from ..i18n import words
 from . import appointments, auth, calendar, devices, guard, halls, openapi, realtime, tickets, windows
 from .connections import GATE, Gate, websockets_capped
 from .context import CTX, Context, Settings, calendar_horizon
@@ -48,18 +49,19 @@ INDEX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hallq<
 </body></html>"""
 
 HALL_LINKS = """<h2>{name} ({id})</h2><ul>
-<li><a href="/display/{id}/lobby">大厅叫号屏 Lobby screen</a></li>
-<li><a href="/kiosk/{id}">自助取号机 Kiosks</a> · <a href="/book/{id}">网上预约 Book online</a></li>
-<li><a href="/terminal/{id}">窗口终端 Window terminal</a> · <a href="/terminal/{id}/staff">人员管理 Staff</a></li>
-<li><a href="/dashboard/{id}/">电子监察 Supervision</a> · <a href="/dashboard/{id}/stats">统计 Statistics</a> ·
-<a href="/dashboard/{id}/bulletin">季度通报 Bulletin</a> · <a href="/dashboard/{id}/admin">后台管理 Administration</a> ·
-<a href="/dashboard/{id}/devices">设备管理 Devices</a></li>
+<li><a href="/display/{id}/lobby">{lobby}</a></li>
+<li><a href="/kiosk/{id}">{kiosks}</a> · <a href="/book/{id}">{book}</a></li>
+<li><a href="/terminal/{id}">{terminal}</a> · <a href="/terminal/{id}/staff">{staff}</a></li>
+<li><a href="/dashboard/{id}/">{supervision}</a> · <a href="/dashboard/{id}/stats">{statistics}</a> ·
+<a href="/dashboard/{id}/bulletin">{bulletin}</a> · <a href="/dashboard/{id}/admin">{admin}</a> ·
+<a href="/dashboard/{id}/devices">{devices}</a></li>
 </ul>"""
 
 
 async def index(request: web.Request) -> web.Response:
+    labels = {k: html.escape(f"{v} {words('en', 'home')[k]}") for k, v in words("zh-CN", "home").items()}  # both languages
     halls = "".join(
-        HALL_LINKS.format(id=html.escape(h.hall), name=html.escape(h.catalog.hall.name)) for h in request.app[CTX].halls.values()
+        HALL_LINKS.format(id=html.escape(h.hall), name=html.escape(h.catalog.hall.name), **labels) for h in request.app[CTX].halls.values()
     )
     return web.Response(text=INDEX.format(halls=halls), content_type="text/html", charset="utf-8")
 

@@ -23,6 +23,7 @@ from ..auth.devices import KINDS, KIOSK_KINDS, WINDOW_KINDS, Device, Devices, Ki
 from ..domain.catalog import Action
 from ..domain.errors import Forbidden, Invalid
 from ..hall import HallService
+from ..i18n import both
 from . import models
 from .context import CTX, Unauthorized, allowed, body, ctx, hall_of, json
 from .openapi import contract
@@ -150,8 +151,10 @@ async def device(request: web.Request, hall: HallService, kinds: Iterable[str], 
 
 
 def page_device(hall: HallService, kind: str, place: str = "", name: str = "") -> dict[str, Any]:
-    """What a device page's script needs to know: whether to register, as what, and where."""
-    return {"required": hall.catalog.hall.devices.required, "kind": kind, "place": place, "name": name}
+    """What a device page's script needs to know: whether to register, as what, and where, and the
+    registration screen's words in both languages (it must speak when the server cannot be reached)."""
+    return {"required": hall.catalog.hall.devices.required, "kind": kind, "place": place, "name": name,
+            "words": both("device")}
 
 
 def remember(request: web.Request, found: Device | None, ws: web.WebSocketResponse) -> None:

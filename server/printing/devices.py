@@ -22,9 +22,10 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from server.domain.catalog import Printer
+from server.i18n import say
 
 from .layout import escpos
 
@@ -32,14 +33,13 @@ log = logging.getLogger("hallq.printer")
 
 State = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"]
 
-# What a kiosk and a manager are told, per state.
-MESSAGES: dict[str, dict[str, str]] = {
-    "zh-CN": {"ok": "打印机正常", "paper_low": "打印纸即将用完", "paper_out": "打印机缺纸", "cover_open": "打印机盖未合上",
-              "offline": "打印机未连接", "error": "打印机故障", "unknown": "打印机状态未知"},
-    "en": {"ok": "Printer ready", "paper_low": "Paper running low", "paper_out": "Printer out of paper",
-           "cover_open": "Printer cover open", "offline": "Printer not connected", "error": "Printer error",
-           "unknown": "Printer state unknown"},
-}
+STATES: tuple[str, ...] = get_args(State)
+
+
+def message(lang: str, state: str) -> str:
+    """What a kiosk and a manager are told of a state (the catalogue's `printer` section)."""
+    return say(lang, "printer", state)
+
 
 DLE_EOT = b"\x10\x04"
 STATUS_TIMEOUT_S = 0.8

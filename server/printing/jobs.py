@@ -32,7 +32,7 @@ from server.domain.errors import NotFound
 from server.domain.model import PrintStatus, Ticket
 from server.domain.tickets import check_reprint
 
-from .devices import MESSAGES, Status
+from .devices import STATES, Status, message
 
 FOREIGN_GRACE = timedelta(seconds=5)  # a job relayed from another worker outlives that worker's deadline a little
 
@@ -138,8 +138,8 @@ class KioskJobs:
         out: dict[str, Any] = {
             "id": self.conf.id,
             "name": self.conf.name,
-            "printer": {"state": self.status.state, "message": MESSAGES["zh-CN"][self.status.state],
-                        "message_en": MESSAGES["en"][self.status.state],
+            "printer": {"state": self.status.state, "message": message("zh-CN", self.status.state),
+                        "message_en": message("en", self.status.state),
                         "since": self.status_at.isoformat() if self.status_at else None},
             "agent": self.conf.agent,
             "connected": self.agent is not None if self.conf.agent else None,
@@ -388,7 +388,7 @@ class PrintJobs:
 
     def report(self, kiosk: str, state: str, detail: str, now: datetime) -> list[Output]:
         """A printer's state, from its agent or the server's own printing, as of the hall's `now`."""
-        if state not in MESSAGES["en"]:
+        if state not in STATES:
             state = "unknown"
         k = self.kiosk(kiosk)
         if (k.status.state, k.status.detail) == (state, detail):

@@ -3,7 +3,8 @@
 Each surface package (kiosk, display, window_terminal, dashboard) keeps its own routes,
 `templates/` and `static/`, and exposes `setup(app)`; this module gives them the same way
 to render a page and serve its assets. Nothing is loaded from a CDN: every asset is served
-from the installed packages. Shared ES modules live in server/web/static, at /static/common/.
+from the installed packages. Shared ES modules live in server/web/static, at /static/common/. The words of every page come from
+the translation catalogue in server/i18n.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-LANGUAGES = ("zh-CN", "en")
+from ..i18n import DEFAULT, LANGUAGES
 
 
 def package_dir(package: str) -> Path:
@@ -42,8 +43,8 @@ def environment(package: str) -> jinja2.Environment:
 
 def language(request: web.Request) -> str:
     """zh-CN unless the page asks for English (?lang=en, or the `lang` cookie)."""
-    asked = request.query.get("lang") or request.cookies.get("lang") or "zh-CN"
-    return asked if asked in LANGUAGES else "zh-CN"
+    asked = request.query.get("lang") or request.cookies.get("lang") or DEFAULT
+    return asked if asked in LANGUAGES else DEFAULT
 
 
 def render(package: str, template: str, request: web.Request, **context: Any) -> web.Response:

@@ -3,23 +3,10 @@
 // and asks for its token every few seconds; once a manager approves it, the token is stored and
 // the page goes on by itself. A refused token (revoked) brings the registration back.
 
-const WORDS = {
-  "zh-CN": {
-    title: "设备登记", wait: "请将此登记码告知大厅管理员，在“电子监察 → 设备管理”中批准本设备。",
-    waiting: "等待批准…", offline: "无法连接服务器，正在重试…",
-    kiosk: "自助取号机", lobby_screen: "大厅叫号屏", window_screen: "窗口屏", evaluator: "评价器", print_agent: "打印代理",
-  },
-  en: {
-    title: "Device registration", wait: "Tell the hall's manager this code to approve this device (Dashboard → Devices).",
-    waiting: "Waiting for approval…", offline: "Cannot reach the server, retrying…",
-    kiosk: "Kiosk", lobby_screen: "Lobby screen", window_screen: "Window screen", evaluator: "Evaluator", print_agent: "Print agent",
-  },
-};
-
 export class Device {
-  // {hall, kind, place, name, required, lang}
-  constructor({ hall, kind, place = "", name = "", required = false, lang = "zh-CN" }) {
-    Object.assign(this, { hall, kind, place, name, required, lang });
+  // {hall, kind, place, name, required, lang, words: {lang: {key: text}}} (the catalogue's `device` words)
+  constructor({ hall, kind, place = "", name = "", required = false, lang = "zh-CN", words = {} }) {
+    Object.assign(this, { hall, kind, place, name, required, lang, words });
     this.key = `hallq.device.${hall}.${kind}`;
     this.listeners = [];
     this.waiters = [];
@@ -103,7 +90,7 @@ export class Device {
   }
 
   t(key) {
-    return (WORDS[this.lang] || WORDS["zh-CN"])[key];
+    return (this.words[this.lang] || this.words["zh-CN"] || {})[key] ?? key;
   }
 
   mark(state) {
