@@ -493,3 +493,34 @@ EN.update({
     "holiday_year": "Year", "holiday_source": "Notice number", "holiday_lines": "Days off", "holiday_workdays": "Swapped working days",
     "holiday_add": "Add", "holiday_added": "The {year} holiday calendar is added",
 })
+# 排班建议 (dashboard/plan.py): tomorrow's windows from the forecast, today's forecast, past accuracy.
+ZH.update({
+    "plan": "排班建议", "plan_day": "日期", "plan_show": "生成", "plan_title": "{day} 排班建议（{weekday}）",
+    "plan_lead": "预计到访 {mean} 人（{level} 区间 {low}–{high}），其中已预约 {booked} 人；目标：平均等候不超过 {target}，90% 的人等候不超过 {p90}。",
+    "plan_check": "按建议开窗模拟当日：{share} 的时段达到目标。",
+    "plan_history": "依据 {from} 至 {to} 共 {days} 个工作日的取号记录。", "plan_no_history": "还没有取号记录，预测为零。",
+    "half_hour": "时段", "forecast": "预计到访", "booked": "已预约", "plan_windows": "建议开窗", "usual_windows": "近期实开",
+    "short_idle": "缺口 / 富余", "erlang_wait": "平均等候（公式）", "sim_wait": "平均等候（模拟）", "sim_p90": "90% 等候（模拟）",
+    "met": "达标", "met_yes": "达标", "met_no": "未达标", "short_by": "缺 {n}", "idle_by": "闲 {n}", "lacking": "全开仍不足",
+    "groups": "窗口组", "group_open": "各组开窗", "today_forecast": "今日预测与实际", "actual": "实际到访", "so_far": "截至目前：预计 {forecast}，实际 {actual}。",
+    "accuracy": "预测准确度（近期）", "acc_day": "日期", "acc_actual": "实际", "acc_forecast": "预测", "acc_mape": "半小时误差（MAPE）",
+    "acc_day_error": "全天误差", "acc_naive": "上周同日全天误差", "acc_waits_met": "等候达标时段",
+    "kind_after_break": "节后首日", "kind_before_break": "节前末日", "kind_swapped": "调休上班", "kind_month_end": "月末", "kind_quarter_end": "季末",
+    "weekday_1": "周一", "weekday_2": "周二", "weekday_3": "周三", "weekday_4": "周四", "weekday_5": "周五", "weekday_6": "周六", "weekday_7": "周日",
+})
+EN.update({
+    "plan": "Staffing", "plan_day": "Day", "plan_show": "Plan", "plan_title": "Staffing plan for {day} ({weekday})",
+    "plan_lead": "Expected arrivals {mean} ({level} interval {low}–{high}), {booked} of them booked; target: mean wait under {target}, 90% waiting under {p90}.",
+    "plan_check": "The day played with these windows met the target in {share} of the half hours.",
+    "plan_history": "Learnt from {days} working days of tickets, {from} to {to}.", "plan_no_history": "No tickets in the journal yet: the forecast is zero.",
+    "half_hour": "Half hour", "forecast": "Forecast", "booked": "Booked", "plan_windows": "Windows to open", "usual_windows": "Usually open",
+    "short_idle": "Short / idle", "erlang_wait": "Mean wait (formula)", "sim_wait": "Mean wait (simulated)", "sim_p90": "90% wait (simulated)",
+    "met": "Target", "met_yes": "met", "met_no": "missed", "short_by": "{n} short", "idle_by": "{n} idle", "lacking": "short even with all open",
+    "groups": "Window groups", "group_open": "Open per group", "today_forecast": "Today: forecast and arrivals", "actual": "Arrived", "so_far": "So far: {forecast} forecast, {actual} arrived.",
+    "accuracy": "Forecast accuracy (recent days)", "acc_day": "Day", "acc_actual": "Arrived", "acc_forecast": "Forecast", "acc_mape": "Half-hour error (MAPE)",
+    "acc_day_error": "Day error", "acc_naive": "Same day last week: day error", "acc_waits_met": "Half hours with waits met",
+    "kind_after_break": "first day after a break", "kind_before_break": "last day before a break", "kind_swapped": "swapped working day",
+    "kind_month_end": "month end", "kind_quarter_end": "quarter end",
+    "weekday_1": "Mon", "weekday_2": "Tue", "weekday_3": "Wed", "weekday_4": "Thu", "weekday_5": "Fri", "weekday_6": "Sat", "weekday_7": "Sun",
+})
+assert set(ZH) == set(EN), set(ZH) ^ set(EN)

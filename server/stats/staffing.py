@@ -17,11 +17,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..domain import events as ev
+from ..domain.apply import apply
 from ..domain.catalog import Catalog
+from ..domain.model import HallDay
 from ..domain.forecast import LEVEL, SLOT_MIN, DayCounts, Model, day_kinds, fit, issuing_only, mape, naive, slot_label, slots_of, total_interval
 from ..domain.staffing import Demand, SlotPlan, item_limits, plan_day, window_groups
+from ..journal import SQLJournal
 from . import store
 from .plan_sim import SlotWaits, play
+from .service import build_day
 
 OVERHEAD_S = (0.0, 300.0)  # the calling and idle-with-people-waiting time per ticket is bounded to this
 RECENT_DAYS = 56  # service times and the usual open windows are taken from this many recent days
@@ -247,8 +252,56 @@ def accuracy(catalog: Catalog, learnt: Learnt, days: list[date]) -> list[dict[st
     return out
 
 
+def plan_lines(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The plan as a table, one line per half hour: arrivals, windows and waits, then the windows open per group."""
+    groups = answer["groups"]
+    header = ["day", "start", "end", "arrivals", "arrivals_low", "arrivals_high", "booked", "windows", "usual_windows",
+              "open_windows", "erlang_mean_wait_s", "erlang_p90_wait_s", "simulated_mean_wait_s", "simulated_p90_wait_s",
+              "met", "lacking", *(f"open {g['name']}" for g in groups)]
+    lines = []
+    for s in answer["slots"]:
+        sim = s["simulated"] or {}
+        lines.append([
+            answer["day"], s["start"], s["end"], s["arrivals"]["mean"], s["arrivals"]["low"], s["arrivals"]["high"], s["booked"],
+            s["windows"], s["usual"], " ".join(s["open_windows"]), s["erlang"]["mean_wait_s"], s["erlang"]["p90_wait_s"],
+            sim.get("mean_wait_s"), sim.get("p90_wait_s"), sim.get("met"), " ".join(s["lacking"]), *(s["open"][g["key"]] for g in groups),
+        ])
+    return header, lines
+
+
+async def folded(journal: SQLJournal, hall: str, day: date) -> HallDay:
+    """A hall-day's state folded from its journal (a later day holds its bookings)."""
+    state = HallDay(hall, day)
+    for stored in await journal.read(hall, day):
+        apply(state, ev.from_dict(stored.data), stored.seq)
+    return state
+
+
+def booked_of(state: HallDay, tz: ZoneInfo) -> dict[str, dict[int, int]]:
+    """The day's bookings not cancelled, per item and half hour of their slot: known arrivals."""
+    out: dict[str, dict[int, int]] = {}
+    for a in state.appointments.values():
+        if not a.cancelled:
+            s = slot_of(a.slot_start, tz)
+            out.setdefault(a.item, {})[s] = out.get(a.item, {}).get(s, 0) + 1
+    return out
+
+
+async def build_closed(journal: SQLJournal, catalog: Catalog, start: date, end: date) -> int:
+    """Derive the closed days of [start, end] whose rows are missing or stale (what the server's
+    statistics do on first need; `hallq plan` runs without a server)."""
+    hall = catalog.hall.id
+    built = await store.built_days(journal.engine, hall, start, end)
+    todo = [d for d, seq in sorted((await journal.days(hall, start, end)).items()) if built.get(d) != (store.VERSION, seq)]
+    for day in todo:
+        result, groups = build_day(catalog, day, [(s.seq, s.data) for s in await journal.read(hall, day)])
+        async with journal.engine.begin() as conn:
+            await store.save_day(conn, result, groups)
+    return len(todo)
+
+
 def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 4)
 
 
-__all__ = ["Learnt", "accuracy", "forecast", "hall_limit", "learn", "opened", "plan", "slot_of"]
+__all__ = ["Learnt", "accuracy", "booked_of", "build_closed", "folded", "forecast", "hall_limit", "learn", "opened", "plan", "plan_lines", "slot_of"]
