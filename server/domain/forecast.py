@@ -40,7 +40,7 @@ SLOT_MIN = 30
 LEVEL = 0.8  # the share of days the interval should hold
 Z = 1.2816  # the normal quantile of (1 + LEVEL) / 2
 KINDS = ("after_break", "before_break", "swapped", "month_end", "quarter_end")
-PRIOR_DAYS = 2.0  # a day-kind factor is drawn towards 1 as if by this many days at 1
+PRIOR_DAYS = 1.0  # a day-kind factor is drawn towards 1 as if by one more day at 1
 PRIOR_TICKETS = 30.0  # a profile is drawn towards the coarser one as if by this many tickets
 BREAK_DAYS = 3  # days off in a row that make a break (an ordinary weekend is two)
 
@@ -200,7 +200,7 @@ def fit(history: list[DayCounts], calendar: WorkingCalendar | None = None) -> Mo
     kinds = {h.day: day_kinds(h.day, calendar) for h in days}
     t = {h.day: float((h.day - origin).days) for h in days}
     model.intercept = sum(totals.values()) / len(totals)
-    for _ in range(4):  # backfitting: trend, weekdays and day kinds each given the others
+    for _ in range(8):  # backfitting: trend, weekdays and day kinds each given the others
         _fit_trend(model, totals, t)
         _fit_weekdays(model, totals, kinds)
         _fit_kinds(model, totals, kinds)
