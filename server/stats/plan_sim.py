@@ -10,7 +10,6 @@ arrivals (until their call, or until they gave up), for checking the plan agains
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ class PlanDaySim(DaySim):
     """One hall-day with planned arrivals and planned windows; nothing journalled."""
 
     def __init__(self, catalog: Catalog, day: date, seed: int, arrivals: Mapping[str, Mapping[int, float]],
-                 windows: Mapping[int, frozenset[str]]) -> None:
+                 windows: Mapping[int, frozenset[str]], replay: list[tuple[float, str]] | None = None) -> None:
         super().__init__(catalog, day, seed, 1.0, Ledger())
         self.planned_arrivals = arrivals
+        self.replay = replay  # (seconds after midnight, item): these arrivals instead of Poisson ones
         self.planned = windows  # half hour (minutes after midnight) -> the window ids open then
         self.lunch = None  # the plan says when windows close
         self.slots = sorted(windows)
@@ -49,13 +49,7 @@ class PlanDaySim(DaySim):
         for s in self.slots:
             self.at(s * 60, self.follow_plan)
         self._arrivals()
-        limit = self.close_s + 3 * 3600
-        while self._heap:
-            t, _, fn, args = heapq.heappop(self._heap)
-            if t > limit:
-                break
-            self.t = max(self.t, t)
-            fn(*args)
+        self.play_until(self.close_s + 3 * 3600)
 
     def follow_plan(self) -> None:
         s = self.slot_now()
@@ -88,6 +82,11 @@ class PlanDaySim(DaySim):
 
     def _arrivals(self) -> None:
         rng = self.rng
+        if self.replay is not None:
+            for t, item in self.replay:
+                if item in self.catalog.items:
+                    self.at(t, self.arrive, item)
+            return
         for item, slots in sorted(self.planned_arrivals.items()):
             if item not in self.catalog.items:
                 continue
@@ -159,11 +158,11 @@ def slot_waits(sim: DaySim, slots: list[int]) -> dict[int, SlotWaits]:
 
 
 def play(catalog: Catalog, day: date, arrivals: Mapping[str, Mapping[int, float]], windows: Mapping[int, frozenset[str]],
-         seeds: tuple[int, ...] = (1, 2)) -> dict[int, SlotWaits]:
-    """Play the day once per seed; each half hour's waits of all plays together."""
+         seeds: tuple[int, ...] = (1, 2), replay: list[tuple[float, str]] | None = None) -> dict[int, SlotWaits]:
+    """Play the day once per seed (`replay`: these arrivals each time); each half hour's waits of all plays together."""
     merged: dict[int, list[float]] = {s: [] for s in windows}
     for seed in seeds:
-        sim = PlanDaySim(catalog, day, seed, arrivals, windows)
+        sim = PlanDaySim(catalog, day, seed, arrivals, windows, replay)
         sim.run()
         for s, w in slot_waits(sim, list(windows)).items():
             merged[s].extend(w.waits)
