@@ -85,6 +85,7 @@ class TodayForecast(Out):
     hall: str
     day: str
     now: str
+    open: bool
     total: Interval
     so_far: dict[str, float]
     slots: list[TodaySlot]
@@ -184,14 +185,15 @@ async def today_forecast(request: web.Request) -> web.Response:
     minute = now.hour * 60 + now.minute
     slots = slots_of(hall.catalog.hall.opening)
     booked = {s: sum(k.get(s, 0) for k in known.values()) for s in slots}
-    mean = {s: sum(r[s].mean for r in fc.values()) for s in slots}
+    is_open = opens_on(hall.catalog.hall.opening, day, hall.catalog.hall.calendar)
+    mean = {s: sum(r[s].mean for r in fc.values()) if is_open else 0.0 for s in slots}
     rows = [{"start": slot_label(s), "end": slot_label(s + SLOT_MIN),
              "forecast": total_interval(mean[s] - booked[s], model.sigma, booked[s]).as_dict(),
              "actual": came.get(s, 0) if s <= minute else None} for s in slots]
     past = [s for s in slots if s + SLOT_MIN <= minute]
     total = sum(mean.values())
     return json({
-        "hall": hall.hall, "day": day.isoformat(), "now": now.isoformat(),
+        "hall": hall.hall, "day": day.isoformat(), "now": now.isoformat(), "open": is_open,
         "total": total_interval(total - sum(booked.values()), model.sigma, sum(booked.values())).as_dict(),
         "so_far": {"forecast": round(sum(mean[s] for s in past), 1), "actual": sum(came.get(s, 0) for s in past)},
         "slots": rows,

@@ -94,11 +94,14 @@ async def test_today_shows_the_forecast_against_the_arrivals_so_far(planned, clo
         assert (await planned.post(f"{HALL}/tickets", json={"item": "a1"})).status == 201
     clock.advance(45 * 60)  # 09:45
     today = await (await planned.get(f"{HALL}/plan/today", headers=boss)).json()
-    assert today["day"] == "2026-11-25"
+    assert today["day"] == "2026-11-25" and today["open"] is True
     by_start = {s["start"]: s for s in today["slots"]}
     assert by_start["09:00"]["actual"] == 3 and by_start["08:30"]["actual"] == 0
     assert by_start["09:30"]["actual"] == 0 and by_start["10:00"]["actual"] is None  # not yet begun
     assert today["so_far"]["actual"] == 3 and today["so_far"]["forecast"] > 0
+    clock.advance(3 * 24 * 3600)  # Saturday: the hall is closed, nobody is expected
+    saturday = await (await planned.get(f"{HALL}/plan/today", headers=await login(planned, "boss"))).json()
+    assert saturday["day"] == "2026-11-28" and saturday["open"] is False and saturday["total"]["mean"] == 0
 
 
 async def test_accuracy_over_past_days_beside_the_naive_forecast(planned):
