@@ -22,7 +22,7 @@ from ..domain.apply import apply
 from ..domain.catalog import Catalog
 from ..domain.model import HallDay
 from ..domain.forecast import LEVEL, SLOT_MIN, DayCounts, Model, day_kinds, fit, issuing_only, mape, naive, slot_label, slots_of, total_interval
-from ..domain.staffing import Demand, SlotPlan, item_limits, plan_day, window_groups
+from ..domain.staffing import Demand, SlotPlan, plan_day, window_groups
 from ..journal import SQLJournal
 from . import store
 from .plan_sim import SlotWaits, play
