@@ -123,7 +123,10 @@ async def main() -> int:
         await store.create(journal.engine)
         days = hall_days(catalog, args.end, args.days)
         print(f"simulating {len(days)} hall-days of {HALL}, {days[0]} … {days[-1]} (cached in {data})", flush=True)
-        reports = await simulate(catalog, journal, days, seed=args.seed, load=args.load, day_sim=YearDay)
+        # simulate() plays every day again to carry its ledgers over (only the missing ones are
+        # stored): a complete cache is not played at all
+        complete = len(await journal.days(HALL, days[0], days[-1])) == len(days)
+        reports = [] if complete else await simulate(catalog, journal, days, seed=args.seed, load=args.load, day_sim=YearDay)
         took = time.perf_counter() - started
         print(f"  {len(reports)} day(s) simulated now ({sum(r.tickets for r in reports):,} tickets) in {took:.0f} s; "
               f"{len(days) - len(reports)} from the cache")
@@ -164,7 +167,7 @@ async def main() -> int:
 
         target, limit = catalog.hall.staffing.target_wait_s, hall_limit(catalog)
         all_open = {s: frozenset(w.id for w in catalog.config.windows if not w.retired) for s in slots}
-        met_plan = met_all = judged = 0
+        met_plan = met_all = judged = met_both = 0
         used_plan = used_all = 0
         t0 = time.perf_counter()
         for d in planned:
@@ -179,8 +182,10 @@ async def main() -> int:
                 if not with_plan[s].waits:
                     continue
                 judged += 1
-                met_plan += _met(with_plan[s], target, limit)
-                met_all += _met(with_all[s], target, limit)
+                plan_ok, all_ok = _met(with_plan[s], target, limit), _met(with_all[s], target, limit)
+                met_plan += plan_ok
+                met_all += all_ok
+                met_both += plan_ok and all_ok
             used_plan += sum(len(w) for w in windows.values())
             used_all += sum(len(w) for w in all_open.values())
         if not planned or not judged:
@@ -190,6 +195,8 @@ async def main() -> int:
               f"({time.perf_counter() - t0:.1f} s); target: mean wait ≤ {target / 60:.0f} min and 90 % ≤ {limit / 60:.0f} min:")
         print(f"  half hours meeting the target with the plan's windows: {met_plan}/{judged} = {pct(met_plan / judged)}")
         print(f"  with every window open all day:                       {met_all}/{judged} = {pct(met_all / judged)}")
+        if met_all:
+            print(f"  of the half hours every window open met, the plan met:  {met_both}/{met_all} = {pct(met_both / met_all)}")
         print(f"  window-half-hours: plan {used_plan}, all open {used_all}, ratio {used_plan / used_all:.2f}")
         print(f"\ntotal {time.perf_counter() - started:.0f} s")
         return 0 if m_slot < n_slot and m_day < n_day else 1
