@@ -112,6 +112,10 @@ class Queue:
     def meets(self, mean_s: float, p90_s: float) -> bool:
         return self.mean_wait_s <= mean_s and self.p_longer(p90_s) <= TAIL
 
+    def shortfall(self, mean_s: float, p90_s: float) -> tuple[float, float]:
+        """How short a group is: its erlangs beyond its windows, then how far from the targets."""
+        return (max(0.0, self.a - self.c), self.excess(mean_s, p90_s) if self.stable else 0.0)
+
     def excess(self, mean_s: float, p90_s: float) -> float:
         """How far from the targets (above 1: missed), for choosing where a window helps most."""
         if not self.stable:
@@ -222,18 +226,27 @@ def plan_slot(
             open_[min(shared, key=lambda g: (queues[g].a / max(1, open_[g]), g))] += 1
         else:
             short.add(worst)
-    # take back what is not needed, the least loaded group first
+    # take back what is not needed, the least loaded group first, until no window can go
     never = set(unserved)  # items no window can serve now (the plan cannot help them)
-    for g in sorted(open_, key=lambda g: (queues[g].a / max(1, open_[g]), g)):
-        while g not in short and open_[g] > least.get(g, 0):
+    short = {g for g, q in queues.items() if q.a > 0 and not q.meets(target_s, lim[g])}  # a full group may be helped since
+
+    def fits() -> bool:
+        queues2, unserved2, lim2 = state()
+        return set(unserved2) <= never and all(
+            q.a <= 0 or k in short or q.meets(target_s, lim2[k]) for k, q in queues2.items()
+        ) and all(queues2[k].a <= 0 or queues2[k].shortfall(target_s, lim2[k]) <= queues[k].shortfall(target_s, lim[k]) for k in short)
+
+    removed = True
+    while removed:
+        removed = False
+        for g in sorted(open_, key=lambda g: (queues[g].a / max(1, open_[g]), g)):
+            if open_[g] <= least.get(g, 0):
+                continue
             open_[g] -= 1
-            queues2, unserved2, lim2 = state()
-            ok = set(unserved2) <= never and all(
-                q.a <= 0 or k in short or q.meets(target_s, lim2[k]) for k, q in queues2.items()
-            ) and all(k not in short or queues2[k].excess(target_s, lim2[k]) <= queues[k].excess(target_s, lim[k]) for k in short)
-            if not ok:
+            if fits():
+                removed = True
+            else:
                 open_[g] += 1
-                break
     queues, unserved, lim = state()
     short_now = sorted(g for g, q in queues.items() if q.a > 0 and not q.meets(target_s, lim[g]))
     return SlotPlan(dict(open_), queues, lim, short_now, sorted(unserved))

@@ -7,6 +7,8 @@ import math
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.domain.catalog import Catalog, HallConfig
 from server.domain.staffing import Demand, Group, Queue, allocate, erlang_c, plan_day, plan_slot, window_groups
@@ -124,3 +126,40 @@ def test_the_least_a_simulation_asked_for_is_kept():
     assert plan_day(catalog, date(2026, 11, 23), (9 * 60,), demand)[9 * 60].open == {"d1": 1, "c1": 0}
     kept = plan_day(catalog, date(2026, 11, 23), (9 * 60,), demand, least={9 * 60: {"d1": 2}})
     assert kept[9 * 60].open == {"d1": 2, "c1": 0}
+
+
+@st.composite
+def halls(draw):  # type: ignore[no-untyped-def]
+    """Random groups of windows over a few items, and a half hour's demand."""
+    items = [f"i{n}" for n in range(draw(st.integers(1, 4)))]
+    groups, serving = [], {}
+    for n in range(draw(st.integers(1, 4))):
+        served = frozenset(draw(st.lists(st.sampled_from(items), min_size=1, max_size=len(items), unique=True)))
+        size = draw(st.integers(1, 6))
+        groups.append(Group(f"g{n}", "dedicated", tuple(f"g{n}w{k}" for k in range(size)), tuple(sorted(served))))
+        serving[f"g{n}"] = served
+    demand = {i: Demand(draw(st.just(0.0) | st.floats(0.01, 40)), draw(st.floats(60, 1800)), draw(st.floats(0.2, 2))) for i in items}
+    return groups, serving, demand
+
+
+@settings(max_examples=150, deadline=None)
+@given(halls(), st.floats(60, 1800), st.floats(300, 2400))
+def test_a_plan_meets_its_targets_unless_it_says_where_it_cannot(hall, target, limit):
+    groups, serving, demand = hall
+    plan = plan_slot(groups, serving, demand, 1800, target, {i: limit for i in demand})
+    served = set().union(*serving.values())
+    assert plan.unserved == sorted(i for i, d in demand.items() if d.arrivals > 0 and i not in served)
+    for g in groups:
+        assert 0 <= plan.open[g.key] <= len(g.windows)
+        q = plan.queues[g.key]
+        if g.key in plan.short:
+            assert not q.meets(target, plan.limits[g.key])
+        elif q.a > 0:
+            assert q.meets(target, plan.limits[g.key])
+    if not plan.short:  # nothing is short: every window opened is needed by its own group or a neighbour's
+        for g in groups:
+            if plan.open[g.key]:
+                fewer = {**plan.open, g.key: plan.open[g.key] - 1}
+                queues, unserved = allocate({i: Demand(d.arrivals / 1800, d.handling_s, d.cv2) for i, d in demand.items()}, serving, fewer)
+                assert set(unserved) - set(plan.unserved) or any(
+                    q.a > 0 and not q.meets(target, min(limit, plan.limits[k])) for k, q in queues.items())
