@@ -10,6 +10,7 @@ import io
 import shutil
 from datetime import date
 
+import jsonschema
 import pytest
 
 from server.api import create_app
@@ -70,12 +71,14 @@ async def test_the_plan_of_tomorrow_says_how_many_windows_each_half_hour(planned
     afternoon = [s for s in plan["slots"] if s["start"] >= "13:30"]
     assert all(s["open"]["w3"] >= 0 for s in afternoon)
     assert plan["check"]["rounds"] >= 1 and plan["check"]["met_share"] is not None
-    # the plan's windows and the documented shape
-    spec = await (await planned.get("/api/v1/openapi.json")).json()
-    import jsonschema
+    await documented(planned, "/api/v1/halls/{hall}/plan", plan)
 
-    schema = spec["paths"]["/api/v1/halls/{hall}/plan"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    jsonschema.validate(plan, {**schema, "components": spec["components"]}, cls=jsonschema.Draft202012Validator)
+
+async def documented(client, path: str, answer: dict) -> None:  # type: ignore[no-untyped-def]
+    """The answer has the shape the OpenAPI document gives the route."""
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.validate(answer, {**schema, "components": spec["components"]}, cls=jsonschema.Draft202012Validator)
 
 
 async def test_the_plan_exports_as_csv_one_line_per_half_hour(planned):
@@ -95,6 +98,7 @@ async def test_today_shows_the_forecast_against_the_arrivals_so_far(planned, clo
     clock.advance(45 * 60)  # 09:45
     today = await (await planned.get(f"{HALL}/plan/today", headers=boss)).json()
     assert today["day"] == "2026-11-25" and today["open"] is True
+    await documented(planned, "/api/v1/halls/{hall}/plan/today", today)
     by_start = {s["start"]: s for s in today["slots"]}
     assert by_start["09:00"]["actual"] == 3 and by_start["08:30"]["actual"] == 0
     assert by_start["09:30"]["actual"] == 0 and by_start["10:00"]["actual"] is None  # not yet begun
@@ -107,6 +111,7 @@ async def test_today_shows_the_forecast_against_the_arrivals_so_far(planned, clo
 async def test_accuracy_over_past_days_beside_the_naive_forecast(planned):
     boss = await login(planned, "boss")
     acc = await (await planned.get(f"{HALL}/plan/accuracy?days=5", headers=boss)).json()
+    await documented(planned, "/api/v1/halls/{hall}/plan/accuracy", acc)
     assert [d["day"] for d in acc["days"]] == ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-23", "2026-11-24"]
     for d in acc["days"]:
         assert d["actual"] > 0 and 0 <= d["mape_half_hour"] < 2 and d["error_day"] < 1
