@@ -141,7 +141,6 @@ async def _plan(request: web.Request) -> dict[str, Any]:
         return kept[1]
     learnt = await _learnt(request, hall)
     answer = await asyncio.to_thread(plan, hall.catalog, learnt, day, known)
-    answer["generated_at"] = hall.clock.now().isoformat()
     plans = request.app[PLANS]
     for k in [k for k, (at, _) in plans.items() if time.monotonic() - at >= KEEP_S]:
         del plans[k]
@@ -156,8 +155,7 @@ DAY = (("day", "YYYY-MM-DD: today or an opening day up to 14 days ahead (default
 @contract("排班建议: the forecast arrivals and the fewest windows per group each half hour of a day, checked by simulation",
           response=Plan, auth="manager", query=DAY, tags=("statistics",))
 async def get_plan(request: web.Request) -> web.Response:
-    answer = await _plan(request)
-    return json({k: v for k, v in answer.items() if k != "generated_at"})
+    return json(await _plan(request))
 
 
 @routes.get("/api/v1/halls/{hall}/plan.csv")
