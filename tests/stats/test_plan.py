@@ -179,3 +179,22 @@ def test_a_played_plan_opens_only_its_windows_and_more_windows_mean_shorter_wait
     assert sum(len(w.waits) for w in waits_one.values()) > 35  # 8 an half hour expected
     both = play(catalog, day, arrivals, {s: frozenset({"w1", "w3"}) for s in slots}, seeds=(1,))
     assert sum(w.mean_s or 0 for w in both.values()) < sum(w.mean_s or 0 for w in waits_one.values())
+
+
+async def test_hallq_plan_reads_a_postgresql_journal_as_it_reads_sqlite(tmp_path, config_dir, capsys):
+    """The same simulated days in PostgreSQL (times come back in UTC) and in SQLite (the hall's
+    wall clock) give the same plan, half hour by half hour."""
+    from tests.services import PostgresDatabase
+
+    pg = PostgresDatabase()
+    url = await pg.create()
+    try:
+        outs = []
+        for database in (None, url):
+            await simulate(config_dir, tmp_path / "lite", database, "t", 6, seed=3, end=TUESDAY, load=0.5, say=lambda _: None)
+            args = ["plan", "--config", str(config_dir), "--data", str(tmp_path / "lite"), "--hall", "t", "--day", "2026-11-26", "--csv"]
+            assert await asyncio.to_thread(main, [*args, *(["--database", database] if database else [])]) == 0
+            outs.append(capsys.readouterr().out)
+        assert outs[0] == outs[1] and len(outs[0].splitlines()) == 16
+    finally:
+        await pg.drop()
