@@ -15,7 +15,7 @@ from server.stats import api as stats_api
 from server.stats.service import Stats
 from server.web import add_static, environment
 
-from . import admin, api, region, routes, tasks
+from . import admin, api, plan, region, routes, tasks
 
 
 def _minutes(seconds: float | None) -> str:
@@ -41,6 +41,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(admin.routes)
     admin.install(app, context.settings.imports)
     app.router.add_routes(region.routes)
+    plan.setup(app)
     app.router.add_routes(routes.routes)
     add_static(app, "dashboard", "dashboard")
     tasks.install(app, stats)

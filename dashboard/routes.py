@@ -24,7 +24,8 @@ from . import forms
 routes = web.RouteTableDef()
 
 PAGES = {"board": "board.html", "stats": "stats.html", "bulletin": "bulletin.html", "reviews": "reviews.html",
-         "appointments": "appointments.html", "region": "region.html", "admin": "admin.html", "devices": "devices.html"}
+         "appointments": "appointments.html", "region": "region.html", "admin": "admin.html", "devices": "devices.html",
+         "plan": "plan.html"}
 
 
 @routes.get("/dashboard")
@@ -70,7 +71,7 @@ def _plain(page: str):  # type: ignore[no-untyped-def]
 # Pages that are shells only: they log in with the API and fetch their figures as JSON.
 # (后台管理 admin: the catalogue, windows, schedules, calendar and notices, managers and admins.)
 for _name, _path in (("board", ""), ("stats", "stats"), ("bulletin", "bulletin"), ("reviews", "reviews"),
-                     ("appointments", "appointments"), ("region", "region")):
+                     ("appointments", "appointments"), ("region", "region"), ("plan", "plan")):
     routes.get(f"/dashboard/{{hall}}/{_path}")(_plain(_name))
 
 

@@ -105,7 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--end", type=_date, default=None, help="the last simulated day, YYYY-MM-DD (default: the last opening day before today)")
     sim.add_argument("--load", type=float, default=0.8, help="arrivals as a share of what the windows can serve (default 0.8)")
     sim.add_argument("--today", action="store_true", help="also play today up to now, left open for `hallq serve` to go on (a live board)")
+    plan = sub.add_parser("plan", help="print the staffing plan of a day: forecast arrivals and windows to open each half hour")
+    _common(plan)
+    plan.add_argument("--hall", default="demo")
+    plan.add_argument("--day", type=_date, default=None, help="YYYY-MM-DD (default: the next opening day)")
+    plan.add_argument("--csv", action="store_true", help="print it as CSV")
+    plan.add_argument("--no-check", dest="check", action="store_false", help="Erlang-C only: do not play the day to check the plan")
     return parser
+
+
+def plan(args: argparse.Namespace) -> int:
+    from .stats.plan_cli import run
+
+    return asyncio.run(run(args.config or default_config_dir(), args.data, args.database, args.hall, args.day, args.check, args.csv))
 
 
 def _date(value: str):  # type: ignore[no-untyped-def]
@@ -322,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(args)
     if args.command == "simulate":
         return simulate(args)
+    if args.command == "plan":
+        return plan(args)
     return passwd(args)
 
 

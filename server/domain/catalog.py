@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .settings import (
-    BookingRules, CallPolicy, Devices, Frozen, Id, ItemAlerts, Schedule, Supervision, Voice, WorkingCalendar,
+    BookingRules, CallPolicy, Devices, Frozen, Id, ItemAlerts, Schedule, Staffing, Supervision, Voice, WorkingCalendar,
 )
 
 
@@ -61,6 +61,7 @@ class Hall(Frozen):
     policy: CallPolicy = CallPolicy()
     notice: str = Field("", max_length=500, description="the scrolling notice of the lobby screens")
     supervision: Supervision = Supervision()
+    staffing: Staffing = Staffing()
     voice: Voice = Voice()
     booking: BookingRules = BookingRules()
     devices: Devices = Devices()

@@ -13,13 +13,10 @@ def erlang_c(windows: int, offered: float) -> float:
         return 1.0
     if offered <= 0:
         return 0.0
-    term, total = 1.0, 1.0  # a**k / k! for k = 0 .. windows-1, summed, computed stably
-    for k in range(1, windows):
-        term *= offered / k
-        total += term
-    last = term * offered / windows  # a**c / c!
-    waiting = last * windows / (windows - offered)
-    return waiting / (total + waiting)
+    b = 1.0  # Erlang B by its stable recursion, then C from B
+    for k in range(1, windows + 1):
+        b = offered * b / (k + offered * b)
+    return windows * b / (windows - offered * (1 - b))
 
 
 def mean_wait_fcfs(windows: int, arrival_per_s: float, service_s: float) -> float:

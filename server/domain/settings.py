@@ -222,6 +222,16 @@ class Supervision(Frozen):
         return _ascending(value)  # type: ignore[return-value]
 
 
+class Staffing(Frozen):
+    """排班建议: what the staffing plan (server/domain/staffing.py) keeps each half hour under."""
+
+    target_wait_s: int = Field(900, ge=60, le=4 * 3600, description="the expected mean wait the plan keeps each half hour under")
+    p90_wait_s: int | None = Field(
+        None, ge=60, le=4 * 3600,
+        description="the 90th percentile wait the plan keeps under (default: each item's first wait alert threshold)")
+    history_weeks: int = Field(26, ge=2, le=104, description="how many weeks of the journal the arrival forecast learns from")
+
+
 class ItemAlerts(Frozen):
     """An item's own e-supervision thresholds (seconds: warning, yellow, red); the hall's when absent."""
 

@@ -200,7 +200,10 @@ class DaySim:
         while t < self.close_s + 3600:
             self.at(t, self.sweep)
             t += SWEEP_S
-        limit = self.close_s + 2 * 3600 if until is None else min(until, self.close_s + 2 * 3600)
+        self.play_until(self.close_s + 2 * 3600 if until is None else min(until, self.close_s + 2 * 3600))
+
+    def play_until(self, limit: float) -> None:
+        """Run what is due, in time order, up to `limit` (seconds after midnight)."""
         while self._heap:
             t, _, fn, args = heapq.heappop(self._heap)
             if t > limit:
@@ -522,18 +525,20 @@ async def simulate(
     load: float = 0.9,
     progress: Callable[[DayReport], None] | None = None,
     until: datetime | None = None,
+    day_sim: Callable[[Catalog, date, int, float, Ledger], DaySim] | None = None,
 ) -> list[DayReport]:
     """Play `days` (in order) into the journal and derive their statistics; days that already
     hold events are left alone (a second run adds only what is missing). With `until`, the
     day of `until` is played up to that time and left open: a server started afterwards goes
-    on from there (a live board for demos and screenshots)."""
+    on from there (a live board for demos and screenshots). `day_sim`: another day than
+    DaySim's (bench/forecast.py's known arrival process)."""
     hall = catalog.hall.id
     existing = await journal.days(hall, min(days), max(days)) if days else {}
     ledger = Ledger()
     reports = []
     for day in days:
         started = time.perf_counter()
-        sim = DaySim(catalog, day, seed, load, ledger)
+        sim = (day_sim or DaySim)(catalog, day, seed, load, ledger)
         partial = until is not None and day == until.date()
         if partial:
             assert until is not None
