@@ -395,7 +395,7 @@ assert set(ZH) == set(EN), set(ZH) ^ set(EN)
 
 TEXT = {"zh-CN": ZH, "en": EN}
 
-# 后台管理 (hall administration, dashboard/admin.py): the page's words.
+# 后台管理 (hall administration, server/api/admin.py): the page's words.
 ZH.update({
     "admin": "后台管理", "admin_login": "请用大厅管理员或系统管理员账号登录。",
     "tab_hall": "大厅设置", "tab_departments": "部门", "tab_items": "事项", "tab_windows": "窗口", "tab_history": "修订记录",

@@ -17,7 +17,7 @@ from server.domain.tickets import ticket_of
 from server.hall import HallService
 from server.web import language, render
 
-from .api import PRINTING, origin
+from server.api.kiosks import PRINTING, origin
 from .jobs import facts, mobile_url
 from .printing import preview_png, qr_svg, ticket_layout
 

@@ -28,7 +28,7 @@ from server.domain.events import TicketIssued
 from server.domain.tickets import ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
 
-from .jobs import Job, KioskLink, Printing, mobile_url
+from kiosk.jobs import Job, KioskLink, Printing, mobile_url
 
 routes = web.RouteTableDef()
 PRINTING = web.AppKey("hallq-printing", Printing)

@@ -8,7 +8,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from kiosk import PRINTING
+from server.api.kiosks import PRINTING
 from kiosk.agent import feed_url
 from server.api import create_app
 from tests.kiosk.conftest import wait_until
