@@ -32,8 +32,10 @@ from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
 from server.web import language
 
-from . import boards, charts
+# The chart labels and the bulletin page are in the dashboard's words (zh-CN, English).
 from dashboard.i18n import TEXT
+
+from . import boards, charts
 
 routes = web.RouteTableDef()
 SUPERVISORS = web.AppKey("hallq.supervisors", dict)
