@@ -21,7 +21,7 @@ from server.printing.tickets import facts, mobile_url
 from server.web import language, render
 from server.i18n import both, say
 
-from .api import origin
+from server.api.kiosks import origin
 
 routes = web.RouteTableDef()
 

@@ -21,7 +21,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 # Which sources speak with which section of the catalogue.
 SOURCES: dict[str, list[str]] = {
-    "dashboard": ["dashboard/templates/*.html", "dashboard/static/*.js", "dashboard/api.py"],
+    "dashboard": ["dashboard/templates/*.html", "dashboard/static/*.js", "server/api/supervision.py"],
     "terminal": ["window_terminal/templates/*.html", "window_terminal/static/*.js", "window_terminal/routes.py"],
     "display": ["display/templates/*.html", "display/static/*.js"],
     "kiosk": ["kiosk/templates/kiosk.html", "kiosk/static/kiosk.js"],

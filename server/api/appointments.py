@@ -294,20 +294,10 @@ async def arrive(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Routes, one Bookings per hall, and their no-show sweeps (after the halls have started)."""
-    app.router.add_routes(routes)
+    """One Bookings per hall; the app's lifespan starts their no-show sweeps after the halls."""
     context = app[CTX]
     secret = load_secret(context.settings.data_dir)
     app[BOOKINGS] = {hall_id: Bookings(service, secret) for hall_id, service in context.halls.items()}
-
-    async def sweeps(app: web.Application):  # type: ignore[no-untyped-def]
-        for b in app[BOOKINGS].values():
-            await b.start()
-        yield
-        for b in app[BOOKINGS].values():
-            await b.stop()
-
-    app.cleanup_ctx.append(sweeps)
 
 
 __all__ = ["BOOKINGS", "appointment_view", "day_view", "find_code", "setup"]

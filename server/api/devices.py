@@ -29,7 +29,6 @@ from .context import CTX, Unauthorized, allowed, body, ctx, hall_of, json
 from .openapi import contract
 from .schemas import Out
 from .security import Buckets
-from ..tasks import cancel
 
 log = logging.getLogger("hallq.devices")
 routes = web.RouteTableDef()
@@ -269,7 +268,7 @@ async def revoke(request: web.Request) -> web.Response:
     return json(device_view(found, hall.catalog.hall.timezone))
 
 
-async def _sweep(app: web.Application) -> None:
+async def sweep(app: web.Application) -> None:
     """Close the websockets of devices revoked on another worker; note connected devices as seen."""
     devices = app[CTX].devices
     assert devices is not None
@@ -288,16 +287,9 @@ async def _sweep(app: web.Application) -> None:
 
 
 def setup(app: web.Application, rate_per_s: float, burst: int) -> None:
-    app.router.add_routes(routes)
+    """The registration limit and the table of open sockets; `sweep` runs in the app's lifespan."""
     app[REGISTER_LIMIT] = Buckets(rate_per_s, burst)
     app[SOCKETS] = {}
 
-    async def sweeper(app: web.Application):  # type: ignore[no-untyped-def]
-        task = asyncio.create_task(_sweep(app), name="device-sweep")
-        yield
-        await cancel((task,))
 
-    app.cleanup_ctx.append(sweeper)
-
-
-__all__ = ["DEVICE_HEADER", "KINDS", "device", "setup"]
+__all__ = ["DEVICE_HEADER", "KINDS", "device", "setup", "sweep"]

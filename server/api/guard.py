@@ -51,7 +51,6 @@ def redeem(request: web.Request, hall: HallService, proof: models.Proof | None) 
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_routes(routes)
     settings = app[CTX].settings
     clock = (lambda: settings.clock.now().timestamp()) if settings.clock is not None else time.time
     app[CHALLENGES] = Challenges(load_secret(settings.data_dir), clock)

@@ -119,7 +119,7 @@ class Handover(Body):
     to: Ref | None = None
 
 
-# -- hall administration (dashboard/admin.py) ---------------------------------------------------
+# -- hall administration (server/api/admin.py) --------------------------------------------------
 # An entry as written in a config file; the catalogue's own models (server/domain/catalog.py)
 # check it once merged, so errors name it by id (`items.<id>.prefix`) whatever its place here.
 HallEntry = Annotated[dict[str, Any], Field(description="the hall's settings as in config/<hall>/hall.yaml")]

@@ -116,12 +116,15 @@ def build(app: web.Application) -> dict[str, Any]:
 
 
 SPEC = web.AppKey("openapi", dict)
+routes = web.RouteTableDef()
 
 
+@routes.get("/api/v1/openapi.json")
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[SPEC])
 
 
+@routes.get("/api/v1/docs")
 async def docs(request: web.Request) -> web.Response:
     """A plain page listing every operation, rendered on the server (no CDN, no script)."""
     spec = request.app[SPEC]
@@ -147,12 +150,5 @@ async def docs(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Serve the document; it is built once the app's routes are all known (at start-up)."""
-    app.router.add_get("/api/v1/openapi.json", openapi_json)
-    app.router.add_get("/api/v1/docs", docs)
+    """The document's place; the app's lifespan builds it once the routes are all known."""
     app[SPEC] = {}
-
-    async def build_spec(app: web.Application) -> None:
-        app[SPEC].update(build(app))
-
-    app.on_startup.append(build_spec)

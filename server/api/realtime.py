@@ -248,22 +248,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    """Routes and the feeds' lifecycle; call after the halls' own start-up is registered."""
-    app.router.add_routes(routes)
+    """The feeds' table (the app's lifespan starts one Feed per hall after the halls) and the
+    sockets' close at shutdown."""
     app[FEEDS] = {}
-
-    async def feeds(app: web.Application):  # type: ignore[no-untyped-def]
-        context = app[CTX]
-        for hall_id, service in context.halls.items():
-            feed = Feed(service, service.local,  # what the hall has folded, in order
-                        history=context.settings.ws_history, tick_s=context.settings.ws_tick_s)
-            await feed.start()
-            app[FEEDS][hall_id] = feed
-        yield
-        for feed in app[FEEDS].values():
-            await feed.stop()
-
-    app.cleanup_ctx.append(feeds)
 
     async def close_sockets(app: web.Application) -> None:
         for feed in app.get(FEEDS, {}).values():

@@ -311,7 +311,7 @@ class Journal(Out):
     events: list[JournalEvent]
 
 
-# -- hall administration (dashboard/admin.py) ---------------------------------------------------
+# -- hall administration (server/api/admin.py) --------------------------------------------------
 class FieldChange(Out):
     field: str
     before: Any = None

@@ -9,6 +9,7 @@ does, for the confirm step and the audit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import re
 from datetime import date, datetime
 from typing import Any
@@ -310,6 +311,15 @@ def record_withdrawal(state: HallDay, c: cmd.RecordCatalogWithdrawal, now: datet
     if c.rev < 1:
         raise Invalid("bad-revision", "revisions are numbered from 1 (0 is the config files)")
     return [ev.CatalogRevisionWithdrawn(at=now, by=c.by, rev=c.rev)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.RecordCatalogChange: record_change,
+    cmd.RecordCatalogWithdrawal: record_withdrawal,
+}
 
 
 __all__ = [

@@ -15,6 +15,7 @@ item's day (server/domain/shares.py), whatever the slots' own capacities add up 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 import re
 from dataclasses import dataclass
@@ -237,3 +238,16 @@ def confirm_arrival(state: HallDay, c: cmd.ConfirmArrival, now: datetime) -> lis
     if t.status is not TicketStatus.waiting:
         raise Conflict("not-waiting", f"a ticket that is {t.status.value} cannot confirm arrival")
     return [ev.ArrivalConfirmed(at=now, by=c.by, ticket=t.id)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.BookAppointment: book,
+    cmd.RescheduleAppointment: reschedule,
+    cmd.CancelAppointment: cancel,
+    cmd.ReleaseMissed: release_missed,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.ConfirmArrival: confirm_arrival,
+}

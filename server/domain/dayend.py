@@ -14,13 +14,14 @@ ticket's own hall-day, so its case type and outcome are not lost either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from . import commands as cmd
 from . import events as ev
 from .catalog import Catalog
-from .dayend_events import DayClosedOut, ServiceFinishedLate, TicketClosedOut
+from .events import DayClosedOut, ServiceFinishedLate, TicketClosedOut
 from .errors import Conflict
 from .model import OPEN_STATUSES, HallDay, Ticket, TicketStatus, WindowStatus
 from .windows import finished
@@ -91,3 +92,12 @@ def finish_late(previous: HallDay, catalog: Catalog, c: cmd.FinishService, now: 
         raise Conflict("window-state", "no service that ran over midnight is left to finish at this window",
                        window_state="closed")
     return [finished(ServiceFinishedLate, catalog, previous.tickets[ticket], c, now)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.CloseOutDay: close_out,
+    cmd.CarryOverWindows: carry_over,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {}

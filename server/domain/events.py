@@ -183,30 +183,6 @@ class WindowHandedOver(Event):
     to_clerk: str
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls
-    for cls in (
-        AppointmentRegistered,
-        TicketIssued,
-        TicketPrintRecorded,
-        TicketCancelled,
-        TicketEvaluated,
-        WindowOpened,
-        TicketCalled,
-        TicketRecalled,
-        ServiceStarted,
-        ServiceFinished,
-        TicketNoShow,
-        TicketTransferred,
-        TicketSuspended,
-        WindowPaused,
-        WindowResumed,
-        WindowClosed,
-        WindowHandedOver,
-    )
-}
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -306,8 +282,6 @@ class ReviewStepRecorded(Event):
     to: str | None = None  # the chief representative it is assigned to (step "assigned")
 
 
-EVENT_TYPES.update({cls.type: cls for cls in (AlertRaised, AlertCleared, CaseConcluded, ReviewStepRecorded)})
-
 
 # ---------------------------------------------------------------------------------------------
 # 好差评 at the counter (server/domain/ratings.py). Added with the window terminal and evaluator.
@@ -322,8 +296,6 @@ class EvaluationRequested(Event):
     ticket: str
     number: str
 
-
-EVENT_TYPES[EvaluationRequested.type] = EvaluationRequested
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,10 +337,6 @@ class ArrivalConfirmed(Event):
     ticket: str
 
 
-EVENT_TYPES.update(
-    {cls.type: cls for cls in (AppointmentRescheduled, AppointmentCancelled, AppointmentMissed, ArrivalConfirmed)}
-)
-
 
 # Hall administration (server/domain/admin.py). Added with the admin pages.
 
@@ -387,8 +355,6 @@ class CatalogChanged(Event):
     summary: str = ""
 
 
-EVENT_TYPES[CatalogChanged.type] = CatalogChanged
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CatalogRevisionWithdrawn(Event):
@@ -398,8 +364,69 @@ class CatalogRevisionWithdrawn(Event):
     rev: int
 
 
-EVENT_TYPES[CatalogRevisionWithdrawn.type] = CatalogRevisionWithdrawn
-
-
 # 日终清号: the day change closes out what is still open (server/domain/dayend.py).
-from .dayend_events import DayClosedOut, ServiceFinishedLate, TicketClosedOut  # noqa: E402,F401
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketClosedOut(Event):
+    """The hall-day ended with the ticket still open: it is void from then on, never lost.
+
+    `status` is where it stood at the day's end (waiting, called, serving, suspended), `window`
+    and `clerk` who held it then, so the record says which service ran over midnight.
+    """
+
+    type: ClassVar[str] = "ticket_closed_out"
+    ticket: str
+    number: str
+    item: str
+    status: str
+    window: str | None = None
+    clerk: str | None = None
+    reason: str = "day_ended"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DayClosedOut(Event):
+    """The last event of a closed hall-day: what it closed out, and the windows it left open.
+
+    `at` is the day's end (midnight); `recorded_at` when the server got to it (later after a
+    restart across midnight). Its presence is what makes the close-out happen once.
+    """
+
+    type: ClassVar[str] = "day_closed_out"
+    tickets: int
+    windows: tuple[str, ...] = ()  # open at the day's end, each closed by a window_closed before this
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceFinishedLate(ServiceFinished):
+    """办结 of a service that ran over midnight: the clerk finished it after its ticket was closed
+    out. Journalled in the ticket's own (earlier) hall-day, so its case type and outcome count
+    there; the window of the new day is not touched."""
+
+    type: ClassVar[str] = "service_finished_late"
+
+
+
+def _by_type(*classes: type[Event]) -> dict[str, type[Event]]:
+    table: dict[str, type[Event]] = {}
+    for cls in classes:
+        if not cls.type or cls.type in table:
+            raise TypeError(f"{cls.__name__}: event type {cls.type!r} is empty or taken")
+        table[cls.type] = cls
+    return table
+
+
+# Every event the journal may hold, by its `type`: what `from_dict` decodes. A new event is
+# added here (tests/domain/test_registries.py checks that none is missing).
+EVENT_TYPES: dict[str, type[Event]] = _by_type(
+    AppointmentRegistered, TicketIssued, TicketPrintRecorded, TicketCancelled, TicketEvaluated,
+    WindowOpened, TicketCalled, TicketRecalled, ServiceStarted, ServiceFinished, TicketNoShow,
+    TicketTransferred, TicketSuspended, WindowPaused, WindowResumed, WindowClosed, WindowHandedOver,
+    AlertRaised, AlertCleared, CaseConcluded, ReviewStepRecorded,
+    EvaluationRequested,
+    AppointmentRescheduled, AppointmentCancelled, AppointmentMissed, ArrivalConfirmed,
+    CatalogChanged, CatalogRevisionWithdrawn,
+    TicketClosedOut, DayClosedOut, ServiceFinishedLate,
+)

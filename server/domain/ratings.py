@@ -10,6 +10,7 @@ the next citizen has been served, the citizen rates from the mobile ticket page 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import dataclasses
 from datetime import datetime, timedelta
 
@@ -133,3 +134,13 @@ def request_evaluation(state: HallDay, catalog: Catalog, c: cmd.RequestEvaluatio
         raise Conflict("already-rated", f"ticket {t.number} has been rated already")
     _open_at_evaluator(state, c.window, t, now)
     return [ev.EvaluationRequested(at=now, by=c.by, window=c.window, ticket=t.id, number=t.number)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.RequestEvaluation: request_evaluation,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.Evaluate: evaluate,
+}

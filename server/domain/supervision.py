@@ -25,7 +25,7 @@ upholds (closing it) or rejects (back to rectification).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -443,3 +443,12 @@ def queue_board(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[st
         )
     return rows
 
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.Supervise: sweep,
+    cmd.ConcludeCase: conclude_case,
+    cmd.RecordReviewStep: record_review_step,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {}

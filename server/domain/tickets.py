@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from . import commands as cmd
@@ -172,3 +173,15 @@ def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
     if t.score is not None:
         raise Conflict("already-rated", "this ticket has been rated already")
     return [ev.TicketEvaluated(at=now, by=c.by, ticket=t.id, window=t.window, score=c.score, comment=c.comment)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.RegisterAppointment: register_appointment,
+    cmd.IssueTicket: issue,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.RecordPrint: record_print,
+    cmd.CancelTicket: cancel,
+}

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from . import commands as cmd
@@ -218,3 +219,23 @@ def handover(state: HallDay, catalog: Catalog, c: cmd.Handover, now: datetime) -
     if to.username == w.clerk:
         raise Conflict("handover-self", f"{to.username} holds the window already")
     return [ev.WindowHandedOver(at=now, by=c.by, window=c.window, from_clerk=w.clerk, to_clerk=to.username)]
+
+
+# The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)
+# and (state, command, now).
+WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
+    cmd.OpenWindow: open_window,
+    cmd.CallNext: call_next,
+    cmd.CallTicket: call_ticket,
+    cmd.Recall: recall,
+    cmd.StartService: start,
+    cmd.FinishService: finish,
+    cmd.NoShow: no_show,
+    cmd.Transfer: transfer,
+    cmd.Suspend: suspend,
+    cmd.Pause: pause,
+    cmd.Resume: resume,
+    cmd.CloseWindow: close,
+    cmd.Handover: handover,
+}
+STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.tasks import SUPERVISORS
+from server.api.supervision import SUPERVISORS
 from server.api import Settings
 from server.api.context import CTX
 from server.config import default_config_dir

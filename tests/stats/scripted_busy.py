@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dashboard.supervisor import Supervisor
+from server.stats.supervisor import Supervisor
 from server.domain import commands as c
 from server.hall import HallService
 from server.stats.service import Stats

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from server.api import Settings, create_app
 from server.api.context import CTX
-from server.stats.api import STATS
+from server.api.stats import STATS
 from tests.halls import FakeClock, small_config, write_config
 from tests.stats.scripted import START, play
 from tests.stats.scripted_busy import play_busy

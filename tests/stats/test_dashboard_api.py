@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from xml.etree import ElementTree
 
-from dashboard.tasks import SUPERVISORS
+from server.api.supervision import SUPERVISORS
 from server.api.context import CTX
 from tests.halls import MORNING
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from dashboard.tasks import SUPERVISORS
+from server.api.supervision import SUPERVISORS
 from server.api.context import CTX
 from tests.halls import MORNING
 from tests.stats.scripted import play
@@ -85,7 +85,7 @@ async def test_the_bulletin_exports_each_of_its_tables_as_csv(client, login, clo
 def test_no_export_cell_becomes_a_formula():
     """A comment or reason typed by anyone reaches a manager's spreadsheet: each of these would
     run as a formula (or hide one) in Excel or WPS; every export goes through these two writers."""
-    from server.stats.api import csv_response, xlsx_bytes
+    from server.api.stats import csv_response, xlsx_bytes
 
     dangerous = ['=HYPERLINK("x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
     lines = [[text, 7, -3.5] for text in dangerous]

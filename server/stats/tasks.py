@@ -1,4 +1,4 @@
-"""The dashboard's background work, owned by the app: started at startup, cancelled at shutdown.
+"""The supervision's background work, started and stopped by the app's lifespan (server/api/app.py):
 
 - one supervisor per hall: every `supervision.sweep_s` seconds it submits `Supervise` with the
   alerts it knows, so the hall's rules (server/domain/supervision.py) journal new, escalated
@@ -7,23 +7,16 @@
   midnight), so that a manager's first query does not wait for it.
 
 With several processes only one runs them (`Settings.background`): the alerts and derived
-statistics are in the database, so every process reads the same board.
-
-The tasks wait until the halls run (whatever the order of the app's cleanup contexts) and
-are cancelled on shutdown already (which comes before any cleanup, so they never outlive the
-halls or the journal) and again, harmlessly, when their cleanup context ends.
+statistics are in the database, so every process reads the same board. The lifespan starts
+them after the halls and stops them before the halls, so they never outlive the journal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from aiohttp import web
-
-from server.api.context import CTX
 from server.hall import HallService, Unavailable
 from server.stats.service import Stats, hall_today
 
@@ -31,12 +24,9 @@ from .supervisor import Supervisor
 
 log = logging.getLogger("hallq.dashboard")
 
-SUPERVISORS = web.AppKey("hallq.supervisors", dict)
-_TASKS = web.AppKey("hallq.dashboard.tasks", list)
-
 
 async def _running(service: HallService) -> None:
-    """Wait until the hall's writer runs (the app's lifecycle starts it after ours)."""
+    """Wait until the hall's writer runs (it has when the lifespan starts this task: a safeguard)."""
     while True:
         try:
             await service.current()
@@ -45,7 +35,7 @@ async def _running(service: HallService) -> None:
             await asyncio.sleep(0.05)
 
 
-async def _supervise(service: HallService, supervisor: Supervisor) -> None:
+async def supervise(service: HallService, supervisor: Supervisor) -> None:
     await _running(service)
     while True:
         try:
@@ -59,7 +49,7 @@ async def _supervise(service: HallService, supervisor: Supervisor) -> None:
         await asyncio.sleep(service.catalog.hall.supervision.sweep_s)
 
 
-async def _derive(stats: Stats, services: dict[str, HallService]) -> None:
+async def derive(stats: Stats, services: dict[str, HallService]) -> None:
     """Derive closed days in the background; checks again every few minutes (day rollover)."""
     for service in services.values():
         await _running(service)
@@ -75,39 +65,3 @@ async def _derive(stats: Stats, services: dict[str, HallService]) -> None:
             except Exception:
                 log.exception("hall %s: deriving statistics failed", hall)
         await asyncio.sleep(300)
-
-
-async def _cancel(app: web.Application) -> None:
-    tasks = app[_TASKS]
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        try:
-            await t
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("dashboard task ended with an error")
-    tasks.clear()
-
-
-def install(app: web.Application, stats: Stats) -> None:
-    context = app[CTX]
-    supervisors = {hall: Supervisor(service, stats) for hall, service in context.halls.items()}
-    app[SUPERVISORS] = supervisors
-    app[_TASKS] = []
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await stats.create()
-        tasks = app[_TASKS]
-        if not context.settings.background:  # another process of the deployment sweeps and derives
-            yield
-            return
-        for hall, service in context.halls.items():
-            tasks.append(asyncio.create_task(_supervise(service, supervisors[hall]), name=f"supervisor-{hall}"))
-        tasks.append(asyncio.create_task(_derive(stats, context.halls), name="stats-builder"))
-        yield
-        await _cancel(app)
-
-    app.cleanup_ctx.append(lifecycle)
-    app.on_shutdown.append(_cancel)

@@ -15,16 +15,16 @@ from typing import Any
 
 from aiohttp import web
 
-from server.api.context import json
-from server.api.openapi import contract
-from server.api.schemas import Out
-from server.domain.calendar import opens_on
-from server.domain.errors import Invalid
-from server.domain.forecast import SLOT_MIN, opening_days, slot_label, slots_of, total_interval
-from server.hall import HallService
-from server.stats.api import STATS, csv_response, reader
-from server.stats.service import hall_today
-from server.stats.staffing import Learnt, accuracy, booked_of, folded, forecast, learn, plan, plan_lines, slot_of
+from .context import json
+from .openapi import contract
+from .schemas import Out
+from ..domain.calendar import opens_on
+from ..domain.errors import Invalid
+from ..domain.forecast import SLOT_MIN, opening_days, slot_label, slots_of, total_interval
+from ..hall import HallService
+from .stats import STATS, csv_response, reader
+from ..stats.service import hall_today
+from ..stats.staffing import Learnt, accuracy, booked_of, folded, forecast, learn, plan, plan_lines, slot_of
 
 routes = web.RouteTableDef()
 
@@ -94,11 +94,6 @@ class TodayForecast(Out):
 class Accuracy(Out):
     hall: str
     days: list[dict[str, Any]]
-
-
-def setup(app: web.Application) -> None:
-    app[PLANS] = {}
-    app.router.add_routes(routes)
 
 
 def _day(request: web.Request, hall: HallService) -> date:

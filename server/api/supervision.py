@@ -26,17 +26,17 @@ from server.domain.supervision import (
 from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
-from server.stats.api import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
+from server.api.stats import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
 from server.web import language
 from server.i18n import words
 
-from . import charts, schemas
-from .tasks import SUPERVISORS
+from . import boards, charts
 
 routes = web.RouteTableDef()
+SUPERVISORS = web.AppKey("hallq.supervisors", dict)
 
 
 class StepBody(BaseModel):
@@ -93,7 +93,7 @@ def _alert_row(catalog: Catalog, a: Any) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/halls/{hall}/supervision")
-@contract("电子监察 live board: queues, windows, active alerts, today's alert log, windows to open", response=schemas.Board, auth="manager", tags=("supervision",))
+@contract("电子监察 live board: queues, windows, active alerts, today's alert log, windows to open", response=boards.Board, auth="manager", tags=("supervision",))
 async def supervision(request: web.Request) -> web.Response:
     """电子监察 live board: queues, windows, active alerts and today's alert log, suggestions."""
     hall, _ = await reader(request)
@@ -151,7 +151,7 @@ async def supervision(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/alerts")
-@contract("A day's alert events as journalled", response=schemas.AlertEvents, auth="manager", query=(("day", "YYYY-MM-DD (default today)", False),), tags=("supervision",))
+@contract("A day's alert events as journalled", response=boards.AlertEvents, auth="manager", query=(("day", "YYYY-MM-DD (default today)", False),), tags=("supervision",))
 async def alerts(request: web.Request) -> web.Response:
     """A day's alert events as journalled (`?day=YYYY-MM-DD`, default today)."""
     return json(await _alerts(request))
@@ -343,7 +343,7 @@ def _may_read_department(who: Any, catalog: Catalog, item: str) -> bool:
 
 @routes.get("/api/v1/halls/{hall}/reviews")
 @contract(
-    "Bad reviews (差评) with every step of their loop; a chief sees their department's", response=schemas.Reviews, auth="manager",
+    "Bad reviews (差评) with every step of their loop; a chief sees their department's", response=boards.Reviews, auth="manager",
     query=(*PERIOD, ("open", "1: only those whose loop is not closed", False)), tags=("supervision",),
 )
 async def list_reviews(request: web.Request) -> web.Response:
@@ -383,7 +383,7 @@ _exports("reviews", "The bad reviews, one line each", _reviews, lambda d: _revie
 
 
 @routes.post("/api/v1/halls/{hall}/reviews/{ticket}/steps")
-@contract("Record the next step of a bad review's loop (chief of its department; managers decide appeals)", body=StepBody, response=schemas.Review, status=201, auth="staff", errors=(409,), tags=("supervision",))
+@contract("Record the next step of a bad review's loop (chief of its department; managers decide appeals)", body=StepBody, response=boards.Review, status=201, auth="staff", errors=(409,), tags=("supervision",))
 async def record_step(request: web.Request) -> web.Response:
     """Record the next step of a bad review's loop: `{step, note}`."""
     hall = hall_of(request)
@@ -407,7 +407,7 @@ async def record_step(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/cases")
-@contract("Promised cases (承诺件) accepted before today and not concluded, soonest deadline first", response=schemas.Cases, auth="manager", tags=("supervision",))
+@contract("Promised cases (承诺件) accepted before today and not concluded, soonest deadline first", response=boards.Cases, auth="manager", tags=("supervision",))
 async def list_cases(request: web.Request) -> web.Response:
     """Promised cases (承诺件) accepted before today and not concluded, soonest deadline first."""
     return json(await _cases(request))
@@ -438,7 +438,7 @@ _exports("cases", "The open promised cases", _cases, lambda d: flat_table(d["cas
 
 
 @routes.post("/api/v1/halls/{hall}/cases/{ticket}/conclude")
-@contract("Conclude (办结) an open promised case", body=ConcludeBody, response=schemas.Concluded, status=201, auth="staff", errors=(409,), tags=("supervision",))
+@contract("Conclude (办结) an open promised case", body=ConcludeBody, response=boards.Concluded, status=201, auth="staff", errors=(409,), tags=("supervision",))
 async def conclude(request: web.Request) -> web.Response:
     """办结 of an open promised case; its clerks' window, the department's chief, managers."""
     hall = hall_of(request)

@@ -205,14 +205,9 @@ class ImportReader:
 IMPORTS = web.AppKey("admin-imports", ImportReader)
 
 
-def install(app: web.Application, limits: ImportLimits) -> None:
-    reader = ImportReader(limits)
-    app[IMPORTS] = reader
-
-    async def close(_: web.Application) -> None:
-        reader.close()
-
-    app.on_cleanup.append(close)
+def setup(app: web.Application, limits: ImportLimits) -> None:
+    """The import reader; the app's lifespan closes its thread pool."""
+    app[IMPORTS] = ImportReader(limits)
 
 
 @routes.post(ADMIN + "/import")

@@ -10,10 +10,10 @@ from aiohttp import web
 from server.api.context import CTX, json
 from server.api.openapi import contract
 from server.hall import HallService
-from server.stats.api import STATS, reader
+from server.api.stats import STATS, reader
 
-from . import schemas
-from .tasks import SUPERVISORS
+from . import boards
+from .supervision import SUPERVISORS
 
 routes = web.RouteTableDef()
 
@@ -70,7 +70,7 @@ async def _counts(request: web.Request, service: HallService) -> _Counts:
 
 @routes.get("/api/v1/halls/{hall}/region")
 @contract("The hall and every hall below it (city → county → township), live today, with the sums",
-          response=schemas.Region, auth="manager", tags=("supervision",))
+          response=boards.Region, auth="manager", tags=("supervision",))
 async def region(request: web.Request) -> web.Response:
     hall, _ = await reader(request)
     context = request.app[CTX]

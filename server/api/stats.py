@@ -9,13 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ..api.context import allowed, hall_of, json
+from .context import allowed, hall_of, json
 from ..domain.catalog import Action
 from ..domain.errors import Invalid
-from ..api.openapi import contract
-from .rollup import DIMENSIONS, flatten
-from .schemas import StatsAnswer
-from .service import MAX_SPAN_DAYS, Stats, hall_today
+from .openapi import contract
+from ..stats.rollup import DIMENSIONS, flatten
+from ..stats.schemas import StatsAnswer
+from ..stats.service import MAX_SPAN_DAYS, Stats, hall_today
 
 routes = web.RouteTableDef()
 
