@@ -22,50 +22,16 @@ from server.domain import ratings
 from server.domain.access import EVALUATOR, Actor, may, refusal
 from server.domain.catalog import Action, Catalog
 from server.domain.dayend import overnight_case
-from server.domain.decide import decide
-from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
+from server.domain.errors import Conflict, Forbidden, NotFound
 from server.domain.model import HallDay, TicketStatus
 from server.domain.tickets import print_flagged
 from server.domain.policy import call_order, candidates
+from server.domain.windows import actions as window_actions
 from server.hall import HallService
 
 routes = web.RouteTableDef()
 
 QUEUE_LIMIT = 50
-
-# A probe per action: decide() is pure, so asking it is how the terminal learns which actions
-# the window's state allows now, without a second copy of the state machine. A refusal other
-# than Conflict (a missing reason, an unknown target) means the action is open and needs input.
-PROBES: dict[str, Any] = {
-    "open": lambda w, by: cmd.OpenWindow(by=by, window=w),
-    "call-next": lambda w, by: cmd.CallNext(by=by, window=w),
-    "call": lambda w, by: cmd.CallTicket(by=by, window=w, ticket=""),
-    "recall": lambda w, by: cmd.Recall(by=by, window=w),
-    "start": lambda w, by: cmd.StartService(by=by, window=w),
-    "finish": lambda w, by: cmd.FinishService(by=by, window=w, case_type="immediate"),
-    "no-show": lambda w, by: cmd.NoShow(by=by, window=w),
-    "transfer": lambda w, by: cmd.Transfer(by=by, window=w),
-    "suspend": lambda w, by: cmd.Suspend(by=by, window=w, kind=""),
-    "pause": lambda w, by: cmd.Pause(by=by, window=w, reason=""),
-    "resume": lambda w, by: cmd.Resume(by=by, window=w),
-    "close": lambda w, by: cmd.CloseWindow(by=by, window=w),
-    "handover": lambda w, by: cmd.Handover(by=by, window=w),
-    "evaluation": lambda w, by: cmd.RequestEvaluation(by=by, window=w),
-}
-
-
-def available_actions(state: HallDay, catalog: Catalog, window: str, by: str, now: datetime) -> list[str]:
-    out = []
-    for name, probe in PROBES.items():
-        try:
-            decide(state, catalog, probe(window, by), now)
-        except Conflict:
-            continue
-        except DomainError:
-            pass
-        out.append(name)
-    return out
-
 
 def queue_view(state: HallDay, catalog: Catalog, window: str, now: datetime) -> dict[str, Any]:
     order = call_order(state, catalog, window, now, limit=QUEUE_LIMIT)
@@ -258,7 +224,7 @@ async def queue(request: web.Request) -> web.Response:
             "item": item_view(catalog, shown.item) if shown else None,
             **queue_view(state, catalog, window, now),
             # 补打: not a counter action of the window but the ticket's, offered while its print is flagged.
-            "actions": available_actions(state, catalog, window, who.user.username, now)
+            "actions": window_actions(state, catalog, window, now)
             + (["reprint"] if current is not None and print_flagged(current) else [])
             + (["finish"] if late is not None else []),
             "rateable": rateable_view(state, window, now),

@@ -15,10 +15,11 @@ from datetime import datetime
 from . import commands as cmd
 from . import events as ev
 from .calendar import add_working_days
-from .catalog import CaseType, Catalog, Role
+from .catalog import CaseType, Catalog, Role, User
 from .errors import Conflict, Invalid, NotFound
 from .model import HallDay, Lane, Outcome, SuspendKind, Ticket, TicketStatus, WindowState, WindowStatus
 from .policy import choose_next, requeue_place
+from .ratings import rateable_at
 from .tickets import item_of, ticket_at_counter
 
 S = WindowStatus
@@ -30,7 +31,27 @@ def _window(state: HallDay, catalog: Catalog, window_id: str) -> WindowState:
     return state.window(window_id)
 
 
-def _require(w: WindowState, *allowed: WindowStatus, action: str) -> None:
+# The window state machine: the states each counter action needs (the terminal's names). The
+# deciders below check it, and `actions` tells the terminal which buttons the window allows now.
+NEEDS: dict[str, tuple[WindowStatus, ...]] = {
+    "open": (S.closed,),
+    "call-next": (S.idle,),
+    "call": (S.idle,),
+    "recall": (S.called,),
+    "start": (S.called,),
+    "finish": (S.serving,),
+    "no-show": (S.called,),
+    "transfer": (S.called, S.serving),
+    "suspend": (S.serving,),
+    "pause": (S.idle,),
+    "resume": (S.paused,),
+    "close": (S.idle, S.paused),
+    "handover": (S.idle, S.paused),
+}
+
+
+def _require(w: WindowState, need: str, *, action: str) -> None:
+    allowed = NEEDS[need]
     if w.status not in allowed:
         names = " or ".join(a.value for a in allowed)
         raise Conflict(
@@ -47,7 +68,7 @@ def _current(state: HallDay, w: WindowState) -> Ticket:
 
 def open_window(state: HallDay, catalog: Catalog, c: cmd.OpenWindow, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.closed, action="open")
+    _require(w, "open", action="open")
     if catalog.windows[c.window].retired:
         raise Conflict("retired", f"window {c.window!r} is retired and is not opened any more")
     return [ev.WindowOpened(at=now, by=c.by, window=c.window, clerk=c.by)]
@@ -59,7 +80,7 @@ def _call(c: cmd.WindowCommand, t: Ticket, lane: Lane, now: datetime) -> ev.Even
 
 def call_next(state: HallDay, catalog: Catalog, c: cmd.CallNext, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.idle, action="call the next ticket")
+    _require(w, "call-next", action="call the next ticket")
     chosen = choose_next(state, catalog, c.window, now)
     if chosen is None:
         return []
@@ -69,7 +90,7 @@ def call_next(state: HallDay, catalog: Catalog, c: cmd.CallNext, now: datetime) 
 
 def call_ticket(state: HallDay, catalog: Catalog, c: cmd.CallTicket, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.idle, action="call a ticket")
+    _require(w, "call", action="call a ticket")
     t = ticket_at_counter(state, c.ticket)
     if t.status is TicketStatus.waiting:
         may = t.target_window == c.window or (t.target_window is None and c.window in catalog.windows_of_item[t.item])
@@ -85,20 +106,20 @@ def call_ticket(state: HallDay, catalog: Catalog, c: cmd.CallTicket, now: dateti
 
 def recall(state: HallDay, catalog: Catalog, c: cmd.Recall, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.called, action="recall")
+    _require(w, "recall", action="recall")
     t = _current(state, w)
     return [ev.TicketRecalled(at=now, by=c.by, window=c.window, ticket=t.id, number=t.number)]
 
 
 def start(state: HallDay, catalog: Catalog, c: cmd.StartService, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.called, action="start a service")
+    _require(w, "start", action="start a service")
     return [ev.ServiceStarted(at=now, by=c.by, window=c.window, ticket=_current(state, w).id)]
 
 
 def finish(state: HallDay, catalog: Catalog, c: cmd.FinishService, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.serving, action="finish")
+    _require(w, "finish", action="finish")
     return [finished(ev.ServiceFinished, catalog, _current(state, w), c, now)]
 
 
@@ -127,7 +148,7 @@ def finished(kind: type[ev.ServiceFinished], catalog: Catalog, t: Ticket, c: cmd
 
 def no_show(state: HallDay, catalog: Catalog, c: cmd.NoShow, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.called, action="mark a no-show")
+    _require(w, "no-show", action="mark a no-show")
     t = _current(state, w)
     requeued_at = ordinal = None
     if c.requeue:
@@ -144,7 +165,7 @@ def no_show(state: HallDay, catalog: Catalog, c: cmd.NoShow, now: datetime) -> l
 
 def transfer(state: HallDay, catalog: Catalog, c: cmd.Transfer, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.called, S.serving, action="transfer")
+    _require(w, "transfer", action="transfer")
     t = _current(state, w)
     if (c.to_item is None) == (c.to_window is None):
         raise Invalid("transfer-target", "transfer to exactly one of: an item, a window")
@@ -170,7 +191,7 @@ def transfer(state: HallDay, catalog: Catalog, c: cmd.Transfer, now: datetime) -
 
 def suspend(state: HallDay, catalog: Catalog, c: cmd.Suspend, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.serving, action="suspend")
+    _require(w, "suspend", action="suspend")
     try:
         kind = SuspendKind(c.kind)
     except ValueError:
@@ -180,7 +201,7 @@ def suspend(state: HallDay, catalog: Catalog, c: cmd.Suspend, now: datetime) -> 
 
 def pause(state: HallDay, catalog: Catalog, c: cmd.Pause, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.idle, action="pause")
+    _require(w, "pause", action="pause")
     if not c.reason.strip():
         raise Invalid("pause-reason", "a leave notice (离岗告示) says why the window is paused")
     if c.until is not None and c.until <= now:
@@ -190,35 +211,59 @@ def pause(state: HallDay, catalog: Catalog, c: cmd.Pause, now: datetime) -> list
 
 def resume(state: HallDay, catalog: Catalog, c: cmd.Resume, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.paused, action="resume")
+    _require(w, "resume", action="resume")
     return [ev.WindowResumed(at=now, by=c.by, window=c.window)]
 
 
 def close(state: HallDay, catalog: Catalog, c: cmd.CloseWindow, now: datetime) -> list[ev.Event]:
     w = _window(state, catalog, c.window)
-    _require(w, S.idle, S.paused, action="close")
+    _require(w, "close", action="close")
     return [ev.WindowClosed(at=now, by=c.by, window=c.window)]
 
 
 def handover(state: HallDay, catalog: Catalog, c: cmd.Handover, now: datetime) -> list[ev.Event]:
     """AB岗: the B post takes over when A leaves (or back)."""
     w = _window(state, catalog, c.window)
-    _require(w, S.idle, S.paused, action="hand over")
-    clerks = catalog.clerks_of_window(c.window)
+    _require(w, "handover", action="hand over")
     if c.to is not None:
         to = catalog.users.get(c.to)
         if to is None or to.role is not Role.clerk or c.window not in to.windows:
             raise Invalid("handover-to", f"{c.to!r} holds no post at this window")
     else:
-        current = catalog.users.get(w.clerk or "")
-        current_post = current.post if current and c.window in current.windows else "A"
-        others = [u for u in clerks if u.post and u.post != current_post]
-        if not others:
+        to = other_post(catalog, w)
+        if to is None:
             raise Conflict("no-other-post", "this window has no clerk on the other post")
-        to = others[0]
     if to.username == w.clerk:
         raise Conflict("handover-self", f"{to.username} holds the window already")
     return [ev.WindowHandedOver(at=now, by=c.by, window=c.window, from_clerk=w.clerk, to_clerk=to.username)]
+
+
+def other_post(catalog: Catalog, w: WindowState) -> User | None:
+    """AB岗: the first clerk of the window on the post its current clerk does not hold."""
+    current = catalog.users.get(w.clerk or "")
+    current_post = current.post if current and w.id in current.windows else "A"
+    others = [u for u in catalog.clerks_of_window(w.id) if u.post and u.post != current_post]
+    return others[0] if others else None
+
+
+def actions(state: HallDay, catalog: Catalog, window: str, now: datetime) -> list[str]:
+    """The counter actions the window's state allows now, for the terminal's buttons: those whose
+    needed state it is in, less those refused whatever the input (a retired window is not
+    opened, a hand-over needs a clerk on the other post, 主动邀评 a service still open to the
+    evaluator). An action that needs input (a reason, a ticket, a target) is offered."""
+    w = _window(state, catalog, window)
+    if state.closed_out_at is not None:  # the day has ended: its windows act no more (decide.py)
+        return []
+    out = [name for name, allowed in NEEDS.items() if w.status in allowed]
+    if "open" in out and catalog.windows[window].retired:
+        out.remove("open")
+    if "handover" in out:
+        to = other_post(catalog, w)
+        if to is None or to.username == w.clerk:
+            out.remove("handover")
+    if rateable_at(state, window, now) is not None:
+        out.append("evaluation")
+    return out
 
 
 # The commands decided here, gathered by server/domain/decide.py: (state, catalog, command, now)

@@ -14,7 +14,8 @@ from server.domain import dayend
 from server.domain import events as ev
 from server.domain.apply import fold
 from server.domain.decide import decide
-from server.domain.errors import DomainError
+from server.domain.errors import Conflict, DomainError
+from server.domain.windows import actions as window_actions
 from server.domain.estimates import ahead
 from server.domain.model import OPEN_STATUSES, HallDay, TicketStatus, WindowStatus
 from server.domain.policy import candidates, due
@@ -33,6 +34,24 @@ def _projection(state: HallDay) -> tuple:
     windows = tuple(sorted((w.id, w.status, w.clerk, w.ticket, w.priority_streak) for w in state.windows.values()))
     waiting = tuple(sorted((i, tuple(sorted(ids))) for i, ids in state.waiting.items()))
     return state.seq, tickets, windows, waiting
+
+
+TERMINAL_PROBES = {
+    "open": lambda w: c.OpenWindow(by="x", window=w),
+    "call-next": lambda w: c.CallNext(by="x", window=w),
+    "call": lambda w: c.CallTicket(by="x", window=w, ticket=""),
+    "recall": lambda w: c.Recall(by="x", window=w),
+    "start": lambda w: c.StartService(by="x", window=w),
+    "finish": lambda w: c.FinishService(by="x", window=w, case_type="immediate"),
+    "no-show": lambda w: c.NoShow(by="x", window=w),
+    "transfer": lambda w: c.Transfer(by="x", window=w),
+    "suspend": lambda w: c.Suspend(by="x", window=w, kind=""),
+    "pause": lambda w: c.Pause(by="x", window=w, reason=""),
+    "resume": lambda w: c.Resume(by="x", window=w),
+    "close": lambda w: c.CloseWindow(by="x", window=w),
+    "handover": lambda w: c.Handover(by="x", window=w),
+    "evaluation": lambda w: c.RequestEvaluation(by="x", window=w),
+}
 
 
 class HallMachine(RuleBasedStateMachine):
@@ -269,6 +288,24 @@ class HallMachine(RuleBasedStateMachine):
                 except DomainError:
                     continue
                 raise AssertionError(f"{w} may call {t.number}, which is {t.status.value} (for {t.target_window})")
+
+    @invariant()
+    def the_terminal_offers_exactly_what_decide_accepts(self) -> None:
+        """windows.actions (the state machine as a table) against decide itself: an action is
+        offered when decide does not refuse it as a conflict whatever its input (a dummy input
+        refused as invalid still counts as open, since the clerk will give a real one)."""
+        state, now = self.e.state, self.e.clock.now()
+        for w in WINDOWS:
+            accepted = []
+            for name, probe in TERMINAL_PROBES.items():
+                try:
+                    decide(state, CATALOG, probe(w), now)
+                except Conflict:
+                    continue
+                except DomainError:
+                    pass
+                accepted.append(name)
+            assert sorted(window_actions(state, CATALOG, w, now)) == sorted(accepted), w
 
     @invariant()
     def numbers_are_unique(self) -> None:
