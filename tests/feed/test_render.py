@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-import server.domain.dayend_events  # noqa: F401  (registers the day-end events)
 from server.domain import commands as c
 from server.domain import events as ev
 from server.domain.errors import DomainError
