@@ -22,7 +22,7 @@ from server.api.openapi import contract
 from server.api.views import issued_view
 from server.domain import commands as cmd
 from server.domain.catalog import Action
-from server.domain.model import PrintStatus
+from server.domain.model import HallDay, PrintStatus
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
 from server.domain.tickets import ticket_at_counter, ticket_of
@@ -125,9 +125,9 @@ def job_view(job: Job | None) -> dict[str, object]:
     return {"state": "queued", "job": job.id, "reprint": job.reprint}
 
 
-def _appointment_item(hall: HallService, code: str) -> tuple[str, str]:
+def _appointment_item(state: HallDay, code: str) -> tuple[str, str]:
     """The appointment's own code and item, the code typed in any case on the kiosk's keyboard."""
-    appointments = hall.state.appointments
+    appointments = state.appointments
     found = appointments.get(code) or next((a for c, a in appointments.items() if c.upper() == code.upper()), None)
     if found is None:
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
@@ -145,22 +145,23 @@ async def issue(request: web.Request) -> web.Response:
     await device(request, hall, {"kiosk"}, bound=link.conf.id)
     # One kiosk serves one citizen at a time: bound its tickets like any client address's.
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
-    await hall.current()
+    state = await hall.current()
     item, appointment = req.item, req.appointment
     if appointment is not None:
-        appointment, booked = _appointment_item(hall, appointment)
+        appointment, booked = _appointment_item(state, appointment)
         item = item or booked
     if item is None:
         raise Invalid("missing-item", "say which item, or give an appointment code")
     ticket_id = new_ticket_id()
     by = f"kiosk:{link.conf.id}"
-    (issued,) = await hall.handle(
+    done = await hall.answer(
         cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment)
     )
+    (issued,) = done.events
     assert isinstance(issued, TicketIssued)
-    t = hall.state.tickets[ticket_id]
+    t = done.ticket(ticket_id)
     told = (issued.ahead, issued.estimated_wait_s)
-    view = issued_view(hall.state, hall.catalog, issued)
+    view = issued_view(done.hall_day, hall.catalog, issued)
     view["mobile_url"] = url = mobile_url(link.conf, origin(request), ticket_id)
     view["print"] = job_view(request.app[PRINTING].submit(link, t, url, by=by, told=told))
     return json_response(view, status=201)
@@ -171,8 +172,8 @@ async def _issuing_kiosk(request: web.Request, hall: HallService, ticket_id: str
     if ticket_id in printing.issued_by:
         return printing.issued_by[ticket_id]
     # Issued before this server started: the journal says which kiosk (by = "kiosk:<id>").
-    for stored in await hall.journal.read(hall.hall, hall.state.day):
-        if stored.data["type"] == "ticket_issued" and stored.data["ticket"] == ticket_id:
+    for stored in await hall.events(hall.held().day, types=(TicketIssued.type,)):
+        if stored.data["ticket"] == ticket_id:
             by = str(stored.data["by"])
             return by.removeprefix("kiosk:") if by.startswith("kiosk:") else None
     return None
