@@ -215,6 +215,10 @@ class HallService(CatalogRevisions):
         """Today's hall-day as folded now, without asking the writer (health, which day a page shows)."""
         return self.state
 
+    def ticket_held(self, ticket_id: str) -> tuple[HallDay, Ticket] | None:
+        """A ticket of today or of the day before as held now, without asking the writer (feeds)."""
+        return self.days.ticket(ticket_id)
+
     def day_before(self) -> HallDay | None:
         """The last hall-day before today that holds events, as held now (a service that ran over midnight)."""
         return self.days.previous

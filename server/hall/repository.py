@@ -84,10 +84,12 @@ class HallDays:
 
     # -- writing -------------------------------------------------------------------------------
     async def append(self, day: date, base: int, events: Sequence[ev.Event | dict[str, Any]]) -> Commit:
-        """Store `events` at positions base+1 … in one transaction, or raise SequenceConflict."""
+        """Store `events` at positions base+1 … in one transaction, or raise SequenceConflict.
+        Nothing to store asks nothing of the journal."""
         stored = tuple(e if isinstance(e, dict) else ev.to_dict(e) for e in events)
         decided = tuple(e for e in events if not isinstance(e, dict))
-        await self.journal.append(self.hall, day, base, stored)
+        if stored:
+            await self.journal.append(self.hall, day, base, stored)
         return Commit(self.hall, day, base, decided, stored)
 
     async def publish(self, commit: Commit) -> None:
