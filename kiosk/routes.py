@@ -102,17 +102,16 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _ticket_at(request: web.Request) -> tuple[HallService, Any, Any]:
+async def _ticket_at(request: web.Request) -> tuple[HallService, Any, Any]:
     hall = hall_of(request)
     link = request.app[PRINTING].kiosk(hall.hall, request.match_info["kiosk"])
-    return hall, link, ticket_of(hall.state, request.match_info["ticket"])
+    return hall, link, ticket_of(await hall.current(), request.match_info["ticket"])
 
 
 @routes.get("/kiosk/{hall}/{kiosk}/tickets/{ticket}/preview.png")
 async def preview(request: web.Request) -> web.Response:
     """The paper ticket as a picture (the ticket id is the holder's secret, as everywhere)."""
-    hall, link, t = _ticket_at(request)
-    await hall.current()
+    hall, link, t = await _ticket_at(request)
     blocks = ticket_layout(facts(hall, link.conf, t, mobile_url(link.conf, origin(request), t.id), None, False))
     return web.Response(body=preview_png(blocks, link.conf.printer.paper_mm), content_type="image/png",
                         headers={"Cache-Control": "no-store"})
@@ -121,7 +120,7 @@ async def preview(request: web.Request) -> web.Response:
 @routes.get("/kiosk/{hall}/{kiosk}/tickets/{ticket}/qr.svg")
 async def qr(request: web.Request) -> web.Response:
     """The on-screen QR code to the mobile ticket: the same address as on the paper."""
-    hall, link, t = _ticket_at(request)
+    hall, link, t = await _ticket_at(request)
     return web.Response(body=qr_svg(mobile_url(link.conf, origin(request), t.id)), content_type="image/svg+xml",
                         headers={"Cache-Control": "no-store"})
 
@@ -143,7 +142,7 @@ async def mobile_ticket(request: web.Request) -> web.Response:
                   "timezone": hall.catalog.hall.timezone, "indicators": list(ratings.INDICATORS),
                   "bad_at_most": ratings.BAD_AT_MOST,
                   # A ticket of an ended day changes no more: the page shows it without a feed.
-                  "final": ticket_view(state, hall.catalog, t) if state.day != hall.state.day else None}
+                  "final": ticket_view(state, hall.catalog, t) if state.day != hall.held().day else None}
         # The words of a final state in the page itself: readable before (or without) the script.
         closed = "closed_out_serving" if t.closed_out_from == "serving" and t.status == "closed_out" else t.status.value
         status = text[lang].get(closed, "") if config["final"] else ""

@@ -175,7 +175,7 @@ def create_app(settings: Settings) -> web.Application:
     async def start_halls() -> None:
         for service in context.halls.values():
             await service.start()
-            log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.state.day, service.state.seq)
+            log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
 
     async def stop_halls() -> None:
         for service in context.halls.values():

@@ -259,10 +259,11 @@ async def check_in(request: web.Request) -> web.Response:
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
     if not any(permits(request, who, Action.operate, hall, w) for w in hall.catalog.windows_of_item[a.item]):
         raise Forbidden("not-your-item", f"{who.user.username} serves no window of {hall.catalog.items[a.item].name}")
-    (issued,) = await hall.handle(cmd.IssueTicket(by=who.user.username, ticket=new_ticket_id(), item=a.item,
-                                                  channel="staff", appointment=a.code))
+    done = await hall.answer(cmd.IssueTicket(by=who.user.username, ticket=new_ticket_id(), item=a.item,
+                                             channel="staff", appointment=a.code))
+    (issued,) = done.events
     assert isinstance(issued, TicketIssued)
-    return json(issued_view(hall.state, hall.catalog, issued), status=201)
+    return json(issued_view(done.hall_day, hall.catalog, issued), status=201)
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/remote")
@@ -274,10 +275,11 @@ async def remote_ticket(request: web.Request) -> web.Response:
     req = await body(request, models.RemoteTicket)
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
     redeem(request, hall, req.proof)
-    (issued,) = await hall.handle(cmd.IssueTicket(by="online", ticket=new_ticket_id(), item=req.item, channel="online",
-                                                  remote=True, phone_key=bookings.phone_key(req.phone)))
+    done = await hall.answer(cmd.IssueTicket(by="online", ticket=new_ticket_id(), item=req.item, channel="online",
+                                             remote=True, phone_key=bookings.phone_key(req.phone)))
+    (issued,) = done.events
     assert isinstance(issued, TicketIssued)
-    view = issued_view(hall.state, hall.catalog, issued)
+    view = issued_view(done.hall_day, hall.catalog, issued)
     view["mobile_url"] = f"/t/{issued.ticket}"
     return json(view, status=201)
 
@@ -289,8 +291,8 @@ async def arrive(request: web.Request) -> web.Response:
     hall = hall_of(request)
     await body(request, models.Empty)
     ticket_id = request.match_info["ticket"]
-    await hall.handle(cmd.ConfirmArrival(by="holder", ticket=ticket_id))
-    return json(ticket_view(hall.state, hall.catalog, hall.state.tickets[ticket_id]))
+    done = await hall.answer(cmd.ConfirmArrival(by="holder", ticket=ticket_id))
+    return json(ticket_view(done.hall_day, hall.catalog, done.ticket(ticket_id)))
 
 
 def setup(app: web.Application) -> None:

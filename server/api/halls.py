@@ -35,7 +35,7 @@ async def health(request: web.Request) -> web.Response:
     bus_ok = bool(context.bus.healthy)
     assert context.calendar is not None
     body = {"status": "ok" if bus_ok else "degraded", "worker": context.settings.worker, "journal": True, "bus": bus_ok,
-            "halls": {h: s.state.seq for h, s in context.halls.items()}, "version": __version__,
+            "halls": {h: s.held().seq for h, s in context.halls.items()}, "version": __version__,
             "schema_revision": migrations.head(), "calendar": context.calendar.coverage(*calendar_horizon(context)),
             "connections": request.app[GATE].figures()}
     return json(body)
@@ -90,5 +90,5 @@ async def events(request: web.Request) -> web.Response:
         day = date.fromisoformat(request.query["day"]) if "day" in request.query else (await hall.current()).day
     except ValueError:
         raise Invalid("bad-query", "since is a whole number, day is YYYY-MM-DD") from None
-    stored = await hall.journal.read(hall.hall, day, max(0, since))
+    stored = await hall.events(day, since)
     return json({"hall": hall.hall, "day": day.isoformat(), "events": [{"seq": s.seq, **s.data} for s in stored]})

@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff, staff_credentials
+from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.views import issued_view
 from server.domain import commands as cmd
 from server.domain.catalog import Action
-from server.domain.model import PrintStatus
+from server.domain.model import HallDay, PrintStatus
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
 from server.domain.tickets import ticket_at_counter, ticket_of
@@ -125,9 +125,9 @@ def job_view(job: Job | None) -> dict[str, object]:
     return {"state": "queued", "job": job.id, "reprint": job.reprint}
 
 
-def _appointment_item(hall: HallService, code: str) -> tuple[str, str]:
+def _appointment_item(state: HallDay, code: str) -> tuple[str, str]:
     """The appointment's own code and item, the code typed in any case on the kiosk's keyboard."""
-    appointments = hall.state.appointments
+    appointments = state.appointments
     found = appointments.get(code) or next((a for c, a in appointments.items() if c.upper() == code.upper()), None)
     if found is None:
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
@@ -145,22 +145,23 @@ async def issue(request: web.Request) -> web.Response:
     await device(request, hall, {"kiosk"}, bound=link.conf.id)
     # One kiosk serves one citizen at a time: bound its tickets like any client address's.
     request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
-    await hall.current()
+    state = await hall.current()
     item, appointment = req.item, req.appointment
     if appointment is not None:
-        appointment, booked = _appointment_item(hall, appointment)
+        appointment, booked = _appointment_item(state, appointment)
         item = item or booked
     if item is None:
         raise Invalid("missing-item", "say which item, or give an appointment code")
     ticket_id = new_ticket_id()
     by = f"kiosk:{link.conf.id}"
-    (issued,) = await hall.handle(
+    done = await hall.answer(
         cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment)
     )
+    (issued,) = done.events
     assert isinstance(issued, TicketIssued)
-    t = hall.state.tickets[ticket_id]
+    t = done.ticket(ticket_id)
     told = (issued.ahead, issued.estimated_wait_s)
-    view = issued_view(hall.state, hall.catalog, issued)
+    view = issued_view(done.hall_day, hall.catalog, issued)
     view["mobile_url"] = url = mobile_url(link.conf, origin(request), ticket_id)
     view["print"] = job_view(request.app[PRINTING].submit(hall, link.conf.id, t, url, by=by, told=told))
     return json_response(view, status=201)

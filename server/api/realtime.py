@@ -74,7 +74,7 @@ class Feed:
         self.service = service
         self.bus = bus
         self._loop = asyncio.get_running_loop()
-        self.machine = machine.FeedMachine(service.state.day, service.state.seq, history, tick_s, self._loop.time())
+        self.machine = machine.FeedMachine(service.held().day, service.held().seq, history, tick_s, self._loop.time())
         # One input and its outputs at a time: a client's messages leave in the order decided.
         self._turn = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,7 +90,7 @@ class Feed:
 
     def hall(self) -> render.HallView:
         s = self.service
-        return render.HallView(s.state, s.catalog, s.clock.now(), s.days.previous)
+        return render.HallView(s.held(), s.catalog, s.clock.now(), s.day_before())
 
     async def start(self) -> None:
         sub = self.bus.subscribe(self.service.hall, maxsize=10_000)
@@ -163,7 +163,7 @@ class Feed:
             elif isinstance(o, machine.Close):
                 self._close(o.client, o.code, o.reason)  # type: ignore[arg-type]
             else:
-                stored = await self.service.journal.read(self.service.hall, o.day, o.since)
+                stored = await self.service.events(o.day, o.since)
                 if stored:
                     await self._publish(o.day, stored[0].seq, tuple(s.data for s in stored))
 
@@ -222,7 +222,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if window is not None and window not in service.catalog.windows:
         raise NotFound("unknown-window", f"no window {window!r} in this hall")
     ticket = request.query.get("ticket")
-    if ticket is not None and service.days.ticket(ticket) is None:
+    if ticket is not None and service.ticket_held(ticket) is None:
         raise NotFound("unknown-ticket", "no such ticket today")
     # A phone following its own ticket is no device; screens are, when the hall says so.
     screen = None if staff or ticket is not None else await device(request, service, SCREEN_KINDS)

@@ -163,8 +163,8 @@ async def _alerts(request: web.Request) -> dict[str, Any]:
         day = date.fromisoformat(request.query["day"]) if request.query.get("day") else hall_today(hall)
     except ValueError:
         raise Invalid("bad-query", "day is a date written YYYY-MM-DD") from None
-    stored = await hall.journal.read(hall.hall, day)
-    found = [{"seq": s.seq, **s.data} for s in stored if s.data["type"] in ("alert_raised", "alert_cleared")]
+    stored = await hall.events(day, types=("alert_raised", "alert_cleared"))
+    found = [{"seq": s.seq, **s.data} for s in stored]
     return {"hall": hall.hall, "day": day.isoformat(), "alerts": found}
 
 

@@ -213,7 +213,8 @@ async def queue(request: web.Request) -> web.Response:
     w = state.window(window)
     current = state.tickets[w.ticket] if w.ticket else None
     # The service that ran over midnight here: `finish` records it in its own day (server/hall/dayend.py).
-    late = overnight_case(hall.days.previous, state, window) if hall.days.previous is not None else None
+    before = hall.day_before()
+    late = overnight_case(before, state, window) if before is not None else None
     shown = current or late
     return json(
         {

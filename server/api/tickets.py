@@ -42,11 +42,12 @@ async def issue(request: web.Request) -> web.Response:
         if kiosk is not None:
             by = f"kiosk:{kiosk.kiosk}"
     ticket_id = new_ticket_id()
-    (issued,) = await hall.handle(
+    done = await hall.answer(
         cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)
     )
+    (issued,) = done.events
     assert isinstance(issued, TicketIssued)
-    view = issued_view(hall.state, hall.catalog, issued)
+    view = issued_view(done.hall_day, hall.catalog, issued)
     return json(view, status=201)
 
 
@@ -79,8 +80,8 @@ async def cancel(request: web.Request) -> web.Response:
     await body(request, models.Empty)
     ticket_id = request.match_info["ticket"]
     await _holder(request, Action.cancel, hall, ticket_id)
-    await hall.handle(cmd.CancelTicket(by="holder", ticket=ticket_id))
-    return json(ticket_view(hall.state, hall.catalog, hall.state.tickets[ticket_id]))
+    done = await hall.answer(cmd.CancelTicket(by="holder", ticket=ticket_id))
+    return json(ticket_view(done.hall_day, hall.catalog, done.ticket(ticket_id)))
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/evaluation")

@@ -102,8 +102,8 @@ def _action(name: str, model: type[BaseModel], build: Build):  # type: ignore[no
         window = _window_id(request)
         who = await allowed(request, Action.operate, hall, window)
         req = await body(request, model)
-        await hall.handle(build(req, window, who.user.username, hall.catalog.hall.timezone))
-        return json(window_view(hall.state, hall.catalog, hall.state.window(window)))
+        done = await hall.answer(build(req, window, who.user.username, hall.catalog.hall.timezone))
+        return json(window_view(done.hall_day, hall.catalog, done.window(window)))
 
     return act
 

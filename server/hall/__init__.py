@@ -1,5 +1,9 @@
 """The service layer: load a hall-day, decide, append at the expected position, publish.
 
+The loading, catching up, appending and publishing are the hall-day repository's
+(repository.py), the one place of the retry on conflict; what handlers render comes back from
+the service's queries and answers (views.py), never from its fold or the journal directly.
+
 One writer task per hall takes commands from an inbox. Commands that arrive while an
 append is on its way to disk wait and go together in the next append (group commit): one
 fsync serves many tickets, and nobody is answered before their events are durable.
@@ -18,25 +22,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ..bus import Bus, LocalBus, Published, Subscription
-from ..domain import admin
 from ..domain import commands as cmd
 from ..domain import events as ev
 from ..domain.apply import apply
 from ..domain.catalog import Catalog, HallConfig
 from ..domain.commands import Command
 from ..domain.decide import decide
-from ..domain.errors import Conflict, DomainError, NotFound
+from ..domain.errors import DomainError, NotFound
 from ..domain.model import HallDay, Ticket
-from ..journal import Journal, SequenceConflict, Unavailable, is_timeout
-from ..journal.revisions import Revision, RevisionConflict, SQLRevisions
+from ..journal import Journal, Stored, Unavailable, is_timeout
+from ..journal.revisions import SQLRevisions
 from ..tasks import cancel
+from .catalogs import CatalogRevisions
 from .dayend import DayChange
+from .repository import Commit, HallDays
+from .views import Outcome
 
 log = logging.getLogger("hallq.hall")
 
@@ -70,9 +76,7 @@ def _fail(entries: list[Entry], error: BaseException) -> None:
             fut.set_exception(unavailable)
 
 
-class HallService:
-    MAX_CONFLICT_RETRIES = 20
-
+class HallService(CatalogRevisions):
     POLL_S = 1.0  # how often a shared service reads the journal while the bus is down
 
     def __init__(
@@ -100,6 +104,7 @@ class HallService:
         self.bus = bus
         self.shared = shared
         self.local = LocalBus()  # what this service has folded, in order: the screens' source
+        self.repo = HallDays(journal, self.hall, (self.local, bus))
         self.clock: Clock = clock or SystemClock(catalog.hall.timezone)
         self.tz = ZoneInfo(catalog.hall.timezone)
         self.state = HallDay(self.hall, self._today())
@@ -108,7 +113,6 @@ class HallService:
         self._task: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._stale = True
-        self.conflicts = 0  # appends refused because another process wrote first (health, benchmarks)
         self._durable = 0  # the position of the last event known to be in the journal
         self.days = DayChange(self)
         self._midnight: asyncio.Task[None] | None = None
@@ -136,15 +140,17 @@ class HallService:
                 fut.set_exception(Unavailable("the server is shutting down"))
         self._inbox.clear()
 
+    @property
+    def conflicts(self) -> int:
+        """Appends refused because another process wrote first (health, benchmarks)."""
+        return self.repo.conflicts
+
     async def _load(self, day: date) -> None:
         """Fold the hall-day from the journal; what is new to this service goes out on `local`."""
         before = self._durable if self.state.day == day else 0  # published already, also after a failed append
         state = HallDay(self.hall, day)
-        fresh: list[dict[str, Any]] = []
-        for stored in await self.journal.read(self.hall, day):
-            apply(state, ev.from_dict(stored.data), stored.seq)
-            if stored.seq > before:
-                fresh.append(stored.data)
+        stored = await self.repo.catch_up(state)
+        fresh = [s.data for s in stored if s.seq > before]
         await self.follow_catalog(day)
         self.state = state
         self._stale = False
@@ -155,11 +161,9 @@ class HallService:
     async def _catch_up(self) -> None:
         """Fold what other processes appended since our position (shared halls)."""
         state = self.state
-        stored = await self.journal.read(self.hall, state.day, state.seq)
+        stored = await self.repo.catch_up(state)
         if not stored:
             return
-        for s in stored:
-            apply(state, ev.from_dict(s.data), s.seq)
         self._durable = state.seq
         if any(s.data["type"] in ("catalog_changed", "catalog_withdrawn") for s in stored):
             await self.follow_catalog(state.day)  # an administrator's change made on another worker
@@ -195,6 +199,40 @@ class HallService:
         if self.shared or self._stale or self.state.day != self._today() or self.days.settled != self.state.day:
             await self._submit(_SYNC)
         return self.state
+
+    async def answer(self, command: Command) -> Outcome:
+        """Decide and store, like `handle`; with the hall-day the command was decided on, to render."""
+        events = await self._submit(command)
+        state = self.state
+        ticket = getattr(command, "ticket", None)
+        if isinstance(ticket, str) and ticket not in state.tickets:
+            found = self.days.ticket(ticket)  # a late command about a ticket of the day before
+            if found is not None:
+                state = found[0]
+        return Outcome(events, state)
+
+    def held(self) -> HallDay:
+        """Today's hall-day as folded now, without asking the writer (health, which day a page shows)."""
+        return self.state
+
+    def ticket_held(self, ticket_id: str) -> tuple[HallDay, Ticket] | None:
+        """A ticket of today or of the day before as held now, without asking the writer (feeds)."""
+        return self.days.ticket(ticket_id)
+
+    def day_before(self) -> HallDay | None:
+        """The last hall-day before today that holds events, as held now (a service that ran over midnight)."""
+        return self.days.previous
+
+    async def events(self, day: date | None = None, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:
+        """A hall-day's events as journalled (today's by default) after `since`, only these `types`
+        if given: the audit trail, the alerts, who issued a ticket."""
+        if day is None:
+            day = (await self.current()).day
+        return await self.repo.read(day, max(0, since), types)
+
+    async def last_seq(self, day: date) -> int:
+        """The position of a hall-day's last event in the journal."""
+        return await self.repo.last_seq(day)
 
     async def find_ticket(self, ticket_id: str) -> tuple[HallDay, Ticket]:
         """A ticket of today or of the day before (closed out, or finished): NotFound otherwise."""
@@ -257,24 +295,28 @@ class HallService:
             if self.shared and any(isinstance(e, cmd.FinishService) for e, _ in batch):
                 await self._catch_up()  # whether the window took somebody today, as of now
             batch = await self.days.route(batch, self.state, _PREVIOUS)
-        for _attempt in range(self.MAX_CONFLICT_RETRIES):
+        results: list[tuple[asyncio.Future[list[ev.Event]] | None, list[ev.Event] | BaseException]] = []
+
+        async def current() -> HallDay:
             if self._stale or self.state.day != self._today():
                 await self.days.begin(self._today())
             elif self.shared:
                 await self._catch_up()
-            base = self.state.seq
-            results: list[tuple[asyncio.Future[list[ev.Event]] | None, list[ev.Event] | BaseException]] = []
+            return self.state
+
+        def decide_batch(state: HallDay) -> list[ev.Event]:
+            results.clear()
             decided: list[ev.Event] = []
             if self.days.carry is not None:  # the windows open at midnight, open on the new day
-                decided = decide(self.state, self.catalog, self.days.carry, self._now())
+                decided = decide(state, self.catalog, self.days.carry, self._now())
                 for e in decided:
-                    apply(self.state, e)
+                    apply(state, e)
             for entry, fut in batch:
                 if entry is _SYNC or entry is _PREVIOUS:
                     results.append((fut, []))
                     continue
                 try:
-                    events = decide(self.state, self.catalog, entry, self._now())  # type: ignore[arg-type]
+                    events = decide(state, self.catalog, entry, self._now())  # type: ignore[arg-type]
                 except DomainError as exc:
                     results.append((fut, exc))
                     continue
@@ -283,19 +325,19 @@ class HallService:
                     results.append((fut, exc))
                     continue
                 for e in events:
-                    apply(self.state, e)  # tentative until the append returns
+                    apply(state, e)  # tentative until the append returns
                 decided.extend(events)
                 results.append((fut, events))
-            dicts = tuple(ev.to_dict(e) for e in decided)
-            try:
-                await self.journal.append(self.hall, self.state.day, base, dicts)
-            except SequenceConflict:
-                # Another worker appended first: fold what it wrote, then decide again.
-                # (A reload costs a fold of the day, ~15 ms per thousand events: rare in a real hall,
-                # where two workers rarely append within the same few milliseconds.)
-                self.conflicts += 1
-                await self._load(self.state.day)
-                continue
+            return decided
+
+        async def reload(state: HallDay) -> None:
+            # Another worker appended first: the batch was folded in tentatively, so fold the day
+            # again with what the other wrote, then decide again. (A reload costs a fold of the day,
+            # ~15 ms per thousand events: rare in a real hall, where two workers rarely append
+            # within the same few milliseconds.)
+            await self._load(state.day)
+
+        async def answer(commit: Commit) -> None:
             self.days.carry = None
             for fut, result in results:
                 if fut is None or fut.done():
@@ -305,118 +347,8 @@ class HallService:
                 else:
                     fut.set_result(result)
             self._durable = self.state.seq
-            if any(isinstance(e, ev.CatalogChanged) for e in decided):
+            if any(isinstance(e, ev.CatalogChanged) for e in commit.events):
                 # Before anyone hears of the change, so whoever refetches gets the new catalogue.
                 await self.follow_catalog(self.state.day)
-            if dicts:
-                message = Published(self.hall, self.state.day, base + 1, dicts)
-                await self.local.publish(message)
-                await self.bus.publish(message)
-            return
-        raise Unavailable(f"{self.MAX_CONFLICT_RETRIES} conflicting appends in a row")
 
-    # -- the catalogue in force (hall administration) ---------------------------------------
-    async def follow_catalog(self, day: date | None = None) -> bool:
-        """Take the catalogue revision in force on `day` (today) if it is not the one held.
-
-        Called on every load of a hall-day and whenever a `catalog_changed` event is folded,
-        here or from another worker's stream; True when the catalogue changed."""
-        if self.revisions is None:
-            return False
-        day = day or self._today()
-        rev = await self.revisions.in_force_rev(self.hall, day)
-        if rev == self.rev:
-            return False
-        config = self.seed
-        if rev:
-            stored = await self.revisions.get(self.hall, rev)
-            if stored is None or stored.document is None:
-                return False
-            try:
-                config = admin.validate(stored.document, self.catalog.config.users)
-            except DomainError as exc:
-                log.error("hall %s: revision %d cannot be used (%s); keeping revision %d", self.hall, rev, exc.detail, self.rev)
-                return False
-        else:
-            config = config.model_copy(update={"users": self.catalog.config.users})
-        self.config = config
-        self.catalog = Catalog(self.adjust(config))
-        self.rev = rev
-        log.info("hall %s: catalogue revision %d in force from %s", self.hall, rev, day)
-        for listener in self.catalog_listeners:
-            listener(self.hall, config)
-        return True
-
-    async def latest_catalog(self) -> tuple[int, date | None, HallConfig]:
-        """The newest revision (in force or waiting for its day), its day, and its catalogue:
-        every change is made on top of it."""
-        if self.revisions is None:
-            return 0, None, self.config
-        latest = await self.revisions.latest(self.hall, withdrawn=False)
-        if latest == self.rev:
-            return self.rev, None if latest == 0 else (await self._revision(latest)).effective, self.config
-        stored = await self._revision(latest)
-        assert stored.document is not None
-        return latest, stored.effective, admin.validate(stored.document, self.catalog.config.users)
-
-    async def _revision(self, rev: int) -> Revision:
-        assert self.revisions is not None
-        stored = await self.revisions.get(self.hall, rev)
-        if stored is None:
-            raise Conflict("stale-revision", f"revision {rev} is gone")
-        return stored
-
-    async def plan_change(self, base_rev: int, new: HallConfig, effective: date | None) -> dict[str, Any]:
-        """What saving `new` (made on top of revision `base_rev`) would do: the diff, the revision
-        it would become, from which day; refused (DomainError) exactly as saving would be."""
-        if self.revisions is None:
-            raise Conflict("read-only", "this hall's catalogue is not stored in a database")
-        latest, latest_day, base = await self.latest_catalog()
-        if base_rev != latest:
-            raise Conflict("stale-revision", f"the catalogue is at revision {latest} now, not {base_rev}: reload and edit again",
-                           rev=latest)
-        today = (await self.current()).day
-        effective = effective or today
-        pending = latest_day if latest_day is not None and latest_day > today else None
-        admin.check_effective(today, effective, pending)
-        admin.check_change(base, new, self.state if effective == today else None)
-        d = admin.diff(base, new)
-        if admin.is_empty(d):
-            raise admin.CatalogInvalid([{"field": "catalog", "message": "nothing would change"}])
-        number = await self.revisions.latest(self.hall) + 1  # withdrawn ones keep their numbers
-        return {"base": latest, "rev": number, "effective": effective, "diff": d, "summary": admin.summary(d)}
-
-    async def change_catalog(self, base_rev: int, new: HallConfig, effective: date | None, by: str) -> dict[str, Any]:
-        """Store `new` as the next revision, record it in the day's stream, and (in force today)
-        take it at once. A ticket already issued keeps its item: nothing is ever deleted."""
-        async with self._admin:
-            plan = await self.plan_change(base_rev, new, effective)
-            assert self.revisions is not None
-            revision = Revision(self.hall, plan["rev"], self._now().isoformat(), by, plan["effective"], plan["summary"],
-                                admin.document(new))
-            try:
-                await self.revisions.add(revision)
-            except RevisionConflict:
-                raise Conflict("stale-revision", "another change was saved at the same moment: reload and edit again") from None
-            try:
-                await self.handle(cmd.RecordCatalogChange(by=by, rev=plan["rev"], effective=plan["effective"], summary=plan["summary"]))
-            finally:
-                await self.follow_catalog()  # also when the event could not be journalled: the revision is stored
-            return plan
-
-    async def withdraw_revision(self, rev: int, by: str) -> Revision:
-        """Withdraw the newest revision while it still waits for its day; recorded in the day's stream."""
-        if self.revisions is None:
-            raise Conflict("read-only", "this hall's catalogue is not stored in a database")
-        async with self._admin:
-            stored = await self.revisions.get(self.hall, rev) if rev > 0 else None
-            if stored is None or stored.withdrawn_at is not None:
-                raise Conflict("unknown-revision", f"no revision {rev} to withdraw")
-            today = (await self.current()).day
-            admin.check_withdraw(rev, await self.revisions.latest(self.hall, withdrawn=False), stored.effective, today)
-            if not await self.revisions.withdraw(self.hall, rev, self._now().isoformat(), by):
-                raise Conflict("unknown-revision", f"revision {rev} was withdrawn just now")
-            await self.handle(cmd.RecordCatalogWithdrawal(by=by, rev=rev))
-            withdrawn = await self.revisions.get(self.hall, rev)
-            assert withdrawn is not None
-            return withdrawn
+        await self.repo.write(current, decide_batch, tentative=True, conflicted=reload, committed=answer)

@@ -2,9 +2,9 @@
 
 A booking belongs to the hall-day of its slot, so that day's fold sees it and the call policy
 works unchanged. Today's stream has one writer, the HallService: bookings for today go
-through it. A later day's stream is appended here, at the expected position of the day's
-folded state, deciding again after a SequenceConflict; at midnight the HallService loads the
-new day with its bookings from the journal. Later days' events are not published on the bus
+through it. A later day's stream is appended here, through the hall's repository
+(server/hall/repository.py): at the position of the day's folded state, caught up and decided
+again after a conflict; at midnight the HallService loads the new day with its bookings. Later days' events are not published on the bus
 (the realtime feed follows today's stream only).
 
 Phone numbers never reach the journal: a keyed hash (HMAC-SHA256 with the server's secret)
@@ -25,12 +25,10 @@ from pathlib import Path
 
 from ..domain import commands as cmd
 from ..domain import events as ev
-from ..domain.apply import apply
 from ..domain.booking import CODE_ALPHABET, CODE_LENGTH, check_changeable, check_day, held_by, mask_phone, release_missed
 from ..domain.decide import decide
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.model import Appointment, HallDay
-from ..journal import SequenceConflict
 from . import HallService, Unavailable
 from ..tasks import cancel
 
@@ -67,7 +65,6 @@ class Found:
 class Bookings:
     """One hall's bookings over today and the bookable days after it."""
 
-    MAX_CONFLICT_RETRIES = 20
     SWEEP_S = 30.0
 
     def __init__(self, hall: HallService, secret: bytes) -> None:
@@ -105,18 +102,13 @@ class Bookings:
             return await self.hall.current()
         if day < today or day > today + timedelta(days=self.catalog.hall.booking.days_ahead):
             # a closed day, or one not bookable yet (a manager's look): read afresh, keep nothing
-            state = HallDay(self.hall.hall, day)
-            for stored in await self.hall.journal.read(self.hall.hall, day):
-                apply(state, ev.from_dict(stored.data), stored.seq)
-            return state
+            return await self.hall.repo.load(day)
         for old in [d for d in self._days if d <= today]:
             del self._days[old]
         state = self._days.get(day)
         if state is None:
             state = self._days[day] = HallDay(self.hall.hall, day)
-        for stored in await self.hall.journal.read(self.hall.hall, day, state.seq):
-            if stored.seq > state.seq:  # another reader may have caught up meanwhile
-                apply(state, ev.from_dict(stored.data), stored.seq)
+        await self.hall.repo.catch_up(state)
         return state
 
     async def find(self, code: str) -> Found:
@@ -164,23 +156,19 @@ class Bookings:
 
     async def handle(self, day: date, command: cmd.Command) -> list[ev.Event]:
         """Decide and store a command on the stream of `day` (today's through the hall's writer)."""
-        for _attempt in range(self.MAX_CONFLICT_RETRIES):
-            if day == self.today():
-                return await self.hall.handle(command)
-            async with self._day_lock(day):
-                state = await self.day_state(day)
-                events = decide(state, self.catalog, command, self.now())
-                try:
-                    await self.hall.journal.append(self.hall.hall, day, state.seq, tuple(ev.to_dict(e) for e in events))
-                except SequenceConflict:
-                    continue  # another worker wrote first: the next read catches up, then decide again
-                except Exception as exc:
-                    log.error("hall %s: booking append for %s failed: %r", self.hall.hall, day, exc)
-                    raise Unavailable("the journal is unavailable, please try again") from None
-                for e in events:
-                    apply(state, e)
-                return events
-        raise Unavailable(f"{self.MAX_CONFLICT_RETRIES} conflicting appends in a row")
+        if day == self.today():
+            return await self.hall.handle(command)
+        async with self._day_lock(day):
+            try:
+                commit = await self.hall.repo.write(
+                    lambda: self.day_state(day), lambda state: decide(state, self.catalog, command, self.now()), publish=False
+                )
+            except (DomainError, Unavailable):
+                raise
+            except Exception as exc:
+                log.error("hall %s: booking append for %s failed: %r", self.hall.hall, day, exc)
+                raise Unavailable("the journal is unavailable, please try again") from None
+        return list(commit.events)
 
     async def book(self, item: str, slot_start: datetime, phone: str, by: str = "online", channel: str = "online") -> Found:
         day = slot_start.date()

@@ -17,15 +17,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Published
 from ..domain import commands as cmd
 from ..domain import dayend
 from ..domain import events as ev
-from ..domain.apply import apply
 from ..domain.decide import decide
 from ..domain.errors import DomainError
 from ..domain.model import HallDay, Ticket
-from ..journal import SequenceConflict
 
 if TYPE_CHECKING:
     from . import HallService
@@ -35,7 +32,6 @@ log = logging.getLogger("hallq.hall")
 # How far back a start looks for days that ended without their close-out (the server was
 # stopped over them). Long enough for the longest public holiday, short enough to read at once.
 LOOKBACK_DAYS = 31
-MAX_RETRIES = 20
 Entry = tuple[object, "asyncio.Future[Any] | None"]
 
 
@@ -45,13 +41,6 @@ class DayChange:
         self.previous: HallDay | None = None  # the last hall-day before today that holds events
         self.settled: date | None = None  # the day whose start was settled (close-outs, carry-over)
         self.carry: cmd.CarryOverWindows | None = None  # due on today's stream, decided with the next batch
-
-    async def _fold(self, day: date) -> HallDay:
-        s = self.service
-        state = HallDay(s.hall, day)
-        for stored in await s.journal.read(s.hall, day):
-            apply(state, ev.from_dict(stored.data), stored.seq)
-        return state
 
     async def begin(self, today: date) -> None:
         """Bring the service to `today`: at a new hall-day (and at start), first close out the
@@ -67,14 +56,14 @@ class DayChange:
         ended, when the service holds it), then keep the latest as `previous`."""
         s = self.service
         start, end = today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1)
-        days = await s.journal.days(s.hall, start, end)
-        closed = await s.journal.days(s.hall, start, end, types=(ev.DayClosedOut.type,))
+        days = await s.repo.days(start, end)
+        closed = await s.repo.days(start, end, types=(ev.DayClosedOut.type,))
         previous = None
         for day in sorted(days):
             latest = day == max(days)
             if day in closed and not latest:
                 continue
-            state = old if old is not None and old.day == day and old.seq == days[day] else await self._fold(day)
+            state = old if old is not None and old.day == day and old.seq == days[day] else await s.repo.load(day)
             if day not in closed:
                 state = await self._close_out(state)
             if latest:
@@ -87,30 +76,16 @@ class DayChange:
         self.settled = today
 
     async def _close_out(self, state: HallDay) -> HallDay:
+        """Close out an ended day, unless another worker (or an earlier run) did: then there is
+        nothing left to decide. Pages following one of its tickets hear it was closed out."""
         s = self.service
-        for _ in range(MAX_RETRIES):
-            events = decide(state, s.catalog, cmd.CloseOutDay(by="system"), s._now())
-            if not events:
-                return state
-            base = state.seq
-            dicts = tuple(ev.to_dict(e) for e in events)
-            try:
-                await s.journal.append(s.hall, state.day, base, dicts)
-            except SequenceConflict:
-                state = await self._fold(state.day)  # another worker wrote to that day: look again
-                continue
-            for e in events:
-                apply(state, e)
-            closed = events[-1]
+        commit = await s.repo.write(state, lambda day: decide(day, s.catalog, cmd.CloseOutDay(by="system"), s._now()))
+        if commit.events:
+            closed = commit.events[-1]
             assert isinstance(closed, ev.DayClosedOut)
             log.info("hall %s: day %s closed out: %d ticket(s) still open, window(s) %s", s.hall, state.day,
                      closed.tickets, ", ".join(closed.windows) or "none")
-            # Pages following one of these tickets hear it was closed out.
-            message = Published(s.hall, state.day, base + 1, dicts)
-            await s.local.publish(message)
-            await s.bus.publish(message)
-            return state
-        raise SequenceConflict(f"{s.hall} {state.day}: {MAX_RETRIES} conflicting close-outs in a row")
+        return state
 
     # -- the day after -----------------------------------------------------------------------
     def ticket(self, ticket_id: str) -> tuple[HallDay, Ticket] | None:
@@ -123,11 +98,8 @@ class DayChange:
 
     async def catch_up(self) -> None:
         """Fold what other workers appended to the day before (a late finish) since we read it."""
-        p = self.previous
-        if p is None:
-            return
-        for stored in await self.service.journal.read(self.service.hall, p.day, p.seq):
-            apply(p, ev.from_dict(stored.data), stored.seq)
+        if self.previous is not None:
+            await self.service.repo.catch_up(self.previous)
 
     async def route(self, batch: list[Entry], today: HallDay, fold: object) -> list[Entry]:
         """Answer the entries meant for the day before and return today's. Those are `fold` (what
@@ -158,27 +130,26 @@ class DayChange:
         return rest
 
     async def _decide_before(self, command: Any, decider: Callable[..., list[ev.Event]]) -> list[ev.Event] | BaseException:
-        """Decide `command` on the day before and append there, deciding again after a conflict."""
+        """Decide `command` on the day before and append there, deciding again after a conflict.
+        Not published: the screens follow today's stream."""
         s = self.service
-        for _ in range(MAX_RETRIES):
-            p = self.previous
-            assert p is not None
+        p = self.previous
+        assert p is not None
+        refused: list[BaseException] = []
+
+        def decide_there(day: HallDay) -> list[ev.Event]:
+            refused.clear()
             try:
-                events = decider(p, command, s._now())
+                return decider(day, command, s._now())
             except DomainError as exc:
-                return exc
+                refused.append(exc)
             except Exception as exc:  # a bug in a rule must not stop the hall
                 log.exception("hall %s: decide failed on the day before for %r", s.hall, command)
-                return exc
-            try:
-                await s.journal.append(s.hall, p.day, p.seq, tuple(ev.to_dict(e) for e in events))
-            except SequenceConflict:
-                await self.catch_up()
-                continue
-            for e in events:
-                apply(p, e)
-            return events
-        raise SequenceConflict(f"{s.hall}: {MAX_RETRIES} conflicting appends to the day before")
+                refused.append(exc)
+            return []
+
+        commit = await s.repo.write(p, decide_there, publish=False)
+        return refused[0] if refused else list(commit.events)
 
     async def watch(self, wake: Callable[[], None]) -> None:
         """Wake the writer when the hall-day ends, so the close-out does not wait for a command."""

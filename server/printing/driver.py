@@ -127,8 +127,8 @@ class Printing:
         known = self.jobs[service.hall].issued_by.get(ticket_id)
         if known is not None:
             return known
-        for stored in await service.journal.read(service.hall, service.state.day):
-            if stored.data["type"] == "ticket_issued" and stored.data["ticket"] == ticket_id:
+        for stored in await service.events(service.held().day, types=("ticket_issued",)):
+            if stored.data["ticket"] == ticket_id:
                 by = str(stored.data["by"])
                 return by.removeprefix("kiosk:") if by.startswith("kiosk:") else None
         return None
@@ -179,7 +179,7 @@ class Printing:
             await asyncio.sleep(self.TICK_S)
             for hall, machine in self.jobs.items():
                 service = self.halls[hall]
-                self._run(hall, machine.tick(self.now(service), service.state.day))
+                self._run(hall, machine.tick(self.now(service), service.held().day))
 
     async def _sweep(self) -> None:
         """No phantom tickets after a restart: a kiosk ticket of today whose print was never
@@ -190,7 +190,7 @@ class Printing:
                 continue
             service = self.halls[hall]
             try:
-                stored = await service.journal.read(hall, service.state.day)
+                stored = await service.events(service.held().day, types=("ticket_issued",))
             except Exception:
                 log.exception("hall %s: could not read the journal to sweep unprinted tickets", hall)
                 continue
@@ -199,7 +199,7 @@ class Printing:
                 kiosk = str(d.get("by", "")).removeprefix("kiosk:")
                 if d["type"] != "ticket_issued" or not str(d["by"]).startswith("kiosk:") or kiosk not in printing:
                     continue
-                t = service.state.tickets.get(d["ticket"])
+                t = service.held().tickets.get(d["ticket"])
                 if t is None or t.print_status is not PrintStatus.unprinted or t.status not in OPEN_STATUSES:
                     continue
                 self._run(hall, machine.orphaned(kiosk, t.id))
@@ -215,10 +215,10 @@ class Printing:
             try:
                 status = await devices.deliver(printer, job.data, timeout=timeout)
                 out = machine.report(kiosk, status.state, status.detail, self.now(service))
-                out += machine.settle(kiosk, job.id, True, status.state, status.warning, service.state.tickets)
+                out += machine.settle(kiosk, job.id, True, status.state, status.warning, service.held().tickets)
             except devices.PrinterFault as fault:
                 out = machine.report(kiosk, fault.state, fault.detail, self.now(service))
-                out += machine.settle(kiosk, job.id, False, fault.state, fault.detail, service.state.tickets, partial=fault.sent)
+                out += machine.settle(kiosk, job.id, False, fault.state, fault.detail, service.held().tickets, partial=fault.sent)
             self._run(hall, out)
 
     # -- other workers ------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class Printing:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
                     break
-                self._run(hall, machine.receive(agent, msg.data, self.now(service), service.state.tickets))
+                self._run(hall, machine.receive(agent, msg.data, self.now(service), service.held().tickets))
         finally:
             del self._outboxes[(hall, agent)]
             self._run(hall, machine.disconnect(agent, self.now(service)))
@@ -255,7 +255,7 @@ class Printing:
         return [
             {"ticket": t.id, "number": t.number, "item": t.item, "item_name": service.catalog.items[t.item].name,
              "status": t.status.value, "detail": machine.fault(t.id)[0], "partial": machine.fault(t.id)[1]}
-            for t in service.state.tickets.values()
+            for t in service.held().tickets.values()
             if print_flagged(t)
         ]
 

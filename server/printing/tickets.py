@@ -18,7 +18,7 @@ def mobile_url(kiosk: Kiosk, origin: str, ticket_id: str) -> str:
 def facts(service: HallService, kiosk: Kiosk, t: Ticket, url: str, told: tuple[int, int] | None, reprint: bool) -> TicketFacts:
     """`told`: the place and wait the citizen was told at issue; otherwise estimated now."""
     catalog = service.catalog
-    ahead, wait = told if told is not None else estimate(service.state, catalog, t)
+    ahead, wait = told if told is not None else estimate(service.held(), catalog, t)
     windows = (t.target_window,) if t.target_window else catalog.windows_of_item[t.item]
     return TicketFacts(
         hall=catalog.hall.name,

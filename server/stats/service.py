@@ -69,7 +69,7 @@ class Stats:
     async def build(self, hall: str, day: date) -> DayResult:
         """Derive one closed hall-day from its events (replacing what was derived before)."""
         service = self.halls[hall]
-        events = [(s.seq, s.data) for s in await self.journal.read(hall, day)]
+        events = [(s.seq, s.data) for s in await service.events(day)]
         result, groups = await asyncio.to_thread(build_day, service.catalog, day, events)
         async with self.engine.begin() as conn:
             await store.save_day(conn, result, groups)
@@ -106,7 +106,7 @@ class Stats:
             cur = self._today.get(hall)
             if cur is None or cur.day != day:
                 cur = self._today[hall] = _Today(day, DayFacts(service.catalog, day))
-            stored = await self.journal.read(hall, day, cur.seq)
+            stored = await service.events(day, cur.seq)
             # Counting a busy day takes a while: do it off the event loop (the lock keeps the
             # builder to this task meanwhile), so calls and tickets are not held up.
             return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())

@@ -1,7 +1,7 @@
 """`hallq simulate`: realistic hall-days through the real engine, for demos, screenshots, benchmarks.
 
 Every action is a command decided by the domain (`decide`) and folded (`apply`) exactly as
-HallService does; the events are appended to the journal in batches (one transaction per few
+HallService does; the events are appended through the hall-day repository in batches (one transaction per few
 thousand events instead of one per command: a simulated day takes well under a second), and
 the day's statistics are derived as it goes. A discrete-event loop plays each day:
 
@@ -49,6 +49,7 @@ from ..domain.decide import decide
 from ..domain.errors import DomainError
 from ..domain.model import HallDay, TicketStatus
 from ..domain.supervision import SUPERVISOR, AlertBoard, chief_of
+from ..hall.repository import HallDays
 from ..journal import SQLJournal
 from . import store
 from .facts import DayFacts
@@ -532,8 +533,8 @@ async def simulate(
     day of `until` is played up to that time and left open: a server started afterwards goes
     on from there (a live board for demos and screenshots). `day_sim`: another day than
     DaySim's (bench/forecast.py's known arrival process)."""
-    hall = catalog.hall.id
-    existing = await journal.days(hall, min(days), max(days)) if days else {}
+    repo = HallDays(journal, catalog.hall.id)  # no bus: nobody follows days played offline
+    existing = await repo.days(min(days), max(days)) if days else {}
     ledger = Ledger()
     reports = []
     for day in days:
@@ -551,7 +552,9 @@ async def simulate(
             continue
         for n in range(0, len(sim.out), FLUSH_EVENTS):
             batch = sim.out[n : n + FLUSH_EVENTS]
-            await journal.append(hall, day, batch[0][0] - 1, [e for _, e in batch])
+            # At the positions the day was decided at: a conflict (another writer on a day that
+            # held nothing when we looked) stops the run rather than being decided again.
+            await repo.append(day, batch[0][0] - 1, [e for _, e in batch])
         result = sim.facts.result()
         if not partial:
             async with journal.engine.begin() as conn:

@@ -58,9 +58,8 @@ class Supervisor:
             self.board = AlertBoard(state.day)
             self._seq = 0
         # Only the few events the board needs: a busy hall journals thousands between sweeps.
-        journal = self.service.journal
-        last = await journal.last_seq(self.hall, state.day)
-        for stored in await journal.read(self.hall, state.day, self._seq, types=BOARD_TYPES | TODAY_LEDGER_TYPES):
+        last = await self.service.last_seq(state.day)
+        for stored in await self.service.events(state.day, self._seq, types=BOARD_TYPES | TODAY_LEDGER_TYPES):
             kind = stored.data["type"]
             if kind in BOARD_TYPES:
                 self.board.fold(ev.from_dict(stored.data))
