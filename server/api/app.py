@@ -200,9 +200,6 @@ def create_app(settings: Settings) -> web.Application:
         for b in app[appointments.BOOKINGS].values():
             await b.stop()
 
-    async def build_document() -> None:
-        app[openapi.SPEC].update(openapi.build(app))
-
     async def serve() -> None:
         engine.timeout_s = request_deadline  # from now on a request waits no longer than this on the database
 
@@ -227,7 +224,6 @@ def create_app(settings: Settings) -> web.Application:
             f"supervisor-{hall}": stats_tasks.supervise(service, supervisors[hall]) for hall, service in context.halls.items()
         })
         life.add_tasks("statistics builder", lambda: {"stats-builder": stats_tasks.derive(stats, context.halls)})
-    life.add("api document", build_document)
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)
     return app

@@ -15,7 +15,7 @@ from server.api.lifespan import LIFESPAN, Lifespan, Step
 ORDER = [
     "database", "catalogue imports", "accounts", "calendar", "bus", "halls", "device sweep", "feeds",
     "booking sweeps", "print dispatcher", "statistics", "supervision sweeps", "statistics builder",
-    "api document", "serving",
+    "serving",
 ]
 
 

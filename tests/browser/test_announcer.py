@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+import pytest_asyncio
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def module_page(page, live):  # type: ignore[no-untyped-def]
     # any page of the server gives the module its origin; the CSP allows only 'self' scripts
     await page.goto(live.url + "/display/t/window/w1")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from server.api.supervision import SUPERVISORS
 from server.api import Settings
@@ -31,7 +32,7 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def settings(tmp_path: Path, clock: FakeClock) -> Settings:  # type: ignore[override]
     """The demo hall, its journal filled by the simulator before the server starts."""
     data = tmp_path / "data"

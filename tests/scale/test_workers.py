@@ -19,7 +19,9 @@ from tests.services import PostgresDatabase, RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
-SECONDS = float(os.environ.get("HALLQ_SCALE_SECONDS", "30"))
+# Seconds of load: enough for hundreds of tickets and calls over four workers (a benchmark's
+# longer runs: bench/scale.py, or HALLQ_SCALE_SECONDS).
+SECONDS = float(os.environ.get("HALLQ_SCALE_SECONDS", "10"))
 
 
 @pytest.fixture
@@ -85,15 +87,34 @@ def check_screens(screens: list[Screen], stored: list) -> None:
             assert typ == t_type and (typ != "ticket_issued" or number == t_number)
 
 
+async def last_seq(db_url: str, server_url: str) -> int:
+    stored = await stored_events(db_url, server_url)
+    return stored[-1].seq if stored else 0
+
+
+async def until(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `condition()` (sync or async); the deadline is for a hang, not for a busy machine."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        done = condition()
+        if asyncio.iscoroutine(done):
+            done = await done
+        if done:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"not within {timeout} s: {what}"
+        await asyncio.sleep(0.05)
+
+
 @contextlib.asynccontextmanager
-async def busy_hall(url: str, screens: int, kiosks: int, clerks: int):  # type: ignore[no-untyped-def]
+async def busy_hall(url: str, db_url: str, screens: int, kiosks: int, clerks: int):  # type: ignore[no-untyped-def]
     """Screens listen, then kiosks issue (one ticket per 0.1 s each) and clerks call, start and
-    finish until the block ends; after it the load has stopped and the screens have had 2 s to
-    hear the last events."""
+    finish until the block ends; after it the load has stopped and every screen has heard the
+    journal's last event (or stopped listening: check_screens says why)."""
     stop, listening = asyncio.Event(), asyncio.Event()
     listeners = [Screen(url) for _ in range(screens)]
     screen_tasks = [asyncio.create_task(s.run(listening)) for s in listeners]
-    await asyncio.sleep(1.0)
+    await until(lambda: all(s.start_seq >= 0 or s.closed for s in listeners) or any(t.done() for t in screen_tasks),
+                "every screen has its snapshot")
     load = Load(url)
     tokens = [await load.login(n) for n in range(1, clerks + 1)]
     tasks = [asyncio.create_task(load.kiosk(n, stop, 0.1)) for n in range(kiosks)]
@@ -103,16 +124,23 @@ async def busy_hall(url: str, screens: int, kiosks: int, clerks: int):  # type: 
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-        await asyncio.sleep(2.0)  # the last events reach every screen
-        listening.set()
-        await asyncio.gather(*screen_tasks)
+        last = await last_seq(db_url, url)
+
+        def heard_all() -> bool:
+            return all(s.closed or (s.events and s.events[-1][0] >= last) or s.start_seq >= last for s in listeners)
+
+        try:
+            await until(lambda: heard_all() or any(t.done() for t in screen_tasks), "the last events reach every screen")
+        finally:
+            listening.set()
+            await asyncio.gather(*screen_tasks)
 
 
 async def test_four_workers_forty_clerks_ten_kiosks(tmp_path, deployment):
     _, url, redis, config = deployment
     server = await start(tmp_path, url, redis, config, 4)
     try:
-        async with busy_hall(server.url, screens=12, kiosks=10, clerks=WINDOWS) as (load, screens):
+        async with busy_hall(server.url, url, screens=12, kiosks=10, clerks=WINDOWS) as (load, screens):
             await asyncio.sleep(SECONDS)
         stored = await stored_events(url, server.url)
         counts = check_journal(stored, load)
@@ -132,8 +160,8 @@ async def test_redis_restarting_during_calls(tmp_path, deployment):
     _, url, redis, config = deployment
     server = await start(tmp_path, url, redis, config, 2)
     try:
-        async with busy_hall(server.url, screens=6, kiosks=4, clerks=12) as (load, screens):
-            await asyncio.sleep(3.0)
+        async with busy_hall(server.url, url, screens=6, kiosks=4, clerks=12) as (load, screens):
+            await asyncio.sleep(2.0)
             before = len(load.tickets)
             await asyncio.to_thread(redis.restart, 2.0)
             await asyncio.sleep(4.0)
