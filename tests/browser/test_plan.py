@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from server.api import Settings
 from server.stats.simulate import run
@@ -25,7 +26,7 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def settings(tmp_path: Path, config_dir: Path, clock: FakeClock) -> Settings:  # type: ignore[override]
     data = tmp_path / "data"
     await run(config_dir, data, None, "t", 12, seed=4, end=date(2026, 11, 24), load=0.5, today=NOW, say=lambda _: None)
