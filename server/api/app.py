@@ -24,6 +24,7 @@ from ..journal import SQLJournal, database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.revisions import SQLRevisions
+from ..printing.driver import PRINTING, Printing
 from ..stats import tasks as stats_tasks
 from ..stats.service import Stats
 from ..stats.supervisor import Supervisor
@@ -32,7 +33,6 @@ from . import admin, appointments, devices, guard, openapi, realtime
 from .connections import GATE, Gate, websockets_capped
 from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
-from ..printing.driver import PRINTING
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
 from .routes import api_routes
@@ -42,8 +42,6 @@ from .supervision import SUPERVISORS
 from .plan import PLANS
 from .tickets import ISSUE_LIMIT
 
-# The print dispatcher is still the kiosk's (kiosk/jobs.py); it is wired here like every service.
-from ..printing.driver import Printing
 
 # Each surface's setup(app) adds its pages, templates and static files, nothing else.
 SURFACES = ("display", "kiosk", "window_terminal", "dashboard")

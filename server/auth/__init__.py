@@ -93,6 +93,15 @@ login_failures = Table(
 )
 
 _hasher = PasswordHasher()
+_demo_hashes: dict[str, str] = {}
+
+
+async def _demo_hash(password: str) -> str:
+    """The hash demo accounts check until they set their own password: held in memory only, made
+    once per process (an app made again in one process, as the tests do, reuses it)."""
+    if password not in _demo_hashes:
+        _demo_hashes[password] = await asyncio.to_thread(_hasher.hash, password)
+    return _demo_hashes[password]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +174,7 @@ class Accounts:
         await migrations.upgrade(self.engine)  # the tables come from the one migration history
         await self.refresh(notify_all=True)
         if self._demo_halls:
-            self._demo_hash = await asyncio.to_thread(_hasher.hash, self._demo_password)
+            self._demo_hash = await _demo_hash(self._demo_password)
         self._demo_password = ""
 
     async def refresh(self, notify_all: bool = False) -> set[str]:

@@ -226,7 +226,10 @@ class PublicScreens(RuleBasedStateMachine):
 
 def test_public_screens_never_carry_personal_data_in_random_halls():
     PublicScreens.types.clear()
-    run_state_machine_as_test(PublicScreens, settings=settings(max_examples=50, stateful_step_count=40, deadline=None,
+    # Derandomized: the same runs every time, so that the coverage check below cannot fail by
+    # chance (a random 50 runs once missed every hand-over and transfer).
+    run_state_machine_as_test(PublicScreens, settings=settings(max_examples=80, stateful_step_count=40, deadline=None,
+                                                               derandomize=True, database=None,
                                                                suppress_health_check=[HealthCheck.too_slow]))
     # the runs rendered the events that carry personal data, or the check proves little
     assert {"ticket_issued", "ticket_called", "service_finished", "ticket_evaluated", "ticket_print_recorded",
