@@ -15,7 +15,6 @@ from typing import Any
 
 from . import __version__
 from .limits import ConnectionLimits
-from .config import ConfigError, default_config_dir, load_halls
 from .config import ConfigError, ImportLimits, default_config_dir, load_halls
 from .journal.engine import DEFAULT_TIMEOUT_S, SQLITE_TIMEOUT_S
 

@@ -9,7 +9,6 @@ from ..domain.access import HOLDER, Actor, may, refusal
 from ..domain.catalog import Action
 from ..domain.errors import Forbidden
 from ..domain.events import TicketIssued
-from ..domain.tickets import ticket_of
 from ..hall import HallService, new_ticket_id
 from . import models, schemas
 from .openapi import contract

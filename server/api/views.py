@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.catalog import Catalog, User
 from ..domain.events import TicketIssued
-from ..domain.estimates import estimate, newcomer_estimate, open_windows, wait_range
+from ..domain.estimates import estimate_with_range, newcomer_estimate, open_windows
 from ..domain.announce import announcement
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
@@ -23,7 +23,9 @@ def status_url(hall: str, ticket_id: str) -> str:
 
 def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, int] | None = None) -> dict[str, Any]:
     """`told`: the (ahead, wait) already known, e.g. the figures journalled at issue."""
-    ahead, wait = told if told is not None else estimate(state, catalog, t)
+    ahead, wait, span = estimate_with_range(state, catalog, t)
+    if told is not None:
+        ahead, wait = told
     window = catalog.windows.get(t.window or "") if t.status is not TicketStatus.waiting else None
     out: dict[str, Any] = {
         "id": t.id,
@@ -38,7 +40,7 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
         "called_at": iso(t.called_at),
         "ahead": ahead,
         "estimated_wait_s": wait,
-        "estimated_wait_range_s": list(wait_range(state, catalog, t)),
+        "estimated_wait_range_s": list(span),
         "window": window.id if window else None,
         "window_name": window.name if window else None,
         "windows": list(catalog.windows_of_item[t.item]) if t.target_window is None else [t.target_window],

@@ -19,7 +19,7 @@ a pool of windows needs to reach this ticket:
 - the result is scaled by the day's own calibration: how the waits of the walk-ins called so far
   compare with what this model told them (`calibration`).
 
-`wait_range` gives the interval a citizen may be told: the spread of a wait for m departures from
+`estimate_with_range` gives the interval a citizen may be told: the spread of a wait for m departures from
 a pool (an Erlang distribution: mean m·S/c, deviation √m·S/c) widened while service times are
 still unsure. The figures were checked on simulated days: bench/estimates.py.
 """
@@ -153,24 +153,25 @@ def ahead(state: HallDay, catalog: Catalog, t: Ticket) -> int:
     return sum(_ahead_of(state, catalog, t).values())
 
 
-def estimate(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
+def estimate_with_range(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int, tuple[int, int]]:
+    """(people ahead, expected wait, an 80 % interval around it) for a waiting ticket, from one
+    reading of the queue. The interval is wider while the day has few services."""
     if t.status is not TicketStatus.waiting:
-        return 0, 0
+        return 0, 0, (0, 0)
     before = _ahead_of(state, catalog, t)
-    wait, _, _ = _wait(state, catalog, t.item, before)
-    return sum(before.values()), round(wait * calibration(state))
-
-
-def wait_range(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
-    """An 80 % interval around `estimate`'s wait, wider while the day has few services."""
-    if t.status is not TicketStatus.waiting:
-        return 0, 0
-    wait, departures, per_departure = _wait(state, catalog, t.item, _ahead_of(state, catalog, t))
+    wait, departures, per_departure = _wait(state, catalog, t.item, before)
     factor = calibration(state)
     wait, per_departure = wait * factor, per_departure * factor
     if departures <= 0:
-        return 0, round(per_departure)  # a window is free: called at once, or after one service
-    f = state.figures.get(t.item)
-    seen = f.count if f else 0
-    spread = Z80 * per_departure * math.sqrt(departures) + wait * Z80 / math.sqrt(seen + PRIOR_SERVICES)
-    return max(0, round(wait - spread)), round(wait + spread)
+        span = (0, round(per_departure))  # a window is free: called at once, or after one service
+    else:
+        f = state.figures.get(t.item)
+        seen = f.count if f else 0
+        spread = Z80 * per_departure * math.sqrt(departures) + wait * Z80 / math.sqrt(seen + PRIOR_SERVICES)
+        span = (max(0, round(wait - spread)), round(wait + spread))
+    return sum(before.values()), round(wait), span
+
+
+def estimate(state: HallDay, catalog: Catalog, t: Ticket) -> tuple[int, int]:
+    ahead_, wait, _ = estimate_with_range(state, catalog, t)
+    return ahead_, wait
