@@ -9,7 +9,7 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
-from server.api.views import ticket_view
+from server.feed.views import ticket_view
 from server.domain import ratings
 from server.domain.catalog import Catalog
 from server.domain.errors import NotFound

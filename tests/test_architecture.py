@@ -54,6 +54,9 @@ RULES = (
     Rule("the translation catalogue is plain data", ("server.i18n",), allow_only=(STDLIB,)),
     # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the
     # time, they return what to send; their drivers own the sockets, the clock and the journal.
+    # What a screen and an answer show: plain functions of the hall's state (no server.api, no aiohttp).
+    Rule("the feed's rendering and views are pure", ("server.feed.render", "server.feed.views"),
+         allow_only=("server.domain", "server.feed.views", *PURE_STDLIB)),
     Rule("the feed and print-job machines do no I/O", ("server.feed.machine", "server.printing.jobs"),
          forbid=("asyncio", "socket", "time", "aiohttp", "sqlalchemy", "redis", "server.journal", "server.bus",
                  "server.api", "server.hall")),

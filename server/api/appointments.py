@@ -27,7 +27,7 @@ from .context import CTX, allowed, body, bearer, hall_of, json, permits, staff
 from .guard import CODE_CHANGES, CODE_LOOKUPS, redeem
 from .openapi import contract
 from .tickets import ISSUE_LIMIT
-from .views import issued_view, iso, ticket_view
+from ..feed.views import issued_view, iso, ticket_view
 from .windows import _aware
 
 routes = web.RouteTableDef()

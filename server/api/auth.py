@@ -18,7 +18,7 @@ from ..domain.errors import Conflict, Forbidden, NotFound
 from . import models
 from .openapi import contract
 from .schemas import Out
-from .views import user_view
+from ..feed.views import user_view
 from .context import (
     Unauthorized,
     allowed,

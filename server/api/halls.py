@@ -16,7 +16,7 @@ from . import schemas
 from .openapi import contract
 from .connections import GATE
 from .context import allowed, calendar_horizon, ctx, hall_of, json
-from .views import catalog_view, queues_view, user_view
+from ..feed.views import catalog_view, queues_view, user_view
 
 routes = web.RouteTableDef()
 

@@ -19,7 +19,7 @@ from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
-from server.api.views import issued_view
+from server.feed.views import issued_view
 from server.domain import commands as cmd
 from server.domain.catalog import Action
 from server.domain.model import HallDay, PrintStatus

@@ -14,7 +14,7 @@ from server.api.context import Unauthorized, allowed, body, ctx, hall_of, json, 
 from server.api.devices import device, device_token
 from server.api.openapi import contract
 from server.api.schemas import Out, Window
-from server.api.views import iso, window_view
+from server.feed.views import iso, window_view
 from server.auth import Staff
 from server.auth.evaluators import EvaluatorSessions
 from server.domain import commands as cmd

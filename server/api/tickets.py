@@ -16,7 +16,7 @@ from .security import Buckets
 from .context import actor, allowed, body, hall_of, json, resource, staff, staff_credentials
 from .devices import device
 from .guard import redeem
-from .views import issued_view, ticket_view
+from ..feed.views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
 ISSUE_LIMIT = web.AppKey("issue-limit", Buckets)

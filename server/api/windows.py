@@ -16,7 +16,7 @@ from ..domain.errors import NotFound
 from . import models, schemas
 from .context import allowed, body, hall_of, json
 from .openapi import contract
-from .views import window_view
+from ..feed.views import window_view
 
 routes = web.RouteTableDef()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..api import views
+from . import views
 from ..domain.catalog import Catalog
 from ..domain.model import HallDay, Ticket
 

@@ -2,7 +2,7 @@
 
 One implementation over SQLAlchemy Core serves SQLite (embedded default; WAL with
 synchronous=FULL, so an append that returned is on disk) and PostgreSQL (several workers or
-hosts). The same conformance suite (tests/conformance) runs against both.
+hosts). The same conformance suite (tests/adapters) runs against both.
 """
 
 from __future__ import annotations

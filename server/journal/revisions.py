@@ -5,7 +5,7 @@ new revision holding the whole catalogue document, who made it, when, and the da
 it is in force. Rows are only ever added (a revision still waiting for its day may be marked
 withdrawn, never removed); `rev` is taken optimistically (primary key on hall
 and rev), so two administrators saving at once cannot both win. Same SQLAlchemy Core tables
-on SQLite and PostgreSQL as the events (tests/conformance runs both).
+on SQLite and PostgreSQL as the events (tests/adapters runs both).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from tests.browser.test_display import text
 from tests.browser.waits import until
 from tests.server_process import Api
 from tests.halls import write_config
-from tests.kiosk.fakes import FakePrinter, qr_payloads
+from tests.surfaces.kiosk.fakes import FakePrinter, qr_payloads
 from tests.server_process import ServerProcess, free_port
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.browser.test_kiosk import config_dir, hall, journal, printer_port  # noqa: F401 (fixtures)
 from tests.browser.test_terminal import log_in_with_the_keyboard, text
 from tests.browser.waits import until
-from tests.kiosk.fakes import qr_payloads
+from tests.surfaces.kiosk.fakes import qr_payloads
 
 
 async def test_a_manager_sees_a_printer_fault_appear_live_and_reprints_the_flagged_ticket(

@@ -11,7 +11,7 @@ from server.bus import LocalBus
 from server.domain.errors import DomainError
 from server.hall import HallService
 from server.hall.booking import Bookings
-from tests.conformance.test_journal import journal  # noqa: F401  (the fixture: SQLite and PostgreSQL)
+from tests.adapters.test_journal import journal  # noqa: F401  (the fixture: SQLite and PostgreSQL)
 from tests.halls import small_catalog
 
 
