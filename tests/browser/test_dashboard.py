@@ -86,7 +86,10 @@ async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, pag
     await page.click("#login-form button[type=submit]")
     await page.fill("input[name=from]", "2026-11-11")
     await page.click("#query button[type=submit]")
-    await page.locator("#table tbody tr").first.wait_for(timeout=15000)
+    # The page first drew today's table; wait for the period's (ten simulated days and today's
+    # morning: over a thousand served), not for any table.
+    await page.wait_for_function(
+        "() => Number(document.querySelector('#table tfoot td:nth-child(4)')?.textContent) > 1000", timeout=15000)
     assert await page.locator("#table tbody tr").count() == 12  # every window
     for name in ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"):
         await page.locator(f"#chart-{name} svg.chart").wait_for(timeout=15000)
