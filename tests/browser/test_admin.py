@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.browser.test_display import text
-from tests.browser.waits import until
+from tests.browser.waits import until, press
 from tests.halls import write_config
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -182,10 +182,10 @@ async def test_an_open_terminal_takes_the_new_item_into_its_transfer_list_and_qu
     await terminal.wait_for_selector("body[data-catalog-rev='1']")
     assert await terminal.evaluate(options) == ["a2", "b1", "c1", "a3"]  # a1 retired: no transfers to it
     await api.post("/api/v1/halls/t/tickets", {"item": "a3"})
-    await terminal.keyboard.press("o")
-    await terminal.wait_for_selector("body[data-state=idle]")
-    await terminal.keyboard.press("n")
-    await terminal.wait_for_selector("body[data-state=called]")
+    await press(terminal, "o")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await press(terminal, "n")
+    await terminal.wait_for_selector("body[data-state=called]:not(.busy)")
     assert await text(terminal, "#number") == "F001"
 
 

@@ -21,6 +21,7 @@ from server.config import default_config_dir
 from server.domain import commands as c
 from server.domain.model import WindowStatus
 from server.stats.simulate import run
+from tests.browser.waits import until
 from tests.halls import TZ, FakeClock
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -88,8 +89,7 @@ async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, pag
     await page.click("#query button[type=submit]")
     # The page first drew today's table; wait for the period's (ten simulated days and today's
     # morning: over a thousand served), not for any table.
-    await page.wait_for_function(
-        "() => Number(document.querySelector('#table tfoot td:nth-child(4)')?.textContent) > 1000", timeout=15000)
+    await until(page, "Number(document.querySelector('#table tfoot td:nth-child(4)')?.textContent) > 1000", timeout=15)
     assert await page.locator("#table tbody tr").count() == 12  # every window
     for name in ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"):
         await page.locator(f"#chart-{name} svg.chart").wait_for(timeout=15000)

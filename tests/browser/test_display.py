@@ -161,7 +161,7 @@ async def test_a_paused_window_shows_its_leave_notice_on_its_screen(browser, ser
     assert await text(page, "#ws-name") == "2号窗口"
     assert await text(page, "#ws-clerk") == "王二 · 工号 S21"
     paused = await api.post("/api/v1/halls/t/windows/w2/pause", {"reason": "窗口培训", "until": back_at()}, who="w2a")
-    await page.wait_for_selector("body[data-state=paused]", timeout=5000)
+    await page.wait_for_selector("body[data-state=paused]:not(.busy)", timeout=5000)
     windows = await api.get("/api/v1/halls/t/windows")
     until_hhmm = next(w for w in windows if w["id"] == "w2")["pause"]["until"][11:16]  # in the hall's time
     assert paused["state"] == "paused"

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.browser.waits import until
+from tests.browser.waits import until, press
 from tests.halls import small_config, write_config
 
 PHONE = {"width": 390, "height": 844}
@@ -60,10 +60,10 @@ async def test_the_clerk_finishes_at_the_terminal_a_service_that_ran_over_midnig
         await terminal.fill("#password", "demo")
         await terminal.press("#password", "Enter")
         await terminal.wait_for_url("**/terminal/t/window/w1")
-        await terminal.wait_for_selector("body[data-state=closed][data-status=online]")
+        await terminal.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
         for key, state in (("o", "idle"), ("n", "called"), ("s", "serving")):
-            await terminal.keyboard.press(key)
-            await terminal.wait_for_selector(f"body[data-state={state}]")
+            await press(terminal, key)
+            await terminal.wait_for_selector(f"body[data-state={state}]:not(.busy)")
 
         clock.t = clock.t.replace(hour=0, minute=0, second=10) + timedelta(days=1)
         async with http.get(f"{live.url}/api/v1/halls/t/queues") as r:  # any request after midnight runs the day change
@@ -72,9 +72,9 @@ async def test_the_clerk_finishes_at_the_terminal_a_service_that_ran_over_midnig
         await terminal.wait_for_selector("body[data-state=idle] [data-action=finish]:enabled", timeout=5000)
         assert (await terminal.text_content("#number")).strip() == mine["number"]
         assert "跨日办理" in await terminal.text_content("#ticket-status")
-        await terminal.keyboard.press("f")
+        await press(terminal, "f")
         await terminal.wait_for_selector("#dlg-finish[open]")
-        await terminal.keyboard.press("Enter")  # the item's case type: promised
+        await press(terminal, "Enter")  # the item's case type: promised
         await terminal.wait_for_selector("[data-action=finish]:disabled", state="attached", timeout=5000)
         assert (await terminal.text_content("#number")).strip() == "—"
         async with http.get(f"{live.url}/api/v1/halls/t/tickets/{mine['id']}") as r:

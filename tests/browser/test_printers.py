@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.browser.test_kiosk import config_dir, hall, journal, printer_port  # noqa: F401 (fixtures)
 from tests.browser.test_terminal import log_in_with_the_keyboard, text
-from tests.browser.waits import until
+from tests.browser.waits import until, press
 from tests.surfaces.kiosk.fakes import qr_payloads
 
 
@@ -58,24 +58,24 @@ async def test_a_clerk_reprints_the_current_ticket_whose_print_failed_with_the_d
 
         page = await (await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")).new_page()
         await log_in_with_the_keyboard(page, server.url + "/terminal/t", "w1a")
-        await page.wait_for_selector("body[data-state=closed][data-status=online]")
+        await page.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
         assert await page.is_disabled('#actions button[data-action=reprint]')
         assert await text(page, '#actions button[data-action=reprint] kbd') == "D"  # the key, on its button
-        await page.keyboard.press("o")
-        await page.wait_for_selector("body[data-state=idle]")
-        await page.keyboard.press("n")
-        await page.wait_for_selector("body[data-state=called]")
+        await press(page, "o")
+        await page.wait_for_selector("body[data-state=idle]:not(.busy)")
+        await press(page, "n")
+        await page.wait_for_selector("body[data-state=called]:not(.busy)")
         assert await text(page, "#number") == "A001"
         assert "凭条打印失败" in await text(page, "#ticket-status")
         await page.wait_for_selector('#actions button[data-action=reprint]:not([disabled])')
 
-        await page.keyboard.press("d")
+        await press(page, "d")
         await printer.wait_for_cuts(1, timeout=10)
         assert "A001 号凭条已送去补打" in await text(page, "#message")
         # The print is recorded: the flag and the key go away by themselves.
         await page.wait_for_selector('#actions button[data-action=reprint][disabled]', timeout=10000)
         await until(page, "!document.getElementById('ticket-status').textContent.includes('凭条打印失败')")
-        await page.keyboard.press("d")  # nothing to reprint now
+        await press(page, "d")  # nothing to reprint now
         await page.wait_for_timeout(500)
         assert printer.cuts == 1 and "补打".encode("gb18030") in printer.data
         recorded = [e for e in await journal(api) if e["type"] == "ticket_print_recorded"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
+from tests.browser.waits import press
 from tests.server_process import Api, ServerProcess
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -24,9 +25,9 @@ async def log_in_with_the_keyboard(page, url: str, username: str, password: str 
     await page.goto(url)
     await page.wait_for_selector("#username:focus")
     await page.keyboard.type(username)
-    await page.keyboard.press("Tab")
+    await press(page, "Tab")
     await page.keyboard.type(password)
-    await page.keyboard.press("Enter")
+    await press(page, "Enter")
 
 
 async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator_takes_one_rating(browser, server, api):
@@ -36,7 +37,7 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
     # one post, one window: straight to the terminal of w1
     await terminal.wait_for_url("**/terminal/t/window/w1")
-    await terminal.wait_for_selector("body[data-state=closed][data-status=online]")
+    await terminal.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
     cookie = next(c for c in await context.cookies() if c["name"] == "hallq_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
@@ -50,20 +51,20 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
     await evaluator.close()
     evaluator_context, evaluator = await open_evaluator(browser, server)
 
-    await terminal.keyboard.press("o")
-    await terminal.wait_for_selector("body[data-state=idle]")
-    await terminal.keyboard.press("n")
-    await terminal.wait_for_selector("body[data-state=called]")
+    await press(terminal, "o")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await press(terminal, "n")
+    await terminal.wait_for_selector("body[data-state=called]:not(.busy)")
     assert await text(terminal, "#number") == ticket["number"] == "A001"
     assert await text(terminal, "#materials") == "身份证申请表"  # the item's materials list
     await evaluator.wait_for_selector("#ev-number:text-is('A001')")
     assert "张一" in await text(evaluator, "#ev-clerk") and "S11" in await text(evaluator, "#ev-clerk")
-    await terminal.keyboard.press("s")
-    await terminal.wait_for_selector("body[data-state=serving]")
-    await terminal.keyboard.press("f")
+    await press(terminal, "s")
+    await terminal.wait_for_selector("body[data-state=serving]:not(.busy)")
+    await press(terminal, "f")
     await terminal.wait_for_selector("#dlg-finish[open]")
-    await terminal.keyboard.press("Enter")  # the defaults: completed, the item's case type
-    await terminal.wait_for_selector("body[data-state=idle]")
+    await press(terminal, "Enter")  # the defaults: completed, the item's case type
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
     assert not await terminal.is_visible("#dlg-finish")
 
     # The citizen rates once on the evaluator.
@@ -75,7 +76,7 @@ async def test_a_clerk_serves_a_ticket_with_the_keyboard_alone_and_the_evaluator
 
     # The clerk asks again (E): refused, the ticket is rated; the evaluator stays quiet.
     await terminal.wait_for_selector("[data-action=evaluation]:disabled", state="attached")
-    await terminal.keyboard.press("e")
+    await press(terminal, "e")
     await terminal.wait_for_selector("#message.error")
     # A second rating through the evaluator's own credential (the one its page holds) is refused;
     # the clerk's session cannot rate at all.
@@ -156,7 +157,7 @@ async def test_the_evaluator_gives_up_politely_after_its_timeout_and_on_escape(b
 
     await serve_one(api)
     await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A002]")
-    await evaluator.keyboard.press("Escape")
+    await press(evaluator, "Escape")
     await evaluator.wait_for_selector("body[data-mode=thanks]", timeout=1500)  # at once, not after the timeout
     journal = await api.get("/api/v1/halls/t/events", who="admin")
     assert [e for e in journal["events"] if e["type"] == "ticket_evaluated"] == []  # declining leaves no rating
@@ -189,29 +190,29 @@ async def test_a_pause_from_the_terminal_shows_the_leave_notice_on_the_window_sc
     context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     terminal = await context.new_page()
     await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w2a")
-    await terminal.wait_for_selector("body[data-state=closed][data-status=online]")
+    await terminal.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
     screen = await (await browser.new_context(viewport={"width": 800, "height": 480})).new_page()
     await screen.goto(server.url + "/display/t/window/w2")
     await screen.wait_for_selector("body[data-status=online]")
 
-    await terminal.keyboard.press("o")
-    await terminal.wait_for_selector("body[data-state=idle]")
-    await terminal.keyboard.press("p")
+    await press(terminal, "o")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await press(terminal, "p")
     await terminal.wait_for_selector("#dlg-pause[open]")
-    await terminal.keyboard.press("3")  # 业务培训
-    await terminal.keyboard.press("Tab")  # to the other-reason field …
-    await terminal.keyboard.press("Tab")  # … and on to the return time
+    await press(terminal, "3")  # 业务培训
+    await press(terminal, "Tab")  # to the other-reason field …
+    await press(terminal, "Tab")  # … and on to the return time
     back = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=90)).strftime("%H:%M")
     await terminal.keyboard.type(back.replace(":", ""))
-    await terminal.keyboard.press("Enter")
-    await terminal.wait_for_selector("body[data-state=paused]")
+    await press(terminal, "Enter")
+    await terminal.wait_for_selector("body[data-state=paused]:not(.busy)")
     assert "业务培训" in await text(terminal, "#pause-notice")
 
-    await screen.wait_for_selector("body[data-state=paused]", timeout=5000)
+    await screen.wait_for_selector("body[data-state=paused]:not(.busy)", timeout=5000)
     notice = await text(screen, "#ws-notice")
     assert "业务培训" in notice and back in notice
-    await terminal.keyboard.press("u")  # back
-    await screen.wait_for_selector("body[data-state=idle]", timeout=5000)
+    await press(terminal, "u")  # back
+    await screen.wait_for_selector("body[data-state=idle]:not(.busy)", timeout=5000)
     assert not await screen.is_visible("#ws-notice")
     await context.close()
 
@@ -222,66 +223,65 @@ async def test_every_counter_action_has_its_key(browser, server, api):
     context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = await context.new_page()
     await log_in_with_the_keyboard(page, server.url + "/terminal/t", "w1a")
-    await page.wait_for_selector("body[data-state=closed][data-status=online]")
-    keys = page.keyboard
+    await page.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
 
     async def state(name: str) -> None:
-        await page.wait_for_selector(f"body[data-state={name}]")
+        await page.wait_for_selector(f"body[data-state={name}]:not(.busy)")
         await page.wait_for_selector("dialog[open]", state="detached")
 
-    await keys.press("o")
+    await press(page, "o")
     await state("idle")
-    await keys.press("n")  # A001 …
+    await press(page, "n")  # A001 …
     await state("called")
-    await keys.press("t")
+    await press(page, "t")
     await page.wait_for_selector("#dlg-transfer[open]")
-    await keys.press("Escape")  # … Escape cancels a dialog and changes nothing
+    await press(page, "Escape")  # … Escape cancels a dialog and changes nothing
     await page.wait_for_selector("#dlg-transfer", state="hidden")
-    await keys.press("r")
+    await press(page, "r")
     await page.wait_for_selector("#ticket-status:has-text('重呼 1')")
-    await keys.press("x")
+    await press(page, "x")
     await page.wait_for_selector("#dlg-no-show[open]")
-    await keys.press("Enter")  # A001 did not come
+    await press(page, "Enter")  # A001 did not come
     await state("idle")
-    await keys.press("n")  # A002 goes to window w2
+    await press(page, "n")  # A002 goes to window w2
     await state("called")
-    await keys.press("t")
+    await press(page, "t")
     await page.wait_for_selector("#dlg-transfer[open]")
-    await keys.press("2")
-    await keys.press("Enter")
+    await press(page, "2")
+    await press(page, "Enter")
     await state("idle")
-    await keys.press("n")  # A003 fetches a material
+    await press(page, "n")  # A003 fetches a material
     await page.wait_for_selector("#number:text-is('A003')")
-    await keys.press("s")
+    await press(page, "s")
     await state("serving")
-    await keys.press("h")
+    await press(page, "h")
     await page.wait_for_selector("#dlg-suspend[open]")
-    await keys.press("1")
-    await keys.press("Enter")
+    await press(page, "1")
+    await press(page, "Enter")
     await state("idle")
     await page.wait_for_selector("#suspended li.row:has-text('A003')")
-    await keys.press("q")  # into the queue; the suspended ticket is the only row
+    await press(page, "q")  # into the queue; the suspended ticket is the only row
     await page.wait_for_selector("#suspended li.picked")
-    await keys.press("Enter")  # 指呼
+    await press(page, "Enter")  # 指呼
     await state("called")
-    await keys.press("s")
+    await press(page, "s")
     await state("serving")
-    await keys.press("f")
+    await press(page, "f")
     await page.wait_for_selector("#dlg-finish[open]")
-    await keys.press("2")  # one-time notice: the item's materials appear to tick
+    await press(page, "2")  # one-time notice: the item's materials appear to tick
     await page.wait_for_selector("#missing-box:not([hidden])")
-    await keys.press("Tab")
-    await keys.press("Tab")
-    await keys.press("Space")  # 身份证
-    await keys.press("Enter")
+    await press(page, "Tab")
+    await press(page, "Tab")
+    await press(page, "Space")  # 身份证
+    await press(page, "Enter")
     await state("idle")
-    await keys.press("b")
+    await press(page, "b")
     await page.wait_for_selector("#dlg-handover[open]")
-    await keys.press("Enter")
+    await press(page, "Enter")
     await page.wait_for_selector("#on-duty:has-text('李一')")
-    await keys.press("c")
+    await press(page, "c")
     await page.wait_for_selector("#dlg-close[open]")
-    await keys.press("Enter")
+    await press(page, "Enter")
     await state("closed")
 
     journal = await api.get("/api/v1/halls/t/events", who="admin")
@@ -321,9 +321,9 @@ async def test_a_manager_adds_a_clerk_on_the_staff_page_and_the_clerk_logs_in(br
     clerk = await (await browser.new_context(viewport={"width": 1366, "height": 768})).new_page()
     await log_in_with_the_keyboard(clerk, server.url + "/terminal/t", "w2b", "first-day-pass")
     await clerk.wait_for_url("**/terminal/t/window/w2")
-    await clerk.wait_for_selector("body[data-state=closed][data-status=online]")
-    await clerk.keyboard.press("o")
-    await clerk.wait_for_selector("body[data-state=idle]")
+    await clerk.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
+    await press(clerk, "o")
+    await clerk.wait_for_selector("body[data-state=idle]:not(.busy)")
     assert "新人" in await text(clerk, "#on-duty")
     await context.close()
 
@@ -355,9 +355,9 @@ async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
         context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page = await context.new_page()
         await log_in_with_the_keyboard(page, s.url + "/terminal/demo", "w01a")
-        await page.wait_for_selector("body[data-state=serving][data-status=online]")
-        await page.keyboard.press("q")
-        await page.keyboard.press("ArrowDown")
+        await page.wait_for_selector("body[data-state=serving][data-status=online]:not(.busy)")
+        await press(page, "q")
+        await press(page, "ArrowDown")
         await page.wait_for_timeout(200)
         shot = tmp_path / "terminal.png"
         await page.screenshot(path=str(shot))
@@ -366,9 +366,9 @@ async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
         evaluator = await evaluator_context.new_page()
         await log_in_with_the_keyboard(evaluator, s.url + "/terminal/demo/login?next=/terminal/demo/evaluator/w01", "manager")
         await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
-        await page.keyboard.press("Escape")
-        await page.keyboard.press("f")
-        await page.keyboard.press("Enter")
+        await press(page, "Escape")
+        await press(page, "f")
+        await press(page, "Enter")
         await evaluator.wait_for_selector("body[data-mode=rate]")
         await evaluator.click("#levels [data-score='2']")
         await evaluator.click("#reasons input[value=long_wait]")

@@ -23,3 +23,10 @@ async def until(page: Any, expression: str, timeout: float = 5.0, every: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         await asyncio.sleep(every)
+
+
+async def press(page: Any, key: str) -> None:
+    """Press `key` once the page has finished its last request: the terminal ignores keys while
+    an action is on its way (body.busy), so that a key pressed twice never acts twice."""
+    await page.wait_for_selector("body:not(.busy)", state="attached")
+    await page.keyboard.press(key)

@@ -173,7 +173,7 @@ async def test_blackhole_again_and_again_the_same_process_recovers(blackholed):
     health = await _until(client, "GET", "/api/v1/health", None, 200)
     assert health["journal"] is True
     assert numbers == ["A001", "A002", "A003"]
-    journal = SQLJournal(make_engine(database_url(None, url)))
+    journal = SQLJournal(make_engine(database_url(None, url), timeout_s=30))  # the check, not the system under test
     try:
         stored = await journal.read("t", FakeClock().now().date())
     finally:

@@ -70,7 +70,7 @@ async def test_postgres_going_away_and_coming_back(outage):
     assert sorted(acked.values()) == ["A001", "A002", "A003", "A004", "A005"]
     queues = await (await two.get("/api/v1/halls/t/queues")).json()
     assert next(q for q in queues["items"] if q["item"] == "a1")["waiting"] == 5
-    journal = SQLJournal(make_engine(database_url(None, url)))
+    journal = SQLJournal(make_engine(database_url(None, url), timeout_s=30))  # the check, not the system under test
     try:
         stored = await journal.read("t", FakeClock().now().date())
     finally:
