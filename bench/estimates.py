@@ -13,7 +13,7 @@ moment.
 1. A pure pool: six identical windows, one item, Poisson arrivals, exponential service (mean
    30 s, so that a long run fits one hall day; waits scale with it), 10 % priority tickets,
    played through the domain core (server/stats/pool.py) at 70, 85 and 95 % load.
-2. The demo hall (config/demo): `--days` simulated opening days (server/stats/simulate.py, the
+2. The demo hall (config/demo): `--days` simulated opening days (server/stats/simulate/, the
    code of `hallq simulate`), its mixed pools of dedicated and comprehensive windows, lunch
    breaks, pauses, transfers and give-ups; tickets that gave up, appointments and remote
    tickets are left out (their wait does not start at issue).

@@ -1,6 +1,6 @@
 """A staffing plan played through the domain core: the day's arrivals against the plan's windows.
 
-`PlanDaySim` is the simulator's day (server/stats/simulate.py) with two things changed: the
+`PlanDaySim` is the simulator's day (server/stats/simulate/) with two things changed: the
 arrivals are Poisson with the given mean per item and half hour, and each window is open exactly
 in the half hours the plan opens it (its clerk takes no break, the plan's windows are staffed);
 a window leaving the plan finishes its citizen first, and over lunch and after hours the open

@@ -1,0 +1,34 @@
+"""`hallq simulate`: realistic hall-days through the real engine, for demos, screenshots, benchmarks.
+
+Every action is a command decided by the domain (`decide`) and folded (`apply`) exactly as
+HallService does; the events are appended through the hall-day repository in batches (one
+transaction per few thousand events instead of one per command: a simulated day takes well
+under a second), and the day's statistics are derived as it goes. A discrete-event loop plays
+each day:
+
+- arrivals over the hall's opening hours with a morning peak near 10:00 and an afternoon one
+  near 15:00, about as many as the windows can serve (`load`), more on Mondays; the item mix
+  follows the windows' capacity, short items being more frequent; items outside their
+  issuing hours or over their daily quota are refused at the kiosk as in real life
+  (`arrivals.py`);
+- 4 % priority (绿色通道) tickets, some online; citizens give up (cancel) after their patience
+  (an hour on average); 4 % do not come when called (recalled once, sometimes re-queued);
+- service times are log-normal around each item's `expected_service_s`, each clerk a little
+  faster or slower; some services are suspended (the citizen fetches a document and comes
+  back) or transferred to another item; outcomes include one-time notices (一次性告知);
+- clerks close for lunch, take short breaks (暂停, 离岗; now and then a long one), hand over to
+  the B post (AB岗) some afternoons, and close when their queues are empty after hours
+  (`day.py`);
+- about two thirds of the served rate the service; bad reviews go through their loop, promised
+  cases (承诺件) are concluded on later days, the supervisor sweeps every minute (`ledger.py`).
+
+The same seed gives the same journal. `runner.py` plays days into a journal; `hall.py` says
+which days the hall opens and makes it bigger for benchmarks.
+"""
+
+from .day import DaySim, _Window
+from .hall import default_end, hall_days, scaled_config
+from .ledger import Ledger
+from .runner import DayReport, run, simulate
+
+__all__ = ["DaySim", "DayReport", "Ledger", "_Window", "default_end", "hall_days", "run", "scaled_config", "simulate"]
