@@ -77,8 +77,7 @@ class PlanDaySim(DaySim):
             if self.do(c.CloseWindow(by=w.clerk, window=w.id)):
                 w.status = "closed"
             return
-        w.waiting_for_work = True
-        self.at(self.t + 300, self.poll, w)
+        w.waiting_for_work = True  # until the day's `notice` sees a ticket it may call
 
     def _arrivals(self) -> None:
         rng = self.rng
@@ -138,7 +137,7 @@ class SlotWaits:
 
 
 def slot_waits(sim: DaySim, slots: list[int]) -> dict[int, SlotWaits]:
-    """Each half hour's arrivals' waits: until the first call, or until they gave up or the day ended."""
+    """Each half hour's arrivals' waits: until they gave up, or else until the first call or the day's end."""
     found: dict[int, list[float]] = {s: [] for s in slots}
     end = sim.now()
     gave_up: dict[str, float] = getattr(sim, "gave_up", {})
@@ -147,10 +146,10 @@ def slot_waits(sim: DaySim, slots: list[int]) -> dict[int, SlotWaits]:
         s = (local.hour * 60 + local.minute) // SLOT_MIN * SLOT_MIN
         if s not in found:
             continue
-        if t.called_at is not None:
-            waited = (t.called_at - t.issued_at).total_seconds()
-        elif t.id in gave_up:
+        if t.id in gave_up:  # their number may be called later, to nobody
             waited = (sim.midnight + timedelta(seconds=gave_up[t.id]) - t.issued_at).total_seconds()
+        elif t.called_at is not None:
+            waited = (t.called_at - t.issued_at).total_seconds()
         else:
             waited = (end - t.issued_at).total_seconds()
         found[s].append(max(0.0, waited))

@@ -1,10 +1,27 @@
 """When citizens come to the simulated hall, and for which items.
 
 A day's volume is about as many tickets as the windows can serve at `load`, more on Mondays,
-fewer on Fridays, spread over the opening hours with a morning peak near 10:00 and an afternoon
-one near 15:00. The item mix follows the windows' capacity, short items being more frequent.
-Items outside their issuing hours or over their daily quota are refused at the kiosk, as in real
-life: nobody gets a ticket.
+fewer on Fridays. Through the day the rate follows a base shape, a morning peak near 10:00 and
+an afternoon one near 15:00 over a floor, and a rush at each opening:
+
+- **the opening rush.** People queue at the door before the hall opens and take their tickets
+  in its first minutes; more keep coming early. The rush adds to the base rate
+  `A·exp(−(t − opening)/RUSH_DECAY_S)`, with `A` such that the first half hour brings
+  `OPENING_RUSH` (1.5) times the tickets of a half hour at the morning's peak rate: at the
+  moment of opening about four times the peak rate, back near the base within the hour;
+- **after lunch** (a hall that closes at noon) the same shape, for those who came during the
+  closure or timed their visit for the reopening: the first half hour brings `AFTER_LUNCH_RUSH`
+  (1.0) times a half hour at the afternoon's peak rate.
+
+The rushes reshape the day; they do not add to its volume. Their size is an assumption, not a
+measurement: no published arrival counts of Chinese service halls per half hour were found;
+reports of halls describe queues at the door before opening (and before the afternoon
+reopening), which is the shape above. A hall's own journal replaces it where it matters: the
+forecast (server/domain/forecast.py) learns each half hour's arrivals from the hall's days.
+
+The item mix follows the windows' capacity, short items being more frequent. Items outside
+their issuing hours or over their daily quota are refused at the kiosk, as in real life:
+nobody gets a ticket.
 """
 
 from __future__ import annotations
@@ -19,6 +36,11 @@ from ...domain.catalog import Catalog
 
 WEEKDAY_FACTOR = {1: 1.15, 2: 1.0, 3: 1.0, 4: 0.95, 5: 0.9, 6: 0.8, 7: 0.8}
 TURNAROUND_S = 75  # what a window spends between two services (calling, the citizen walking up)
+OPENING_RUSH = 1.5  # the first half hour's arrivals ÷ those of a half hour at the morning's peak rate
+AFTER_LUNCH_RUSH = 1.0  # the same for the first half hour after a midday closure, against the afternoon's peak
+RUSH_DECAY_S = 600.0  # the rush fades with this time constant
+HALF_HOUR_S = 1800.0
+STEP_S = 60.0
 
 
 def secs(t: time) -> float:
@@ -31,9 +53,37 @@ def opening_ranges(catalog: Catalog) -> list[tuple[float, float]]:
     return [(secs(r.start), secs(r.end)) for r in catalog.hall.opening.hours]
 
 
-def weight(hour: float) -> float:
-    """The relative arrival rate at `hour` (a fraction of the day's hours)."""
+def base_weight(hour: float) -> float:
+    """The relative arrival rate at `hour` (a fraction of the day's hours), without the rushes."""
     return 0.3 + math.exp(-(((hour - 10.0) / 0.8) ** 2)) + 0.8 * math.exp(-(((hour - 15.0) / 0.9) ** 2))
+
+
+class Profile:
+    """The day's relative arrival rate at `t` seconds after midnight: the base shape and, from the
+    start of each opening range, a rush that fades (see the module's docstring)."""
+
+    def __init__(self, ranges: list[tuple[float, float]]) -> None:
+        self.rushes: list[tuple[float, float, float]] = []  # (start, end, amplitude)
+        for k, (a, b) in enumerate(ranges):
+            ratio = OPENING_RUSH if k == 0 else AFTER_LUNCH_RUSH
+            span = min(b - a, HALF_HOUR_S)
+            peak = max(base_weight(t / 3600) for t in _grid(a, b))
+            first = sum(base_weight(t / 3600) for t in _grid(a, a + span)) * STEP_S  # the base's own arrivals then
+            amplitude = (ratio * peak * span - first) / (RUSH_DECAY_S * (1 - math.exp(-span / RUSH_DECAY_S)))
+            self.rushes.append((a, b, max(0.0, amplitude)))
+        self.peak = max(self(t) for a, b in ranges for t in _grid(a, b))
+
+    def __call__(self, t: float) -> float:
+        w = base_weight(t / 3600)
+        for a, b, amplitude in self.rushes:
+            if a <= t < b:
+                w += amplitude * math.exp(-(t - a) / RUSH_DECAY_S)
+        return w
+
+
+def _grid(a: float, b: float) -> list[float]:
+    """Minutes from `a` up to `b` (the middle of each)."""
+    return [a + STEP_S * (k + 0.5) for k in range(max(1, int((b - a) // STEP_S)))] + [a]
 
 
 def demand(catalog: Catalog, load: float) -> dict[str, float]:
@@ -59,8 +109,8 @@ def arrivals(catalog: Catalog, day: date, load: float, rng: random.Random) -> li
     n = int(sum(want.values()) * factor)
     items = list(want)
     weights = [want[i] for i in items]
-    peak = max(weight(h / 10) for h in range(80, 180))
     ranges = opening_ranges(catalog)
+    profile = Profile(ranges)
     span = sum(b - a for a, b in ranges)
     issuing: dict[tuple[str, int], bool] = {}
     out: list[tuple[float, str]] = []
@@ -72,7 +122,7 @@ def arrivals(catalog: Catalog, day: date, load: float, rng: random.Random) -> li
                 t = a + x
                 break
             x -= b - a
-        if rng.random() * peak > weight(t / 3600):
+        if rng.random() * profile.peak > profile(t):
             continue
         made += 1
         item = rng.choices(items, weights)[0]

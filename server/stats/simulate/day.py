@@ -26,12 +26,20 @@ from ...domain.catalog import Catalog
 from ...domain.decide import decide
 from ...domain.errors import DomainError
 from ...domain.model import HallDay, TicketStatus
+from ...domain.policy import choose_next
 from ...domain.supervision import AlertBoard
 from ..facts import DayFacts
 from .arrivals import arrivals, opening_ranges
 from .ledger import RATED_SHARE, Ledger, LedgerDay
 
 SWEEP_S = 60
+NOTICE_S = 60  # an idle clerk looks at the terminal's queue at least this often (items whose hours begin)
+REACTION_S = (2.0, 12.0)  # an idle clerk's delay between a ticket appearing and pressing "call"
+CALL_GAP_S = (3.0, 15.0)  # after a citizen leaves the counter, until the clerk calls the next
+OPEN_TO_CALL_S = (3.0, 20.0)  # from opening the window (in the morning, after lunch) to the first call
+PATIENCE_MIN_S, PATIENCE_MEAN_S = 1200.0, 2700.0  # a citizen gives up after 20 min + an exponential 45 min
+CANCEL_SHARE = {False: 0.1, True: 0.5}  # of those who give up, who cancel on the phone (a number taken online: True)
+ABSENT_AT_FIRST_CALL = 0.04  # not at the counter when first called: recalled once, then a no-show
 PAUSE_REASONS = ("临时离岗", "取打印材料", "业务咨询", "接听电话")
 
 
@@ -65,6 +73,7 @@ class DaySim(LedgerDay):
         self.facts = DayFacts(catalog, day)
         self.board = AlertBoard(day)
         self._due: tuple[c.OpenCase, ...] | None = None
+        self.gone: set[str] = set()  # tickets whose holders left without telling anyone
         self.out: list[tuple[int, dict[str, Any]]] = []
         self.t = 0.0
         self._heap: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
@@ -113,6 +122,8 @@ class DaySim(LedgerDay):
                 secs = rng.uniform(1900, 3000) if long else rng.uniform(240, 1200)
                 w.pauses.append((rng.uniform(self.open_s + 1800, self.close_s - 3600), secs, rng.choice(PAUSE_REASONS)))
             w.pauses.sort()
+            for at in [p[0] for p in w.pauses] + ([self.lunch[0] + rng.uniform(0, 90)] if self.lunch else []) + [self.close_s + rng.uniform(0, 120)]:
+                self.at(at, self.look_up, w)  # the clerk's own clock: a break, lunch, the day's end
         self._arrivals()
         self._plan_ledger()
         t = self.open_s
@@ -123,12 +134,32 @@ class DaySim(LedgerDay):
 
     def play_until(self, limit: float) -> None:
         """Run what is due, in time order, up to `limit` (seconds after midnight)."""
+        seen, looked = self.state.seq, self.t
         while self._heap:
             t, _, fn, args = heapq.heappop(self._heap)
             if t > limit:
                 break
             self.t = max(self.t, t)
             fn(*args)
+            if self.state.seq != seen or self.t - looked >= NOTICE_S:
+                seen, looked = self.state.seq, self.t
+                self.notice()
+
+    def notice(self) -> None:
+        """Every clerk idle at an empty queue sees on the terminal when a ticket they may call is
+        waiting (a newcomer, a re-queued no-show, a transfer, an item whose hours began) and calls
+        after a moment; the first to call gets it, the others find the queue empty again."""
+        now = self.now()
+        for w in self.windows.values():
+            if w.waiting_for_work and w.status == "idle" and choose_next(self.state, self.catalog, w.id, now) is not None:
+                w.waiting_for_work = False
+                self.at(self.t + self.rng.uniform(*REACTION_S), self.try_call, w)
+
+    def look_up(self, w: _Window) -> None:
+        """A clerk idle at an empty queue looks at the clock: time for a break, lunch or the day's end."""
+        if w.waiting_for_work and w.status == "idle":
+            w.waiting_for_work = False
+            self.try_call(w)
 
     def _arrivals(self) -> None:
         for t, item in arrivals(self.catalog, self.day, self.load, self.rng):
@@ -145,29 +176,28 @@ class DaySim(LedgerDay):
         if not events:
             return
         tid = events[0].ticket  # type: ignore[attr-defined]
-        patience = 1200 + rng.expovariate(1 / 2700)
+        patience = PATIENCE_MIN_S + rng.expovariate(1 / PATIENCE_MEAN_S)
         self.at(self.t + patience, self.give_up, tid)
-        self.wake(item)
 
     def give_up(self, tid: str) -> None:
-        if self.state.tickets[tid].status is TicketStatus.waiting:
-            self.do(c.CancelTicket(by="kiosk", ticket=tid))
-
-    def wake(self, item: str) -> None:
-        """One idle window that serves the item notices the newcomer (not all of them at once)."""
-        idle = [w for wid in self.catalog.windows_of_item[item] if (w := self.windows[wid]).waiting_for_work and w.status == "idle"]
-        if idle:
-            w = self.rng.choice(idle)
-            w.waiting_for_work = False
-            self.at(self.t + self.rng.uniform(2, 12), self.try_call, w)
+        """The holder's patience is over: most leave without telling anyone (the ticket waits on
+        and becomes a no-show when called); a few cancel it on the phone's ticket page first."""
+        t = self.state.tickets[tid]
+        if t.status is not TicketStatus.waiting:
+            return
+        if self.rng.random() < CANCEL_SHARE[t.channel == "online"]:
+            self.do(c.CancelTicket(by="holder", ticket=tid))
+        else:
+            self.gone.add(tid)
 
     # ------------------------------------------------------------------ windows
+
     def open_window(self, w: _Window) -> None:
         if w.status not in ("closed", "lunch"):
             return
         if self.do(c.OpenWindow(by=w.clerk, window=w.id)):
             w.status = "idle"
-            self.at(self.t + self.rng.uniform(3, 20), self.try_call, w)
+            self.at(self.t + self.rng.uniform(*OPEN_TO_CALL_S), self.try_call, w)
 
     def try_call(self, w: _Window) -> None:
         if w.status != "idle":
@@ -201,13 +231,7 @@ class DaySim(LedgerDay):
             if self.do(c.CloseWindow(by=w.clerk, window=w.id)):
                 w.status = "done"
             return
-        w.waiting_for_work = True
-        self.at(self.t + 300, self.poll, w)
-
-    def poll(self, w: _Window) -> None:
-        if w.waiting_for_work and w.status == "idle":
-            w.waiting_for_work = False
-            self.try_call(w)
+        w.waiting_for_work = True  # until `notice` or `look_up`
 
     def resume(self, w: _Window) -> None:
         if w.status == "paused" and self.do(c.Resume(by=w.clerk, window=w.id)):
@@ -219,7 +243,7 @@ class DaySim(LedgerDay):
         w.waiting_for_work = False
         rng = self.rng
         t = self.state.tickets[tid]
-        if t.calls == 1 and rng.random() < 0.04:
+        if tid in self.gone or (t.calls == 1 and rng.random() < ABSENT_AT_FIRST_CALL):
             self.at(self.t + rng.uniform(40, 60), self.recall, w, tid)
         else:
             self.at(self.t + rng.uniform(15, 80), self.start, w, tid)
@@ -268,9 +292,7 @@ class DaySim(LedgerDay):
         same = [i for i in self.catalog.items if i != t.item and self.catalog.items[i].department == dept]
         others = same or [i for i in self.catalog.items if i != t.item]
         to = self.rng.choice(others)
-        if self.do(c.Transfer(by=w.clerk, window=w.id, to_item=to)):
-            self.wake(to)
-        else:
+        if not self.do(c.Transfer(by=w.clerk, window=w.id, to_item=to)):
             self.at(self.t, self.finish, w, tid)
             return
         self.idle(w)
@@ -295,5 +317,6 @@ class DaySim(LedgerDay):
         self.idle(w)
 
     def idle(self, w: _Window) -> None:
+        """Done with a citizen: the clerk calls the next one after a short gap."""
         w.status = "idle"
-        self.at(self.t + self.rng.uniform(5, 30), self.try_call, w)
+        self.at(self.t + self.rng.uniform(*CALL_GAP_S), self.try_call, w)
