@@ -51,7 +51,7 @@ from server.domain.forecast import day_kinds, mape, naive, slots_of  # noqa: E40
 from server.journal import SQLJournal, database_url, make_engine  # noqa: E402
 from server.stats import store  # noqa: E402
 from server.stats.plan_sim import play  # noqa: E402
-from server.stats.simulate import DaySim, Ledger, hall_days, simulate  # noqa: E402
+from server.stats.simulate import VERSION as SIM_VERSION, DaySim, Ledger, hall_days, simulate  # noqa: E402
 from server.stats.staffing import Learnt, forecast, hall_limit, learn, plan  # noqa: E402
 
 HALL = "demo"
@@ -114,7 +114,7 @@ async def main() -> int:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(tz)
-    data = args.cache / f"days{args.days}-end{args.end}-load{args.load}-seed{args.seed}"
+    data = args.cache / f"sim{SIM_VERSION}-days{args.days}-end{args.end}-load{args.load}-seed{args.seed}"
     data.mkdir(parents=True, exist_ok=True)
     journal = SQLJournal(make_engine(database_url(data, None)))
     started = time.perf_counter()

@@ -34,9 +34,13 @@ The same seed gives the same journal. `runner.py` plays days into a journal; `ha
 which days the hall opens and makes it bigger for benchmarks.
 """
 
-from .day import DaySim, _Window
-from .hall import default_end, hall_days, scaled_config
-from .ledger import Ledger
-from .runner import DayReport, run, simulate
+# Bumped whenever the same seed stops giving the same days: benchmarks key their caches on it.
+# 2: opening rushes, silent give-ups (no-shows), clerks who call as soon as they are free.
+VERSION = 2
 
-__all__ = ["DaySim", "DayReport", "Ledger", "_Window", "default_end", "hall_days", "run", "scaled_config", "simulate"]
+from .day import DaySim, _Window  # noqa: E402
+from .hall import default_end, hall_days, scaled_config  # noqa: E402
+from .ledger import Ledger  # noqa: E402
+from .runner import DayReport, run, simulate  # noqa: E402
+
+__all__ = ["VERSION", "DaySim", "DayReport", "Ledger", "_Window", "default_end", "hall_days", "run", "scaled_config", "simulate"]
