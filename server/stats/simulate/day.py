@@ -122,8 +122,10 @@ class DaySim(LedgerDay):
                 secs = rng.uniform(1900, 3000) if long else rng.uniform(240, 1200)
                 w.pauses.append((rng.uniform(self.open_s + 1800, self.close_s - 3600), secs, rng.choice(PAUSE_REASONS)))
             w.pauses.sort()
-            for at in [p[0] for p in w.pauses] + ([self.lunch[0] + rng.uniform(0, 90)] if self.lunch else []) + [self.close_s + rng.uniform(0, 120)]:
-                self.at(at, self.look_up, w)  # the clerk's own clock: a break, lunch, the day's end
+            # The clerk's own clock, for a window idle at an empty queue: a break, lunch, the day's end.
+            lunch = [self.lunch[0] + rng.uniform(0, 90)] if self.lunch else []
+            for at in [p[0] for p in w.pauses] + lunch + [self.close_s + rng.uniform(0, 120)]:
+                self.at(at, self.look_up, w)
         self._arrivals()
         self._plan_ledger()
         t = self.open_s
