@@ -19,7 +19,8 @@ from ..domain import commands as c
 from ..domain.calendar import item_issuing
 from ..domain.catalog import Catalog
 from ..domain.forecast import SLOT_MIN
-from .simulate import DaySim, Ledger, _Window
+from .simulate import DaySim, Ledger
+from .simulate.day import _Window
 
 SLOT_S = SLOT_MIN * 60
 

@@ -38,9 +38,9 @@ which days the hall opens and makes it bigger for benchmarks.
 # 2: opening rushes, silent give-ups (no-shows), clerks who call as soon as they are free.
 VERSION = 2
 
-from .day import DaySim, _Window  # noqa: E402
+from .day import DaySim  # noqa: E402
 from .hall import default_end, hall_days, scaled_config  # noqa: E402
 from .ledger import Ledger  # noqa: E402
 from .runner import DayReport, run, simulate  # noqa: E402
 
-__all__ = ["VERSION", "DaySim", "DayReport", "Ledger", "_Window", "default_end", "hall_days", "run", "scaled_config", "simulate"]
+__all__ = ["VERSION", "DaySim", "DayReport", "Ledger", "default_end", "hall_days", "run", "scaled_config", "simulate"]
