@@ -88,6 +88,7 @@ class DaySim(LedgerDay):
             clerks = sorted(catalog.clerks_of_window(w.id), key=lambda u: u.post or "Z")
             names = [u.username for u in clerks] or ["admin"]
             self.windows[w.id] = _Window(w.id, names, names[0])
+        self._items = {w.id: w.items for w in catalog.config.windows}
         self._speed = {u.username: 0.85 + 0.35 * (zlib.crc32(u.username.encode()) % 1000) / 1000 for u in catalog.config.users}
 
     # ------------------------------------------------------------------ plumbing
@@ -152,8 +153,13 @@ class DaySim(LedgerDay):
         waiting (a newcomer, a re-queued no-show, a transfer, an item whose hours began) and calls
         after a moment; the first to call gets it, the others find the queue empty again."""
         now = self.now()
+        waiting, pinned = self.state.waiting, self.state.pinned
         for w in self.windows.values():
-            if w.waiting_for_work and w.status == "idle" and choose_next(self.state, self.catalog, w.id, now) is not None:
+            if not (w.waiting_for_work and w.status == "idle"):
+                continue
+            if not (pinned.get(w.id) or any(waiting.get(i) for i in self._items[w.id])):
+                continue  # nothing waits for it at all (the usual case): no need to ask the call policy
+            if choose_next(self.state, self.catalog, w.id, now) is not None:
                 w.waiting_for_work = False
                 self.at(self.t + self.rng.uniform(*REACTION_S), self.try_call, w)
 
