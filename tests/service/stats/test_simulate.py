@@ -180,6 +180,14 @@ def test_no_window_stays_idle_while_a_ticket_it_may_call_waits(load):
     # Each stretch is one short gap: after a service, after a newcomer, after opening the window.
     assert max(stretches) <= max(CALL_GAP_S[1], REACTION_S[1], OPEN_TO_CALL_S[1]) + 1e-6
     assert NOTICE_S <= 60  # an item whose hours begin is noticed within a minute and the reaction
+    # A clerk idle at an empty queue still keeps the clock: every window closes for lunch and at night.
+    closed: dict[str, list[str]] = {}
+    for _, e in sim.out:
+        if e["type"] == "window_closed":
+            closed.setdefault(e["window"], []).append(datetime.fromisoformat(e["at"]).astimezone(sim.tz).strftime("%H:%M"))
+    assert set(closed) == set(DEMO.windows)
+    for times in closed.values():
+        assert len(times) == 2 and "12:00" <= times[0] < "13:30" and times[1] >= "17:30", times
 
 
 def test_a_played_plan_counts_the_wait_of_who_gave_up_until_they_left():
