@@ -9,8 +9,9 @@ What it does, from the repository root:
    --end, default 2026-11-20: the official calendar's holidays are closed, its swapped
    working days open) through the real engine (`hallq simulate`'s code) into a SQLite journal
    in a cache folder, reused on the next run. The arrival process is known: the simulator's
-   own (a morning and an afternoon peak, Monday busiest, Friday quietest, the item mix of the
-   windows' capacity) at `--load`, times a trend (+15 % a year) and the day kinds of
+   own (server/stats/simulate/arrivals.py: a rush at opening and a smaller one after lunch, a
+   morning and an afternoon peak, Monday busiest, Friday quietest, the item mix of the windows'
+   capacity) at `--load`, times a trend (+15 % a year) and the day kinds of
    server/domain/forecast.py: ×1.5 the first working day after a break of three days or more,
    ×0.85 the last one before, ×1.15 the last two working days of a month, ×1.1 more at a
    quarter's end. (The supervisor's sweeps and the ratings are left out: nothing here reads them.)
@@ -51,7 +52,7 @@ from server.domain.forecast import day_kinds, mape, naive, slots_of  # noqa: E40
 from server.journal import SQLJournal, database_url, make_engine  # noqa: E402
 from server.stats import store  # noqa: E402
 from server.stats.plan_sim import play  # noqa: E402
-from server.stats.simulate import DaySim, Ledger, hall_days, simulate  # noqa: E402
+from server.stats.simulate import VERSION as SIM_VERSION, DaySim, Ledger, hall_days, simulate  # noqa: E402
 from server.stats.staffing import Learnt, forecast, hall_limit, learn, plan  # noqa: E402
 
 HALL = "demo"
@@ -114,7 +115,7 @@ async def main() -> int:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(tz)
-    data = args.cache / f"days{args.days}-end{args.end}-load{args.load}-seed{args.seed}"
+    data = args.cache / f"sim{SIM_VERSION}-days{args.days}-end{args.end}-load{args.load}-seed{args.seed}"
     data.mkdir(parents=True, exist_ok=True)
     journal = SQLJournal(make_engine(database_url(data, None)))
     started = time.perf_counter()

@@ -51,7 +51,7 @@ from server.hall import HallService  # noqa: E402
 from server.journal import SQLJournal, database_url, events_table, make_engine  # noqa: E402
 from server.stats import store  # noqa: E402
 from server.stats.service import Stats  # noqa: E402
-from server.stats.simulate import hall_days, run, scaled_config  # noqa: E402
+from server.stats.simulate import VERSION as SIM_VERSION, hall_days, run, scaled_config  # noqa: E402
 
 TARGET_S = 1.0
 HALL = "demo"
@@ -91,7 +91,7 @@ async def main(argv: list[str] | None = None) -> int:
 
     demo = load_halls(default_config_dir())[HALL]
     catalog = Catalog(scaled_config(demo.config, args.copies))
-    folder = args.cache / f"days{args.days}-copies{args.copies}-load{args.load}-seed{args.seed}-end{args.end}"
+    folder = args.cache / f"sim{SIM_VERSION}-days{args.days}-copies{args.copies}-load{args.load}-seed{args.seed}-end{args.end}"
     data, config = folder / "data", folder / "config"
     done = folder / "simulated.json"
     if args.fresh and folder.exists():

@@ -27,6 +27,25 @@ function notify(key, text) {
   }
 }
 
+// The expected wait in plain words, with the interval the server gives (an 80 % range, wider
+// while the day has few services): "约 12 分钟" and, smaller below it, "（8–18 分钟）" (or
+// "（最多 18 分钟）" when it may be any moment).
+function waitWords(ticket) {
+  const m = Math.round(ticket.estimated_wait_s / 60);
+  const [low, high] = ticket.estimated_wait_range_s || [ticket.estimated_wait_s, ticket.estimated_wait_s];
+  const lo = Math.min(Math.round(low / 60), m);
+  const hi = Math.max(Math.round(high / 60), m);
+  if (hi < 1) return [t("wait_under_minute")];
+  if (m < 1) return [t("wait_up_to").replace("{hi}", hi)];
+  const about = t("wait_about").replace("{m}", m);
+  if (lo === hi) return [about];
+  const range = document.createElement("span");
+  range.id = "m-wait-range";
+  range.className = "m-range";
+  range.textContent = (lo < 1 ? t("wait_range_up_to") : t("wait_range").replace("{lo}", lo)).replace("{hi}", hi);
+  return [about, range];
+}
+
 function draw() {
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
   $("m-lang").textContent = t("lang");
@@ -41,7 +60,8 @@ function draw() {
   $("m-status").textContent = t(overnight ? "closed_out_serving" : ticket.status);
   const waiting = ticket.status === "waiting";
   $("m-ahead").textContent = waiting ? `${ticket.ahead} ${t("people")}`.trim() : "–";
-  $("m-wait").textContent = waiting ? (ticket.ahead ? `${Math.max(1, Math.round(ticket.estimated_wait_s / 60))} ${t("minutes")}` : "0") : "–";
+  if (waiting) $("m-wait").replaceChildren(...waitWords(ticket));
+  else $("m-wait").textContent = "–";
   $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join("、");
   $("m-issued").textContent = ticket.issued_at ? ticket.issued_at.slice(11, 16) : "–";
   const called = (ticket.status === "called" || ticket.status === "serving") && ticket.window_name;

@@ -1,6 +1,6 @@
 """A staffing plan played through the domain core: the day's arrivals against the plan's windows.
 
-`PlanDaySim` is the simulator's day (server/stats/simulate.py) with two things changed: the
+`PlanDaySim` is the simulator's day (server/stats/simulate/) with two things changed: the
 arrivals are Poisson with the given mean per item and half hour, and each window is open exactly
 in the half hours the plan opens it (its clerk takes no break, the plan's windows are staffed);
 a window leaving the plan finishes its citizen first, and over lunch and after hours the open
@@ -19,7 +19,8 @@ from ..domain import commands as c
 from ..domain.calendar import item_issuing
 from ..domain.catalog import Catalog
 from ..domain.forecast import SLOT_MIN
-from .simulate import DaySim, Ledger, _Window
+from .simulate import DaySim, Ledger
+from .simulate.day import _Window
 
 SLOT_S = SLOT_MIN * 60
 
@@ -77,8 +78,7 @@ class PlanDaySim(DaySim):
             if self.do(c.CloseWindow(by=w.clerk, window=w.id)):
                 w.status = "closed"
             return
-        w.waiting_for_work = True
-        self.at(self.t + 300, self.poll, w)
+        w.waiting_for_work = True  # until the day's `notice` sees a ticket it may call
 
     def _arrivals(self) -> None:
         rng = self.rng
@@ -138,7 +138,7 @@ class SlotWaits:
 
 
 def slot_waits(sim: DaySim, slots: list[int]) -> dict[int, SlotWaits]:
-    """Each half hour's arrivals' waits: until the first call, or until they gave up or the day ended."""
+    """Each half hour's arrivals' waits: until they gave up, or else until the first call or the day's end."""
     found: dict[int, list[float]] = {s: [] for s in slots}
     end = sim.now()
     gave_up: dict[str, float] = getattr(sim, "gave_up", {})
@@ -147,10 +147,10 @@ def slot_waits(sim: DaySim, slots: list[int]) -> dict[int, SlotWaits]:
         s = (local.hour * 60 + local.minute) // SLOT_MIN * SLOT_MIN
         if s not in found:
             continue
-        if t.called_at is not None:
-            waited = (t.called_at - t.issued_at).total_seconds()
-        elif t.id in gave_up:
+        if t.id in gave_up:  # their number may be called later, to nobody
             waited = (sim.midnight + timedelta(seconds=gave_up[t.id]) - t.issued_at).total_seconds()
+        elif t.called_at is not None:
+            waited = (t.called_at - t.issued_at).total_seconds()
         else:
             waited = (end - t.issued_at).total_seconds()
         found[s].append(max(0.0, waited))
