@@ -93,6 +93,10 @@ login_failures = Table(
 )
 
 _hasher = PasswordHasher()
+# The demo password is printed in the README: a costly hash of it would slow every demo login
+# (and every test's) and protect nothing, so it is made with argon2's smallest parameters.
+# Passwords people choose always get `_hasher`'s (RFC 9106's second recommendation).
+_demo_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _demo_hashes: dict[str, str] = {}
 
 
@@ -100,7 +104,7 @@ async def _demo_hash(password: str) -> str:
     """The hash demo accounts check until they set their own password: held in memory only, made
     once per process (an app made again in one process, as the tests do, reuses it)."""
     if password not in _demo_hashes:
-        _demo_hashes[password] = await asyncio.to_thread(_hasher.hash, password)
+        _demo_hashes[password] = await asyncio.to_thread(_demo_hasher.hash, password)
     return _demo_hashes[password]
 
 

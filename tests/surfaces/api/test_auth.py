@@ -41,6 +41,9 @@ async def test_set_passwords_are_argon2_hashes_and_never_logged(client, login, c
     async with accounts.engine.connect() as conn:
         (stored,) = (await conn.execute(passwords.select().where(passwords.c.username == "w1a"))).all()
     assert stored.hash.startswith("$argon2id$") and "s3cret-Pa55" not in stored.hash
+    # A chosen password gets argon2's full cost (RFC 9106 low-memory: 64 MiB, 3 passes, 4 lanes);
+    # only the public demo password is hashed cheaply.
+    assert stored.hash.split("$")[3] == "m=65536,t=3,p=4"
     r = await client.post("/api/v1/auth/login", json={"username": "w1a", "password": "demo"})
     assert r.status == 401  # the demo password no longer opens this account
     await login("w1a", "s3cret-Pa55")
