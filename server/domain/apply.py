@@ -30,6 +30,8 @@ def apply(state: HallDay, event: ev.Event, seq: int | None = None) -> HallDay:
     """Fold `event` into `state`; `seq` is its journal number (default: the next one)."""
     state.seq = state.seq + 1 if seq is None else seq
     _apply(event, state)
+    if state.last_at is None or event.at > state.last_at:
+        state.last_at = event.at
     return state
 
 

@@ -133,9 +133,30 @@ def calibration(state: HallDay) -> float:
     """How much longer (> 1) or shorter (< 1) than modelled today's walk-ins waited, drawn
     towards 1 while the day has few of them (PRIOR_WAIT_S of waits modelled right), within
     [0.5, 2]: what the model cannot see (give-ups of other items, clerks slow to call, windows
-    whose other items take more than their share) the day's own waits show."""
-    factor = (state.waited_s + PRIOR_WAIT_S) / (state.modelled_wait_s + PRIOR_WAIT_S)
-    return min(2.0, max(0.5, factor))
+    whose other items take more than their share) the day's own waits show.
+
+    The walk-ins still waiting count too once they have waited longer than they were told (what
+    they will have waited is at least that): learning only from those already called, the day
+    would learn from the short waits first, and a queue growing at opening would be told ever
+    less as it grew."""
+    memo = state.calibrated
+    if memo is not None and memo[0] == state.seq and memo[1] == state.last_at:
+        return memo[2]
+    waited, modelled = state.waited_s, state.modelled_wait_s
+    now = state.last_at
+    if now is not None:
+        for ids in state.waiting.values():
+            for tid in ids:
+                t = state.tickets[tid]
+                if t.model_wait_s is None or t.called_at is not None or t.appointment is not None or t.remote or t.transfers:
+                    continue
+                so_far = (now - t.issued_at).total_seconds()
+                if so_far > t.model_wait_s:
+                    waited += so_far
+                    modelled += t.model_wait_s
+    factor = min(2.0, max(0.5, (waited + PRIOR_WAIT_S) / (modelled + PRIOR_WAIT_S)))
+    state.calibrated = (state.seq, now, factor)
+    return factor
 
 
 def newcomer_estimate(state: HallDay, catalog: Catalog, item: str, priority: bool = False,

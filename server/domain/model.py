@@ -186,6 +186,10 @@ class HallDay:
     # from which the estimates calibrate themselves (server/domain/estimates.py).
     modelled_wait_s: float = 0.0
     waited_s: float = 0.0
+    last_at: datetime | None = None  # when the last event folded happened: the day's own "now"
+    # The estimates' memo of the day's calibration at a position: (seq, last_at, factor); derived
+    # from the fields above and the waiting tickets, never journalled.
+    calibrated: tuple[int, datetime | None, float] | None = field(default=None, compare=False, repr=False)
     # The day change (server/domain/dayend.py): when this day was closed out, the windows it left
     # open, the services that ran over midnight (window -> ticket, until finished late), and,
     # for a new day, the day whose open windows it took over.

@@ -224,13 +224,34 @@ class PublicScreens(RuleBasedStateMachine):
         assert_public(render.snapshot_message(hall(self.e), public=True))
 
 
+COVERED = {"ticket_issued", "ticket_called", "service_finished", "ticket_evaluated", "ticket_print_recorded",
+           "ticket_cancelled", "window_handed_over", "ticket_transferred"}
+
+
+def _scripted_day() -> set[str]:
+    """One day through the same machine that surely renders every event of COVERED, whatever
+    the random runs draw (their draws follow the test's own digest: moving or renaming the file
+    changes them)."""
+    m = PublicScreens()
+    m.open_windows(["w1", "w2"])
+    for item in ("a1", "a1", "b1", "b1"):
+        m.issue(item, priority=False, booked=False)
+    m.serve("w1", 5, "completed")
+    m.serve("w1", 3, "transfer")  # the second a1 goes to b1
+    m.do(c.RecordPrint(by="kiosk", ticket=f"{MARK}-4", ok=False, detail=f"{MARK} paper out"))
+    m.do(c.CancelTicket(by="citizen", ticket=f"{MARK}-4"))
+    m.window("w1", "handover")
+    m.snapshots_are_public()
+    m.teardown()
+    return set(m.seen)
+
+
 def test_public_screens_never_carry_personal_data_in_random_halls():
     PublicScreens.types.clear()
-    # Derandomized: the same runs every time, so that the coverage check below cannot fail by
-    # chance (a random 50 runs once missed every hand-over and transfer).
+    assert COVERED <= _scripted_day()
+    # Derandomized: the same runs every time (a random 50 runs once missed every hand-over).
     run_state_machine_as_test(PublicScreens, settings=settings(max_examples=80, stateful_step_count=40, deadline=None,
                                                                derandomize=True, database=None,
                                                                suppress_health_check=[HealthCheck.too_slow]))
     # the runs rendered the events that carry personal data, or the check proves little
-    assert {"ticket_issued", "ticket_called", "service_finished", "ticket_evaluated", "ticket_print_recorded",
-            "ticket_cancelled", "window_handed_over", "ticket_transferred"} <= PublicScreens.types
+    assert COVERED <= PublicScreens.types
