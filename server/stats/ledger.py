@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, select
 
 from ..domain.calendar import add_working_days
 from ..domain.commands import OpenCase, OpenReview
+from ..domain.settings import RATING_DAYS_MAX
 from ..domain.supervision import CLOSED_REVIEW, chief_of, review_due
 from .facts import DayResult
 from .service import Stats, hall_today
@@ -191,15 +192,13 @@ def warning_horizon(today: date, days: int) -> date:
 
 
 async def service_day(stats: Stats, hall: str, ticket_id: str) -> date | None:
-    """The closed hall-day of a ticket its holder may still rate (好差评 after the day of service):
-    served within the hall's `rating_days`, or a promised case concluded within them (today
-    included). None otherwise: the hall service checks the rest against the journal."""
+    """The closed hall-day of a ticket its holder may want to rate (好差评 after the day of service):
+    served within the longest rating window (`RATING_DAYS_MAX`), or a promised case concluded
+    within it (today included), so that a rating a little too late is told it closed rather than
+    that the ticket is unknown. None otherwise; the rule decides on what the journal holds."""
     service = stats.halls[hall]
-    days = service.catalog.hall.supervision.rating_days
     today = hall_today(service)
-    if days <= 0:
-        return None
-    start, end = today - timedelta(days=days), today - timedelta(days=1)
+    start, end = today - timedelta(days=RATING_DAYS_MAX), today - timedelta(days=1)
     await stats.ensure_closed_days(hall, start, end)
     t, lg = stat_tickets, stat_ledger
     served = select(t.c.day).where(t.c.hall == hall, t.c.day >= start, t.c.day <= end, t.c.ticket == ticket_id)
