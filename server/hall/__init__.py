@@ -116,6 +116,7 @@ class HallService(CatalogRevisions):
         self._stale = True
         self._durable = 0  # the position of the last event known to be in the journal
         self.days = DayChange(self)
+        self.earlier: dict[date, HallDay] = {}  # ended days folded for late ratings (ratings.py), oldest first
         self._midnight: asyncio.Task[None] | None = None
 
     def _now(self) -> datetime:

@@ -24,19 +24,40 @@ if TYPE_CHECKING:
     from . import HallService
 
 LATER = (ev.CaseConcluded.type, ev.TicketRatedLate.type)
+# Folding a busy day costs a few hundred milliseconds; an ended day changes little (a late finish
+# the morning after), so the last few asked for are kept and caught up from their position.
+KEPT_DAYS = 4
+
+
+async def _folded(service: HallService, day: date) -> HallDay:
+    """The ended hall-day `day` as the journal holds it now. Its own fold, never the writer's
+    (`day_before`), which only the writer task may advance."""
+    kept = service.earlier
+    state = kept.pop(day, None)
+    if state is None:
+        state = await service.repo.load(day)
+    else:
+        await service.repo.catch_up(state)  # folds only what is beyond its position, once
+    kept[day] = state  # the most recent last
+    while len(kept) > KEPT_DAYS:
+        del kept[next(iter(kept))]
+    return state
 
 
 async def served_ticket(service: HallService, day: date, ticket_id: str) -> tuple[HallDay, Ticket, ServedTicket]:
     """The ticket `ticket_id` of the earlier hall-day `day`, with its late-rating facts; NotFound
     when that day holds no such ticket."""
     today = (await service.current()).day
-    state = await service.repo.load(day) if day < today else None
+    state = await _folded(service, day) if day < today else None
     t = state.tickets.get(ticket_id) if state is not None else None
     if state is None or t is None:
         raise NotFound("unknown-ticket", f"no ticket {ticket_id!r} on {day.isoformat()}")
     span = timedelta(days=RATING_DAYS_MAX)
+    first = (day + timedelta(days=1), min(day + span, today))
+    last = (max(day + timedelta(days=1), today - span), today)
+    ranges = [(first[0], today)] if last[0] <= first[1] + timedelta(days=1) else [first, last]  # one read when they meet
     later: set[date] = set()
-    for start, end in ((day + timedelta(days=1), min(day + span, today)), (max(day + timedelta(days=1), today - span), today)):
+    for start, end in ranges:
         if start <= end:
             later.update(await service.repo.days(start, end, types=LATER))
     concluded_on, rated = None, t.score is not None

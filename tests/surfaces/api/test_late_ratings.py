@@ -198,3 +198,22 @@ async def test_a_transferred_tickets_rating_of_the_same_day_credits_both_windows
     assert served == {"w3": 1} and by_window["total"]["satisfaction"]["rated"] == 1  # served once, where finished
     clock.t += timedelta(days=1)  # the same from the derived tables once the day is closed
     assert rated(await stats(client, await login("boss"), DAY, "window")) == {"w1": 1, "w3": 1}
+
+
+async def test_a_promised_case_rated_late_is_not_rated_again_after_its_conclusion_months_later(client, login, clock):
+    """一次一评 across a long promised case: the late rating of its third day is found when the
+    conclusion, ten weeks later, opens the rating again (the days between are not read)."""
+    w1 = await login("w1a")
+    await act(client, w1, "w1", "open")
+    case = await issue(client, "a2")
+    await serve(client, w1, "w1", "promised")
+    clock.t = MORNING + timedelta(days=3)
+    await rate(client, case["id"], {"score": 4}, 201)
+    clock.t = MORNING + timedelta(days=70)
+    r = await client.post(f"{HALL}/cases/{case['id']}/conclude", json={}, headers=await login("w1a"))
+    assert r.status == 201, await r.text()
+    view = await (await client.get(f"{HALL}/tickets/{case['id']}")).json()
+    assert (view["rated"], view["rating_open"]) == (True, False)
+    problem = await rate(client, case["id"], {"score": 5}, 409)
+    assert problem["type"].endswith("already-rated")
+    assert await late_ratings(client, await login("boss"), clock.t.date()) == []
