@@ -9,7 +9,8 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
-from server.feed.views import ticket_view
+from server.api.tickets import earlier_ticket
+from server.feed.views import earlier_ticket_view, ticket_view
 from server.domain import ratings
 from server.domain.catalog import Catalog
 from server.domain.errors import NotFound
@@ -127,22 +128,28 @@ async def qr(request: web.Request) -> web.Response:
 
 @routes.get("/t/{ticket}")
 async def mobile_ticket(request: web.Request) -> web.Response:
-    """The mobile ticket behind the QR code: any hall's ticket of today (or, closed out, of the day
-    before), found by its id."""
+    """The mobile ticket behind the QR code: any hall's ticket of today, of the day before, or of an
+    earlier day while it may still be rated (好差评 after the day of service), found by its id."""
     ticket_id = request.match_info["ticket"]
     lang = language(request)
     text = mobile_text()
     for hall in request.app[CTX].halls.values():
-        try:
-            state, t = await hall.find_ticket(ticket_id)
-        except NotFound:
-            continue
+        earlier = await earlier_ticket(request, hall, ticket_id)  # rated for some days after its day
+        if earlier is not None:
+            state, t, served = earlier
+            final = earlier_ticket_view(state, hall.catalog, t, served, (await hall.current()).day)
+        else:
+            try:
+                state, t = await hall.find_ticket(ticket_id)
+            except NotFound:
+                continue
+            final = ticket_view(state, hall.catalog, t) if state.day != hall.held().day else None
         windows = {w.id: w.called_as for w in hall.catalog.config.windows}
         config = {"hall": hall.hall, "ticket": t.id, "lang": lang, "notify_ahead": NOTIFY_AHEAD, "windows": windows,
                   "timezone": hall.catalog.hall.timezone, "indicators": list(ratings.INDICATORS),
                   "bad_at_most": ratings.BAD_AT_MOST,
                   # A ticket of an ended day changes no more: the page shows it without a feed.
-                  "final": ticket_view(state, hall.catalog, t) if state.day != hall.held().day else None}
+                  "final": final}
         # The words of a final state in the page itself: readable before (or without) the script.
         closed = "closed_out_serving" if t.closed_out_from == "serving" and t.status == "closed_out" else t.status.value
         status = text[lang].get(closed, "") if config["final"] else ""

@@ -61,6 +61,7 @@ const SPECS = {
     { path: "supervision.wait_s", label: "f_alert_wait", kind: "numbers" },
     { path: "supervision.paused_s", label: "f_alert_paused", kind: "numbers" },
     { path: "supervision.closed_s", label: "f_alert_closed", kind: "numbers" },
+    { path: "supervision.rating_days", label: "f_rating_days", kind: "number" },
     { path: "policy.priority_ratio", label: "f_priority_ratio", kind: "number" },
     { path: "policy.ageing_s", label: "f_ageing_s", kind: "number" },
   ],

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 let lang = config.lang;
 let ticket = null;
 const seen = JSON.parse(localStorage.getItem(`hallq-${config.ticket}`) || "{}");
+let ratingClosed = false; // refused as closed while the page was open (not remembered: the server says it next time)
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) || TEXT["zh-CN"][key] || key;
 const remember = () => localStorage.setItem(`hallq-${config.ticket}`, JSON.stringify(seen));
@@ -84,9 +85,13 @@ function draw() {
   $("m-notify").hidden = !waiting || !("Notification" in window);
   if (seen.notify) $("m-notify").textContent = t("notify_on");
   const done = ticket.status === "done";
-  // A ticket of a day that has ended is rated no more.
-  $("m-rate").hidden = !done || ticket.rated || seen.rated || Boolean(config.final);
-  $("m-rated").hidden = !done || !(ticket.rated || seen.rated);
+  // A ticket of a day that has ended is rated while its rating is open (a few days after the
+  // service, or after a promised case's conclusion): the server says so in `rating_open`.
+  const rated = ticket.rated || seen.rated;
+  $("m-rate").hidden = !done || rated || (Boolean(config.final) && !ticket.rating_open && !ratingClosed);
+  $("m-rated").hidden = !done || !rated;
+  $("m-rate-until").hidden = !ticket.rating_open || !ticket.rating_closes;
+  if (ticket.rating_closes) $("m-rate-until").textContent = t("rate_until").replace("{day}", ticket.rating_closes);
   if (soon) notify("soon", $("m-soon").textContent);
   if (ticket.status === "called") notify(`called-${ticket.window}`, $("m-call").textContent);
 }
@@ -199,6 +204,15 @@ $("m-rate-send").addEventListener("click", async () => {
     const r = await fetch(`/api/v1/halls/${encodeURIComponent(config.hall)}/tickets/${encodeURIComponent(config.ticket)}/evaluation`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
+    const problem = r.status === 409 ? await r.json().catch(() => ({})) : {};
+    if (String(problem.type || "").endsWith("rating-closed")) {
+      ratingClosed = true; // the rating closed while the page was open: say so where the form was
+      $("m-rate-form").hidden = true;
+      $("m-rate-check").hidden = true;
+      $("m-rate-error").textContent = t("rate_closed");
+      $("m-rate-error").hidden = false;
+      return;
+    }
     if (r.ok || r.status === 409) {
       seen.rated = true;
       remember();

@@ -61,7 +61,7 @@ class CounterTicket(Out):
     confirm_ahead: int | None = None
     mobile_url: str | None = None  # the mobile ticket page (/t/{id}), in the answer to a remote number
     closed_out_from: TicketStatus | None = None  # 日终作废: what it was when its hall-day ended
-    day: str | None = None  # the hall-day of a closed-out ticket (the day before)
+    day: str | None = None  # the hall-day of a closed-out ticket (the day before), or of any ticket of an earlier day
 
 
 class Ticket(CounterTicket):
@@ -69,6 +69,10 @@ class Ticket(CounterTicket):
 
     id: str
     status_url: str
+    # A ticket of an earlier day (好差评 after the day of service): whether its holder may rate it
+    # now, and the last day they may.
+    rating_open: bool | None = None
+    rating_closes: str | None = None
 
 
 class PublicTicket(Out):

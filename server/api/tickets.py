@@ -1,13 +1,18 @@
-"""Tickets: issue (kiosk, online, staff), read, cancel, rate. The ticket id is the holder's secret."""
+"""Tickets: issue (kiosk, online, staff), read, cancel, rate (also after the day of service). The ticket id is the
+holder's secret."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from aiohttp import web
 
 from ..domain import commands as cmd
 from ..domain.access import HOLDER, Actor, may, refusal
 from ..domain.catalog import Action
-from ..domain.errors import Forbidden
+from ..domain.commands import ServedTicket
+from ..domain.errors import Forbidden, NotFound
+from ..domain.model import HallDay, Ticket
 from ..domain.events import TicketIssued
 from ..hall import HallService, new_ticket_id
 from . import models, schemas
@@ -16,7 +21,9 @@ from .security import Buckets
 from .context import actor, allowed, body, hall_of, json, resource, staff, staff_credentials
 from .devices import device
 from .guard import redeem
-from ..feed.views import issued_view, ticket_view
+from ..feed.views import earlier_ticket_view, issued_view, ticket_view
+from ..stats.ledger import service_day
+from .stats import STATS
 
 routes = web.RouteTableDef()
 ISSUE_LIMIT = web.AppKey("issue-limit", Buckets)
@@ -50,11 +57,36 @@ async def issue(request: web.Request) -> web.Response:
     return json(view, status=201)
 
 
+async def earlier_ticket(request: web.Request, hall: HallService, ticket_id: str) -> tuple[HallDay, Ticket, ServedTicket] | None:
+    """A ticket of an earlier hall-day its holder may still want to rate: the day before's, held
+    by the hall, or one the statistics find within the rating days (or concluded within them)."""
+    today = (await hall.current()).day
+    held = hall.ticket_held(ticket_id)
+    if held is not None:
+        if held[0].day == today:
+            return None
+        day: date | None = held[0].day
+    else:
+        day = await service_day(request.app[STATS], hall.hall, ticket_id)
+    if day is None or day >= today:
+        return None
+    try:
+        return await hall.served_ticket(day, ticket_id)
+    except NotFound:
+        return None
+
+
 @routes.get("/api/v1/halls/{hall}/tickets/{ticket}")
-@contract("A ticket's status, people ahead and window (the id is the holder's secret)", response=schemas.Ticket, tags=("tickets",))
+@contract("A ticket's status, people ahead and window (the id is the holder's secret); a ticket of an earlier day "
+          "while it may still be rated", response=schemas.Ticket, tags=("tickets",))
 async def read(request: web.Request) -> web.Response:
     hall = hall_of(request)
-    state, t = await hall.find_ticket(request.match_info["ticket"])  # closed out: the day before's
+    ticket_id = request.match_info["ticket"]
+    earlier = await earlier_ticket(request, hall, ticket_id)
+    if earlier is not None:
+        state, t, served = earlier
+        return json(earlier_ticket_view(state, hall.catalog, t, served, (await hall.current()).day))
+    state, t = await hall.find_ticket(ticket_id)
     return json(ticket_view(state, hall.catalog, t))
 
 
@@ -91,10 +123,11 @@ async def evaluate(request: web.Request) -> web.Response:
     req = await body(request, models.Evaluation)
     ticket_id = request.match_info["ticket"]
     await _holder(request, Action.rate, hall, ticket_id)
-    await hall.handle(
-        cmd.Evaluate(
-            by="holder", ticket=ticket_id, score=req.score, comment=req.comment, efficiency=req.efficiency,
-            proficiency=req.proficiency, attitude=req.attitude, reasons=tuple(req.reasons),
-        )
-    )
+    rating = dict(score=req.score, comment=req.comment, efficiency=req.efficiency, proficiency=req.proficiency,
+                  attitude=req.attitude, reasons=tuple(req.reasons))
+    earlier = await earlier_ticket(request, hall, ticket_id)
+    if earlier is not None:  # served on an earlier day: rated today, for that day's windows and clerks
+        await hall.handle(cmd.EvaluateLate(by="holder", served=earlier[2], **rating))  # type: ignore[arg-type]
+    else:
+        await hall.handle(cmd.Evaluate(by="holder", ticket=ticket_id, **rating))  # type: ignore[arg-type]
     return json({"ticket": ticket_id, "score": req.score}, status=201)

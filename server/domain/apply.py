@@ -197,6 +197,9 @@ def _(e: ev.ServiceStarted, state: HallDay) -> None:
     if t.started_at is None:
         t.started_at = e.at
     t.segment_start = e.at
+    part = (e.window, state.window(e.window).clerk)
+    if part not in t.served_by:
+        t.served_by += (part,)
     _hold(state, t, e.window, WindowStatus.serving, e.at)
 
 
@@ -340,6 +343,12 @@ def _(e: ev.ServiceFinishedLate, state: HallDay) -> None:
     """Only the ticket changes: its window closed with the day, its time was counted to midnight."""
     state.overnight.pop(e.window, None)
     _done(state.tickets[e.ticket], e)
+
+
+# 好差评 after the day of service (server/domain/ratings.py): the ticket's own day is closed.
+@_apply.register
+def _(e: ev.TicketRatedLate, state: HallDay) -> None:
+    state.rated_late.add(e.ticket)
 
 
 def _unchanged(e: ev.Event, state: HallDay) -> None:

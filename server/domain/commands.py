@@ -272,3 +272,43 @@ class CarryOverWindows(Command):
 
     from_day: date
     windows: tuple[tuple[str, str], ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# 好差评 after the day of service (server/domain/ratings.py, `evaluate_late`). Added with issue 18.
+# The ticket lives in an earlier hall-day's stream, and a late rating given on another day in
+# that day's: the caller reads them from the journal and passes what it found, as supervision
+# passes open cases in its command; the rule checks them and today's own late ratings.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServedTicket:
+    """A ticket of an earlier hall-day, as its day's journal and the days after hold it."""
+
+    ticket: str
+    served_on: date  # the ticket's hall-day
+    number: str
+    item: str
+    channel: str  # kiosk | online | staff
+    appointment: bool  # checked in for a booking (预约)
+    status: str  # done, or what it ended as (never rated then)
+    finished_at: datetime | None
+    case_type: str | None
+    # Who served each part of the visit, in order: (window, clerk), one per window and clerk
+    # (a transferred ticket has several); the rating credits each of them.
+    parts: tuple[tuple[str, str | None], ...]
+    rated: bool  # rated already: on its own day or, late, on a day before today (一次一评)
+    concluded_on: date | None = None  # 办结 of a promised case (承诺件) on a later day
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EvaluateLate(Command):
+    """Rate, on a later day, a ticket served on an earlier one (the mobile ticket page)."""
+
+    served: ServedTicket
+    score: int
+    comment: str = ""
+    efficiency: int | None = None
+    proficiency: int | None = None
+    attitude: int | None = None
+    reasons: tuple[str, ...] = ()

@@ -189,7 +189,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(v) for v in value]
     return value
 
 
@@ -215,6 +215,8 @@ def _converter(hint: Any) -> Any:
     if hint is date:
         return date.fromisoformat
     if typing.get_origin(hint) is tuple:
+        if args and typing.get_origin(args[0]) is tuple:  # pairs, as (window, clerk)
+            return lambda v: tuple(tuple(x) for x in v)
         return tuple
     return lambda v: v
 
@@ -409,6 +411,34 @@ class ServiceFinishedLate(ServiceFinished):
 
 
 
+# 好差评 after the day of service (server/domain/ratings.py, `evaluate_late`). Added with issue 18.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketRatedLate(Event):
+    """A rating given on a later day than the service, journalled on the day it was given (the
+    ticket's own day is closed): which ticket of which day, and who served each part of it, so
+    the statistics credit those windows and clerks. Never public (it names clerks)."""
+
+    type: ClassVar[str] = "ticket_rated_late"
+    ticket: str
+    served_on: date
+    number: str
+    item: str
+    channel: str  # kiosk | online | staff
+    appointment: bool
+    finished_at: datetime | None
+    parts: tuple[tuple[str, str | None], ...]
+    score: int
+    comment: str = ""
+    efficiency: int | None = None
+    proficiency: int | None = None
+    attitude: int | None = None
+    reasons: tuple[str, ...] = ()
+    concluded_on: date | None = None  # rated after the conclusion of a promised case on that day
+
+
+
 def _by_type(*classes: type[Event]) -> dict[str, type[Event]]:
     table: dict[str, type[Event]] = {}
     for cls in classes:
@@ -429,4 +459,5 @@ EVENT_TYPES: dict[str, type[Event]] = _by_type(
     AppointmentRescheduled, AppointmentCancelled, AppointmentMissed, ArrivalConfirmed,
     CatalogChanged, CatalogRevisionWithdrawn,
     TicketClosedOut, DayClosedOut, ServiceFinishedLate,
+    TicketRatedLate,
 )

@@ -105,6 +105,9 @@ class Ticket:
     phone_key: str | None = None
     closed_out_from: str | None = None  # the status it had when the day ended and closed it out
     model_wait_s: int | None = None  # the uncalibrated wait estimate it was given at issue
+    # Who served it, part by part: (window, clerk) at each start of a service, once each pair
+    # (a transferred ticket has several); a rating credits every one (server/domain/ratings.py).
+    served_by: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def front(self) -> bool:
@@ -197,6 +200,8 @@ class HallDay:
     left_open: tuple[str, ...] = ()
     overnight: dict[str, str] = field(default_factory=dict)
     carried_from: date | None = None
+    # Tickets of earlier days rated late today (好差评 after the day of service): one rating each.
+    rated_late: set[str] = field(default_factory=set)
 
     def window(self, window_id: str) -> WindowState:
         """A window's state for reading: a window never opened today is closed (nothing is stored)."""

@@ -6,13 +6,19 @@ runs it first and adds what a structured rating carries, with the same rules whi
 channel (the window's evaluator or the mobile ticket page): a dissatisfied rating says why. A window's evaluator rates only the
 ticket its window served last, for `EVALUATOR_PERIOD_S` after the service; later, or after
 the next citizen has been served, the citizen rates from the mobile ticket page instead.
+
+After the day of service (`evaluate_late`): the mobile ticket page still rates for
+`supervision.rating_days` days after the ticket's day, and a promised case (承诺件) as long again
+after its conclusion (办结) on a later day; still one rating per ticket, whichever day it was
+given. The rating is journalled on the day it is given, naming the ticket's day and the window
+and clerk of each part of the service (a transferred ticket has several), each credited with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from . import commands as cmd
 from . import events as ev
@@ -98,10 +104,8 @@ def served_here(state: HallDay, window: str, number: str) -> Ticket:
     raise NotFound("unknown-ticket", f"window {window!r} has served no ticket {number!r} today")
 
 
-def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
-    """一次一评 (tickets.evaluate), plus the indicators and reasons of a structured rating."""
-    events = tickets.evaluate(state, c, now)
-    t = state.tickets[c.ticket]
+def _check_structure(c: cmd.Evaluate | cmd.EvaluateLate) -> None:
+    """The indicators and reasons of a structured rating, whichever the channel and the day."""
     for name in INDICATORS:
         value = getattr(c, name)
         if value is not None and not 1 <= value <= 5:
@@ -109,17 +113,79 @@ def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
     unknown = [r for r in c.reasons if r not in REASONS]
     if unknown:
         raise Invalid("bad-reason", f"unknown reasons {unknown}; one of {list(REASONS)}")
+
+
+def _says_why(c: cmd.Evaluate | cmd.EvaluateLate) -> None:
+    """The same rule at the counter and on the phone: a dissatisfied rating says why."""
+    if c.score <= BAD_AT_MOST and not (c.reasons or c.comment.strip()):
+        raise Invalid("reasons-needed", "a dissatisfied rating (差评) says why: pick a reason")
+
+
+def evaluate(state: HallDay, c: cmd.Evaluate, now: datetime) -> list[ev.Event]:
+    """一次一评 (tickets.evaluate), plus the indicators and reasons of a structured rating."""
+    events = tickets.evaluate(state, c, now)
+    t = state.tickets[c.ticket]
+    _check_structure(c)
     if c.window is not None:
         if t.window != c.window:
             raise Conflict("not-this-window", f"ticket {t.number} was not served at window {c.window!r}")
         _open_at_evaluator(state, c.window, t, now)
-    # The same rule at the counter and on the phone: a dissatisfied rating says why.
-    if c.score <= BAD_AT_MOST and not (c.reasons or c.comment.strip()):
-        raise Invalid("reasons-needed", "a dissatisfied rating (差评) says why: pick a reason")
+    _says_why(c)
     extra = {name: getattr(c, name) for name in INDICATORS}
     return [
         dataclasses.replace(e, **extra, reasons=tuple(dict.fromkeys(c.reasons))) if isinstance(e, ev.TicketEvaluated) else e
         for e in events
+    ]
+
+
+# ------------------------------------------------------------------ after the day of service
+
+
+def rating_closes(served: cmd.ServedTicket, catalog: Catalog) -> date:
+    """The last day a ticket of an earlier day may be rated: `rating_days` after its day, or after
+    the conclusion of its promised case on a later day, whichever is later."""
+    days = timedelta(days=catalog.hall.supervision.rating_days)
+    last = served.served_on + days
+    if served.concluded_on is not None:
+        last = max(last, served.concluded_on + days)
+    return last
+
+
+def late_rating_open(served: cmd.ServedTicket, catalog: Catalog, today: date) -> bool:
+    """Whether the mobile ticket page offers the rating of a ticket of an earlier day today."""
+    return (served.status == TicketStatus.done.value and not served.rated and served.served_on < today
+            and today <= rating_closes(served, catalog))
+
+
+def evaluate_late(state: HallDay, catalog: Catalog, c: cmd.EvaluateLate, now: datetime) -> list[ev.Event]:
+    """A rating, given today, of a ticket served on an earlier day (`state` is today's hall-day)."""
+    s = c.served
+    if not 1 <= c.score <= 5:
+        raise Invalid("bad-score", "a score is 1 (very dissatisfied) to 5 (very satisfied)")
+    _check_structure(c)
+    if s.served_on >= state.day:
+        raise Invalid("not-late", f"ticket {s.number} is of {s.served_on.isoformat()}: rate it as a ticket of today")
+    if s.status != TicketStatus.done.value:
+        raise Conflict("not-served", "a ticket can be rated once it has been served")
+    if s.rated or s.ticket in state.rated_late:
+        raise Conflict("already-rated", "this ticket has been rated already")
+    closes = rating_closes(s, catalog)
+    if state.day > closes:
+        raise Conflict(
+            "rating-closed",
+            f"a service is rated up to {catalog.hall.supervision.rating_days} days after its day "
+            f"(a promised case after its conclusion); this one closed on {closes.isoformat()}",
+            closed_on=closes.isoformat(),
+        )
+    _says_why(c)
+    return [
+        ev.TicketRatedLate(
+            at=now, by=c.by, ticket=s.ticket, served_on=s.served_on, number=s.number, item=s.item, channel=s.channel,
+            appointment=s.appointment,
+            finished_at=s.finished_at, parts=s.parts, score=c.score, comment=c.comment, efficiency=c.efficiency,
+            proficiency=c.proficiency, attitude=c.attitude, reasons=tuple(dict.fromkeys(c.reasons)),
+            concluded_on=s.concluded_on,
+        )
     ]
 
 
@@ -140,6 +206,7 @@ def request_evaluation(state: HallDay, catalog: Catalog, c: cmd.RequestEvaluatio
 # and (state, command, now).
 WITH_CATALOG: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
     cmd.RequestEvaluation: request_evaluation,
+    cmd.EvaluateLate: evaluate_late,
 }
 STATE_ONLY: dict[type[cmd.Command], Callable[..., list[ev.Event]]] = {
     cmd.Evaluate: evaluate,

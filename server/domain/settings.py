@@ -178,6 +178,11 @@ def _ascending(value: tuple[float, ...] | None) -> tuple[float, ...] | None:
     return value
 
 
+# The longest a rating stays open after the day of service or a promised case's conclusion: what
+# the service reads back across days to keep one rating per ticket (server/hall/ratings.py).
+RATING_DAYS_MAX = 30
+
+
 class Award(Frozen):
     """优秀窗口: how a window's quarter is scored (see README, Quarterly bulletin).
 
@@ -214,6 +219,10 @@ class Supervision(Frozen):
     suggest_after: int = Field(5, ge=1, description="people waiting past an item's warning threshold before the board suggests opening windows")
     review_verify_days: int = Field(1, ge=0, description="working days to verify a bad review (核实)")
     review_rectify_days: int = Field(3, ge=0, description="working days to rectify and call the citizen back (整改、回访)")
+    rating_days: int = Field(
+        7, ge=0, le=RATING_DAYS_MAX,
+        description="days after the day of service (and after a promised case's conclusion) a citizen may still rate it "
+                    "from the mobile ticket; 0: the day of service only")
     award: Award = Award()
 
     @field_validator("wait_s", "service_factor", "paused_s", "closed_s")

@@ -9,6 +9,8 @@ from ..domain.catalog import Catalog, User
 from ..domain.events import TicketIssued
 from ..domain.estimates import estimate_with_range, newcomer_estimate, open_windows
 from ..domain.announce import announcement
+from ..domain.commands import ServedTicket
+from ..domain.ratings import late_rating_open, rating_closes
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
 
@@ -63,6 +65,17 @@ def ticket_view(state: HallDay, catalog: Catalog, t: Ticket, told: tuple[int, in
             deadline=iso(t.deadline),
             rated=t.score is not None,
         )
+    return out
+
+
+def earlier_ticket_view(state: HallDay, catalog: Catalog, t: Ticket, served: ServedTicket, today: date) -> dict[str, Any]:
+    """A ticket of an earlier hall-day as its holder sees it: final, with whether it may still be
+    rated (好差评 after the day of service, server/domain/ratings.py) and until when."""
+    out = ticket_view(state, catalog, t)
+    out["day"] = state.day.isoformat()
+    if t.status is TicketStatus.done:
+        out.update(rated=served.rated or t.score is not None, rating_open=late_rating_open(served, catalog, today),
+                   rating_closes=rating_closes(served, catalog).isoformat())
     return out
 
 

@@ -41,6 +41,7 @@ from ..journal.revisions import SQLRevisions
 from ..tasks import cancel
 from .catalogs import CatalogRevisions
 from .dayend import DayChange
+from .ratings import served_ticket
 from .repository import Commit, HallDays
 from .views import Outcome
 
@@ -115,6 +116,7 @@ class HallService(CatalogRevisions):
         self._stale = True
         self._durable = 0  # the position of the last event known to be in the journal
         self.days = DayChange(self)
+        self.earlier: dict[date, HallDay] = {}  # ended days folded for late ratings (ratings.py), oldest first
         self._midnight: asyncio.Task[None] | None = None
 
     def _now(self) -> datetime:
@@ -222,6 +224,11 @@ class HallService(CatalogRevisions):
     def day_before(self) -> HallDay | None:
         """The last hall-day before today that holds events, as held now (a service that ran over midnight)."""
         return self.days.previous
+
+    async def served_ticket(self, day: date, ticket_id: str) -> tuple[HallDay, Ticket, cmd.ServedTicket]:
+        """A ticket of an earlier day as its day's journal holds it, with its conclusion and any
+        late rating on the days after (a rating after the day of service: ratings.py)."""
+        return await served_ticket(self, day, ticket_id)
 
     async def events(self, day: date | None = None, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:
         """A hall-day's events as journalled (today's by default) after `since`, only these `types`

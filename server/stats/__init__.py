@@ -30,7 +30,10 @@ Definitions (also in the README):
   Time is split at hour boundaries and attributed to the clerk at the window (AB岗). A window
   left open at the end of a day counts as open until the day's last event (today: until now).
 - **satisfaction** (好差评): scores 1 (非常不满意) … 5 (非常满意) of served tickets, attributed
-  like `served`; `good_rate` = scores 3–5 ÷ rated (好评率), `bad` = scores 1–2 (差评),
+  like `served`, except that every window and clerk that served a part of the ticket (a
+  transferred ticket's) is credited with its rating; a rating given after the day of service
+  (`ticket_rated_late`) counts on the day it was given, for the windows and clerks of the day of
+  service; `good_rate` = scores 3–5 ÷ rated (好评率), `bad` = scores 1–2 (差评),
   `rated_rate` = rated ÷ served, `mean_score`.
 - **case types** (四件管理) and **outcomes** of served tickets, attributed like `served`.
 - **alerts** (电子监察): distinct alerts raised (counted once at their highest level), for their

@@ -58,6 +58,7 @@ class TicketFact:
     deadline: date | None = None
     score: int | None = None
     comment: str = ""
+    parts: tuple[tuple[str, str | None], ...] = ()  # (window, clerk) of each part served, in order
 
     @property
     def wait_s(self) -> float | None:
@@ -112,8 +113,9 @@ class DayResult:
     appointments: list[tuple[str, str]] = field(default_factory=list)  # (item, status) of the day's bookings
 
 
-# Events about earlier days' tickets (promised cases, bad reviews), kept for the ledgers.
-_LEDGER = frozenset({"case_concluded", "review_step_recorded"})
+# Events about earlier days' tickets (promised cases, bad reviews, ratings after the day of
+# service), kept for the ledgers; a late rating also counts in the day's groups (rollup.py).
+_LEDGER = frozenset({"case_concluded", "review_step_recorded", "ticket_rated_late"})
 # What the day change journals at midnight (server/domain/dayend.py).
 _CLOSE_OUT = (ev.TicketClosedOut, ev.WindowClosed, ev.DayClosedOut)
 _QUEUE_EVENTS = (ev.TicketIssued, ev.TicketCancelled, ev.TicketCalled, ev.TicketNoShow, ev.TicketTransferred, ev.ArrivalConfirmed)
@@ -183,6 +185,8 @@ class DayFacts:
                 fact.started_at = at
             fact.serving_since = at
             fact.status = "serving"
+            if (event.window, clerk) not in fact.parts:
+                fact.parts += ((event.window, clerk),)
         elif kind is ev.ServiceFinished:
             self._stop_serving(fact, at)
             fact.status = "done"

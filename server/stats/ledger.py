@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, select
 
 from ..domain.calendar import add_working_days
 from ..domain.commands import OpenCase, OpenReview
+from ..domain.settings import RATING_DAYS_MAX
 from ..domain.supervision import CLOSED_REVIEW, chief_of, review_due
 from .facts import DayResult
 from .service import Stats, hall_today
@@ -27,7 +28,8 @@ from .store import stat_ledger, stat_tickets
 BAD = 2  # scores 1 and 2 are bad reviews (差评)
 LOOKBACK_DAYS = 400
 
-__all__ = ["BAD", "CLOSED_REVIEW", "Review", "open_cases", "reviews", "review_view", "stored_cases", "stored_reviews"]
+__all__ = ["BAD", "CLOSED_REVIEW", "Review", "open_cases", "reviews", "review_view", "service_day", "stored_cases",
+           "stored_reviews"]
 
 
 @dataclass
@@ -103,14 +105,21 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
         t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end
     )
-    bad = select(t.c.ticket).where(t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end)
+    late = select(lg.c.day, lg.c.data).where(
+        lg.c.hall == hall, lg.c.type == "ticket_rated_late", lg.c.day >= start, lg.c.day <= end
+    ).order_by(lg.c.day, lg.c.seq)
+    # Bad reviews are few: their steps are picked out here rather than joined.
     steps = (
         select(lg.c.data)
-        .where(lg.c.hall == hall, lg.c.type == "review_step_recorded", lg.c.day >= start, lg.c.ticket.in_(bad))
+        .where(lg.c.hall == hall, lg.c.type == "review_step_recorded", lg.c.day >= start)
         .order_by(lg.c.day, lg.c.seq)
     )
     async with stats.engine.connect() as conn:
         found = {tk: Review(tk, n, i, w, c, d, s, cm or "") for tk, n, i, w, c, d, s, cm in await conn.execute(query)}
+        for day, data in await conn.execute(late):
+            review = late_review(json.loads(data), day)
+            if review is not None:
+                found[review.ticket] = review
         for (data,) in await conn.execute(steps):
             e = json.loads(data)
             if e["ticket"] in found:
@@ -118,13 +127,26 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
     return found
 
 
+def late_review(e: dict[str, Any], rated_on: date) -> Review | None:
+    """A bad rating given after the day of service (`ticket_rated_late`): its loop runs from the
+    day it was given, about the window and clerk that finished the service."""
+    if e["score"] > BAD:
+        return None
+    window, clerk = e["parts"][-1] if e["parts"] else (None, None)
+    return Review(e["ticket"], e["number"], e["item"], window, clerk, rated_on, e["score"], e.get("comment") or "")
+
+
 def reviews_now(stored: dict[str, Review], current: DayResult, include_today: bool = True) -> list[Review]:
-    """The stored reviews with today's steps, and (if asked) today's own bad ratings."""
+    """The stored reviews with today's steps, and (if asked) today's own bad ratings, late ones too."""
     found = {k: copy.deepcopy(r) for k, r in stored.items()}
     if include_today:
         for f in current.tickets:
             if f.score is not None and f.score <= BAD:
                 found[f.ticket] = Review(f.ticket, f.number, f.item, f.window, f.clerk, current.day, f.score, f.comment)
+        for _, e in current.ledger:
+            review = late_review(e, current.day) if e["type"] == "ticket_rated_late" else None
+            if review is not None:
+                found[review.ticket] = review
     for _, e in current.ledger:
         if e["type"] == "review_step_recorded" and e["ticket"] in found:
             found[e["ticket"]].steps.append(_step(e))
@@ -164,3 +186,33 @@ def review_view(stats: Stats, hall: str, r: Review) -> dict[str, Any]:
 
 def warning_horizon(today: date, days: int) -> date:
     return add_working_days(today, days)
+
+
+# ------------------------------------------------------------------------------ late ratings
+
+
+async def service_day(stats: Stats, hall: str, ticket_id: str) -> date | None:
+    """The closed hall-day of a ticket its holder may want to rate (好差评 after the day of service):
+    served within the longest rating window (`RATING_DAYS_MAX`), or a promised case concluded
+    within it (today included), so that a rating a little too late is told it closed rather than
+    that the ticket is unknown. None otherwise; the rule decides on what the journal holds."""
+    service = stats.halls[hall]
+    today = hall_today(service)
+    start, end = today - timedelta(days=RATING_DAYS_MAX), today - timedelta(days=1)
+    await stats.ensure_closed_days(hall, start, end)
+    t, lg = stat_tickets, stat_ledger
+    served = select(t.c.day).where(t.c.hall == hall, t.c.day >= start, t.c.day <= end, t.c.ticket == ticket_id)
+    concluded = select(lg.c.data).where(
+        lg.c.hall == hall, lg.c.type == "case_concluded", lg.c.day >= start, lg.c.day <= end, lg.c.ticket == ticket_id
+    )
+    async with stats.engine.connect() as conn:
+        day = (await conn.execute(served)).scalar()
+        if day is not None:
+            return day  # type: ignore[no-any-return]
+        data = (await conn.execute(concluded)).scalar()
+    if data is not None:
+        return date.fromisoformat(json.loads(data)["accepted_on"])
+    for s in await service.events(today, types=("case_concluded",)):
+        if s.data["ticket"] == ticket_id:
+            return date.fromisoformat(s.data["accepted_on"])
+    return None

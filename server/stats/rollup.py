@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -81,6 +82,7 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
     """One day's facts, each figure attributed once per dimension (see server/stats/__init__.py)."""
     out: Groups = {d: {} for d in DIMENSIONS}
     day = result.day.isoformat()
+    tz = ZoneInfo(catalog.hall.timezone)
 
     def groups(**keys: str | None) -> Iterable[Group]:
         for dim, key in keys.items():
@@ -93,6 +95,17 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
     def dept(item: str) -> str | None:
         i = catalog.items.get(item)
         return i.department if i else None
+
+    def rate(score: int, parts: Iterable[tuple[str | None, str | None]], item: str, at: datetime | None, channel: str) -> None:
+        """A rating counts once for its item, department, hour (of the service's end), day and
+        channel, and once for every window and every clerk that served a part of the visit."""
+        windows = {w: None for w, _ in parts if w}
+        clerks = {c: None for _, c in parts if c}
+        keyed = [g for w in windows for g in groups(window=w)] + [g for c in clerks for g in groups(clerk=c)]
+        once = list(groups(item=item, department=dept(item), hour=hour_key(at) if at else None, day=day, channel=channel))
+        for g in keyed + once:
+            g.counts["rated"] += 1
+            g.counts[f"score_{score}"] += 1
 
     channels: dict[str, str] = {}
     for t in result.tickets:
@@ -119,9 +132,8 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
                 c[f"outcome_{t.outcome}"] += 1
                 if t.started_at is not None:
                     g.services.append(t.service_s)
-                if t.score is not None:
-                    c["rated"] += 1
-                    c[f"score_{t.score}"] += 1
+            if t.score is not None:
+                rate(t.score, ((t.window, t.clerk), *t.parts), t.item, t.ended_at, channel)
         elif t.status == "no_show":
             assert t.ended_at is not None
             for g in groups(
@@ -136,6 +148,14 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
         elif t.status in OPEN_STATUSES or t.status == "closed_out":
             for g in groups(item=t.item, department=dept(t.item), hour=hour_key(t.issued_at), day=day, channel=channel):
                 g.counts["unfinished"] += 1
+
+    # 好差评 after the day of service: counted on the day it was given (that day's ratings), for
+    # the windows and clerks that served the ticket on its own day.
+    for _, e in result.ledger:
+        if e["type"] == "ticket_rated_late":
+            finished = datetime.fromisoformat(e["finished_at"]).astimezone(tz) if e.get("finished_at") else None
+            parts = [(w, c) for w, c in e["parts"]]
+            rate(e["score"], parts, e["item"], finished, channel_key(e["appointment"], e["channel"]))
 
     for h in result.handoffs:
         for g in groups(window=h.window, clerk=h.clerk, item=h.item, department=dept(h.item), hour=hour_key(h.at), day=day,

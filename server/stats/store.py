@@ -53,7 +53,7 @@ from .rollup import COUNTS, Group, Groups
 
 _KNOWN = frozenset(COUNTS)
 
-VERSION = 4  # 4: the channel dimension and the appointment counts
+VERSION = 5  # 4: the channel dimension and the appointment counts; 5: ratings credit every part, late ratings
 
 metadata = MetaData()
 

@@ -22,7 +22,7 @@ from server.stats.facts import DayResult
 LEDGER_TTL_S = 30.0
 BOARD_TYPES = frozenset({"alert_raised", "alert_cleared"})
 # Events that may open or close a promised case or a bad review today.
-TODAY_LEDGER_TYPES = frozenset({"service_finished", "ticket_evaluated", "review_step_recorded", "case_concluded"})
+TODAY_LEDGER_TYPES = frozenset({"service_finished", "ticket_evaluated", "ticket_rated_late", "review_step_recorded", "case_concluded"})
 
 
 class Supervisor:

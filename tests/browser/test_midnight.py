@@ -81,3 +81,39 @@ async def test_the_clerk_finishes_at_the_terminal_a_service_that_ran_over_midnig
             done = await r.json()
         assert (done["status"], done["case_type"], done["closed_out_from"]) == ("done", "promised", "serving")
         await context.close()
+
+
+async def test_the_mobile_ticket_of_an_earlier_day_offers_its_rating_and_sends_it(browser, live, clock):
+    """好差评 after the day of service: the phone page of a ticket served two days ago (another day
+    with events in between) still rates it, and says until when."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{live.url}/api/v1/auth/login", json={"username": "w1a", "password": "demo"}) as r:
+            w1 = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        async with http.post(f"{live.url}/api/v1/halls/t/tickets", json={"item": "a1"}) as r:
+            mine = await r.json()
+        for action, body in (("open", None), ("call-next", None), ("start", None), ("finish", {"case_type": "immediate"})):
+            async with http.post(f"{live.url}/api/v1/halls/t/windows/w1/{action}", json=body, headers=w1) as r:
+                assert r.status == 200, await r.text()
+        served_on = clock.t.date()
+        clock.t += timedelta(days=1)
+        async with http.post(f"{live.url}/api/v1/halls/t/tickets", json={"item": "b1"}) as r:
+            assert r.status == 201
+        clock.t += timedelta(days=1)
+
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+        page = await context.new_page()
+        await page.goto(f"{live.url}/t/{mine['id']}")
+        await page.wait_for_selector("body[data-ticket-status=done] #m-rate:not([hidden])")
+        closes = (served_on + timedelta(days=7)).isoformat()
+        assert await page.inner_text("#m-rate-until") == f"本次服务可评价至 {closes}"
+        await page.tap("#m-levels [data-score='5']")
+        await page.tap("#m-rate-next")
+        await page.tap("#m-rate-send")
+        await page.wait_for_selector("#m-rated:not([hidden])", timeout=5000)
+        assert await page.is_hidden("#m-rate")
+        async with http.get(f"{live.url}/api/v1/halls/t/tickets/{mine['id']}") as r:
+            assert (await r.json())["rated"] is True
+        await page.goto(f"{live.url}/t/{mine['id']}?lang=en")  # rated: offered no more
+        await page.wait_for_selector("body[data-ticket-status=done] #m-rated:not([hidden])")
+        assert await page.is_hidden("#m-rate")
+        await context.close()
