@@ -1,4 +1,4 @@
-"""The `hallq` command: serve, user passwd, check-config."""
+"""The `hallq` command: init, serve, user passwd, check-config, migrate, backup, simulate, plan."""
 
 from __future__ import annotations
 
@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     _common(restore)
     restore.add_argument("file", type=Path)
 
+    init = sub.add_parser("init", help="write a starter configuration for a hall of your own into DIR")
+    init.add_argument("dir", type=Path, help="the config folder (DIR/<hall>/*.yaml; serve it with --config DIR)")
+    init.add_argument("--hall", default="hall", help="the hall's id, in addresses such as /kiosk/<hall> (default: hall)")
+    init.add_argument("--name", default="政务服务中心", help="the hall's name on screens and tickets")
+    init.add_argument("--timezone", default="Asia/Shanghai")
+
     check = sub.add_parser("check-config", help="validate the config files and say what they hold")
     check.add_argument("--config", type=Path, default=None)
 
@@ -152,6 +158,25 @@ def _halls(config: Path | None):  # type: ignore[no-untyped-def]
     except ConfigError as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def init(args: argparse.Namespace) -> int:
+    from .config.starter import write_starter
+
+    try:
+        folder = write_starter(args.dir, args.hall, args.name, args.timezone)
+    except ConfigError as exc:
+        print(f"hallq init: {exc}", file=sys.stderr)
+        return 2
+    config = args.dir
+    print(f"wrote {folder}: one hall, three departments, four items, three windows, one kiosk, five accounts")
+    print("next:")
+    print(f"  hallq check-config --config {config}")
+    print(f"  hallq user passwd admin --config {config}     # nobody has a password until it is set")
+    print(f"  hallq serve --config {config}")
+    print(f"then log in as admin at /dashboard/{args.hall}, approve the kiosk's code at /dashboard/{args.hall}/devices;"
+          " docs/deploy.md is a production install in a page")
+    return 0
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -331,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup.main(args)
     if args.command == "check-config":
         return check_config(args)
+    if args.command == "init":
+        return init(args)
     if args.command == "simulate":
         return simulate(args)
     if args.command == "plan":
