@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds a connection may wait for its next request (default %(default)s)")
     limits.add_argument("--refusal-log-interval", type=float, default=ConnectionLimits.refusal_log_interval_s, metavar="S",
                         help="refused connections are logged in one line per this many seconds (default %(default)s)")
+    serve.add_argument("--trusted-proxies", default=os.environ.get("HALLQ_TRUSTED_PROXIES", ""), metavar="LIST",
+                       help="addresses or networks of the reverse proxies in front, e.g. 127.0.0.1,10.0.0.0/8: only their "
+                            "X-Forwarded-For / X-Forwarded-Proto are believed (default: none)")
     serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
@@ -230,6 +233,13 @@ def serve(args: argparse.Namespace) -> int:
     limits = connection_limits(args)
     if limits is None:
         return 2
+    from .api.proxies import parse_proxies
+
+    try:
+        proxies = parse_proxies(args.trusted_proxies)
+    except ValueError as exc:
+        print(f"--trusted-proxies: {exc}", file=sys.stderr)
+        return 2
     if args.workers > 1:
         if not args.redis:
             print("several workers need --redis URL: the bus that carries each hall's events between them", file=sys.stderr)
@@ -261,6 +271,7 @@ def serve(args: argparse.Namespace) -> int:
         migrate=not _is_postgres(args.database),
         imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
         connections=limits,
+        trusted_proxies=proxies,
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2

@@ -35,6 +35,7 @@ from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
+from .proxies import PROXIES, TrustedProxies
 from .routes import api_routes
 from .security import Buckets, security_headers
 from .stats import STATS
@@ -127,10 +128,13 @@ def create_app(settings: Settings) -> web.Application:
     printing = Printing(context.halls, bus, sweep=settings.background)
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
-    app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped],
-                          client_max_size=settings.max_body_bytes)
+    proxies = TrustedProxies(settings.trusted_proxies)
+    # The client's address is settled first (the proxies' headers): everything after sees the citizen.
+    app = web.Application(middlewares=[request_heads, proxies.middleware, security_headers, problem_middleware,
+                                       websockets_capped], client_max_size=settings.max_body_bytes)
     app[CTX] = context
-    app[GATE] = Gate(settings.connections)
+    app[PROXIES] = proxies
+    app[GATE] = Gate(settings.connections, unlimited=proxies.trusts)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[STATS] = stats
     app[SUPERVISORS] = supervisors
