@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -73,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds a connection may wait for its next request (default %(default)s)")
     limits.add_argument("--refusal-log-interval", type=float, default=ConnectionLimits.refusal_log_interval_s, metavar="S",
                         help="refused connections are logged in one line per this many seconds (default %(default)s)")
+    serve.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("HALLQ_LOG_FORMAT", "text"),
+                       help="text lines, or one JSON object a line (for a log collector); both carry the request id")
     serve.add_argument("--trusted-proxies", default=os.environ.get("HALLQ_TRUSTED_PROXIES", ""), metavar="LIST",
                        help="addresses or networks of the reverse proxies in front, e.g. 127.0.0.1,10.0.0.0/8: only their "
                             "X-Forwarded-For / X-Forwarded-Proto are believed (default: none)")
@@ -252,8 +253,9 @@ def serve(args: argparse.Namespace) -> int:
         from .workers import supervise
 
         return supervise(args)
-    name = f" {args.worker_name}" if args.worker_name else ""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{name} %(levelname)s %(name)s: %(message)s")
+    from .api.observe import configure_logging
+
+    configure_logging(args.log_format, args.worker_name)
     os.umask(0o077)  # the journal, sessions and password hashes are readable by this user only
     config = args.config or default_config_dir()
     _halls(config)

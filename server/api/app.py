@@ -20,7 +20,7 @@ from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..i18n import words
 from ..hall.calendar import NationalCalendarService
-from ..journal import SQLJournal, database_url, make_engine
+from ..journal import database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.revisions import SQLRevisions
@@ -35,6 +35,8 @@ from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
+from .metrics import FIGURES, Figures, TimedJournal
+from .observe import observe
 from .proxies import PROXIES, TrustedProxies
 from .routes import api_routes
 from .security import Buckets, security_headers
@@ -105,7 +107,8 @@ def create_app(settings: Settings) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(database_url(settings.data_dir, settings.database_url), settings.db_timeout_s)
     request_deadline, engine.timeout_s = engine.timeout_s, STARTUP_TIMEOUT_S  # creating the schema may take longer
-    journal = SQLJournal(engine)
+    figures = Figures()
+    journal = TimedJournal(engine, histogram=figures.append_seconds)
     bus: Bus
     if settings.redis_url:
         from ..bus.redis import RedisBus  # only deployments with several processes need redis-py
@@ -130,10 +133,11 @@ def create_app(settings: Settings) -> web.Application:
     # -- the app: middlewares, shared state, routes ----------------------------------------------
     proxies = TrustedProxies(settings.trusted_proxies)
     # The client's address is settled first (the proxies' headers): everything after sees the citizen.
-    app = web.Application(middlewares=[request_heads, proxies.middleware, security_headers, problem_middleware,
+    app = web.Application(middlewares=[request_heads, proxies.middleware, observe, security_headers, problem_middleware,
                                        websockets_capped], client_max_size=settings.max_body_bytes)
     app[CTX] = context
     app[PROXIES] = proxies
+    app[FIGURES] = figures
     app[GATE] = Gate(settings.connections, unlimited=proxies.trusts)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[STATS] = stats

@@ -6,6 +6,7 @@ X-Forwarded-For or -Proto from anyone else is ignored. The citizens come from 12
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import aiohttp
@@ -80,6 +81,10 @@ async def test_nginx_passes_tickets_and_websockets_and_each_citizen_is_their_own
     log = server.log.read_text()
     assert log.count("registered from 127.0.0.2") == 10 and log.count("registered from 127.0.0.3") == 1
     assert "from 127.0.0.1 " not in log and "10.9.9.9" not in log and "10.8.8.8" not in log
+    access = [line for line in log.splitlines() if "hallq.access" in line]  # the access log sees the citizens too
+    assert any(re.search(r"POST /api/v1/halls/\{hall\}/kiosks/\{kiosk\}/tickets 201 .* from 127\.0\.0\.2$", a) for a in access)
+    assert any(re.search(r"GET /ws/v1/halls/\{hall\} 101 .* from 127\.0\.0\.3$", a) for a in access)
+    assert not any("/devices" in a and a.endswith("from 127.0.0.1") for a in access)
     access = nginx.access_log()
     assert "127.0.0.2" in access and "/ws/v1/halls/demo" in access and "?" not in access
 
