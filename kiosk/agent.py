@@ -322,17 +322,22 @@ class Agent:
             await asyncio.sleep(self.status_every)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.agent", description="Print a kiosk's tickets on its local printer.")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hallq-agent", description="Print a kiosk's tickets on its local printer.")
     parser.add_argument("--server", required=True, help="the hall server, e.g. http://10.0.0.5:8080")
     parser.add_argument("--hall", required=True)
     parser.add_argument("--kiosk", required=True, help="the kiosk's id in the hall's kiosks.yaml")
     parser.add_argument("--printer", help="a local printer instead of the kiosk's config: network:HOST:PORT, "
-                        "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH")
+                        "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH, win32raw:PRINTER NAME, cups:QUEUE")
     parser.add_argument("--state", type=Path, help="the file of printed job ids (default ~/.hallq-agent/HALL-KIOSK.json)")
     parser.add_argument("--device-file", type=Path, help="where the device token is kept once approved "
                         "(default ~/.hallq-agent/HALL-KIOSK.device, mode 600)")
     parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = args.state or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.json"

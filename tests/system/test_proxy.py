@@ -72,6 +72,10 @@ async def test_nginx_passes_tickets_and_websockets_and_each_citizen_is_their_own
         assert await register(a, nginx.url, {"X-Forwarded-For": "10.9.9.9"}) == 429
         assert await register(b, nginx.url) == 201
 
+        # The figures are for the monitoring host: nginx refuses /metrics to the citizens.
+        async with a.get(f"{nginx.url}/metrics") as r:
+            assert r.status == 403
+
         # Straight to hallq, not through the proxy: the headers of an untrusted peer mean nothing.
         assert await register(a, server.url, {"X-Forwarded-For": "10.8.8.8"}) == 429
         async with a.post(f"{server.url}/api/v1/halls/demo/kiosks/k1/tickets", json={"item": "market_setup"},
