@@ -69,6 +69,23 @@ def make_venv(where: Path, requirements: list[str], wheel: Path | None = None) -
     return python
 
 
+def build_wheel(root: Path, into: Path) -> Path:
+    """The wheel of the tracked tree at `root` (built from a copy: no build/ left in the checkout)."""
+    import shutil
+
+    files = subprocess.run(["git", "-C", str(root), "ls-files", "-co", "--exclude-standard"], check=True,
+                           capture_output=True, text=True).stdout.splitlines()
+    src = into / "src"
+    for name in files:
+        if (root / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(into / "dist"), str(src)],
+                   check=True, env=clean_env())
+    (wheel,) = (into / "dist").glob("hallq-*.whl")
+    return wheel
+
+
 def clean_env() -> dict[str, str]:
     """This environment without what would let the tests' own checkout be imported or configure hallq."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HALLQ_DATA", "HALLQ_DATABASE", "HALLQ_REDIS")}

@@ -6,9 +6,7 @@ that a manager approves issues a ticket. The demo halls ship inside the package.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,31 +16,14 @@ import pytest
 from tests.server_process import free_port
 from tests.venvs import clean_env, make_venv, wheel_requirements
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def build_wheel(into: Path) -> Path:
-    """The wheel of the tracked tree (a copy: no build/ left over in the checkout)."""
-    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"], check=True,
-                           capture_output=True, text=True).stdout.split()
-    src = into / "src"
-    for name in files:
-        if (ROOT / name).is_file():
-            (src / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, src / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(into / "dist"), str(src)],
-                   check=True, env=clean_env())
-    (wheel,) = (into / "dist").glob("hallq-*.whl")
-    return wheel
-
-
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(tmp_path_factory: pytest.TempPathFactory, hallq_wheel: Path) -> Path:
     """The bin/ folder of a virtualenv holding the wheel and only what it declares it needs."""
     where = tmp_path_factory.mktemp("install")
-    wheel = build_wheel(where)
-    python = make_venv(where / "venv", wheel_requirements(wheel), wheel)
+    python = make_venv(where / "venv", wheel_requirements(hallq_wheel), hallq_wheel)
     return python.parent
 
 
