@@ -151,6 +151,13 @@ def create_app(settings: Settings) -> web.Application:
     admin.setup(app, settings.imports)
     openapi.setup(app)
 
+    if shared:  # several processes: the per-address limits hold for all of them, through the bus's Redis
+        from ..bus.limits import RedisBuckets
+
+        store = RedisBuckets(bus.redis)  # type: ignore[attr-defined]
+        for key, name in ((ISSUE_LIMIT, "issue"), (devices.REGISTER_LIMIT, "register"), (guard.CODE_CHANGES, "code-changes")):
+            app[key].share(store, name)
+
     app.router.add_get("/", index)
     app.router.add_routes(api_routes())
     setup_common(app)
