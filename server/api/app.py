@@ -36,7 +36,7 @@ from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
 from .metrics import FIGURES, Figures, TimedJournal
-from .observe import observe
+from .observe import REFUSALS, Refusals, observe
 from .proxies import PROXIES, TrustedProxies
 from .routes import api_routes
 from .security import Buckets, security_headers
@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
     app[CTX] = context
     app[PROXIES] = proxies
     app[FIGURES] = figures
+    app[REFUSALS] = refusals = Refusals(settings.connections.refusal_log_interval_s)
     app[GATE] = Gate(settings.connections, unlimited=proxies.trusts)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[STATS] = stats
@@ -221,6 +222,7 @@ def create_app(settings: Settings) -> web.Application:
 
     life.add("database", prepare_database, journal.close)
     life.add("catalogue imports", stop=close_imports)
+    life.add("refusals log", stop=refusals.close)
     life.add("accounts", load_accounts)
     life.add("calendar", load_calendar)
     life.add("bus", bus.start, bus.close)
