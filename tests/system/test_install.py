@@ -5,6 +5,7 @@ that a manager approves issues a ticket. The demo halls ship inside the package.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -58,7 +59,8 @@ async def test_init_check_serve_and_a_kiosk_ticket_in_an_empty_folder(installed:
 
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
-    proc = subprocess.Popen([str(installed / "hallq"), "serve", "--config", "conf", "--port", str(port), "--always-open"],
+    proc = subprocess.Popen([str(installed / "hallq"), "serve", "--config", "conf", "--port", str(port), "--always-open",
+                             "--log-format", "json"],
                             cwd=tmp_path, env={**clean_env(), "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = await _address_printed(proc, tmp_path / "serve.log")
@@ -85,10 +87,21 @@ async def test_init_check_serve_and_a_kiosk_ticket_in_an_empty_folder(installed:
                                  headers={"X-Device-Token": token}) as r:
                 assert r.status == 201, await r.text()
                 assert (await r.json())["number"] == "D001"
+                ticket_request = r.headers["X-Request-Id"]
+            # The pages come from the package's templates and static files too.
+            for page in ("/kiosk/myhall/k1", "/display/myhall/lobby", "/dashboard/myhall/", "/terminal/myhall"):
+                async with http.get(page) as r:
+                    assert r.status == 200 and "测试市政务服务中心" in await r.text(), page
+            async with http.get("/metrics") as r:
+                assert 'hallq_tickets_issued_total{hall="myhall",item="hrss_card"} 1.0' in await r.text()
     finally:
         proc.terminate()
         proc.wait(20)
     assert (tmp_path / "data").is_dir()  # the journal lives in ./data of the folder it was started in
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines() if line.startswith("{")]
+    assert any(line["logger"] == "hallq" and "hall myhall" in line["message"] for line in lines)
+    (issued,) = [line for line in lines if line["logger"] == "hallq.access" and line["request_id"] == ticket_request]
+    assert issued["message"].startswith("POST /api/v1/halls/{hall}/tickets 201") and token not in issued["message"]
 
 
 async def _address_printed(proc: subprocess.Popen, log: Path, timeout: float = 90) -> str:
