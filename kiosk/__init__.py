@@ -4,7 +4,10 @@ dispatcher (server/printing/) are wired by the app (server/api/app.py)."""
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the print agent runs this file on a kiosk PC without aiohttp
+    from aiohttp import web
 
 
 def setup(app: web.Application) -> None:

@@ -1,7 +1,8 @@
 """The kiosk print agent: a small process on the kiosk PC that prints the server's jobs locally.
 
-    python -m kiosk.agent --server http://HALL-SERVER:8080 --hall demo --kiosk k1 \
-        [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0] \
+    hallq-agent --server http://HALL-SERVER:8080 --hall demo --kiosk k1 \
+        [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0
+                   | win32raw:POS-80C | cups:pos80] \
         [--state ~/.hallq-agent/demo-k1.json] [--device-file ~/.hallq-agent/demo-k1.device] [--status-every 60]
 
 It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
@@ -20,6 +21,11 @@ In a hall that requires registered devices the server refuses an agent without a
 manager to approve on the dashboard's 设备管理 page, waits, and keeps the token it receives in
 its device file (mode 600). A revoked token (refused, or its connection closed with 4401) is
 deleted and the agent registers again.
+
+Light: it needs websockets, python-escpos and the printer's driver (pyusb, pyserial, pywin32,
+or CUPS's `lp`), and imports of hallq only the printer drivers (server/printing/devices.py,
+spooled.py), so it installs on a small kiosk PC on its own (deploy/agent-requirements.txt,
+docs/deploy.md). Its HTTP calls (registration) use the standard library.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import logging
 import os
 import random
 import time
+import urllib.error
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,8 +48,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from server.domain.catalog import Printer
 from server.printing import devices
+from server.printing.devices import Printer, Spec
 
 log = logging.getLogger("hallq.agent")
 
@@ -112,10 +120,10 @@ def ack_for(job: str, entry: dict[str, Any]) -> dict[str, Any]:
             "detail": "the agent stopped while printing this ticket: check the printer, then reprint if it did not come out"}
 
 
-def parse_printer(spec: str) -> Printer:
-    """`network:host:port`, `usb:vendor:product`, `serial:device[@baud]`, `file:path`."""
-    kind, _, address = spec.partition(":")
-    return Printer(kind=kind, address=address)  # type: ignore[arg-type]
+def parse_printer(spec: str) -> Spec:
+    """`network:host:port`, `usb:vendor:product`, `serial:device[@baud]`, `file:path`,
+    `win32raw:printer name`, `cups:queue[@server]` (ValueError if it is none of them)."""
+    return devices.parse_spec(spec)
 
 
 def feed_url(server: str, hall: str, kiosk: str) -> str:
@@ -126,6 +134,27 @@ def feed_url(server: str, hall: str, kiosk: str) -> str:
 
 
 REVOKED_CLOSE = 4401  # the server closes a revoked device's connection with this code
+HTTP_TIMEOUT_S = 10.0
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as answer:
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as refused:  # 4xx/5xx: the problem+json answer, read like any other
+        text = refused.read()
+        refused.close()
+        try:
+            return refused.code, json.loads(text or b"{}")
+        except ValueError:
+            return refused.code, {"detail": text.decode(errors="replace")[:200]}
+
+
+async def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST a JSON body, with the standard library in a thread: (status, the JSON answer)."""
+    return await asyncio.to_thread(_post, url, body)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -218,37 +247,32 @@ class Agent:
 
     async def register(self, stop: asyncio.Event) -> None:
         """Register as the kiosk's print agent, show the code, wait for approval, keep the token."""
-        import aiohttp
-
         server, hall, kiosk = self._http()
         api = f"{server}/api/v1/halls/{hall}/devices"
         pending: dict[str, Any] | None = None
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-            while not stop.is_set():
-                try:
-                    if pending is None:
-                        async with http.post(api, json={"kind": "print_agent", "place": kiosk, "name": f"打印代理 {kiosk}"}) as r:
-                            if r.status != 201:
-                                raise RuntimeError(f"registration refused: HTTP {r.status} {await r.text()}")
-                            pending = await r.json()
-                        self.code = pending["code"]
-                        print(f"设备登记码 registration code: {self.code} — hall {hall}, print agent of kiosk {kiosk}; "
-                              f"approve it at {server}/dashboard/{hall}/devices", flush=True)
-                        log.info("registered as print agent of %s: code %s, waiting for approval", kiosk, self.code)
-                    async with http.post(f"{api}/{pending['id']}/claim", json={"claim": pending["claim"]}) as r:
-                        answer = await r.json()
-                        if r.status in (404, 409):
-                            pending = None  # expired or refused: a new code
-                            continue
-                    if answer.get("status") == "approved" and answer.get("token"):
-                        write_private(self.device_file, answer["token"])  # type: ignore[arg-type]
-                        self.code = None
-                        log.info("approved as %r: token kept in %s", answer["device"]["name"], self.device_file)
-                        return
-                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as exc:
-                    log.warning("registration: %s", exc)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.register_every)
+        while not stop.is_set():
+            try:
+                if pending is None:
+                    status, pending = await post_json(api, {"kind": "print_agent", "place": kiosk, "name": f"打印代理 {kiosk}"})
+                    if status != 201:
+                        raise RuntimeError(f"registration refused: HTTP {status} {pending}")
+                    self.code = pending["code"]
+                    print(f"设备登记码 registration code: {self.code} — hall {hall}, print agent of kiosk {kiosk}; "
+                          f"approve it at {server}/dashboard/{hall}/devices", flush=True)
+                    log.info("registered as print agent of %s: code %s, waiting for approval", kiosk, self.code)
+                status, answer = await post_json(f"{api}/{pending['id']}/claim", {"claim": pending["claim"]})
+                if status in (404, 409):
+                    pending = None  # expired or refused: a new code
+                    continue
+                if answer.get("status") == "approved" and answer.get("token"):
+                    write_private(self.device_file, answer["token"])  # type: ignore[arg-type]
+                    self.code = None
+                    log.info("approved as %r: token kept in %s", answer["device"]["name"], self.device_file)
+                    return
+            except (OSError, asyncio.TimeoutError, RuntimeError, ValueError, KeyError) as exc:
+                log.warning("registration: %s", exc)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.register_every)
 
     async def _session(self, ws: ClientConnection) -> None:
         hello = json.loads(await ws.recv())
@@ -256,7 +280,7 @@ class Agent:
             raise InvalidHandshake(f"expected hello, got {hello.get('type')!r}")
         if self.local_printer is None:
             p = hello["printer"]
-            self.printer = Printer(kind=p["kind"], address=p["address"])
+            self.printer = Spec(kind=p["kind"], address=p["address"])
         log.info("connected to %s as %s (%s), printer %s %s", self.url, hello["kiosk"], hello.get("name"),
                  self.printer.kind if self.printer else "-", self.printer.address if self.printer else "")
         self.connected.set()
@@ -322,23 +346,31 @@ class Agent:
             await asyncio.sleep(self.status_every)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.agent", description="Print a kiosk's tickets on its local printer.")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hallq-agent", description="Print a kiosk's tickets on its local printer.")
     parser.add_argument("--server", required=True, help="the hall server, e.g. http://10.0.0.5:8080")
     parser.add_argument("--hall", required=True)
     parser.add_argument("--kiosk", required=True, help="the kiosk's id in the hall's kiosks.yaml")
     parser.add_argument("--printer", help="a local printer instead of the kiosk's config: network:HOST:PORT, "
-                        "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH")
+                        "usb:VENDOR:PRODUCT, serial:DEVICE[@BAUD], file:PATH, win32raw:PRINTER NAME, cups:QUEUE")
     parser.add_argument("--state", type=Path, help="the file of printed job ids (default ~/.hallq-agent/HALL-KIOSK.json)")
     parser.add_argument("--device-file", type=Path, help="where the device token is kept once approved "
                         "(default ~/.hallq-agent/HALL-KIOSK.device, mode 600)")
     parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = args.state or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.json"
     device_file = args.device_file or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.device"
-    agent = Agent(feed_url(args.server, args.hall, args.kiosk), state,
-                  parse_printer(args.printer) if args.printer else None, args.status_every, device_file=device_file)
+    try:
+        printer = parse_printer(args.printer) if args.printer else None
+    except ValueError as exc:
+        parser.error(f"--printer: {exc}")
+    agent = Agent(feed_url(args.server, args.hall, args.kiosk), state, printer, args.status_every, device_file=device_file)
     try:
         asyncio.run(agent.run())
     except KeyboardInterrupt:

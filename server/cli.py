@@ -1,4 +1,4 @@
-"""The `hallq` command: serve, user passwd, check-config."""
+"""The `hallq` command: init, serve, user passwd, check-config, migrate, backup, simulate, plan."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -73,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds a connection may wait for its next request (default %(default)s)")
     limits.add_argument("--refusal-log-interval", type=float, default=ConnectionLimits.refusal_log_interval_s, metavar="S",
                         help="refused connections are logged in one line per this many seconds (default %(default)s)")
+    serve.add_argument("--log-format", choices=("text", "json"), default=os.environ.get("HALLQ_LOG_FORMAT", "text"),
+                       help="text lines, or one JSON object a line (for a log collector); both carry the request id")
+    serve.add_argument("--trusted-proxies", default=os.environ.get("HALLQ_TRUSTED_PROXIES", ""), metavar="LIST",
+                       help="addresses or networks of the reverse proxies in front, e.g. 127.0.0.1,10.0.0.0/8: only their "
+                            "X-Forwarded-For / X-Forwarded-Proto are believed (default: none)")
     serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
@@ -92,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore an archive of `hallq backup` into an empty data directory or database")
     _common(restore)
     restore.add_argument("file", type=Path)
+
+    init = sub.add_parser("init", help="write a starter configuration for a hall of your own into DIR")
+    init.add_argument("dir", type=Path, help="the config folder (DIR/<hall>/*.yaml; serve it with --config DIR)")
+    init.add_argument("--hall", default="hall", help="the hall's id, in addresses such as /kiosk/<hall> (default: hall)")
+    init.add_argument("--name", default="政务服务中心", help="the hall's name on screens and tickets")
+    init.add_argument("--timezone", default="Asia/Shanghai")
 
     check = sub.add_parser("check-config", help="validate the config files and say what they hold")
     check.add_argument("--config", type=Path, default=None)
@@ -154,6 +164,25 @@ def _halls(config: Path | None):  # type: ignore[no-untyped-def]
         raise SystemExit(2) from None
 
 
+def init(args: argparse.Namespace) -> int:
+    from .config.starter import write_starter
+
+    try:
+        folder = write_starter(args.dir, args.hall, args.name, args.timezone)
+    except ConfigError as exc:
+        print(f"hallq init: {exc}", file=sys.stderr)
+        return 2
+    config = args.dir
+    print(f"wrote {folder}: one hall, three departments, four items, three windows, one kiosk, five accounts")
+    print("next:")
+    print(f"  hallq check-config --config {config}")
+    print(f"  hallq user passwd admin --config {config}     # nobody has a password until it is set")
+    print(f"  hallq serve --config {config}")
+    print(f"then log in as admin at /dashboard/{args.hall}, approve the kiosk's code at /dashboard/{args.hall}/devices;"
+          " docs/deploy.md is a production install in a page")
+    return 0
+
+
 def check_config(args: argparse.Namespace) -> int:
     for hall_id, c in _halls(args.config).items():
         comprehensive = sum(1 for w in c.config.windows if w.kind == "comprehensive")
@@ -205,6 +234,13 @@ def serve(args: argparse.Namespace) -> int:
     limits = connection_limits(args)
     if limits is None:
         return 2
+    from .api.proxies import parse_proxies
+
+    try:
+        proxies = parse_proxies(args.trusted_proxies)
+    except ValueError as exc:
+        print(f"--trusted-proxies: {exc}", file=sys.stderr)
+        return 2
     if args.workers > 1:
         if not args.redis:
             print("several workers need --redis URL: the bus that carries each hall's events between them", file=sys.stderr)
@@ -217,8 +253,9 @@ def serve(args: argparse.Namespace) -> int:
         from .workers import supervise
 
         return supervise(args)
-    name = f" {args.worker_name}" if args.worker_name else ""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{name} %(levelname)s %(name)s: %(message)s")
+    from .api.observe import configure_logging
+
+    configure_logging(args.log_format, args.worker_name)
     os.umask(0o077)  # the journal, sessions and password hashes are readable by this user only
     config = args.config or default_config_dir()
     _halls(config)
@@ -236,6 +273,7 @@ def serve(args: argparse.Namespace) -> int:
         migrate=not _is_postgres(args.database),
         imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
         connections=limits,
+        trusted_proxies=proxies,
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2
@@ -331,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         return backup.main(args)
     if args.command == "check-config":
         return check_config(args)
+    if args.command == "init":
+        return init(args)
     if args.command == "simulate":
         return simulate(args)
     if args.command == "plan":

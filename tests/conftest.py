@@ -50,3 +50,11 @@ def _national_calendar():  # type: ignore[no-untyped-def]
     known = calendar.national()
     yield
     calendar._national = known
+
+
+@pytest.fixture(scope="session")
+def hallq_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This tree's wheel, built once per run (tests/venvs.py installs it into fresh virtualenvs)."""
+    from tests.venvs import build_wheel
+
+    return build_wheel(Path(__file__).resolve().parent.parent, tmp_path_factory.mktemp("wheel"))

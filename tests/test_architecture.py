@@ -45,12 +45,12 @@ RULES = (
     # create_app (server/api/__init__.py) loads the surfaces by name: it and the CLI are the composition roots.
     Rule("the server never imports a surface", ("server",), forbid=SURFACES, exempt=("server.api", "server.cli")),
     *(Rule(f"{s} imports no other surface", (s,), forbid=tuple(o for o in SURFACES if o != s)) for s in SURFACES),
-    # What kiosk/agent.py needs on a kiosk PC today: its websocket, the registration call, the
-    # printer drivers and the Printer model of the catalogue.
+    # What kiosk/agent.py needs on a kiosk PC: its websocket (its registration call is the
+    # standard library's) and the printer drivers, with their own libraries; nothing else of
+    # hallq (deploy/agent-requirements.txt; tests/system/test_agent_install.py runs it so).
     Rule("the print agent stays light", ("kiosk.agent",), closure=True, allow_only=(
-        STDLIB, "websockets", "aiohttp", "escpos", "PIL", "qrcode", "pydantic",
-        "kiosk.agent", "server.printing.devices", "server.printing.layout", "server.domain.catalog",
-        "server.domain.settings", "server.i18n")),
+        STDLIB, "websockets", "escpos", "usb", "serial", "win32print",
+        "kiosk.agent", "server.printing.devices", "server.printing.spooled")),
     Rule("the translation catalogue is plain data", ("server.i18n",), allow_only=(STDLIB,)),
     # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the
     # time, they return what to send; their drivers own the sockets, the clock and the journal.
@@ -71,6 +71,7 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
     ("services know no HTTP", "server.stats.schemas", "server.api"): "answer models of the statistics routes",
     **{("the print agent stays light", "kiosk", name): _KIOSK_INIT
        for name in ("kiosk.booking", "kiosk.routes", "server.web")},
+    ("the print agent stays light", "kiosk", "aiohttp"): "kiosk/__init__.py's type annotation, under TYPE_CHECKING",
 }
 
 

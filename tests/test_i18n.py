@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.printing import devices
+from server.printing import devices, jobs
 from kiosk.routes import mobile_text
 from server.domain.catalog import CaseType
 from server.domain.model import Outcome, SuspendKind
@@ -163,7 +163,7 @@ def test_the_words_made_from_names_are_all_there() -> None:
         assert [k["id"] for k in terminal_text.suspend_kinds(lang)] == [k.value for k in SuspendKind]
         assert len(terminal_text.pause_reasons(lang)) == len(terminal_text.PAUSE_REASONS)
         assert set(i18n.words(lang, "printer")) == set(devices.STATES)
-        assert {devices.message(lang, s) for s in devices.STATES} <= set(i18n.words(lang, "printer").values())
+        assert {jobs.message(lang, s) for s in devices.STATES} <= set(i18n.words(lang, "printer").values())
 
 
 def test_a_page_gets_one_language_and_an_unknown_one_falls_back_to_chinese() -> None:

@@ -20,7 +20,7 @@ from ..domain.catalog import HallConfig
 from ..hall import HallService
 from ..i18n import words
 from ..hall.calendar import NationalCalendarService
-from ..journal import SQLJournal, database_url, make_engine
+from ..journal import database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.revisions import SQLRevisions
@@ -35,6 +35,9 @@ from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
+from .metrics import FIGURES, Figures, TimedJournal
+from .observe import REFUSALS, Refusals, observe
+from .proxies import PROXIES, TrustedProxies
 from .routes import api_routes
 from .security import Buckets, security_headers
 from .stats import STATS
@@ -104,7 +107,8 @@ def create_app(settings: Settings) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(database_url(settings.data_dir, settings.database_url), settings.db_timeout_s)
     request_deadline, engine.timeout_s = engine.timeout_s, STARTUP_TIMEOUT_S  # creating the schema may take longer
-    journal = SQLJournal(engine)
+    figures = Figures()
+    journal = TimedJournal(engine, histogram=figures.append_seconds)
     bus: Bus
     if settings.redis_url:
         from ..bus.redis import RedisBus  # only deployments with several processes need redis-py
@@ -127,10 +131,15 @@ def create_app(settings: Settings) -> web.Application:
     printing = Printing(context.halls, bus, sweep=settings.background)
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
-    app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped],
-                          client_max_size=settings.max_body_bytes)
+    proxies = TrustedProxies(settings.trusted_proxies)
+    # The client's address is settled first (the proxies' headers): everything after sees the citizen.
+    app = web.Application(middlewares=[request_heads, proxies.middleware, observe, security_headers, problem_middleware,
+                                       websockets_capped], client_max_size=settings.max_body_bytes)
     app[CTX] = context
-    app[GATE] = Gate(settings.connections)
+    app[PROXIES] = proxies
+    app[FIGURES] = figures
+    app[REFUSALS] = refusals = Refusals(settings.connections.refusal_log_interval_s)
+    app[GATE] = Gate(settings.connections, unlimited=proxies.trusts)
     app[ISSUE_LIMIT] = Buckets(settings.issue_rate_per_s, settings.issue_burst)
     app[STATS] = stats
     app[SUPERVISORS] = supervisors
@@ -142,6 +151,13 @@ def create_app(settings: Settings) -> web.Application:
     appointments.setup(app)
     admin.setup(app, settings.imports)
     openapi.setup(app)
+
+    if shared:  # several processes: the per-address limits hold for all of them, through the bus's Redis
+        from ..bus.limits import RedisBuckets
+
+        store = RedisBuckets(bus.redis)  # type: ignore[attr-defined]
+        for key, name in ((ISSUE_LIMIT, "issue"), (devices.REGISTER_LIMIT, "register"), (guard.CODE_CHANGES, "code-changes")):
+            app[key].share(store, name)
 
     app.router.add_get("/", index)
     app.router.add_routes(api_routes())
@@ -206,6 +222,7 @@ def create_app(settings: Settings) -> web.Application:
 
     life.add("database", prepare_database, journal.close)
     life.add("catalogue imports", stop=close_imports)
+    life.add("refusals log", stop=refusals.close)
     life.add("accounts", load_accounts)
     life.add("calendar", load_calendar)
     life.add("bus", bus.start, bus.close)

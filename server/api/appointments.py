@@ -79,7 +79,7 @@ async def find_code(request: web.Request, code: str, change: bool = False) -> Fo
         lookups.fail(address, rules.lookup_lockout_s)
         raise
     if change:
-        request.app[CODE_CHANGES].take(f"{bookings.hall.hall}|{found.appointment.code}", "changes of this booking")
+        await request.app[CODE_CHANGES].take(f"{bookings.hall.hall}|{found.appointment.code}", "changes of this booking")
     return found
 
 
@@ -167,7 +167,7 @@ async def register(request: web.Request) -> web.Response:
         who = await allowed(request, Action.issue, hall)
         by, channel = who.user.username, "staff"
     else:
-        request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
+        await request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
         redeem(request, hall, req.proof)
     found = await bookings.book(req.item, start, req.phone, by=by, channel=channel)
     return json(found_view(bookings, found), status=201)
@@ -273,7 +273,7 @@ async def remote_ticket(request: web.Request) -> web.Response:
     hall = hall_of(request)
     bookings = bookings_of(request)
     req = await body(request, models.RemoteTicket)
-    request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
+    await request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
     redeem(request, hall, req.proof)
     done = await hall.answer(cmd.IssueTicket(by="online", ticket=new_ticket_id(), item=req.item, channel="online",
                                              remote=True, phone_key=bookings.phone_key(req.phone)))

@@ -11,8 +11,9 @@ share only, so that one machine cannot fill the rest.
 
 Who counts as one address is decided in one place: `address_key`, applied to the socket's peer
 before any byte is read (`peer_key`) and to `request.remote` for websockets (`request_key`).
-Behind a trusted proxy, `request_key` is the one to key on the client the proxy names; the
-socket-level caps can only ever see the proxy.
+Behind a trusted proxy (server/api/proxies.py), `request.remote` is the client the proxy names,
+so `request_key` counts the citizen's websockets; the socket-level cap can only ever see the
+proxy, so it does not apply to a trusted proxy's connections (the total cap still does).
 """
 
 from __future__ import annotations
@@ -71,8 +72,12 @@ class Gate:
     """The counts behind the limits: open connections and websockets per address and in total,
     and the refusals since the last summary line. Lives on the event loop (no locks)."""
 
-    def __init__(self, limits: ConnectionLimits, fd_limit: int | None = None) -> None:
+    def __init__(self, limits: ConnectionLimits, fd_limit: int | None = None,
+                 unlimited: Callable[[str], bool] = lambda key: False) -> None:
+        """unlimited(key): an address the per-address caps do not apply to (a trusted proxy, which
+        carries every citizen's connections; the websocket cap then counts the forwarded client)."""
         self.limits = limits
+        self.unlimited = unlimited
         self.fd_limit = fd_limit or descriptor_limit()
         ceiling = max(1, self.fd_limit - reserve(self.fd_limit))
         self.clamped = limits.max_connections > ceiling
@@ -102,7 +107,7 @@ class Gate:
     # -- connections ---------------------------------------------------------------------
     def admit(self, key: str) -> str | None:
         """Count a new connection from `key`, or say why not (and count the refusal)."""
-        if 0 < self.limits.per_address <= self.connections[key]:
+        if 0 < self.limits.per_address <= self.connections[key] and not self.unlimited(key):
             return self.refuse(ADDRESS, key)
         if self.total >= self.max_connections:
             return self.refuse(TOTAL, key)

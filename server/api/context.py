@@ -48,6 +48,7 @@ class Settings:
     migrate: bool = True  # may upgrade the database's schema at start (False: refuse one that is behind)
     imports: ImportLimits = ImportLimits()  # what one catalogue import may hold and take (SECURITY.md)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # caps per address and in total, timeouts
+    trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For/-Proto are believed (server/api/proxies.py)
 
 
 @dataclass

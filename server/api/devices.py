@@ -195,7 +195,7 @@ def _ttl(hall: HallService) -> int:
 async def register(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, Registration)
-    request.app[REGISTER_LIMIT].take(f"{hall.hall}|{request.remote}", what="registrations")
+    await request.app[REGISTER_LIMIT].take(f"{hall.hall}|{request.remote}", what="registrations")
     if req.kind in KIOSK_KINDS and req.place and req.place not in hall.catalog.kiosks:
         raise Invalid("unknown-kiosk", f"no kiosk {req.place!r} in this hall")
     if req.kind in WINDOW_KINDS and req.place and req.place not in hall.catalog.windows:

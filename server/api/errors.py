@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import DomainError
 from ..journal import Unavailable, is_database_fault
+from .observe import REQUEST_ID
 
 log = logging.getLogger("hallq.api")
 
@@ -24,6 +25,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> web.Response:
     body = {"type": f"urn:hallq:problem:{code}", "title": title, "status": status, "detail": detail, **extra}
+    rid = REQUEST_ID.get()
+    if rid != "-":  # the id of the log lines about this request (server/api/observe.py)
+        body["request_id"] = rid
     return web.Response(
         status=status,
         text=json.dumps(body, ensure_ascii=False),

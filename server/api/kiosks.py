@@ -144,7 +144,7 @@ async def issue(request: web.Request) -> web.Response:
     req = await body(request, KioskIssue)
     await device(request, hall, {"kiosk"}, bound=link.conf.id)
     # One kiosk serves one citizen at a time: bound its tickets like any client address's.
-    request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
+    await request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
     state = await hall.current()
     item, appointment = req.item, req.appointment
     if appointment is not None:

@@ -284,6 +284,8 @@ def run(app: web.Application, host: str, port: int, *, reuse_port: bool = False)
         try:
             await GatedSite(runner, gate, host, port, reuse_port=reuse_port).start()
             log.info("listening on %s:%d; %s", host, port, gate.describe())
+            shown = f"[{host}]" if ":" in host else (host or "0.0.0.0")
+            print(f"hallq: serving on http://{shown}:{port}/", flush=True)  # the address, for the person who started it
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()

@@ -18,6 +18,7 @@ from . import (
     guard,
     halls,
     kiosks,
+    metrics,
     openapi,
     plan,
     realtime,
@@ -47,6 +48,7 @@ API_TABLES: tuple[tuple[str, web.RouteTableDef], ...] = (
     ("admin", admin.routes),  # hall administration: catalogue revisions, export, import
     ("region", region.routes),  # the region's view of a hall
     ("plan", plan.routes),  # 排班建议: tomorrow's windows from the forecast
+    ("metrics", metrics.routes),  # /metrics for Prometheus (outside /api/v1: the usual place)
 )
 
 

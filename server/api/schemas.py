@@ -24,6 +24,7 @@ class Problem(Out):
     title: str
     status: int
     detail: str
+    request_id: str | None = Field(None, description="the id of this request in the server's log lines (X-Request-Id)")
 
 
 class CounterTicket(Out):

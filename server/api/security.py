@@ -1,14 +1,19 @@
-"""Security headers on every answer, and the token buckets that bound ticket issuing."""
+"""Security headers on every answer, and the token buckets that bound ticket issuing (in this
+process's memory, or shared by the deployment's processes through Redis: server/bus/limits.py)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
 from ..domain.errors import DomainError
+
+log = logging.getLogger("hallq.limits")
 
 # No inline or remote script anywhere: pages load their ES modules from /static only.
 CSP = "; ".join(
@@ -60,8 +65,36 @@ class Buckets:
         self.burst = burst
         self.clock = clock
         self._tokens: dict[str, tuple[float, float]] = {}
+        self._shared: Any = None  # a RedisBuckets (server/bus/limits.py): the deployment's buckets
+        self._name = ""
+        self._failing = False
 
-    def take(self, key: str, what: str = "tickets") -> None:
+    def share(self, store: Any, name: str) -> None:
+        """Keep the buckets in `store`, under `name`, for every process of the deployment."""
+        self._shared, self._name = store, name
+
+    async def take(self, key: str, what: str = "tickets") -> None:
+        """Take a token for `key`, or raise TooMany (429 with Retry-After)."""
+        if self.rate <= 0:
+            return
+        if self._shared is not None:
+            try:
+                retry = await self._shared.take(f"{self._name}|{key}", self.rate, self.burst)
+            except self._shared.errors as exc:  # Redis is away: each process limits on its own meanwhile
+                if not self._failing:
+                    log.warning("shared %s limit unavailable, limiting in this process: %r", self._name, exc)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.info("shared %s limit back", self._name)
+                self._failing = False
+                if retry > 0:
+                    raise TooMany("rate-limited", f"too many {what} from here; try again in {retry} s", retry_after=retry)
+                return
+        self.take_here(key, what)
+
+    def take_here(self, key: str, what: str = "tickets") -> None:
+        """The bucket in this process's memory."""
         if self.rate <= 0:
             return
         now = self.clock()

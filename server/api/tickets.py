@@ -35,7 +35,7 @@ async def issue(request: web.Request) -> web.Response:
     hall = hall_of(request)
     req = await body(request, models.IssueTicket)
     # Kiosks anyone can touch and a public online channel: bound the tickets per client address.
-    request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
+    await request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
     by = req.channel
     if req.channel == "staff":
         by = (await allowed(request, Action.issue, hall)).user.username

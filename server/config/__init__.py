@@ -32,9 +32,14 @@ __all__ = ["Budget", "ConfigError", "ImportLimits", "default_config_dir", "dump_
 
 
 def default_config_dir() -> Path:
-    """The `config/` folder beside the packages (a source checkout or editable install), else ./config."""
+    """The demo halls: `config/` beside the packages in a source checkout or an editable install,
+    else the copy shipped inside the package (`server/demo_halls`, put there by setup.py), else
+    ./config."""
     here = Path(__file__).resolve().parents[2] / "config"
-    return here if here.is_dir() else Path.cwd() / "config"
+    if (here / "demo" / "hall.yaml").is_file():
+        return here
+    shipped = Path(__file__).resolve().parents[1] / "demo_halls"
+    return shipped if shipped.is_dir() else Path.cwd() / "config"
 
 
 def _read(path: Path) -> Any:

@@ -202,10 +202,13 @@ class Printer(Frozen):
 
     `address` by kind: network "host" or "host:port" (port 9100 by default); usb
     "vendor:product" in hex ("0x0416:0x5011"); serial "device" or "device@baud"; file a path
-    (a printer device such as /dev/usb/lp0, or a plain file for trials).
+    (a printer device such as /dev/usb/lp0, or a plain file for trials); win32raw the printer's
+    name as Windows lists it (installed with its driver, sent raw ESC/POS through the spooler);
+    cups a CUPS queue, "queue" or "queue@server" (a raw queue). The last two only with `agent: true`
+    on a kiosk PC of that system, or on the server's own host.
     """
 
-    kind: Literal["network", "usb", "serial", "file", "none"] = "none"
+    kind: Literal["network", "usb", "serial", "file", "win32raw", "cups", "none"] = "none"
     address: str = ""
     paper_mm: Literal[58, 80] = 80
     encoding: Literal["gb18030", "gbk"] = Field("gb18030", description="the printer's Chinese code page")

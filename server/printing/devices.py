@@ -2,7 +2,9 @@
 
 Network printers (raw TCP, port 9100) are driven with asyncio; USB and serial printers go
 through python-escpos in a thread (they need pyusb / pyserial on the kiosk PC); a file printer
-appends to a path (a device such as /dev/usb/lp0, or a plain file for trials). Before and after
+appends to a path (a device such as /dev/usb/lp0, or a plain file for trials); a printer
+installed in the operating system gets a raw job through the Windows spooler (`win32raw`,
+pywin32) or CUPS (`cups`, the `lp` command). Before and after
 a ticket, a printer that answers the ESC/POS real-time status query (DLE EOT) says whether it
 is offline, out of paper or open; one that does not answer is printed to all the same, whatever
 its link.
@@ -11,6 +13,9 @@ A fault says whether any of the ticket's bytes had gone to the printer (`sent`):
 nothing came out and the job may be printed again; after it, part of the ticket (or all of it)
 may have come out, so only a person decides to print it again. Once every byte, the cut
 included, has gone, the ticket counts as printed even when the status check after it fails.
+
+Light on purpose: the print agent of a kiosk PC imports this module with nothing of the server
+(only the standard library here; python-escpos, pyusb, pyserial, pywin32 inside the drivers).
 """
 
 from __future__ import annotations
@@ -18,27 +23,103 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 import socket
 import struct
 import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from server.domain.catalog import Printer
-from server.i18n import say
-
-from .layout import escpos
+from typing import Protocol
 
 log = logging.getLogger("hallq.printer")
 
 State = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error", "unknown"]
 
 STATES: tuple[str, ...] = get_args(State)
+KINDS = ("network", "usb", "serial", "file", "win32raw", "cups", "none")
 
 
-def message(lang: str, state: str) -> str:
-    """What a kiosk and a manager are told of a state (the catalogue's `printer` section)."""
-    return say(lang, "printer", state)
+class Printer(Protocol):
+    """What a driver needs of a printer: the catalogue's `Printer` model (the server's kiosks.yaml)
+    and the agent's `Spec` (its --printer) both have it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def address(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A printer named on the kiosk PC's command line, or sent by the server in the agent's hello."""
+
+    kind: str
+    address: str = ""
+
+
+_ADDRESS = {
+    "network": re.compile(r"^[^\s:]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$"),
+    "usb": re.compile(r"^(0x)?[0-9a-fA-F]{1,4}:(0x)?[0-9a-fA-F]{1,4}$"),
+    "serial": re.compile(r"^[^@\s]+(@\d{3,7})?$"),
+    "file": re.compile(r"^[^\x00-\x1f]+$"),
+    "win32raw": re.compile(r"^[^\x00-\x1f]{1,220}$"),  # the name Windows lists, or \\server\share
+    "cups": re.compile(r"^[A-Za-z0-9_.-]{1,127}(@[A-Za-z0-9_.:-]{1,253})?$"),
+}
+
+
+def parse_spec(text: str) -> Spec:
+    """`network:host[:port]`, `usb:vendor:product`, `serial:device[@baud]`, `file:path`,
+    `win32raw:printer name` (as Windows lists it), `cups:queue[@host]`;
+    ValueError says what is wrong."""
+    kind, _, address = text.partition(":")
+    if kind not in KINDS or kind == "none":
+        raise ValueError(f"{kind!r} is not a printer kind: {', '.join(k for k in KINDS if k != 'none')}")
+    pattern = _ADDRESS[kind]
+    if not address.strip() or not pattern.match(address):
+        raise ValueError(f"{address!r} is not the address of a {kind} printer")
+    if kind == "network":
+        port = address.rpartition(":")[2] if ":" in address.rstrip("]") and not address.endswith("]") else "9100"
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"{address!r}: the port is 1 to 65535")
+    return Spec(kind, address)
+
+
+@cache
+def escpos() -> ModuleType:
+    """python-escpos's printer module, imported without side effects on this process.
+
+    On import it calls logging.basicConfig(), and it makes a temp folder for a pickle of its
+    printer profiles in every process, even when ESCPOS_CAPABILITIES_PICKLE_DIR names one
+    (the default argument of its environ.get is evaluated anyway). So: one folder reused by
+    every process, named in the variable and handed to that mkdtemp call, and any handler it
+    put on the root logger taken back.
+    """
+    folder = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")
+    if not folder:
+        uid = os.getuid() if hasattr(os, "getuid") else "user"
+        folder = str(Path(tempfile.gettempdir()) / f"hallq-escpos-{uid}")
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = folder
+    Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    mkdtemp = tempfile.mkdtemp
+    tempfile.mkdtemp = lambda *args, **kwargs: folder  # type: ignore[assignment]
+    try:
+        import escpos.printer as printer
+    finally:
+        tempfile.mkdtemp = mkdtemp
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)
+    return printer
 
 
 DLE_EOT = b"\x10\x04"
@@ -298,17 +379,25 @@ def _escpos_device(printer: Printer, data: bytes | None, timeout: float, device=
 
 async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status:
     """Print `data`; raises PrinterFault when the ticket did not come out (or may have only in part)."""
+    from . import spooled  # the printers of the operating system (it imports this module)
+
     if printer.kind == "network":
         return await _network(printer, data, timeout)
     if printer.kind == "file":
         return await asyncio.to_thread(_file, printer, data)
     if printer.kind in ("usb", "serial"):
         return await asyncio.to_thread(_escpos_device, printer, data, timeout)
+    if printer.kind == "win32raw":
+        return await asyncio.to_thread(spooled.win32raw, printer, data)
+    if printer.kind == "cups":
+        return await asyncio.to_thread(spooled.cups, printer, data, timeout)
     raise PrinterFault("offline", "this kiosk has no printer")
 
 
 async def probe(printer: Printer, timeout: float = 3.0) -> Status:
     """The printer's state now, without printing (a fault is a state here, not an error)."""
+    from . import spooled
+
     try:
         if printer.kind == "network":
             return await _network(printer, None, timeout)
@@ -316,6 +405,10 @@ async def probe(printer: Printer, timeout: float = 3.0) -> Status:
             return await asyncio.to_thread(_file, printer, None)
         if printer.kind in ("usb", "serial"):
             return await asyncio.to_thread(_escpos_device, printer, None, timeout)
+        if printer.kind == "win32raw":
+            return await asyncio.to_thread(spooled.win32raw, printer, None)
+        if printer.kind == "cups":
+            return await asyncio.to_thread(spooled.cups, printer, None, timeout)
     except PrinterFault as fault:
         return Status(fault.state, fault.detail)
     return Status("offline", "this kiosk has no printer")

@@ -32,7 +32,14 @@ from server.domain.errors import NotFound
 from server.domain.model import PrintStatus, Ticket
 from server.domain.tickets import check_reprint
 
-from .devices import STATES, Status, message
+from server.i18n import say
+
+from .devices import STATES, Status
+
+
+def message(lang: str, state: str) -> str:
+    """What a kiosk and a manager are told of a printer's state (the catalogue's `printer` section)."""
+    return say(lang, "printer", state)
 
 FOREIGN_GRACE = timedelta(seconds=5)  # a job relayed from another worker outlives that worker's deadline a little
 

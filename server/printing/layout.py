@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
-from types import ModuleType
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
 from server.domain.catalog import Printer
+
+from .devices import escpos
 
 Align = Literal["left", "center"]
 
@@ -35,37 +33,6 @@ COLUMNS = {58: 32, 80: 48}
 CHINESE_MODE = b"\x1c\x26"  # FS &
 CHINESE_MODE_OFF = b"\x1c\x2e"  # FS .
 QR_ECLEVEL_M = 1  # python-escpos's constant for error correction M (15 %)
-
-
-@cache
-def escpos() -> ModuleType:
-    """python-escpos's printer module, imported without side effects on this process.
-
-    On import it calls logging.basicConfig(), and it makes a temp folder for a pickle of its
-    printer profiles in every process, even when ESCPOS_CAPABILITIES_PICKLE_DIR names one
-    (the default argument of its environ.get is evaluated anyway). So: one folder reused by
-    every process, named in the variable and handed to that mkdtemp call, and any handler it
-    put on the root logger taken back.
-    """
-    folder = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")
-    if not folder:
-        uid = os.getuid() if hasattr(os, "getuid") else "user"
-        folder = str(Path(tempfile.gettempdir()) / f"hallq-escpos-{uid}")
-        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = folder
-    Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    mkdtemp = tempfile.mkdtemp
-    tempfile.mkdtemp = lambda *args, **kwargs: folder  # type: ignore[assignment]
-    try:
-        import escpos.printer as printer
-    finally:
-        tempfile.mkdtemp = mkdtemp
-        for h in root.handlers[:]:
-            if h not in handlers:
-                root.removeHandler(h)
-        root.setLevel(level)
-    return printer
 
 
 @dataclass(frozen=True, slots=True)

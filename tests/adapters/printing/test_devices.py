@@ -17,14 +17,32 @@ TICKET = b"\x1b@\x1c&A001\n\x1dV\x00"
 STATUS_QUERIES = (b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04")
 
 
-def test_the_agents_printer_spec_names_the_kind_and_the_address():
-    assert parse_printer("network:192.168.1.50:9100") == Printer(kind="network", address="192.168.1.50:9100")
-    assert parse_printer("usb:0x0416:0x5011") == Printer(kind="usb", address="0x0416:0x5011")
-    assert parse_printer("serial:/dev/ttyS0@19200") == Printer(kind="serial", address="/dev/ttyS0@19200")
-    assert parse_printer("file:/dev/usb/lp0") == Printer(kind="file", address="/dev/usb/lp0")
-    for wrong in ("lpt:1", "usb:printer", "network:", "file:"):
-        with pytest.raises(ValueError):
-            parse_printer(wrong)
+SPECS = {
+    "network:192.168.1.50:9100": ("network", "192.168.1.50:9100"),
+    "network:printer.local": ("network", "printer.local"),
+    "usb:0x0416:0x5011": ("usb", "0x0416:0x5011"),
+    "serial:/dev/ttyS0@19200": ("serial", "/dev/ttyS0@19200"),
+    "serial:COM3@9600": ("serial", "COM3@9600"),
+    "file:/dev/usb/lp0": ("file", "/dev/usb/lp0"),
+    "win32raw:POS-80C (副本 1)": ("win32raw", "POS-80C (副本 1)"),  # as Windows names a printer, spaces and all
+    "cups:pos80": ("cups", "pos80"),
+    "cups:pos80@cups.hall.lan": ("cups", "pos80@cups.hall.lan"),
+}
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_the_agents_printer_spec_names_the_kind_and_the_address(spec: str):
+    kind, address = SPECS[spec]
+    assert parse_printer(spec) == devices.Spec(kind, address)
+    # The same printer in a kiosk's config on the server is accepted too, as the same kind and address.
+    assert (Printer(kind=kind, address=address).kind, Printer(kind=kind, address=address).address) == (kind, address)
+
+
+@pytest.mark.parametrize("wrong", ["lpt:1", "usb:printer", "network:", "file:", "network:host:99999", "win32raw:",
+                                   "win32raw:bad\nname", "cups:two words", "cups:", "none:", "cups"])
+def test_a_printer_spec_that_names_no_printer_is_refused(wrong: str):
+    with pytest.raises(ValueError):
+        parse_printer(wrong)
 
 
 async def test_a_file_printer_gets_each_ticket_appended_byte_for_byte(tmp_path: Path):

@@ -13,7 +13,7 @@ from server.api import Settings, create_app
 from server.api.lifespan import LIFESPAN, Lifespan, Step
 
 ORDER = [
-    "database", "catalogue imports", "accounts", "calendar", "bus", "halls", "device sweep", "feeds",
+    "database", "catalogue imports", "refusals log", "accounts", "calendar", "bus", "halls", "device sweep", "feeds",
     "booking sweeps", "print dispatcher", "statistics", "supervision sweeps", "statistics builder",
     "serving",
 ]

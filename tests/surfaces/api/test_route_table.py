@@ -7,7 +7,7 @@ from server.api.routes import api_routes
 
 
 def _api(path: str) -> bool:
-    return path.startswith(("/api/", "/ws/"))
+    return path.startswith(("/api/", "/ws/")) or path == "/metrics"
 
 
 def test_every_api_route_of_the_app_comes_from_the_route_table(settings: Settings) -> None:
