@@ -15,6 +15,7 @@ from server.domain import commands as cmd
 from server.domain.catalog import Action, Catalog, Role
 from server.domain.errors import Forbidden, Invalid, NotFound
 from server.domain.model import HallDay
+from server.domain.posts import duty, duty_view, post_of
 from server.domain.supervision import (
     MANAGER_STEPS,
     case_level,
@@ -67,11 +68,12 @@ def _window_row(state: HallDay, catalog: Catalog, wid: str, now: datetime) -> di
         "state": w.status.value,
         "since": _iso(w.since),
         "for_s": round((now - w.since).total_seconds()) if w.since else None,
-        "clerk": {"username": clerk.username, "name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post}
+        "clerk": {"username": clerk.username, "name": clerk.name, "staff_no": clerk.staff_no, "post": post_of(catalog, wid, clerk.username)}
         if clerk and w.status.value != "closed"
         else None,
         "ticket": {"number": t.number, "item": t.item, "item_name": catalog.items[t.item].name} if t else None,
         "pause": {"reason": w.pause_reason, "until": _iso(w.pause_until)} if w.pause_reason else None,
+        "duty": duty_view(catalog, duty(state, catalog, wid, now)),  # AB岗: who is on duty, who is offered it
     }
 
 

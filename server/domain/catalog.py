@@ -171,6 +171,9 @@ class Window(Frozen):
     scheduled: tuple[ScheduledService, ...] = ()
     zone: str = ""
     call_name: str = Field("", description="how calls name the window (default: the first word of name, e.g. 5号窗口)")
+    a_post: str | None = Field(None, description="AB岗: the clerk who holds the window (username)")
+    b_post: str | None = Field(None, description="AB岗: the clerk offered the window when A pauses or is absent at opening")
+    hours: Schedule | None = Field(None, description="when the window is staffed (attendance); the hall's opening hours when absent")
     retired: bool = Field(False, description="no longer opened; kept so its history reads")
 
     @property
@@ -323,6 +326,11 @@ class HallConfig(Frozen):
                 raise ValueError(f"users[{n}] ({user.username}).windows: a clerk needs at least one window")
             if user.role is Role.chief and user.department not in departments:
                 raise ValueError(f"users[{n}] ({user.username}).department: a chief needs a known department")
+        from .posts import post_errors
+
+        errors = post_errors(self)
+        if errors:
+            raise ValueError(errors[0])
         return self
 
 
@@ -364,6 +372,13 @@ class Catalog:
             i: frozenset(j for w in ws for j in self.windows[w].items)
             for i, ws in self.windows_of_item.items()
         }
+
+    @cached_property
+    def posts(self) -> dict[str, tuple[str | None, str | None]]:
+        """Window id -> the usernames on its A and B posts (AB岗) among the live accounts."""
+        from .posts import resolve
+
+        return {w.id: resolve(w, self.users) for w in self.config.windows}
 
     def clerks_of_window(self, window: str) -> list[User]:
         return [u for u in self.config.users if u.role is Role.clerk and window in u.windows]
