@@ -28,6 +28,7 @@ from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
 from server.api.stats import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
+from server.stats.attendance import attendance
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
@@ -258,7 +259,8 @@ async def bulletin_of(request: web.Request, hall: HallService, quarter: str) -> 
         raise Invalid("bad-query", f"{quarter} has not begun")
     stats = request.app[STATS]
     return bulletin(
-        hall.catalog, quarter, await stats.query(hall.hall, start, end, "department"), await stats.query(hall.hall, start, end, "window")
+        hall.catalog, quarter, await stats.query(hall.hall, start, end, "department"), await stats.query(hall.hall, start, end, "window"),
+        await stats.query(hall.hall, start, end, "clerk"), await attendance(stats.journal, hall, start, end),
     )
 
 
@@ -301,12 +303,13 @@ async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
     return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
 
 
-BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts")
+BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts", "clerks", "attendance", "attendance by clerk")
 
 
 @routes.get("/api/v1/halls/{hall}/bulletin.csv")
 @contract(
-    "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates or most alerts",
+    "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates, most alerts, "
+    "clerks (服务标兵), attendance (考勤 by window) or attendance by clerk",
     response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False)), tags=("statistics",),
 )
 async def bulletin_csv(request: web.Request) -> web.StreamResponse:
@@ -330,6 +333,11 @@ def _bulletin_tables(data: dict[str, Any]) -> dict[str, tuple[list[str], list[li
         "windows": table(ranking),
         "candidates": table([r for r in ranking if r["key"] in chosen]),
         "most alerts": table([{k: v for k, v in r.items() if k != "award"} for r in data["most_alerts"]]),
+        # 服务标兵 and 考勤
+        "clerks": table([{**{k: v for k, v in r.items() if k != "award"}, "award_rank": r["award"]["rank"],
+                          "award_score": r["award"]["score"], "award_eligible": r["award"]["eligible"]} for r in data.get("clerks", [])]),
+        "attendance": table(data["attendance"]["windows"], data["attendance"]["total"]) if data.get("attendance") else ([], []),
+        "attendance by clerk": table(data["attendance"]["clerks"]) if data.get("attendance") else ([], []),
     }
 
 

@@ -35,7 +35,7 @@ def day_sessions(catalog: Catalog, day: date, events: list[ev.Event], now: datet
 
 
 def _row() -> dict[str, float]:
-    return {f: 0 for f in FIGURES}
+    return {f: 0.0 if f.endswith("_s") else 0 for f in FIGURES}
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
