@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ..domain.admin import id_errors
 from ..domain.catalog import Catalog, HallConfig
 from ..domain.national import CalendarYear
-from ..domain.posts import post_warnings
+from ..domain.catalog import post_warnings
 from ..domain.region import Region, RegionError
 from .reading import Budget, ConfigError, ImportLimits, load_yaml, unzip
 
@@ -144,7 +144,7 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
     for folder in _in_catalogue_order(sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file())):
         config = load_hall(folder, configs)
         configs[config.hall.id] = config
-        for warning in post_warnings(config):  # accepted, shown on the board (server/domain/posts.py)
+        for warning in post_warnings(config):  # accepted, shown on the board (AB岗, server/domain/catalog.py)
             log.warning("%s: %s", folder / FILES["windows"], warning)
         for u in config.users:
             if u.username in owner:

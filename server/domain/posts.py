@@ -1,8 +1,10 @@
-"""AB岗: each window's A and B posts, who is on duty, and when the B post is offered the window.
+"""AB岗: who is on duty at a window, and when the B post is offered the window.
 
 A window names its posts in windows.yaml (`a_post`, `b_post`: usernames of clerks who list the
 window). Older configs that give each clerk a `post` (A or B) still read: a window that names no
-post takes the clerk of its own with that post. Rules (docs/hall-rules.md, "AB posts"):
+post takes the clerk of its own with that post (`resolve_posts`, and the config checks
+`post_errors` and `post_warnings`, are the catalogue's: server/domain/catalog.py).
+Rules (docs/hall-rules.md, "AB posts"):
 
 - an A post is required for every window in use (when the hall lists any clerk at all), and A
   and B are two people; a missing B post is a warning, not an error: a township centre of two
@@ -23,68 +25,10 @@ from zoneinfo import ZoneInfo
 from .calendar import opens_on
 
 if TYPE_CHECKING:
-    from .catalog import Catalog, HallConfig
+    from .catalog import Catalog
     from .model import HallDay
 
 Post = Literal["A", "B"]
-
-
-def _clerk(users: dict[str, Any], username: str | None) -> Any:
-    u = users.get(username or "")
-    return u if u is not None and u.role == "clerk" else None
-
-
-def resolve(window: Any, users: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The usernames holding the window's A and B posts among `users` (the live accounts):
-    those it names, else (an older config) its clerks whose own `post` says A or B."""
-    out: list[str | None] = []
-    for post, named in (("A", window.a_post), ("B", window.b_post)):
-        if named is not None:
-            u = _clerk(users, named)
-            out.append(u.username if u is not None and window.id in u.windows else None)
-            continue
-        legacy = [u for u in users.values() if u.role == "clerk" and u.post == post and window.id in u.windows]
-        out.append(legacy[0].username if legacy else None)
-    a, b = out
-    return a, (b if b != a else None)
-
-
-def post_errors(config: HallConfig) -> list[str]:
-    """What makes the posts of a hall's config wrong, each message naming its file's entry."""
-    users = {u.username: u for u in config.users}
-    clerks_listed = any(u.role == "clerk" for u in config.users)
-    errors: list[str] = []
-    for n, w in enumerate(config.windows):
-        where = f"windows[{n}] ({w.id})"
-        for field, named in (("a_post", w.a_post), ("b_post", w.b_post)):
-            if named is None:
-                continue
-            u = users.get(named)
-            if u is None:
-                errors.append(f"{where}.{field}: no account {named!r} in users.yaml")
-            elif u.role != "clerk":
-                errors.append(f"{where}.{field}: {named!r} is a {u.role}, not a clerk")
-            elif w.id not in u.windows:
-                errors.append(f"{where}.{field}: {named!r} does not list {w.id!r} among their windows in users.yaml")
-            elif u.post is not None and u.post != field[0].upper():
-                errors.append(f"{where}.{field}: {named!r} has post {u.post} in users.yaml; leave it out or make it agree")
-        if w.a_post is not None and w.a_post == w.b_post:
-            errors.append(f"{where}.b_post: {w.a_post!r} holds the A post already; the B post is another person")
-        if not w.retired and clerks_listed and w.a_post is None and resolve(w, users)[0] is None:
-            errors.append(f"{where}.a_post: the window has no A post (AB岗): name the clerk who holds it")
-    return errors
-
-
-def post_warnings(config: HallConfig) -> list[str]:
-    """Windows in use without a B post: accepted, and shown, but nobody covers them."""
-    users = {u.username: u for u in config.users}
-    if not any(u.role == "clerk" for u in config.users):
-        return []
-    return [
-        f"windows[{n}] ({w.id}).b_post: no B post (AB岗): nobody is offered the window when {a or 'A'} is away"
-        for n, w in enumerate(config.windows)
-        if not w.retired and (a := resolve(w, users)[0]) is not None and resolve(w, users)[1] is None
-    ]
 
 
 def post_of(catalog: Catalog, window: str, username: str | None) -> Post | None:

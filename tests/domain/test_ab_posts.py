@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from server.domain import commands as c
-from server.domain.catalog import Catalog, HallConfig
-from server.domain.posts import duty, post_errors, post_warnings
+from server.domain.catalog import Catalog, HallConfig, post_errors, post_warnings
+from server.domain.posts import duty
 from tests.halls import TZ, Engine, FakeClock, small_config
 
 
