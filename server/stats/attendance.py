@@ -8,6 +8,7 @@ raised (for the clerk ranking of the bulletin, server/stats/bulletin.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -133,14 +134,19 @@ async def attendance(journal: SQLJournal, service: HallService, start: date, end
     today = now.date()
     end = min(end, today)
     catalog = service.catalog
-    days: list[tuple[date, list[ev.Event], datetime]] = []
+    stored: list[tuple[date, list[dict[str, Any]], datetime]] = []
     if end >= start:
         first = await journal.days(service.hall, date(2000, 1, 1), end)
         if first:
             day = max(start, min(first))
             while day <= end:
-                stored = await service.events(day, 0, (*EVENT_TYPES, ALERT))
+                rows = await service.events(day, 0, (*EVENT_TYPES, ALERT))
                 until = now if day == today else datetime.combine(day + timedelta(days=1), time(0), service.tz)
-                days.append((day, [ev.from_dict(s.data) for s in stored], until))
+                stored.append((day, [r.data for r in rows], until))
                 day += timedelta(days=1)
-    return report(catalog, days, start, end, now)
+
+    def build() -> dict[str, Any]:  # a quarter is tens of thousands of events: off the event loop
+        days = [(d, [ev.from_dict(e) for e in events], until) for d, events, until in stored]
+        return report(catalog, days, start, end, now)
+
+    return await asyncio.to_thread(build)
