@@ -12,7 +12,7 @@ Rules (docs/hall-rules.md, "AB posts"):
   a window without cover. The board shows the gap.
 - the window is offered to the other post when the clerk on duty pauses (离岗), and to the B
   post when the window is still closed `attendance_grace_s` after a scheduled opening (A absent
-  at opening). An offer is taken on the terminal: a hand-over (then resume), or opening.
+  at opening), or closed again before the session's last `attendance_grace_s`. An offer is taken on the terminal: a hand-over (then resume), or opening.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def duty(state: HallDay, catalog: Catalog, window: str, now: datetime) -> Duty:
         elif w.status is WindowStatus.closed and b is not None and not catalog.windows[window].retired:
             session = session_at(catalog, window, now)
             grace = timedelta(seconds=catalog.hall.supervision.attendance_grace_s)
-            if session is not None and now >= session[0] + grace:
+            if session is not None and session[0] + grace <= now < session[1] - grace:
                 # Not opened since the session began, or closed again before its end: A is away.
                 since = max(session[0] + grace, w.since) if w.since is not None else session[0] + grace
                 offer = Offer(b, "absent", "open", since)

@@ -143,3 +143,11 @@ def test_a_window_closed_again_in_its_hours_is_offered_to_b():
     e.act(c.CloseWindow, "w1")
     d = duty(e.state, e.catalog, "w1", e.clock.now())
     assert d.offer is not None and d.offer.reason == "absent" and d.offer.since == e.clock.now()
+
+
+def test_a_window_closed_in_the_last_minutes_of_its_hours_is_offered_to_nobody():
+    e = Engine(clock=at(8, 30))
+    e.act(c.OpenWindow, "w1")
+    e.clock.t = datetime(2026, 11, 25, 11, 56, tzinfo=TZ)  # within the grace before 12:00: on time
+    e.act(c.CloseWindow, "w1")
+    assert duty(e.state, e.catalog, "w1", e.clock.now()).offer is None
