@@ -64,3 +64,12 @@ def test_a_window_without_an_a_post_is_an_error(tmp_path):
     path.write_text(yaml.safe_dump(windows, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"windows\.yaml: windows\[1\] \(t02\)\.a_post: the window has no A post"):
         load_halls(config)
+
+
+def test_check_config_prints_the_warning_and_still_passes():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "server.cli", "check-config"], capture_output=True, text=True, check=True)
+    assert "config OK" in out.stdout
+    assert "demo-county/windows.yaml: windows[0] (c01).b_post: no B post (AB岗)" in out.stderr
