@@ -12,13 +12,14 @@ Rules (docs/hall-rules.md, "AB posts"):
   a window without cover. The board shows the gap.
 - the window is offered to the other post when the clerk on duty pauses (离岗), and to the B
   post when the window is still closed `attendance_grace_s` after a scheduled opening (A absent
-  at opening), or closed again before the session's last `attendance_grace_s`. An offer is taken on the terminal: a hand-over (then resume), or opening.
+  at opening), or closed again before the session's last `attendance_grace_s`. An offer is
+  taken on the terminal: a hand-over (then resume), or opening.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ def post_of(catalog: Catalog, window: str, username: str | None) -> Post | None:
     return "A" if username == a else "B" if username == b else None
 
 
-def sessions(catalog: Catalog, window: str, day: Any) -> list[tuple[datetime, datetime]]:
+def sessions(catalog: Catalog, window: str, day: date) -> list[tuple[datetime, datetime]]:
     """The window's scheduled sessions on `day` (its own hours, else the hall's), in hall time."""
     conf = catalog.windows[window]
     schedule = conf.hours or catalog.hall.opening
