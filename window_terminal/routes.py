@@ -13,6 +13,7 @@ from server.api.devices import page_device
 from server.auth import Staff, csrf_token
 from server.domain import ratings
 from server.domain.access import hall_resource, may, may_manage, may_act_on_window, staff_actor, windows_of
+from server.domain.posts import post_of
 from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
 from server.hall import HallService
@@ -104,6 +105,7 @@ async def terminal(request: web.Request) -> web.Response:
         request, "terminal.html", hall, who, token,
         window=window,
         window_name=catalog.windows[window].name,
+        post=post_of(catalog, window, who.user.username),  # AB岗: the post held at this window
         items=[{"id": i.id, "name": i.name, "served_here": i.id in served} for i in catalog.config.items if not i.retired],
         windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows if w.id != window and not w.retired],
         case_types=case_types(lang),

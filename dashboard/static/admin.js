@@ -98,6 +98,9 @@ const SPECS = {
     { path: "call_name", label: "f_call_name" },
     { path: "kind", label: "f_kind", kind: "select", options: [["dedicated", t("kind_dedicated")], ["comprehensive", t("kind_comprehensive")]] },
     { path: "zone", label: "f_zone" },
+    // AB岗: the clerks' usernames; empty leaves the post to the clerks' own `post` (older configs)
+    { path: "a_post", label: "f_a_post", optional: true, write: (e, v) => { e.a_post = v || null; } },
+    { path: "b_post", label: "f_b_post", optional: true, write: (e, v) => { e.b_post = v || null; } },
     { path: "items", label: "f_items", kind: "checks", wide: true,
       groups: entries("departments").map((d) => ({
         label: mark(d), options: entries("items").filter((i) => i.department === d.id).map((i) => [i.id, `${i.prefix} ${mark(i)}`]),

@@ -41,6 +41,15 @@ function renderSuggestions(suggestions) {
   );
 }
 
+// AB岗: whom the window is offered to (the other post, A paused or absent), or that it has no B post.
+function dutyLine(duty) {
+  if (duty.offer) {
+    return el("div", { class: "win-duty offered" }, t(duty.offer.reason === "paused" ? "duty_offered_paused" : "duty_offered_absent", { name: duty.offer.to.name }));
+  }
+  if (!duty.b) return el("div", { class: "win-duty no-b" }, t("duty_no_b"));
+  return el("div", { class: "win-duty" }, "");
+}
+
 function renderWindows(windows) {
   document.getElementById("windows").replaceChildren(
     ...windows.map((w) =>
@@ -48,7 +57,8 @@ function renderWindows(windows) {
         el("div", { class: "win-name" }, w.name),
         el("div", { class: "win-state" }, t(`state_${w.state}`), w.for_s !== null && w.state !== "closed" ? ` ${duration(w.for_s)}` : ""),
         el("div", { class: "win-ticket" }, w.ticket ? w.ticket.number : w.pause ? w.pause.reason : ""),
-        el("div", { class: "win-clerk" }, w.clerk ? `${w.clerk.name} ${w.clerk.post ? w.clerk.post + "岗" : ""}` : ""),
+        el("div", { class: "win-clerk" }, w.clerk ? `${w.clerk.name} ${w.clerk.post ? t("duty_post", { post: w.clerk.post }) : ""}` : ""),
+        dutyLine(w.duty),
       ),
     ),
   );

@@ -41,11 +41,45 @@ function render(answer) {
   table.replaceChildren(thead, el("tbody", {}, answer.rows.map((r) => row(r))), el("tfoot", {}, row({ ...answer.total, name: t("total") }, "total")));
 }
 
+// 考勤: by clerk or day when the statistics are, else by window; then the sessions concerned.
+const ATTENDANCE = [
+  ["att_sessions", (r) => r.sessions],
+  ["att_on_time_rate", (r) => pct(r.on_time_rate)],
+  ["att_late", (r) => r.late],
+  ["att_late_s", (r) => duration(r.late_s)],
+  ["att_early", (r) => r.early],
+  ["att_early_s", (r) => duration(r.early_s)],
+  ["att_absent", (r) => r.absent],
+  ["att_covered", (r) => r.covered],
+];
+
+function renderAttendance(answer, by) {
+  const which = by === "clerk" ? "clerks" : by === "day" ? "days" : "windows";
+  const cols = which === "clerks" ? [...ATTENDANCE, ["alerts", (r) => r.alerts]] : ATTENDANCE;
+  const row = (r, cls) => el("tr", { class: cls, "data-key": r.key }, el("td", {}, r.name ?? r.key), cols.map(([, f]) => el("td", { class: "num" }, f(r))));
+  document.getElementById("attendance").replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", {}, t(`by_${which === "clerks" ? "clerk" : which === "days" ? "day" : "window"}`)), cols.map(([k]) => el("th", { class: "num" }, t(k))))),
+    el("tbody", {}, answer[which].map((r) => row(r))),
+    which === "clerks" ? "" : el("tfoot", {}, row({ ...answer.total, name: t("total") }, "total")),
+  );
+  const sessions = [
+    ["att_day", (s) => s.day], ["window", (s) => s.window_name], ["att_session", (s) => s.session],
+    ["att_opened_at", (s) => s.opened_at ?? "—"], ["att_closed_at", (s) => s.closed_at ?? "—"],
+    ["att_late_s", (s) => duration(s.late_s)], ["att_early_s", (s) => duration(s.early_s)],
+    ["att_absent", (s) => (s.absent ? "✗" : "")], ["att_on_duty", (s) => s.on_duty.join(" → ")],
+  ];
+  document.getElementById("attendance-sessions").replaceChildren(
+    el("thead", {}, el("tr", {}, sessions.map(([k]) => el("th", {}, t(k))))),
+    el("tbody", {}, answer.sessions.map((s) => el("tr", { "data-window": s.window }, sessions.map(([, f]) => el("td", {}, f(s)))))),
+  );
+}
+
 async function show() {
   const p = params();
   try {
     status("");
     render(await api(hallApi(`/stats?${p}`)));
+    renderAttendance(await api(hallApi(`/attendance?from=${p.get("from")}&to=${p.get("to")}`)), p.get("by"));
     const period = `?from=${p.get("from")}&to=${p.get("to")}`;
     await Promise.all(
       ["wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"].map((c) => loadChart(`chart-${c}`, hallApi(`/charts/${c}${period}`))),
@@ -68,5 +102,12 @@ for (const fmt of ["csv", "xlsx"]) {
     );
   });
 }
+
+document.getElementById("export-attendance").addEventListener("click", () => {
+  const p = params();
+  download(hallApi(`/attendance.xlsx?from=${p.get("from")}&to=${p.get("to")}`), `hallq-${cfg.hall}-attendance-${p.get("from")}-${p.get("to")}.xlsx`).catch((e) =>
+    status(`${t("error")}: ${e.message}`),
+  );
+});
 
 start(show);

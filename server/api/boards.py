@@ -45,6 +45,29 @@ class BoardPause(Out):
     until: str | None
 
 
+class DutyPerson(Out):
+    username: str
+    name: str
+    staff_no: str
+
+
+class DutyOffer(Out):
+    to: DutyPerson | None
+    reason: Literal["paused", "absent"]
+    action: Literal["take-over", "open"]
+    since: str
+
+
+class Duty(Out):
+    """AB岗: the window's posts, who is on duty and whom the window is offered to."""
+
+    a: DutyPerson | None
+    b: DutyPerson | None
+    on_duty: DutyPerson | None
+    post: Literal["A", "B"] | None
+    offer: DutyOffer | None
+
+
 class BoardWindow(Out):
     id: str
     name: str
@@ -56,6 +79,7 @@ class BoardWindow(Out):
     clerk: BoardClerk | None
     ticket: BoardTicket | None
     pause: BoardPause | None
+    duty: Duty
 
 
 class ActiveAlert(Out):

@@ -14,6 +14,8 @@ from ..domain.catalog import Action
 from ..domain.errors import Invalid
 from .openapi import contract
 from ..stats.rollup import DIMENSIONS, flatten
+from ..stats.attendance import attendance
+from ..stats.schemas import Attendance as AttendanceAnswer
 from ..stats.schemas import StatsAnswer
 from ..stats.service import MAX_SPAN_DAYS, Stats, hall_today
 
@@ -168,3 +170,56 @@ async def stats_xlsx(request: web.Request) -> web.StreamResponse:
     _, answer = await _answer(request)
     header, lines = table(answer["rows"], answer["total"])
     return xlsx_response([(f"by {answer['by']}", header, lines)], _filename(answer))
+
+
+# ------------------------------------------------------------------------------ 考勤 (attendance)
+ATTENDANCE_TABLES = ("windows", "clerks", "days", "sessions")
+
+
+async def _attendance(request: web.Request) -> dict[str, Any]:
+    hall, _who = await reader(request)
+    start, end = parse_period(request.query, hall_today(hall))
+    return await attendance(request.app[STATS].journal, hall, start, end)
+
+
+def _attendance_tables(answer: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    return {
+        "windows": table(answer["windows"], answer["total"]),
+        "clerks": table(answer["clerks"]),
+        "days": table(answer["days"], answer["total"]),
+        "sessions": flat_table(answer["sessions"]),
+    }
+
+
+def _attendance_file(answer: dict[str, Any], name: str = "") -> str:
+    return f"hallq-{answer['hall']}-attendance-{answer['from']}-{answer['to']}" + (f"-{name}" if name else "")
+
+
+@routes.get("/api/v1/halls/{hall}/attendance")
+@contract(
+    "考勤: late openings, early closings, absences and cover against each window's scheduled sessions, "
+    "by window, clerk and day, with the sessions concerned (managers, chiefs, admins)",
+    response=AttendanceAnswer, auth="manager", query=PERIOD, tags=("statistics",),
+)
+async def attendance_report(request: web.Request) -> web.StreamResponse:
+    return json(await _attendance(request))
+
+
+@routes.get("/api/v1/halls/{hall}/attendance.csv")
+@contract(
+    "One table of the attendance report as CSV: `table` = windows (default), clerks, days or sessions",
+    response=None, auth="manager", query=(*PERIOD, ("table", " | ".join(ATTENDANCE_TABLES), False)), tags=("statistics",),
+)
+async def attendance_csv(request: web.Request) -> web.StreamResponse:
+    name = request.query.get("table") or "windows"
+    if name not in ATTENDANCE_TABLES:
+        raise Invalid("bad-query", f"table is one of {', '.join(ATTENDANCE_TABLES)}")
+    answer = await _attendance(request)
+    return csv_response(*_attendance_tables(answer)[name], _attendance_file(answer, name))
+
+
+@routes.get("/api/v1/halls/{hall}/attendance.xlsx")
+@contract("The attendance report as an Excel workbook (one sheet a table)", response=None, auth="manager", query=PERIOD, tags=("statistics",))
+async def attendance_xlsx(request: web.Request) -> web.StreamResponse:
+    answer = await _attendance(request)
+    return xlsx_response([(name, *lines) for name, lines in _attendance_tables(answer).items()], _attendance_file(answer))

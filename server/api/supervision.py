@@ -15,6 +15,7 @@ from server.domain import commands as cmd
 from server.domain.catalog import Action, Catalog, Role
 from server.domain.errors import Forbidden, Invalid, NotFound
 from server.domain.model import HallDay
+from server.domain.posts import duty, duty_view, post_of
 from server.domain.supervision import (
     MANAGER_STEPS,
     case_level,
@@ -27,6 +28,7 @@ from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
 from server.api.stats import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
+from server.stats.attendance import attendance
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
@@ -67,11 +69,12 @@ def _window_row(state: HallDay, catalog: Catalog, wid: str, now: datetime) -> di
         "state": w.status.value,
         "since": _iso(w.since),
         "for_s": round((now - w.since).total_seconds()) if w.since else None,
-        "clerk": {"username": clerk.username, "name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post}
+        "clerk": {"username": clerk.username, "name": clerk.name, "staff_no": clerk.staff_no, "post": post_of(catalog, wid, clerk.username)}
         if clerk and w.status.value != "closed"
         else None,
         "ticket": {"number": t.number, "item": t.item, "item_name": catalog.items[t.item].name} if t else None,
         "pause": {"reason": w.pause_reason, "until": _iso(w.pause_until)} if w.pause_reason else None,
+        "duty": duty_view(catalog, duty(state, catalog, wid, now)),  # AB岗: who is on duty, who is offered it
     }
 
 
@@ -256,7 +259,8 @@ async def bulletin_of(request: web.Request, hall: HallService, quarter: str) -> 
         raise Invalid("bad-query", f"{quarter} has not begun")
     stats = request.app[STATS]
     return bulletin(
-        hall.catalog, quarter, await stats.query(hall.hall, start, end, "department"), await stats.query(hall.hall, start, end, "window")
+        hall.catalog, quarter, await stats.query(hall.hall, start, end, "department"), await stats.query(hall.hall, start, end, "window"),
+        await stats.query(hall.hall, start, end, "clerk"), await attendance(stats.journal, hall, start, end),
     )
 
 
@@ -299,12 +303,13 @@ async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
     return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
 
 
-BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts")
+BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts", "clerks", "attendance", "attendance by clerk")
 
 
 @routes.get("/api/v1/halls/{hall}/bulletin.csv")
 @contract(
-    "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates or most alerts",
+    "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates, most alerts, "
+    "clerks (服务标兵), attendance (考勤 by window) or attendance by clerk",
     response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False)), tags=("statistics",),
 )
 async def bulletin_csv(request: web.Request) -> web.StreamResponse:
@@ -328,6 +333,11 @@ def _bulletin_tables(data: dict[str, Any]) -> dict[str, tuple[list[str], list[li
         "windows": table(ranking),
         "candidates": table([r for r in ranking if r["key"] in chosen]),
         "most alerts": table([{k: v for k, v in r.items() if k != "award"} for r in data["most_alerts"]]),
+        # 服务标兵 and 考勤
+        "clerks": table([{**{k: v for k, v in r.items() if k != "award"}, "award_rank": r["award"]["rank"],
+                          "award_score": r["award"]["score"], "award_eligible": r["award"]["eligible"]} for r in data.get("clerks", [])]),
+        "attendance": table(data["attendance"]["windows"], data["attendance"]["total"]) if data.get("attendance") else ([], []),
+        "attendance by clerk": table(data["attendance"]["clerks"]) if data.get("attendance") else ([], []),
     }
 
 

@@ -13,6 +13,7 @@ from server.api import models
 from server.api.context import Unauthorized, allowed, body, ctx, hall_of, json, resource
 from server.api.devices import device, device_token
 from server.api.openapi import contract
+from server.api.boards import Duty
 from server.api.schemas import Out, Window
 from server.feed.views import iso, window_view
 from server.auth import Staff
@@ -26,6 +27,7 @@ from server.domain.errors import Conflict, Forbidden, NotFound
 from server.domain.model import HallDay, TicketStatus
 from server.domain.tickets import print_flagged
 from server.domain.policy import call_order, candidates
+from server.domain.posts import duty, duty_view
 from server.domain.windows import actions as window_actions
 from server.hall import HallService
 
@@ -197,6 +199,8 @@ class TerminalQueue(Out):
     actions: list[str]
     rateable: RateableTicket | None
     overnight: OvernightCase | None = None
+    duty: Duty
+    offered_to_me: bool  # AB岗: the window is offered to the clerk asking (take it over, or open it)
 
 
 @routes.get("/api/v1/halls/{hall}/windows/{window}/queue")
@@ -216,6 +220,7 @@ async def queue(request: web.Request) -> web.Response:
     before = hall.day_before()
     late = overnight_case(before, state, window) if before is not None else None
     shown = current or late
+    on_duty = duty(state, catalog, window, now)
     return json(
         {
             "hall": hall.hall,
@@ -230,6 +235,8 @@ async def queue(request: web.Request) -> web.Response:
             + (["finish"] if late is not None else []),
             "rateable": rateable_view(state, window, now),
             "overnight": {"number": late.number, "item": late.item, "item_name": catalog.items[late.item].name} if late else None,
+            "duty": duty_view(catalog, on_duty),
+            "offered_to_me": on_duty.offer is not None and on_duty.offer.to == who.user.username,
         }
     )
 

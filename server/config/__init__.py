@@ -12,6 +12,7 @@ The models that validate them are the engine's own catalogue (server/domain/cata
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ from pydantic import ValidationError
 from ..domain.admin import id_errors
 from ..domain.catalog import Catalog, HallConfig
 from ..domain.national import CalendarYear
+from ..domain.catalog import post_warnings
 from ..domain.region import Region, RegionError
 from .reading import Budget, ConfigError, ImportLimits, load_yaml, unzip
 
 FILES = {"hall": "hall.yaml", "departments": "departments.yaml", "items": "items.yaml", "windows": "windows.yaml", "users": "users.yaml", "kiosks": "kiosks.yaml"}
 OPTIONAL = ("users", "kiosks")
+log = logging.getLogger("hallq.config")
 
 __all__ = ["Budget", "ConfigError", "ImportLimits", "default_config_dir", "dump_hall", "load_hall", "load_halls", "parse_files", "unzip"]
 
@@ -146,6 +149,8 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
     for folder in _in_catalogue_order(sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file())):
         config = load_hall(folder, configs)
         configs[config.hall.id] = config
+        for warning in post_warnings(config):  # accepted, shown on the board (AB岗, server/domain/catalog.py)
+            log.warning("%s: %s", folder / FILES["windows"], warning)
         for u in config.users:
             if u.username in owner:
                 raise ConfigError(f"{folder / FILES['users']}: username {u.username!r} is used in hall {owner[u.username]!r} too")

@@ -171,6 +171,9 @@ class Window(Frozen):
     scheduled: tuple[ScheduledService, ...] = ()
     zone: str = ""
     call_name: str = Field("", description="how calls name the window (default: the first word of name, e.g. 5号窗口)")
+    a_post: str | None = Field(None, description="AB岗: the clerk who holds the window (username)")
+    b_post: str | None = Field(None, description="AB岗: the clerk offered the window when A pauses or is absent at opening")
+    hours: Schedule | None = Field(None, description="when the window is staffed (attendance); the hall's opening hours when absent")
     retired: bool = Field(False, description="no longer opened; kept so its history reads")
 
     @property
@@ -326,7 +329,69 @@ class HallConfig(Frozen):
                 raise ValueError(f"users[{n}] ({user.username}).windows: a clerk needs at least one window")
             if user.role is Role.chief and user.department not in departments:
                 raise ValueError(f"users[{n}] ({user.username}).department: a chief needs a known department")
+        errors = post_errors(self)
+        if errors:
+            raise ValueError(errors[0])
         return self
+
+
+# -- AB岗: each window's A and B posts (server/domain/posts.py says who is on duty) -------------
+def _clerk(users: dict[str, User], username: str | None) -> User | None:
+    u = users.get(username or "")
+    return u if u is not None and u.role is Role.clerk else None
+
+
+def resolve_posts(window: Window, users: dict[str, User]) -> tuple[str | None, str | None]:
+    """The usernames holding the window's A and B posts among `users` (the live accounts):
+    those it names, else (an older config) its clerks whose own `post` says A or B."""
+    out: list[str | None] = []
+    for post, named in (("A", window.a_post), ("B", window.b_post)):
+        if named is not None:
+            u = _clerk(users, named)
+            out.append(u.username if u is not None and window.id in u.windows else None)
+            continue
+        legacy = [u for u in users.values() if u.role is Role.clerk and u.post == post and window.id in u.windows]
+        out.append(legacy[0].username if legacy else None)
+    a, b = out
+    return a, (b if b != a else None)
+
+
+def post_errors(config: HallConfig) -> list[str]:
+    """What makes the posts of a hall's config wrong, each message naming its file's entry."""
+    users = {u.username: u for u in config.users}
+    clerks_listed = any(u.role is Role.clerk for u in config.users)
+    errors: list[str] = []
+    for n, w in enumerate(config.windows):
+        where = f"windows[{n}] ({w.id})"
+        for field, named in (("a_post", w.a_post), ("b_post", w.b_post)):
+            if named is None:
+                continue
+            u = users.get(named)
+            if u is None:
+                errors.append(f"{where}.{field}: no account {named!r} in users.yaml")
+            elif u.role is not Role.clerk:
+                errors.append(f"{where}.{field}: {named!r} is a {u.role}, not a clerk")
+            elif w.id not in u.windows:
+                errors.append(f"{where}.{field}: {named!r} does not list {w.id!r} among their windows in users.yaml")
+            elif u.post is not None and u.post != field[0].upper():
+                errors.append(f"{where}.{field}: {named!r} has post {u.post} in users.yaml; leave it out or make it agree")
+        if w.a_post is not None and w.a_post == w.b_post:
+            errors.append(f"{where}.b_post: {w.a_post!r} holds the A post already; the B post is another person")
+        if not w.retired and clerks_listed and w.a_post is None and resolve_posts(w, users)[0] is None:
+            errors.append(f"{where}.a_post: the window has no A post (AB岗): name the clerk who holds it")
+    return errors
+
+
+def post_warnings(config: HallConfig) -> list[str]:
+    """Windows in use without a B post: accepted, and shown, but nobody covers them."""
+    users = {u.username: u for u in config.users}
+    if not any(u.role is Role.clerk for u in config.users):
+        return []
+    return [
+        f"windows[{n}] ({w.id}).b_post: no B post (AB岗): nobody is offered the window when {a or 'A'} is away"
+        for n, w in enumerate(config.windows)
+        if not w.retired and (a := resolve_posts(w, users)[0]) is not None and resolve_posts(w, users)[1] is None
+    ]
 
 
 def _unique(where: str, field: str, values: list[str]) -> None:
@@ -368,5 +433,13 @@ class Catalog:
             for i, ws in self.windows_of_item.items()
         }
 
+    @cached_property
+    def posts(self) -> dict[str, tuple[str | None, str | None]]:
+        """Window id -> the usernames on its A and B posts (AB岗) among the live accounts."""
+        return {w.id: resolve_posts(w, self.users) for w in self.config.windows}
+
     def clerks_of_window(self, window: str) -> list[User]:
-        return [u for u in self.config.users if u.role is Role.clerk and window in u.windows]
+        """The window's clerks: its A post, its B post, then the others in the config's order."""
+        order = {u: n for n, u in enumerate(self.posts.get(window, ())) if u}
+        clerks = [u for u in self.config.users if u.role is Role.clerk and window in u.windows]
+        return sorted(clerks, key=lambda u: order.get(u.username, len(order)))

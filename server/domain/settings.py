@@ -202,6 +202,21 @@ class Award(Frozen):
     candidates: int = Field(3, ge=1, le=50)
 
 
+class ClerkAward(Frozen):
+    """服务标兵: how a clerk's quarter is scored in the bulletin (docs/hall-rules.md, "Clerk ranking").
+
+    score = satisfaction × (mean rating − 1) ÷ 4 + volume × served ÷ the most served by a clerk
+          + alerts × (1 − min(1, alerts per 100 served ÷ award.alerts_per_100_zero));
+    candidates serve at least award.min_served, have a bad-review share of at most
+    award.max_bad_rate and no absence (缺岗) in the quarter; the best `candidates` are listed.
+    """
+
+    satisfaction: float = Field(40, ge=0)
+    volume: float = Field(30, ge=0)
+    alerts: float = Field(30, ge=0)
+    candidates: int = Field(3, ge=1, le=50)
+
+
 class Supervision(Frozen):
     """电子监察: when alerts are raised, and the rules of the bad-review loop (差评整改)."""
 
@@ -223,7 +238,12 @@ class Supervision(Frozen):
         7, ge=0, le=RATING_DAYS_MAX,
         description="days after the day of service (and after a promised case's conclusion) a citizen may still rate it "
                     "from the mobile ticket; 0: the day of service only")
+    attendance_grace_s: int = Field(
+        300, ge=0, le=3600,
+        description="考勤: a window opened this long after its scheduled start is on time, closed this long before its end too; "
+                    "past it the B post is offered the window")
     award: Award = Award()
+    clerk_award: ClerkAward = ClerkAward()
 
     @field_validator("wait_s", "service_factor", "paused_s", "closed_s")
     @classmethod

@@ -239,11 +239,11 @@ def handover(state: HallDay, catalog: Catalog, c: cmd.Handover, now: datetime) -
 
 
 def other_post(catalog: Catalog, w: WindowState) -> User | None:
-    """AB岗: the first clerk of the window on the post its current clerk does not hold."""
-    current = catalog.users.get(w.clerk or "")
-    current_post = current.post if current and w.id in current.windows else "A"
-    others = [u for u in catalog.clerks_of_window(w.id) if u.post and u.post != current_post]
-    return others[0] if others else None
+    """AB岗: the clerk on the post of the window its current clerk does not hold (B, unless the
+    current clerk is the B post); server/domain/posts.py says who holds which."""
+    a, b = catalog.posts[w.id]
+    other = a if w.clerk is not None and w.clerk == b else b
+    return catalog.users.get(other) if other else None
 
 
 def actions(state: HallDay, catalog: Catalog, window: str, now: datetime) -> list[str]:

@@ -75,7 +75,7 @@ def public_event(data: dict[str, Any], hall: HallView) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k in PUBLIC_FIELDS}
     for key in CLERK_FIELDS:
         if key in data:
-            out[key] = views.clerk_view(hall.catalog, data[key])
+            out[key] = views.clerk_view(hall.catalog, data[key], data.get("window"))
     t = hall.state.tickets.get(data["ticket"]) if isinstance(data.get("ticket"), str) else None
     if t is not None:
         out["number"] = t.number

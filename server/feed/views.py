@@ -13,6 +13,7 @@ from ..domain.commands import ServedTicket
 from ..domain.ratings import late_rating_open, rating_closes
 from ..domain.calendar import item_issuing
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
+from ..domain.posts import post_of
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -125,11 +126,14 @@ def public_ticket_view(catalog: Catalog, t: Ticket) -> dict[str, Any]:
     }
 
 
-def clerk_view(catalog: Catalog, username: str | None) -> dict[str, Any] | None:
-    """A clerk as screens show them: name, staff number and post are public by design (DESIGN
-    §3); the account name is not (it is half of a login)."""
+def clerk_view(catalog: Catalog, username: str | None, window: str | None = None) -> dict[str, Any] | None:
+    """A clerk as screens show them: name, staff number and post (at `window`: AB岗) are public
+    by design (DESIGN §3); the account name is not (it is half of a login)."""
     clerk = catalog.users.get(username or "")
-    return {"name": clerk.name, "staff_no": clerk.staff_no, "post": clerk.post} if clerk else None
+    if clerk is None:
+        return None
+    post = post_of(catalog, window, clerk.username) if window in catalog.windows else clerk.post
+    return {"name": clerk.name, "staff_no": clerk.staff_no, "post": post}
 
 
 def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool = False) -> dict[str, Any]:
@@ -146,7 +150,7 @@ def window_view(state: HallDay, catalog: Catalog, w: WindowState, public: bool =
         "state": w.status.value,
         "since": iso(w.since),
         "ticket": None if ticket is None else public_ticket_view(catalog, ticket) if public else counter_ticket_view(state, catalog, ticket),
-        "clerk": clerk_view(catalog, w.clerk) if w.status.value != "closed" else None,
+        "clerk": clerk_view(catalog, w.clerk, w.id) if w.status.value != "closed" else None,
         "pause": {"reason": w.pause_reason, "until": iso(w.pause_until)} if w.pause_reason else None,
     }
 

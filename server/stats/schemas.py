@@ -110,3 +110,83 @@ class Bulletin(Out):
     most_alerts: list[RankedWindow]
     candidates: list[RankedWindow]
     formula: dict[str, Any]
+    attendance: Attendance | None = None
+    clerks: list[RankedClerk] = []
+    clerk_candidates: list[RankedClerk] = []
+    clerk_formula: dict[str, Any] = {}
+
+
+class AttendanceRow(Out):
+    """考勤 of a window, clerk, day or the whole (server/domain/attendance.py)."""
+
+    key: str
+    name: str | None
+    sessions: int
+    on_time: int
+    late: int
+    late_s: float
+    early: int
+    early_s: float
+    absent: int
+    covered: int
+    on_time_rate: float | None
+    a_post: str | None = None  # windows
+    b_post: str | None = None  # windows
+    staff_no: str | None = None  # clerks
+    alerts: int | None = None  # clerks: distinct alerts raised while they held a window
+
+
+class AttendanceSession(Out):
+    """A session that was not on time, or that someone other than the A post held."""
+
+    day: str
+    window: str
+    window_name: str
+    session: str
+    a_post: str | None
+    opened_at: str | None
+    closed_at: str | None
+    closed_by: str | None
+    late_s: float
+    early_s: float
+    absent: bool
+    on_duty: list[str | None]
+
+
+class Attendance(Out):
+    hall: str
+    from_: From
+    to: str
+    generated_at: str
+    grace_s: int
+    windows: list[AttendanceRow]
+    clerks: list[AttendanceRow]
+    days: list[AttendanceRow]
+    sessions: list[AttendanceSession]
+    total: AttendanceRow
+
+
+class ClerkAward(Out):
+    parts: dict[str, float]
+    score: float
+    eligible: bool
+    rank: int
+
+
+class RankedClerk(Out):
+    """服务标兵: a clerk's quarter, ranked (server/stats/bulletin.py)."""
+
+    key: str
+    name: str | None
+    staff_no: str | None
+    served: int
+    rated: int
+    mean_score: float | None
+    bad: int
+    alerts: int
+    absent: int
+    late: int
+    early: int
+    award: ClerkAward
+
+Bulletin.model_rebuild()

@@ -96,3 +96,12 @@ async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, pag
     assert "Waiting time by hour" in await page.locator("#chart-wait-by-hour").inner_text()
     served = await page.locator("#table tfoot td").nth(3).inner_text()
     assert int(served) > 1000  # ten simulated days and today's morning
+    # 考勤 under the table: every window's sessions of the period (the first draw, of today's
+    # morning still under way, counts none), and the sessions concerned.
+    await page.wait_for_function(
+        "() => Number(document.querySelector('#attendance tfoot td:nth-child(2)')?.textContent) > 0", timeout=15000)
+    assert await page.locator("#attendance tbody tr").count() == 12
+    assert "Sessions" in await page.locator("#attendance thead").inner_text()
+    sessions = int(await page.locator("#attendance tfoot td").nth(1).inner_text())
+    assert sessions == 12 * 2 * 10  # two sessions a window on each of the ten simulated working days
+    assert await page.locator("#attendance-sessions tbody tr").count() >= 1

@@ -65,6 +65,7 @@ function draw() {
   $("state").textContent = t(w.state);
   $("state").dataset.state = w.state;
   $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
+  drawOffer();
   const ticket = w.ticket;
   const late = !ticket && data.overnight; // served over midnight: still to be finished here
   $("number").textContent = ticket ? ticket.number : late ? late.number : t("none");
@@ -113,6 +114,38 @@ function draw() {
   }
   markPicked();
 }
+
+// -- AB岗: the window offered to this clerk ------------------------------------------------
+function drawOffer() {
+  const offer = data.offered_to_me ? data.duty.offer : null;
+  $("offer").hidden = !offer;
+  if (!offer) return;
+  const from = data.duty.on_duty || data.duty.a;
+  const name = from ? from.name : "";
+  $("offer-text").textContent = offer.reason === "paused"
+    ? t("offer_paused", { name, post: data.duty.post || "" })
+    : t("offer_absent", { name: data.duty.a ? data.duty.a.name : "", time: offer.since.slice(11, 16) });
+  $("take-over").textContent = t(offer.action === "open" ? "offer_open" : "offer_take_over");
+  $("take-over").dataset.action = offer.action;
+}
+
+async function takeOver() {
+  if (busy || !data || !data.offered_to_me) return;
+  const offer = data.duty.offer;
+  try {
+    if (offer.action === "open") {
+      await send("open", {});
+    } else {
+      // A hand-over to oneself, then back to work: the window was paused by the other post.
+      await send("handover", { to: data.duty.offer.to.username });
+      if (data.actions.includes("resume")) await send("resume", {});
+    }
+    say(`${t("offer_taken")} ✓`);
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+$("take-over").addEventListener("click", takeOver);
 
 // -- the queue: Q, ↑↓, Enter calls the chosen ticket (指呼) --------------------------------
 function rows() {

@@ -66,7 +66,7 @@ async def test_the_bulletin_workbook_holds_the_same_figures_as_the_json(bulletin
     r = await client.get(f"{HALL}/bulletin.xlsx?quarter=2026Q4", headers=boss)
     assert r.status == 200
     wb = load_workbook(io.BytesIO(await r.read()), read_only=True)
-    assert wb.sheetnames == ["departments", "windows", "candidates", "most alerts"]
+    assert wb.sheetnames == ["departments", "windows", "candidates", "most alerts", "clerks", "attendance", "attendance by clerk"]
 
     def sheet(name: str) -> list[dict]:
         rows = list(wb[name].iter_rows(values_only=True))
@@ -83,7 +83,37 @@ async def test_the_bulletin_workbook_holds_the_same_figures_as_the_json(bulletin
     assert [(w["key"], w["alerts_total"], w["alerts_red"]) for w in sheet("most alerts")] == [
         (r["key"], r["alerts"]["total"], r["alerts"]["red"]) for r in b["most_alerts"]
     ]
+    assert [(c["key"], c["award_rank"], c["award_score"], c["absent"]) for c in sheet("clerks")] == [
+        (c["key"], c["award"]["rank"], c["award"]["score"], c["absent"]) for c in b["clerks"]
+    ]
+    assert [(w["key"], w["late"], w["late_s"], w["absent"]) for w in sheet("attendance")] == [
+        *((w["key"], w["late"], w["late_s"], w["absent"]) for w in b["attendance"]["windows"]),
+        ("total", b["attendance"]["total"]["late"], b["attendance"]["total"]["late_s"], b["attendance"]["total"]["absent"]),
+    ]
+    assert [c["key"] for c in sheet("attendance by clerk")] == [c["key"] for c in b["attendance"]["clerks"]]
     departments = sheet("departments")
     assert [(d["key"], d["issued"], d["served"]) for d in departments] == [
         *((d["key"], d["issued"], d["served"]) for d in b["departments"]), ("total", b["total"]["issued"], b["total"]["served"])
     ]
+
+
+async def test_the_clerks_ranking_and_attendance_of_the_quarter_by_hand(bulletin_client):
+    client, boss = bulletin_client
+    b = await (await client.get(f"{HALL}/bulletin?quarter=2026Q4", headers=boss)).json()
+    # 考勤, Wednesday only (Thursday's sessions are not over at 10:30): the hall's hours
+    # 08:30-12:00 and 13:30-17:30. w1 and w2 opened at 09:50 (4800 s late); w1 closed at
+    # 10:20 (6000 s early, by w1b after the hand-over: covered), w2 at 10:15 (6300 s early);
+    # nobody opened in the afternoon (absent); w3 never opened (absent twice).
+    rows = {r["key"]: (r["sessions"], r["late_s"], r["early_s"], r["absent"], r["covered"]) for r in b["attendance"]["windows"]}
+    assert rows == {"w1": (2, 4800.0, 6000.0, 1, 1), "w2": (2, 4800.0, 6300.0, 1, 0), "w3": (2, 0.0, 0.0, 2, 0)}
+    # 服务标兵, weights 40 / 30 / 30; the most served by a clerk is w1a's 16.
+    # w1a: mean rating 22/7 → (22/7 − 1)/4 = 0.5357 → 21.43; volume 1 → 30; the review alert at
+    #      w1 → 1 per 16 served: 1 − 6.25/10 = 0.375 → 11.25: 62.7. Served 16, bad 3/7, but
+    #      absent on Wednesday afternoon: no candidate.
+    # w3a: unrated 0; volume 1/16 → 1.875; no alert → 30: 31.9.  w2a: the unattended alert at
+    #      w2 per 1 served → 0; volume 1.875: 1.9.  w1b: served nothing: 0.
+    ranking = [(c["key"], c["award"]["rank"], c["award"]["score"], c["absent"], c["alerts"]) for c in b["clerks"]]
+    assert ranking == [("w1a", 1, 62.7, 1, 1), ("w3a", 2, 31.9, 2, 0), ("w2a", 3, 1.9, 1, 1), ("w1b", 4, 0.0, 0, 0)]
+    assert b["clerks"][0]["award"]["parts"] == {"satisfaction": 0.5357, "volume": 1.0, "alerts": 0.375}
+    assert b["clerk_candidates"] == []
+    assert b["clerk_formula"]["weights"] == {"satisfaction": 40, "volume": 30, "alerts": 30}
