@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -13,10 +14,24 @@ from pathlib import Path
 import aiohttp
 
 
+# Below the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 on
+# Linux): a port the OS picked for us from that range may be handed to any outgoing connection
+# before our server binds it, which on a busy machine (parallel test workers, load tests) it was.
+# A random port below it, checked free, can only be taken by another test picking the same one.
+PORTS = range(20000, 32000)
+_pick = random.SystemRandom()  # not the global generator, which tests seed alike in every worker
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(200):
+        port = _pick.choice(PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 class ServerProcess:
