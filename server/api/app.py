@@ -23,7 +23,9 @@ from ..hall.calendar import NationalCalendarService
 from ..journal import SQLJournal, database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
+from ..journal.outbox import RatingUploads
 from ..journal.revisions import SQLRevisions
+from ..hall.uploads import RatingUploader
 from ..printing.driver import PRINTING, Printing
 from ..stats import tasks as stats_tasks
 from ..stats.service import Stats
@@ -35,12 +37,14 @@ from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
+from .outbound import Outbound
 from .routes import api_routes
 from .security import Buckets, security_headers
 from .stats import STATS
 from .supervision import SUPERVISORS
 from .plan import PLANS
 from .tickets import ISSUE_LIMIT
+from .uploads import UPLOADERS
 
 
 # Each surface's setup(app) adds its pages, templates and static files, nothing else.
@@ -125,6 +129,9 @@ def create_app(settings: Settings) -> web.Application:
     stats = Stats(journal, context.halls)  # type: ignore[arg-type]
     supervisors = {hall: Supervisor(service, stats) for hall, service in context.halls.items()}
     printing = Printing(context.halls, bus, sweep=settings.background)
+    outbound = Outbound()  # calls to the provincial platform
+    rating_uploads = RatingUploads(engine)
+    uploaders = {hall: RatingUploader(service, rating_uploads, outbound.post_json) for hall, service in context.halls.items()}
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
     app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped],
@@ -135,6 +142,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STATS] = stats
     app[SUPERVISORS] = supervisors
     app[PRINTING] = printing
+    app[UPLOADERS] = uploaders
     app[PLANS] = {}  # staffing plans, kept a few minutes per hall, day and bookings
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)
@@ -222,6 +230,9 @@ def create_app(settings: Settings) -> web.Application:
             f"supervisor-{hall}": stats_tasks.supervise(service, supervisors[hall]) for hall, service in context.halls.items()
         })
         life.add_tasks("statistics builder", lambda: {"stats-builder": stats_tasks.derive(stats, context.halls)})
+    life.add("outbound", outbound.start, outbound.stop)
+    if settings.background:  # one process sends, in order per hall
+        life.add_tasks("rating uploads", lambda: {f"uploads-{hall}": u.run() for hall, u in uploaders.items()})
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)
     return app

@@ -26,6 +26,7 @@ from . import (
     supervision,
     terminal,
     tickets,
+    uploads,
     windows,
 )
 
@@ -47,6 +48,7 @@ API_TABLES: tuple[tuple[str, web.RouteTableDef], ...] = (
     ("admin", admin.routes),  # hall administration: catalogue revisions, export, import
     ("region", region.routes),  # the region's view of a hall
     ("plan", plan.routes),  # 排班建议: tomorrow's windows from the forecast
+    ("uploads", uploads.routes),  # 好差评 upload to the provincial platform: pending, sent, refused
 )
 
 

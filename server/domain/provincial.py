@@ -1,0 +1,116 @@
+"""好差评: what a rating given in the hall becomes on the provincial 好差评 platform. Pure.
+
+Since the 2019 national rules every rating given in a hall (at the window's evaluator or on the
+citizen's phone) reaches the province's 好差评 system. hallq keeps an outbox of them
+(server/outbox, driven by server/hall/uploads.py); this module says which journal events are
+ratings, what a rating carries (`record`), how a province names its fields (`to_platform`,
+`Provincial.fields` in the hall's settings), what an answer of the platform means (`outcome`)
+and when a refused-for-now upload is tried again (`retry_after`).
+
+Idempotence: a rating's id comes from its ticket's id (一次一评: one rating per ticket), sent with
+every attempt, so a platform that got it before answers "duplicate" and nothing counts twice.
+It is a hash of the ticket's id, never the id itself: that opens the citizen's mobile ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from .ratings import BAD_AT_MOST, LEVELS
+from .settings import DEFAULT_FIELDS, RATING_FIELDS
+
+__all__ = ["DEFAULT_FIELDS", "RATING_FIELDS", "channel_of", "is_bad", "outcome", "rating_id", "record", "retry_after", "to_platform"]
+
+# 评价渠道 of the national scheme: 1 = 窗口评价器 (window), 2 = 移动端 (the citizen's phone).
+CHANNELS: dict[str, str] = {"window": "1", "mobile": "2"}
+
+RATING_TYPES = frozenset({"ticket_evaluated"})
+TICKET_TYPES = frozenset({"ticket_issued"})
+
+Outcome = Literal["sent", "refused", "retry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What the upload needs of a rated ticket, from its `ticket_issued` event."""
+
+    number: str
+    item: str
+
+
+def rating_id(ticket: str) -> str:
+    """The rating's id on the platform: stable for one ticket, and no way back to the ticket's id."""
+    return hashlib.sha256(f"hallq-rating:{ticket}".encode()).hexdigest()[:32]
+
+
+def channel_of(rating: dict[str, Any]) -> str:
+    """A rating given on a window's evaluator names the window; one from the phone does not."""
+    return "window" if rating.get("window") else "mobile"
+
+
+def is_bad(score: int) -> bool:
+    """差评: the scores that open the follow-up loop (server/domain/supervision.py)."""
+    return score <= BAD_AT_MOST
+
+
+def record(rating: dict[str, Any], ticket: Ticket | None, *, hall_code: str, region_code: str,
+           item_name: str | None = None, window_name: str | None = None) -> dict[str, Any]:
+    """A `ticket_evaluated` event (as journalled) as hallq's rating record: RATING_FIELDS only.
+
+    Never a person's data: no phone, no ID number, no name; the comment is the citizen's own words."""
+    score = int(rating["score"])
+    return {
+        "rating_id": rating_id(rating["ticket"]),
+        "hall_code": hall_code,
+        "region_code": region_code,
+        "channel": CHANNELS[channel_of(rating)],
+        "number": ticket.number if ticket else "",
+        "item": item_name or (ticket.item if ticket else ""),
+        "item_code": ticket.item if ticket else "",
+        "window": window_name or rating.get("window") or "",
+        "score": score,
+        "level": LEVELS[score],
+        "efficiency": rating.get("efficiency"),
+        "proficiency": rating.get("proficiency"),
+        "attitude": rating.get("attitude"),
+        "reasons": ",".join(rating.get("reasons") or ()),
+        "comment": rating.get("comment") or "",
+        "rated_at": rating["at"],
+    }
+
+
+def to_platform(rec: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """The record under the platform's names; a hallq field the mapping leaves out is not sent."""
+    return {fields[k]: v for k, v in rec.items() if k in fields}
+
+
+def outcome(status: int | None) -> Outcome:
+    """What the platform's answer means. `None`: no answer (refused connection, time-out).
+
+    2xx: taken. 409: it had this rating already (an earlier attempt got through): taken.
+    408, 425, 429 and 5xx: busy or away, try again later. Any other 4xx: the platform refuses
+    this rating as it is; trying again would not change that, so it is set aside (and shown).
+    """
+    if status is None:
+        return "retry"
+    if 200 <= status < 300 or status == 409:
+        return "sent"
+    if status in (408, 425, 429) or status >= 500:
+        return "retry"
+    if 400 <= status < 500:
+        return "refused"
+    return "retry"  # 1xx, 3xx: not an answer the interface gives
+
+
+def retry_after(attempts: int, first_s: float, max_s: float) -> float:
+    """Seconds before attempt `attempts + 1`, doubling from `first_s` up to `max_s`."""
+    if attempts < 1:
+        return 0.0
+    return min(max_s, first_s * 2 ** min(attempts - 1, 30))
+
+
+def due(next_at: datetime | None, now: datetime) -> bool:
+    return next_at is None or next_at <= now

@@ -1,0 +1,44 @@
+"""The outboxes: ratings on their way to the provincial 好差评 platform, and the read positions of
+the outboxes in each hall's journal (server/journal/outbox.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rating_uploads",
+        sa.Column("hall", sa.String(length=40), nullable=False),
+        sa.Column("rating", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("bad", sa.Boolean(), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_at", sa.String(length=40), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=False),
+        sa.Column("sent_at", sa.String(length=40), nullable=True),
+        sa.PrimaryKeyConstraint("hall", "rating"),
+    )
+    op.create_index("ix_rating_uploads_order", "rating_uploads", ["hall", "state", "day", "seq"])
+    op.create_table(
+        "outbox_positions",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("hall", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "hall"),
+    )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("hallq does not downgrade a hall's data: restore the backup made before the upgrade")
