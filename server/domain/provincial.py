@@ -47,8 +47,9 @@ def rating_id(ticket: str) -> str:
 
 
 def channel_of(rating: dict[str, Any]) -> str:
-    """A rating given on a window's evaluator names the window; one from the phone does not."""
-    return "window" if rating.get("window") else "mobile"
+    """A rating given on a window's evaluator is recorded by it ("evaluator-<window>",
+    server/api/terminal.py); one from the citizen's phone by its holder."""
+    return "window" if str(rating.get("by", "")).startswith("evaluator") else "mobile"
 
 
 def is_bad(score: int) -> bool:

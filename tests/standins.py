@@ -1,0 +1,70 @@
+"""Local stand-ins for what is outside the hall, served by aiohttp on 127.0.0.1: the provincial
+好差评 platform (and the SMS gateway). They keep what they took, and can refuse, be slow or be away."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+from aiohttp import web
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Platform:
+    """The provincial 好差评 platform's rating intake.
+
+    `mode`: "ok" takes ratings (409 for one it has), "busy" answers 503, "slow" takes the
+    rating and answers only after `slow_s` (the caller times out, but the rating is in). `refuse`
+    lists rating ids it refuses with 400 (a rating it will never take as it is). Every request
+    is noted in `requests` (its id), what it took in `taken`, in order of arrival.
+    """
+
+    def __init__(self, id_field: str = "evaluateId") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/evaluations"
+        self.id_field = id_field
+        self.mode = "ok"
+        self.slow_s = 2.0
+        self.refuse: set[str] = set()
+        self.requests: list[str] = []
+        self.taken: list[dict[str, Any]] = []
+        self.keys: list[str] = []
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        return [b[self.id_field] for b in self.taken]
+
+    async def _take(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        rid = body.get(self.id_field)
+        self.requests.append(rid)
+        self.keys.append(request.headers.get("Idempotency-Key", ""))
+        if self.mode == "busy":
+            return web.json_response({"error": "busy"}, status=503)
+        if rid in self.refuse:
+            return web.json_response({"error": "bad rating"}, status=400)
+        if rid in self.ids:
+            return web.json_response({"error": "duplicate"}, status=409)
+        self.taken.append(body)
+        if self.mode == "slow":
+            await asyncio.sleep(self.slow_s)
+        return web.json_response({"ok": True})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/evaluations", self._take)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
