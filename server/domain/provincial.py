@@ -16,22 +16,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
+from .delivery import due, outcome, retry_after
 from .ratings import BAD_AT_MOST, LEVELS
 from .settings import DEFAULT_FIELDS, RATING_FIELDS
 
-__all__ = ["DEFAULT_FIELDS", "RATING_FIELDS", "channel_of", "is_bad", "outcome", "rating_id", "record", "retry_after", "to_platform"]
+__all__ = ["DEFAULT_FIELDS", "RATING_FIELDS", "channel_of", "due", "is_bad", "outcome", "rating_id", "record", "retry_after", "to_platform"]
 
 # 评价渠道 of the national scheme: 1 = 窗口评价器 (window), 2 = 移动端 (the citizen's phone).
 CHANNELS: dict[str, str] = {"window": "1", "mobile": "2"}
 
 RATING_TYPES = frozenset({"ticket_evaluated"})
 TICKET_TYPES = frozenset({"ticket_issued"})
-
-Outcome = Literal["sent", "refused", "retry"]
-
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
@@ -86,32 +83,3 @@ def record(rating: dict[str, Any], ticket: Ticket | None, *, hall_code: str, reg
 def to_platform(rec: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
     """The record under the platform's names; a hallq field the mapping leaves out is not sent."""
     return {fields[k]: v for k, v in rec.items() if k in fields}
-
-
-def outcome(status: int | None) -> Outcome:
-    """What the platform's answer means. `None`: no answer (refused connection, time-out).
-
-    2xx: taken. 409: it had this rating already (an earlier attempt got through): taken.
-    408, 425, 429 and 5xx: busy or away, try again later. Any other 4xx: the platform refuses
-    this rating as it is; trying again would not change that, so it is set aside (and shown).
-    """
-    if status is None:
-        return "retry"
-    if 200 <= status < 300 or status == 409:
-        return "sent"
-    if status in (408, 425, 429) or status >= 500:
-        return "retry"
-    if 400 <= status < 500:
-        return "refused"
-    return "retry"  # 1xx, 3xx: not an answer the interface gives
-
-
-def retry_after(attempts: int, first_s: float, max_s: float) -> float:
-    """Seconds before attempt `attempts + 1`, doubling from `first_s` up to `max_s`."""
-    if attempts < 1:
-        return 0.0
-    return min(max_s, first_s * 2 ** min(attempts - 1, 30))
-
-
-def due(next_at: datetime | None, now: datetime) -> bool:
-    return next_at is None or next_at <= now
