@@ -10,6 +10,19 @@ from typing import Any
 from aiohttp import web
 
 
+async def stored_text(engine) -> str:  # type: ignore[no-untyped-def]
+    """Every row of every table of the schema, as text: what a scan for personal data reads."""
+    from sqlalchemy import select
+
+    from server.backup import all_tables
+
+    out: list[str] = []
+    async with engine.connect() as conn:
+        for table in all_tables().sorted_tables:
+            out.append(str((await conn.execute(select(table))).all()))
+    return "\n".join(out)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,6 +73,46 @@ class Platform:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/evaluations", self._take)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class Gateway:
+    """An SMS gateway: takes {phone, sign, text} (409 for a key it has had), or answers 503 when `busy`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/sms"
+        self.busy = False
+        self.requests = 0
+        self.sent: list[dict[str, Any]] = []
+        self._keys: set[str] = set()
+        self._runner: web.AppRunner | None = None
+
+    async def _take(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests += 1
+        if self.busy:
+            return web.json_response({"error": "busy"}, status=503)
+        key = request.headers.get("Idempotency-Key", "")
+        if key in self._keys:
+            return web.json_response({"error": "duplicate"}, status=409)
+        self._keys.add(key)
+        self.sent.append(body)
+        return web.json_response({"ok": True})
+
+    def to(self, phone: str) -> list[str]:
+        return [m["text"] for m in self.sent if m["phone"] == phone]
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/sms", self._take)
         self._runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()

@@ -26,6 +26,9 @@ from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.outbox import RatingUploads
 from ..journal.revisions import SQLRevisions
 from ..hall.uploads import RatingUploader
+from ..hall.booking import load_secret
+from ..hall.sms import SmsOutbox
+from ..journal.sms import SmsStore
 from ..printing.driver import PRINTING, Printing
 from ..stats import tasks as stats_tasks
 from ..stats.service import Stats
@@ -148,6 +151,9 @@ def create_app(settings: Settings) -> web.Application:
     realtime.setup(app)
     guard.setup(app)
     appointments.setup(app)
+    sms_store = SmsStore(engine, load_secret(settings.data_dir))  # the phone hashes' secret encrypts the numbers
+    app[appointments.SMS] = {hall: SmsOutbox(service, app[appointments.BOOKINGS][hall], sms_store, outbound.post_json)
+                             for hall, service in context.halls.items()}
     admin.setup(app, settings.imports)
     openapi.setup(app)
 
@@ -233,6 +239,7 @@ def create_app(settings: Settings) -> web.Application:
     life.add("outbound", outbound.start, outbound.stop)
     if settings.background:  # one process sends, in order per hall
         life.add_tasks("rating uploads", lambda: {f"uploads-{hall}": u.run() for hall, u in uploaders.items()})
+        life.add_tasks("sms", lambda: {f"sms-{hall}": o.run() for hall, o in app[appointments.SMS].items()})
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)
     return app

@@ -86,6 +86,13 @@ class Empty(Body):
     pass
 
 
+class OptOut(Body):
+    """短信退订: no more text messages for this booking (its code) or remote number (its id)."""
+
+    code: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    ticket: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+
+
 class CallTicket(Body):
     ticket: Ref = Field(description="the ticket's number today (what the window's queue lists), or its id")
 

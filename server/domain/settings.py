@@ -10,7 +10,7 @@ import re
 import string
 import unicodedata
 from datetime import date, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
@@ -304,6 +304,33 @@ class Provincial(Frozen):
 
     def mapping(self) -> dict[str, str]:
         return dict(self.fields) if self.fields is not None else dict(DEFAULT_FIELDS)
+
+
+class Sms(Frozen):
+    """短信提醒: reminders of bookings and "your turn is near" for remote numbers (server/domain/sms.py)."""
+
+    enabled: bool = Field(False, description="text holders of bookings and remote numbers")
+    gateway: Literal["log", "http"] = Field("log", description="log: write what would be sent (no gateway); http: the endpoint")
+    endpoint: str = Field("", max_length=300, description="the SMS gateway's URL (http gateway)")
+    sign: str = Field("政务服务中心", min_length=2, max_length=12, description="the signature (签名) the messages begin with")
+    reminder_hour: int = Field(18, ge=0, le=23, description="the hour of the day before a booking from which it is reminded")
+    near_ahead: int = Field(3, ge=0, le=50, description="people ahead at which the holder is told the turn is near")
+    timeout_s: float = Field(10, gt=0, le=120, description="how long one message waits for the gateway's answer")
+    retry_s: float = Field(30, gt=0, le=3600, description="the first wait before trying again; it doubles each time")
+    retry_max_s: float = Field(900, gt=0, le=86400, description="the longest wait between two tries")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not _URL.match(value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> Sms:
+        if self.enabled and self.gateway == "http" and not self.endpoint:
+            raise ValueError("endpoint: the http gateway needs its URL")
+        return self
 
 
 class ItemAlerts(Frozen):

@@ -193,9 +193,9 @@ class Bookings:
             return False
         return True
 
-    async def cancel(self, code: str, by: str = "holder") -> Found:
+    async def cancel(self, code: str, by: str = "holder", reason: str = "citizen") -> Found:
         found = await self.find(code)
-        await self.handle(found.day, cmd.CancelAppointment(by=by, code=found.appointment.code))
+        await self.handle(found.day, cmd.CancelAppointment(by=by, code=found.appointment.code, reason=reason))
         return await self.find(code)
 
     async def reschedule(self, code: str, slot_start: datetime, by: str = "holder") -> Found:
