@@ -41,6 +41,7 @@ from .errors import problem_middleware
 from .lifespan import LIFESPAN, Lifespan
 from .listener import request_heads
 from .outbound import Outbound
+from .cards import CARDS, CardReads
 from .routes import api_routes
 from .security import Buckets, security_headers
 from .stats import STATS
@@ -151,7 +152,9 @@ def create_app(settings: Settings) -> web.Application:
     realtime.setup(app)
     guard.setup(app)
     appointments.setup(app)
-    sms_store = SmsStore(engine, load_secret(settings.data_dir))  # the phone hashes' secret encrypts the numbers
+    secret = load_secret(settings.data_dir)
+    sms_store = SmsStore(engine, secret)  # the phone hashes' secret encrypts the numbers
+    app[CARDS] = CardReads(secret)  # and keys the ID cards' hashes
     app[appointments.SMS] = {hall: SmsOutbox(service, app[appointments.BOOKINGS][hall], sms_store, outbound.post_json)
                              for hall, service in context.halls.items()}
     admin.setup(app, settings.imports)

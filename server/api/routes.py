@@ -14,6 +14,7 @@ from . import (
     appointments,
     auth,
     calendar,
+    cards,
     devices,
     guard,
     halls,
@@ -42,6 +43,7 @@ API_TABLES: tuple[tuple[str, web.RouteTableDef], ...] = (
     ("appointments", appointments.routes),  # 网上预约 and 远程取号
     ("openapi", openapi.routes),  # the API document and its page
     ("kiosks", kiosks.routes),  # kiosk tickets, reprints, print agents' and printers' feeds
+    ("cards", cards.routes),  # 刷身份证取号: a kiosk's card read as a one-time token
     ("terminal", terminal.routes),  # the window terminal's queue, the evaluator
     ("stats", stats.routes),  # statistics and their exports
     ("supervision", supervision.routes),  # 电子监察: board, alerts, charts, bulletin, reviews, cases

@@ -110,6 +110,7 @@ def _(e: ev.TicketIssued, state: HallDay) -> None:
         appointment=e.appointment,
         remote=e.remote,
         phone_key=e.phone_key,
+        person_key=e.person_key,
         model_wait_s=e.model_wait_s,
     )
     if e.appointment:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .settings import (
-    BookingRules, CallPolicy, Devices, Frozen, Id, ItemAlerts, Provincial, Schedule, Sms, Staffing, Supervision, Voice, WorkingCalendar,
+    BookingRules, CallPolicy, Devices, Frozen, Id, IdCards, ItemAlerts, Provincial, Schedule, Sms, Staffing, Supervision, Voice, WorkingCalendar,
 )
 
 
@@ -67,6 +67,7 @@ class Hall(Frozen):
     devices: Devices = Devices()
     provincial: Provincial = Provincial()
     sms: Sms = Sms()
+    id_cards: IdCards = IdCards()
     level: Literal["province", "city", "county", "township"] = Field(
         "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
     parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")

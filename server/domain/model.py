@@ -103,6 +103,7 @@ class Ticket:
     remote: bool = False  # 远程取号: skipped by the call policy until arrived_at is set
     arrived_at: datetime | None = None
     phone_key: str | None = None
+    person_key: str | None = None  # taken with an ID card: the per-person limits count by it
     closed_out_from: str | None = None  # the status it had when the day ended and closed it out
     model_wait_s: int | None = None  # the uncalibrated wait estimate it was given at issue
 

@@ -306,6 +306,15 @@ class Provincial(Frozen):
         return dict(self.fields) if self.fields is not None else dict(DEFAULT_FIELDS)
 
 
+class IdCards(Frozen):
+    """刷身份证取号: numbers taken with a second-generation ID card on a kiosk's reader (server/domain/idcard.py)."""
+
+    enabled: bool = Field(False, description="kiosks with a card reader take numbers by ID card")
+    per_day: int = Field(3, ge=1, le=50, description="numbers one ID card may take a day (防黄牛)")
+    per_item: int = Field(2, ge=1, le=50, description="numbers one ID card may take a day for one item")
+    senior_age: int = Field(60, ge=50, le=100, description="age from which the card's holder is offered the priority lane")
+
+
 class Sms(Frozen):
     """短信提醒: reminders of bookings and "your turn is near" for remote numbers (server/domain/sms.py)."""
 
