@@ -3,6 +3,7 @@
     python -m kiosk.agent --server http://HALL-SERVER:8080 --hall demo --kiosk k1 \
         [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0] \
         [--state ~/.hallq-agent/demo-k1.json] [--device-file ~/.hallq-agent/demo-k1.device] [--status-every 60]
+        [--card-reader serial:/dev/ttyUSB0 | wedge:/dev/ttyACM0] [--card-port 8766]
 
 It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
 itself with backoff. Each job carries an id and the ticket's ESC/POS bytes, rendered by the
@@ -333,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device-file", type=Path, help="where the device token is kept once approved "
                         "(default ~/.hallq-agent/HALL-KIOSK.device, mode 600)")
     parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
+    # -- card reader hook (刷身份证取号, kiosk/cardrelay.py) --
+    parser.add_argument("--card-reader", help="an ID-card reader on this PC: serial:PORT[@BAUD] (GA 467) or wedge:PATH")
+    parser.add_argument("--card-port", type=int, default=8766, help="the port on 127.0.0.1 where the kiosk page hears card reads")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = args.state or Path.home() / ".hallq-agent" / f"{args.hall}-{args.kiosk}.json"
@@ -340,7 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     agent = Agent(feed_url(args.server, args.hall, args.kiosk), state,
                   parse_printer(args.printer) if args.printer else None, args.status_every, device_file=device_file)
     try:
-        asyncio.run(agent.run())
+        if args.card_reader:  # -- card reader hook: the relay runs beside the agent --
+            from .cardreader import open_reader
+            from .cardrelay import CardRelay, alongside
+
+            relay = CardRelay(lambda: open_reader(args.card_reader), args.server, args.hall, args.kiosk, args.card_port,
+                              token=agent._token)
+            asyncio.run(alongside(agent.run, relay))
+        else:
+            asyncio.run(agent.run())
     except KeyboardInterrupt:
         pass
     return 0

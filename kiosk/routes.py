@@ -81,7 +81,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
     lang = language(request)
     config = {"hall": hall.hall, "kiosk": link.conf.id, "idle_s": link.conf.idle_s, "lang": lang,
               "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone,
-              "device": page_device(hall, "kiosk", link.conf.id, link.conf.name)}
+              "device": page_device(hall, "kiosk", link.conf.id, link.conf.name),
+              "card_port": link.conf.card_port if hall.catalog.hall.id_cards.enabled else None}
     text = both("kiosk")
     return render("kiosk", "kiosk.html", request, config=config, text=text, menu=menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, kiosk_name=link.conf.name, t=text[lang])

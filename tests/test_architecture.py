@@ -46,10 +46,11 @@ RULES = (
     Rule("the server never imports a surface", ("server",), forbid=SURFACES, exempt=("server.api", "server.cli")),
     *(Rule(f"{s} imports no other surface", (s,), forbid=tuple(o for o in SURFACES if o != s)) for s in SURFACES),
     # What kiosk/agent.py needs on a kiosk PC today: its websocket, the registration call, the
-    # printer drivers and the Printer model of the catalogue.
+    # printer drivers and the Printer model of the catalogue; the ID-card reader's drivers
+    # (kiosk/cardreader.py, pyserial) and relay (kiosk/cardrelay.py).
     Rule("the print agent stays light", ("kiosk.agent",), closure=True, allow_only=(
         STDLIB, "websockets", "aiohttp", "escpos", "PIL", "qrcode", "pydantic",
-        "kiosk.agent", "server.printing.devices", "server.printing.layout", "server.domain.catalog",
+        "kiosk.agent", "kiosk.cardreader", "kiosk.cardrelay", "serial", "server.printing.devices", "server.printing.layout", "server.domain.catalog",
         "server.domain.settings", "server.i18n")),
     Rule("the translation catalogue is plain data", ("server.i18n",), allow_only=(STDLIB,)),
     # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the

@@ -31,6 +31,7 @@ let ticket = null;
 let ticketFeed = null;
 let lastTouch = Date.now();
 let busy = false;
+let card = null; // 刷身份证取号: the agent's card read (a one-time token, the masked number, the senior lane)
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
 
@@ -75,6 +76,7 @@ function home() {
   history = [];
   department = item = null;
   priority = false;
+  card = null;
   query = code = "";
   closeTicket();
   if (lang !== config.lang) setLang(config.lang);
@@ -91,6 +93,7 @@ function setLang(next) {
 
 function draw() {
   drawBanner();
+  drawCard();
   if (screen === "departments") drawDepartments();
   else if (screen === "items") drawItems();
   else if (screen === "search") drawSearch();
@@ -129,7 +132,7 @@ function drawDepartments() {
 function itemTile(i) {
   const q = view.queues.get(i.id);
   const off = q && (!q.issuing || q.quota_left === 0);
-  const b = tile(i.name, waitText(q), () => { item = i; priority = false; show("item"); }, off ? "off" : "");
+  const b = tile(i.name, waitText(q), () => { item = i; priority = Boolean(card && card.senior); show("item"); }, off ? "off" : "");
   b.dataset.item = i.id;
   return b;
 }
@@ -216,7 +219,7 @@ async function post(url, body) {
 function problemText(p) {
   const code = (p.type || "").split(":").pop();
   const known = TEXT[lang][`err_${code}`];
-  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16));
+  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{limit}", p.limit ?? "");
   return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
 }
 
@@ -230,7 +233,8 @@ async function take(body) {
   busy = true;
   draw();
   try {
-    const r = await post(`${KIOSK}/tickets`, body);
+    const r = await post(`${KIOSK}/tickets`, card ? { ...body, card: card.card } : body);
+    card = null; // a card read takes one number: the next one needs the card again
     if (!r.ok) return say(problemText(r.data));
     openTicket(r.data);
   } catch {
@@ -303,6 +307,48 @@ async function reprint() {
     drawTicket();
   }
 }
+
+// -- 刷身份证取号: the print agent on this PC reads the ID card and hands the page what the server
+// answered (a one-time token, the masked number, the senior lane, numbers left today) over a
+// websocket on 127.0.0.1; the number itself never reaches the page.
+function drawCard() {
+  const banner = $("card");
+  banner.hidden = !card;
+  if (!card) return;
+  const parts = [`${t("card_read")} ${card.masked}`, t("card_left").replace("{n}", card.left_today)];
+  if (card.senior) parts.push(t("card_senior"));
+  banner.textContent = parts.join(" · ");
+}
+
+function watchCards() {
+  if (!config.card_port) return;
+  let attempt = 0;
+  const open = () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${config.card_port}/`);
+    ws.onopen = () => { attempt = 0; document.body.dataset.cardReader = "online"; };
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      lastTouch = Date.now();
+      if (m.type === "card") {
+        if (screen === "home" || screen === "ticket") {
+          home();
+          show("departments");
+        }
+        card = m;
+        if (card.senior) priority = true; // offered: the citizen may still turn it off
+        draw();
+      } else if (m.type === "card_error") {
+        say(problemText({ type: m.problem || "", limit: m.limit }));
+      }
+    };
+    ws.onclose = () => {
+      document.body.dataset.cardReader = "offline";
+      setTimeout(open, Math.min(10000, 500 * 2 ** Math.min(attempt++, 5)));
+    };
+  };
+  open();
+}
+watchCards();
 
 // -- wiring ------------------------------------------------------------------------------------
 for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));

@@ -65,11 +65,12 @@ class CardReads:
         self._reads[token] = Read(hall, kiosk, person_key, senior, now + CARD_TTL_S)
         return token
 
-    def take(self, hall: str, token: str) -> Read:
-        """The read behind a token, once: a second ticket needs the card again."""
-        read = self._reads.pop(token, None)
-        if read is None or read.hall != hall or read.expires <= time.monotonic():
+    def take(self, hall: str, kiosk: str, token: str) -> Read:
+        """The read behind a token, once and at its own kiosk: a second ticket needs the card again."""
+        read = self._reads.get(token)
+        if read is None or (read.hall, read.kiosk) != (hall, kiosk) or read.expires <= time.monotonic():
             raise Conflict("card-expired", "put the ID card on the reader again")
+        del self._reads[token]
         return read
 
 

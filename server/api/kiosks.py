@@ -19,6 +19,7 @@ from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
+from server.api.cards import CARDS
 from server.feed.views import issued_view
 from server.domain import commands as cmd
 from server.domain.catalog import Action
@@ -42,6 +43,8 @@ class KioskIssue(Body):
     item: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     priority: bool = False
     appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    card: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="刷身份证取号: the one-time token of a card read at this kiosk (POST …/kiosks/{kiosk}/card)")
 
 
 class PrintRequest(Body):
@@ -152,10 +155,14 @@ async def issue(request: web.Request) -> web.Response:
         item = item or booked
     if item is None:
         raise Invalid("missing-item", "say which item, or give an appointment code")
+    person_key = None
+    if req.card is not None:  # 刷身份证取号: the per-person limits count by the card's keyed hash
+        person_key = request.app[CARDS].take(hall.hall, link.conf.id, req.card).person_key
     ticket_id = new_ticket_id()
     by = f"kiosk:{link.conf.id}"
     done = await hall.answer(
-        cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment)
+        cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment,
+                        person_key=person_key)
     )
     (issued,) = done.events
     assert isinstance(issued, TicketIssued)

@@ -39,8 +39,6 @@ class IssueTicket(Body):
     appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     channel: Literal["kiosk", "online", "staff"] = "kiosk"
     proof: Proof | None = Field(None, description="needed on the online channel")
-    card: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
-        None, description="刷身份证取号: the one-time token of a card read at this kiosk (POST …/kiosks/{kiosk}/card)")
 
 
 Level = Annotated[int, Field(ge=1, le=5)]

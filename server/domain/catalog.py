@@ -243,6 +243,8 @@ class Kiosk(Frozen):
     notice: str = Field("请留意叫号屏和语音提示，过号请重新取号", max_length=60, description="the short line at the ticket's foot")
     ack_timeout_s: int = Field(20, ge=2, le=600, description="a job not printed by then is flagged failed and not sent again")
     idle_s: int = Field(60, ge=10, le=600, description="the kiosk page goes back home after this long untouched")
+    card_port: int | None = Field(None, ge=1024, le=65535, description="刷身份证取号: the port on the kiosk PC where its "
+                                  "print agent hands card reads to the page (the agent's --card-port); none: no card reader")
 
     @model_validator(mode="after")
     def _reachable(self) -> Kiosk:
