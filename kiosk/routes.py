@@ -9,6 +9,7 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
+from server.api.security import CSP
 from server.feed.views import ticket_view
 from server.domain import ratings
 from server.domain.catalog import Catalog
@@ -84,8 +85,12 @@ async def kiosk_page(request: web.Request) -> web.Response:
               "device": page_device(hall, "kiosk", link.conf.id, link.conf.name),
               "card_port": link.conf.card_port if hall.catalog.hall.id_cards.enabled else None}
     text = both("kiosk")
-    return render("kiosk", "kiosk.html", request, config=config, text=text, menu=menu(hall.catalog),
+    page = render("kiosk", "kiosk.html", request, config=config, text=text, menu=menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, kiosk_name=link.conf.name, t=text[lang])
+    if config["card_port"]:  # the page hears card reads from the print agent on its own PC, and nothing else
+        page.headers["Content-Security-Policy"] = CSP.replace(
+            "connect-src 'self'", f"connect-src 'self' ws://127.0.0.1:{config['card_port']}")
+    return page
 
 
 @routes.get("/kiosk/{hall}/{kiosk}/menu")
