@@ -16,7 +16,6 @@ from .security import Buckets
 from .context import actor, allowed, body, hall_of, json, resource, staff, staff_credentials
 from .devices import device
 from .guard import redeem
-from .cards import CARDS
 from ..feed.views import issued_view, ticket_view
 
 routes = web.RouteTableDef()
@@ -41,18 +40,9 @@ async def issue(request: web.Request) -> web.Response:
         kiosk = await device(request, hall, {"kiosk"})  # None unless the hall requires registered devices
         if kiosk is not None:
             by = f"kiosk:{kiosk.kiosk}"
-    person_key = None
-    if req.card is not None:  # 刷身份证取号: the per-person limits count by the card's keyed hash
-        if req.channel != "kiosk":
-            raise Forbidden("card-at-kiosk", "an ID card is read at a kiosk")
-        read = request.app[CARDS].take(hall.hall, req.card)
-        person_key = read.person_key
-        if req.priority and not read.senior:
-            raise Forbidden("priority-not-senior", "the card's holder is not offered the priority lane")
     ticket_id = new_ticket_id()
     done = await hall.answer(
-        cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment,
-                        person_key=person_key)
+        cmd.IssueTicket(by=by, ticket=ticket_id, item=req.item, channel=req.channel, priority=req.priority, appointment=req.appointment)
     )
     (issued,) = done.events
     assert isinstance(issued, TicketIssued)
