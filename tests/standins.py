@@ -48,7 +48,17 @@ class Platform:
         self.requests: list[str] = []
         self.taken: list[dict[str, Any]] = []
         self.keys: list[str] = []
+        self.returns: list[dict[str, Any]] = []  # bad ratings it sends back to the hall (GET /returns)
+        self.returns_asked: list[str] = []
         self._runner: web.AppRunner | None = None
+
+    @property
+    def returns_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/returns"
+
+    async def _returns(self, request: web.Request) -> web.Response:
+        self.returns_asked.append(request.query.get("hallCode", ""))
+        return web.json_response({"items": self.returns})
 
     @property
     def ids(self) -> list[str]:
@@ -73,6 +83,7 @@ class Platform:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/evaluations", self._take)
+        app.router.add_get("/returns", self._returns)
         self._runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()

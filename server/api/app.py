@@ -135,7 +135,10 @@ def create_app(settings: Settings) -> web.Application:
     printing = Printing(context.halls, bus, sweep=settings.background)
     outbound = Outbound()  # calls to the provincial platform
     rating_uploads = RatingUploads(engine)
-    uploaders = {hall: RatingUploader(service, rating_uploads, outbound.post_json) for hall, service in context.halls.items()}
+    uploaders = {hall: RatingUploader(service, rating_uploads, outbound.post_json, outbound.get_json)
+                 for hall, service in context.halls.items()}
+    for hall, uploader in uploaders.items():  # bad ratings sent back join the review loop at the next sweep
+        uploader.returned_listeners.append(supervisors[hall].invalidate)
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
     app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped],

@@ -1,4 +1,4 @@
-"""Calls this server makes to the outside: the provincial 好差评 platform (and the SMS gateway).
+"""Calls this server makes to the outside: the provincial 好差评 platform and the SMS gateway.
 
 One aiohttp client session for the app, opened and closed by the lifespan; every failure comes
 back as a `Reply` (no answer: status None) for the outbox to decide on (server/domain/provincial.py).
@@ -40,3 +40,19 @@ class Outbound:
             return Reply(None, "timeout")
         except aiohttp.ClientError as exc:
             return Reply(None, type(exc).__name__)
+
+    async def get_json(self, url: str, params: dict[str, str], timeout_s: float) -> tuple[Reply, Any]:
+        """GET a JSON answer: its status and body (None when there is no answer or it is not JSON)."""
+        if self.session is None:
+            return Reply(None, "not started"), None
+        try:
+            async with self.session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                return Reply(resp.status, "" if resp.status < 400 else resp.reason or ""), data
+        except (TimeoutError, asyncio.TimeoutError):
+            return Reply(None, "timeout"), None
+        except aiohttp.ClientError as exc:
+            return Reply(None, type(exc).__name__), None

@@ -268,15 +268,18 @@ class Provincial(Frozen):
 
     enabled: bool = Field(False, description="send every rating to the provincial 好差评 platform")
     endpoint: str = Field("", max_length=300, description="the platform's URL that takes a rating (http or https)")
+    returns_endpoint: str = Field("", max_length=300, description="the platform's URL listing bad ratings sent back to this "
+                                  "hall for follow-up (差评回传); empty: none are pulled back")
     hall_code: str = Field("", max_length=40, description="this hall's code on the platform (办事大厅编码)")
     region_code: str = Field("", pattern=r"^(\d{6})?$", description="the hall's administrative division code (行政区划代码, 6 digits)")
     fields: dict[str, str] | None = Field(
         None, description="hallq's rating fields and the platform's names for them (default: the national interface's)")
     timeout_s: float = Field(10, gt=0, le=120, description="how long one upload waits for the platform's answer")
+    returns_every_s: float = Field(300, ge=10, le=86400, description="how often the bad ratings sent back are asked for")
     retry_s: float = Field(5, gt=0, le=3600, description="the first wait before trying again; it doubles each time")
     retry_max_s: float = Field(600, gt=0, le=86400, description="the longest wait between two tries")
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "returns_endpoint")
     @classmethod
     def _url(cls, value: str) -> str:
         if value and not _URL.match(value):

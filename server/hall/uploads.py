@@ -34,17 +34,22 @@ class Reply:
 
 # (url, JSON body, idempotency key, timeout in seconds) -> the platform's reply
 Send = Callable[[str, dict[str, Any], str, float], Awaitable[Reply]]
+# (url, query, timeout in seconds) -> the reply and its JSON body
+Fetch = Callable[[str, dict[str, str], float], Awaitable[tuple[Reply, Any]]]
 
 
 class RatingUploader:
     POLL_S = 2.0  # how often the task looks for new ratings and due retries
 
-    def __init__(self, service: HallService, store: RatingUploads, send: Send) -> None:
+    def __init__(self, service: HallService, store: RatingUploads, send: Send, fetch: Fetch | None = None) -> None:
         self.service = service
         self.store = store
         self.send = send
+        self.fetch = fetch
         self.hall = service.hall
         self.lock = asyncio.Lock()  # one step at a time: the task's and a test's or an admin's
+        self._pulled_at: Any = None  # when the returned ratings were last asked for (the hall's clock)
+        self.returned_listeners: list[Callable[[], None]] = []  # told when bad ratings came back (the supervisor)
         self.wake = asyncio.Event()
 
     @property
@@ -118,13 +123,41 @@ class RatingUploader:
         except Exception as exc:  # the adapter answers every failure with a Reply; anything else is a retry
             return Reply(None, type(exc).__name__)
 
+    async def pull(self) -> int:
+        """差评回传: the bad ratings the platform sent back for follow-up, into the hall's review
+        loop (server/stats/ledger.py reads them), each once; how many were new."""
+        s = self.settings
+        if not s.returns_endpoint or self.fetch is None:
+            return 0
+        reply, data = await self.fetch(s.returns_endpoint, {"hallCode": s.hall_code}, s.timeout_s)
+        if reply.status != 200 or not isinstance(data, (list, dict)):
+            log.info("hall %s: the platform's returned ratings: no answer (%s)", self.hall, reply.status or reply.error)
+            return 0
+        rows = data if isinstance(data, list) else data.get("items") or []
+        found = []
+        for row in rows if isinstance(rows, list) else []:
+            r = provincial.returned(row, s.mapping()) if isinstance(row, dict) else None
+            if r is not None and (r := provincial.follow_up(r, await self.store.record_of(self.hall, r.rating_id))) is not None:
+                found.append(r)
+        new = await self.store.put_returned(self.hall, found, self._now().isoformat())
+        if new:
+            log.info("hall %s: %d bad ratings sent back by the platform for follow-up", self.hall, new)
+            for listener in self.returned_listeners:
+                listener()
+        return new
+
     async def step(self) -> float | None:
-        """One look: collect, then send what is due. Nothing while the upload is off."""
+        """One look: collect, send what is due, pull back bad ratings. Nothing while the upload is off."""
         if not self.settings.enabled:
             return None
         async with self.lock:
             await self.collect()
-            return await self.send_due()
+            wait = await self.send_due()
+            now = self._now()
+            if self._pulled_at is None or (now - self._pulled_at).total_seconds() >= self.settings.returns_every_s:
+                self._pulled_at = now
+                await self.pull()
+            return wait
 
     async def run(self) -> None:
         """The lifespan's task: a step now and then, sooner when a retry falls due."""

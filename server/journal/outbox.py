@@ -47,6 +47,21 @@ outbox_positions = Table(
 )
 
 
+rating_returns = Table(
+    "rating_returns",
+    metadata,
+    Column("hall", String(40), primary_key=True),
+    Column("rating", String(60), primary_key=True),  # the platform's rating id: taken once
+    Column("number", String(20), nullable=False),
+    Column("item", String(40), nullable=False),
+    Column("window", String(40), nullable=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("rated_on", Date, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
     hall: str
@@ -132,6 +147,25 @@ class RatingUploads:
                 update(t).where(t.c.hall == u.hall, t.c.rating == u.rating, t.c.state == "pending").values(
                     state=state, attempts=u.attempts + 1, last_status=status, last_error=error[:200],
                     next_at=next_at.isoformat() if next_at else None, sent_at=sent_at))
+
+    async def record_of(self, hall: str, rating: str) -> dict[str, Any] | None:
+        t = rating_uploads
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(select(t.c.record).where(t.c.hall == hall, t.c.rating == rating))).scalar()
+        return None if found is None else json.loads(found)
+
+    async def put_returned(self, hall: str, found: list[Any], at: str) -> int:
+        """Bad ratings the platform sent back (server/domain/provincial.Returned), each once."""
+        r = rating_returns
+        if not found:
+            return 0
+        async with self.engine.begin() as conn:
+            have = set((await conn.execute(select(r.c.rating).where(r.c.hall == hall, r.c.rating.in_([x.rating_id for x in found])))).scalars())
+            rows = [{"hall": hall, "rating": x.rating_id, "number": x.number, "item": x.item, "window": x.window, "score": x.score,
+                     "comment": x.comment, "rated_on": x.rated_on, "received_at": at} for x in found if x.rating_id not in have]
+            if rows:
+                await conn.execute(insert(r), rows)
+        return len(rows)
 
     async def counts(self, hall: str) -> dict[str, int]:
         t = rating_uploads

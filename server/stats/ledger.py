@@ -19,7 +19,9 @@ from sqlalchemy import and_, exists, select
 
 from ..domain.calendar import add_working_days
 from ..domain.commands import OpenCase, OpenReview
+from ..domain.provincial import RETURN_KEY
 from ..domain.supervision import CLOSED_REVIEW, chief_of, review_due
+from ..journal.outbox import rating_returns
 from .facts import DayResult
 from .service import Stats, hall_today
 from .store import stat_ledger, stat_tickets
@@ -93,25 +95,34 @@ async def open_cases(stats: Stats, hall: str, due_by: date | None = None) -> lis
 
 
 async def stored_reviews(stats: Stats, hall: str, today: date, start: date | None = None, end: date | None = None) -> dict[str, Review]:
-    """Bad reviews rated on closed days in [start, end] with the steps recorded before `today`."""
+    """Bad reviews rated on closed days in [start, end] with the steps recorded before `today`, and
+    the bad ratings the provincial platform sent back (rated up to today)."""
     start = start or today - timedelta(days=LOOKBACK_DAYS)
+    end_returned = min(end or today, today)  # sent back today: open from today (no day of the journal to close)
     end = min(end or today, today - timedelta(days=1))
-    if end < start:
+    if end_returned < start:
         return {}
-    await stats.ensure_closed_days(hall, start, end)
+    if end >= start:
+        await stats.ensure_closed_days(hall, start, end)
     t, lg = stat_tickets, stat_ledger
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
         t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end
     )
     bad = select(t.c.ticket).where(t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end)
-    steps = (
-        select(lg.c.data)
-        .where(lg.c.hall == hall, lg.c.type == "review_step_recorded", lg.c.day >= start, lg.c.ticket.in_(bad))
-        .order_by(lg.c.day, lg.c.seq)
-    )
+    step_rows = select(lg.c.day, lg.c.seq, lg.c.data).where(lg.c.hall == hall, lg.c.type == "review_step_recorded", lg.c.day >= start)
+    # 差评回传: bad ratings the provincial platform sent back, keyed "province:<its rating id>".
+    rr = rating_returns
+    returned = select(rr.c.rating, rr.c.number, rr.c.item, rr.c.window, rr.c.rated_on, rr.c.score, rr.c.comment).where(
+        rr.c.hall == hall, rr.c.rated_on >= start, rr.c.rated_on <= end_returned)
     async with stats.engine.connect() as conn:
         found = {tk: Review(tk, n, i, w, c, d, s, cm or "") for tk, n, i, w, c, d, s, cm in await conn.execute(query)}
-        for (data,) in await conn.execute(steps):
+        for rid, n, i, w, d, s, cm in await conn.execute(returned):
+            found[RETURN_KEY + rid] = Review(RETURN_KEY + rid, n or "—", i, w, None, d, s, cm or "")
+        keys = [k for k in found if k.startswith(RETURN_KEY)]
+        rows = list(await conn.execute(step_rows.where(lg.c.ticket.in_(bad))))
+        if keys:  # the steps of those sent back (recorded before today)
+            rows += list(await conn.execute(step_rows.where(lg.c.ticket.in_(keys))))
+        for _, _, data in sorted(rows, key=lambda r: (r[0], r[1])):
             e = json.loads(data)
             if e["ticket"] in found:
                 found[e["ticket"]].steps.append(_step(e))

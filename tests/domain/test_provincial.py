@@ -3,6 +3,8 @@ means and how long a retry waits."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +20,8 @@ RATING = {"type": "ticket_evaluated", "at": "2026-11-25T09:30:00+08:00", "by": "
 
 def test_a_rating_record_carries_the_rating_and_never_the_ticket_id() -> None:
     rec = p.record(RATING, p.Ticket("A007", "a1"), hall_code="H1", region_code="330100", item_name="甲一", window_name="1号窗口")
-    assert set(rec) == set(RATING_FIELDS)
+    assert set(rec) == {*RATING_FIELDS, "window_id"} and rec["window_id"] == "w1"
+    assert "window_id" not in str(p.to_platform(rec, DEFAULT_FIELDS))
     assert rec["rating_id"] == p.rating_id("Zq3-secret-id") and "Zq3-secret-id" not in str(rec)
     assert (rec["channel"], rec["level"], rec["reasons"]) == ("1", "不满意", "long_wait,slow_service")
     assert (rec["number"], rec["item"], rec["item_code"], rec["window"]) == ("A007", "甲一", "a1", "1号窗口")
@@ -72,3 +75,21 @@ def test_settings_refuse_what_cannot_work(bad: dict) -> None:
 def test_settings_default_to_the_national_names() -> None:
     s = Provincial.model_validate({"enabled": True, "endpoint": "https://hcp.example.gov.cn/api/evaluate"})
     assert s.mapping() == DEFAULT_FIELDS and set(DEFAULT_FIELDS) == set(RATING_FIELDS)
+
+
+def test_a_returned_row_is_read_back_under_hallqs_names() -> None:
+    row = {"evaluateId": "r9", "alternate": 1, "assessTime": "2026-11-24T10:00:00+08:00", "writingEvaluation": "态度差",
+           "projectNo": "A003", "taskCode": "a1", "unknownField": "x"}
+    r = p.returned(row, DEFAULT_FIELDS)
+    assert r == p.Returned("r9", 1, "态度差", date(2026, 11, 24), "A003", "a1", None)
+    assert p.returned({**row, "alternate": 4}, DEFAULT_FIELDS) is None  # not bad: nothing to follow up
+    assert p.returned({**row, "assessTime": "yesterday"}, DEFAULT_FIELDS) is None
+    assert p.returned({"alternate": 1}, DEFAULT_FIELDS) is None
+
+
+def test_a_returned_rating_hallq_rated_bad_itself_is_followed_up_once() -> None:
+    r = p.Returned("r9", 2, "", date(2026, 11, 24))
+    assert p.follow_up(r, None) == r  # rated on another channel of the platform
+    assert p.follow_up(r, {"score": 2}) is None  # hallq's own bad rating: its review is open already
+    changed = p.follow_up(r, {"score": 5, "number": "A001", "item_code": "a1", "window_id": "w1"})
+    assert changed == p.Returned("r9", 2, "", date(2026, 11, 24), "A001", "a1", "w1")

@@ -1,4 +1,5 @@
-"""The outboxes: ratings on their way to the provincial 好差评 platform and the read positions of
+"""The outboxes: ratings on their way to the provincial 好差评 platform, bad ratings it sent back
+for follow-up, and the read positions of
 the outboxes in each hall's journal (server/journal/outbox.py); text messages and the encrypted
 phone numbers they still need (server/journal/sms.py)."""
 
@@ -31,6 +32,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hall", "rating"),
     )
     op.create_index("ix_rating_uploads_order", "rating_uploads", ["hall", "state", "day", "seq"])
+    op.create_table(
+        "rating_returns",
+        sa.Column("hall", sa.String(length=40), nullable=False),
+        sa.Column("rating", sa.String(length=60), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("item", sa.String(length=40), nullable=False),
+        sa.Column("window", sa.String(length=40), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("rated_on", sa.Date(), nullable=False),
+        sa.Column("received_at", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("hall", "rating"),
+    )
     op.create_table(
         "outbox_positions",
         sa.Column("kind", sa.String(length=20), nullable=False),

@@ -12,6 +12,7 @@ from server.domain import provincial
 from tests.halls import small_config, write_config
 from tests.standins import Platform
 from tests.surfaces.api.test_flow import act, issue
+from server.api.uploads import UPLOADERS
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ async def platform():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def config_dir(tmp_path, platform):  # type: ignore[no-untyped-def]
     folder = tmp_path / "config"
-    write_config(folder, small_config(provincial={"enabled": True, "endpoint": platform.url, "hall_code": "H-1",
+    write_config(folder, small_config(supervision={"sweep_s": 0.2}, provincial={"enabled": True, "endpoint": platform.url, "hall_code": "H-1",
+                                                  "returns_endpoint": platform.returns_url,
                                                   "timeout_s": 2, "retry_s": 1, "retry_max_s": 1}))
     return folder
 
@@ -96,3 +98,36 @@ async def test_a_hall_without_upload_says_so(tmp_path, aiohttp_client, clock):  
     boss = {"Authorization": f"Bearer {(await r.json())['token']}"}
     panel = await (await client.get("/api/v1/halls/t/uploads", headers=boss)).json()
     assert not panel["enabled"] and panel["counts"] == {"pending": 0, "sent": 0, "refused": 0}
+
+
+async def test_bad_ratings_sent_back_by_the_platform_join_the_follow_up_loop(client, login, platform):
+    ours = await served(client, login)
+    r = await client.post(f"/api/v1/halls/t/tickets/{ours['id']}/evaluation", json={"score": 1, "reasons": ["poor_attitude"]})
+    assert r.status == 201
+    platform.returns = [
+        {"evaluateId": "hcp-20261125-0007", "alternate": 2, "assessTime": "2026-11-25T08:40:00+08:00",
+         "writingEvaluation": "在省政务服务网评价：材料一次没说清", "projectNo": "A009", "taskCode": "a1"},
+        {"evaluateId": "hcp-20261125-0008", "alternate": 5, "assessTime": "2026-11-25T08:41:00+08:00"},  # not bad
+        {"evaluateId": provincial.rating_id(ours["id"]), "alternate": 1, "assessTime": "2026-11-25T09:00:00+08:00"},  # hallq's own
+        {"garbage": True},
+    ]
+    uploader = client.app[UPLOADERS]["t"]
+    async with uploader.lock:  # as a step does: the journal's ratings first, then what came back
+        await uploader.collect()
+        assert await uploader.pull() == 1
+        assert await uploader.pull() == 0  # each once
+    assert platform.returns_asked[-1] == "H-1"
+    boss = await login("boss")
+
+    async def in_the_loop() -> bool:
+        reviews = (await (await client.get("/api/v1/halls/t/reviews", headers=boss)).json())["reviews"]
+        return {r["ticket"]: r["status"] for r in reviews} == {"province:hcp-20261125-0007": "assigned", ours["id"]: "assigned"}
+
+    await until(in_the_loop, 20)  # the supervisor's sweep assigns it to the department's chief, as its own
+    reviews = (await (await client.get("/api/v1/halls/t/reviews", headers=boss)).json())["reviews"]
+    sent_back = next(r for r in reviews if r["ticket"].startswith("province:"))
+    assert (sent_back["number"], sent_back["item_name"], sent_back["score"]) == ("A009", "甲一", 2)
+    step = await client.post("/api/v1/halls/t/reviews/province:hcp-20261125-0007/steps", headers=boss,
+                             json={"step": "verified", "note": "核实：窗口未一次性告知"})
+    assert step.status == 201, await step.text()
+    assert (await step.json())["status"] == "verified"
