@@ -4,6 +4,7 @@
 // prints; this page only shows what it is told and what the live feed says about the queues.
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { deviceOf } from "/static/common/device.js";
+import { watchCards } from "./cards.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -320,35 +321,22 @@ function drawCard() {
   banner.textContent = parts.join(" · ");
 }
 
-function watchCards() {
-  if (!config.card_port) return;
-  let attempt = 0;
-  const open = () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${config.card_port}/`);
-    ws.onopen = () => { attempt = 0; document.body.dataset.cardReader = "online"; };
-    ws.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      lastTouch = Date.now();
-      if (m.type === "card") {
-        if (screen === "home" || screen === "ticket") {
-          home();
-          show("departments");
-        }
-        card = m;
-        if (card.senior) priority = true; // offered: the citizen may still turn it off
-        draw();
-      } else if (m.type === "card_error") {
-        say(problemText({ type: m.problem || "", limit: m.limit }));
-      }
-    };
-    ws.onclose = () => {
-      document.body.dataset.cardReader = "offline";
-      setTimeout(open, Math.min(10000, 500 * 2 ** Math.min(attempt++, 5)));
-    };
-  };
-  open();
-}
-watchCards();
+watchCards(config.card_port, {
+  card(m) {
+    lastTouch = Date.now();
+    if (screen === "home" || screen === "ticket") {
+      home();
+      show("departments");
+    }
+    card = m;
+    if (card.senior) priority = true; // offered: the citizen may still turn it off
+    draw();
+  },
+  refused(m) {
+    lastTouch = Date.now();
+    say(problemText({ type: m.problem || "", limit: m.limit }));
+  },
+});
 
 // -- wiring ------------------------------------------------------------------------------------
 for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));

@@ -18,17 +18,22 @@ from server.hall.uploads import RatingUploader
 from server.journal import SQLJournal, make_engine
 from server.journal.outbox import RatingUploads
 from tests.halls import FakeClock, small_config
-from tests.services import postgres_url
+from tests.services import PostgresDatabase
 from tests.standins import Platform
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def journal(request, tmp_path):  # type: ignore[no-untyped-def]
-    url = f"sqlite+aiosqlite:///{tmp_path / 'j.sqlite3'}" if request.param == "sqlite" else await postgres_url()
+    # A PostgreSQL database of its own: the shared test database stays at the schema of main's code.
+    db = PostgresDatabase() if request.param == "postgres" else None
+    url = f"sqlite+aiosqlite:///{tmp_path / 'j.sqlite3'}" if db is None else (await db.create()).replace(
+        "postgresql://", "postgresql+asyncpg://")
     j = SQLJournal(make_engine(url))
     await j.create()
     yield j
     await j.close()
+    if db is not None:
+        await db.drop()
 
 
 @pytest.fixture
