@@ -68,7 +68,7 @@ class CardRelay:
         self.reads += 1
         if ok:
             log.info("card %s read", masked(number))
-            await self.tell({"type": "card", **{k: answer[k] for k in ("card", "masked", "senior", "left_today", "per_day")}})
+            await self.tell({"type": "card", **{k: answer[k] for k in ("card", "masked", "senior", "left_today", "per_day", "bookings")}})
         else:
             log.info("card %s refused: %s", masked(number), answer.get("type"))
             await self.tell({"type": "card_error", "problem": answer.get("type", ""), "limit": answer.get("limit")})

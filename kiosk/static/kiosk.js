@@ -315,6 +315,13 @@ async function reprint() {
 function drawCard() {
   const banner = $("card");
   banner.hidden = !card;
+  const booked = card?.bookings || []; // the card holder's bookings of today: check in with a tap
+  $("card-bookings").hidden = !booked.length;
+  $("card-bookings").replaceChildren(...booked.map((b) => {
+    const tap = tile(`${t("card_checkin")} ${b.item_name}`, b.slot_start.slice(11, 16), () => take({ appointment: b.code }));
+    tap.dataset.appointment = b.code;
+    return tap;
+  }));
   if (!card) return;
   const parts = [`${t("card_read")} ${card.masked}`, t("card_left").replace("{n}", card.left_today)];
   if (card.senior) parts.push(t("card_senior"));

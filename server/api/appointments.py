@@ -24,6 +24,8 @@ from ..hall import HallService, new_ticket_id
 from ..hall.booking import Bookings, Found, load_secret
 from ..hall.sms import SmsOutbox, booking_subject, ticket_subject
 from ..domain.sms import HALL_CANCELLED
+from ..domain import idcard
+from .cards import CARDS
 from . import models, schemas
 from .context import CTX, allowed, body, bearer, hall_of, json, permits, staff
 from .guard import CODE_CHANGES, CODE_LOOKUPS, redeem
@@ -172,7 +174,12 @@ async def register(request: web.Request) -> web.Response:
     else:
         request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
         redeem(request, hall, req.proof)
-    found = await bookings.book(req.item, start, req.phone, by=by, channel=channel)
+    person_key = None
+    if req.id_number is not None:  # found by the card at the kiosk: only the number's keyed hash is kept
+        if not idcard.valid(req.id_number):
+            raise Invalid("bad-id-number", "this is not a valid ID number (GB 11643 check character)")
+        person_key = request.app[CARDS].person_key(req.id_number)
+    found = await bookings.book(req.item, start, req.phone, by=by, channel=channel, person_key=person_key)
     outbox: SmsOutbox = request.app[SMS][hall.hall]
     await outbox.remember(booking_subject(found.appointment.code), found.day, req.phone)  # only while a text may be due
     return json(found_view(bookings, found), status=201)

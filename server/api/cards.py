@@ -102,5 +102,9 @@ async def card(request: web.Request) -> web.Response:
     senior = idcard.senior(req.id_number, state.day, rules)
     taken = idcard.taken_today(state, key)
     token = request.app[CARDS].add(hall.hall, kiosk, key, senior)
-    return json({"card": token, "masked": idcard.mask(req.id_number), "senior": senior,
+    booked = [{"code": a.code, "item": a.item, "item_name": hall.catalog.items[a.item].name if a.item in hall.catalog.items else a.item,
+               "slot_start": a.slot_start.isoformat()}
+              for a in sorted(state.appointments.values(), key=lambda a: a.slot_start)
+              if a.person_key == key and a.status == "booked"]  # the card holder's bookings of today, to check in
+    return json({"card": token, "masked": idcard.mask(req.id_number), "senior": senior, "bookings": booked,
                  "left_today": max(0, rules.per_day - taken), "per_day": rules.per_day, "expires_in_s": CARD_TTL_S})

@@ -216,6 +216,7 @@ class BookAppointment(Command):
     channel: str = "online"
     held_elsewhere: int = 0
     moved_from: date | None = None
+    person_key: str | None = None  # booked with an ID number: found by the card at the kiosk (its keyed hash)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -36,6 +36,7 @@ class AppointmentRegistered(Event):
     phone_key: str | None = None
     phone_masked: str | None = None
     moved_from: date | None = None  # rescheduled from another day (改约)
+    person_key: str | None = None  # booked with an ID number: a keyed hash of it, never the number
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -146,6 +146,7 @@ class Appointment:
     booked_at: datetime | None = None
     cancelled: bool = False
     missed: bool = False  # 爽约: released after its check-in time ran out
+    person_key: str | None = None  # booked with an ID number (its keyed hash): the card finds it at the kiosk
 
     @property
     def status(self) -> str:

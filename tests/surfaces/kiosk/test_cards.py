@@ -144,3 +144,28 @@ async def test_bad_card_requests_change_nothing(server, client):
     assert (await client.get("/api/v1/halls/t/queues")).status == 200
     state = server.app[CTX].halls["t"].held()
     assert state.tickets == {}
+
+
+async def test_the_card_finds_todays_booking_made_with_its_number_and_checks_it_in(server, client):
+    from tests.proof import proof
+
+    slot = "2026-11-25T09:30:00+08:00"
+    bad = await client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": slot, "phone": "13812345678",
+                                                                   "id_number": YOUNG[:17] + "5", "proof": await proof(client)})
+    assert bad.status == 422 and YOUNG[:17] not in await bad.text()
+    r = await client.post("/api/v1/halls/t/appointments", json={"item": "a1", "slot_start": slot, "phone": "13812345678",
+                                                                 "id_number": YOUNG, "proof": await proof(client)})
+    assert r.status == 201, await r.text()
+    booking = await r.json()
+    assert YOUNG not in str(booking)
+    other = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": SENIOR})).json()
+    assert other["bookings"] == []
+    read = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": YOUNG.lower()})).json()
+    assert read["bookings"] == [{"code": booking["code"], "item": "a1", "item_name": "甲一", "slot_start": slot}]
+    r = await client.post("/api/v1/halls/t/kiosks/k3/tickets", json={"appointment": booking["code"], "card": read["card"]})
+    assert r.status == 201, await r.text()
+    assert (await r.json())["appointment"] is True
+    again = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": YOUNG})).json()
+    assert again["bookings"] == [] and again["left_today"] == 2  # checked in: a number of the card's today
+    stored = await stored_text(server.app[CTX].journal.engine)
+    assert YOUNG not in stored and booking["code"] in stored
