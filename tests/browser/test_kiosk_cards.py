@@ -91,3 +91,30 @@ async def test_a_card_takes_three_numbers_and_the_fourth_is_refused_with_a_clear
         assert SENIOR not in html and "19491231" not in html
         await take_card_away(reader)
     assert numbers == ["A001", "C001", "D001"]
+
+
+async def test_the_card_finds_the_holders_booking_and_checks_it_in_with_a_tap(browser, live, reader):
+    import aiohttp
+
+    from tests.proof import solved
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{live.url}/api/v1/halls/t/challenge") as r:
+            challenge = solved(await r.json())
+        body = {"item": "a1", "slot_start": "2026-11-25T09:30:00+08:00", "phone": "13812345678", "id_number": SENIOR,
+                "proof": challenge}
+        async with http.post(f"{live.url}/api/v1/halls/t/appointments", json=body) as r:
+            assert r.status == 201, await r.text()
+            code = (await r.json())["code"]
+    page = await (await browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)).new_page()
+    await page.goto(live.url + "/kiosk/t/k3")
+    await page.wait_for_selector("body[data-status=online][data-card-reader=online]")
+    await put_card(reader)
+    tile = page.locator(f"#card-bookings [data-appointment={code}]")
+    await tile.wait_for()
+    assert "预约签到" in await tile.text_content() and "09:30" in await tile.text_content()
+    await tile.tap()
+    await page.wait_for_selector("body[data-screen=ticket]")
+    assert await text(page, "#t-number") == "A001"
+    assert SENIOR not in await page.content()
+    await take_card_away(reader)
