@@ -109,6 +109,9 @@ function renderUploads(u) {
   document.getElementById("uploads-panel").hidden = false;
   document.getElementById("uploads-off").hidden = u.enabled;
   for (const k of ["pending", "sent", "refused"]) document.getElementById(`uploads-${k}`).textContent = u.counts[k];
+  document.getElementById("sms-counts").textContent = u.sms.enabled
+    ? ["pending", "sent", "failed", "dropped"].map((k) => `${t(`sms_${k}`)} ${u.sms.counts[k]}`).join(" · ")
+    : t("sms_off");
   document.getElementById("uploads-refused-list").replaceChildren(
     ...(u.refused.length ? u.refused.map((r) =>
       el("tr", { "data-rating": r.rating }, el("td", {}, r.number), el("td", {}, r.item), el("td", { class: "num" }, r.attempts),

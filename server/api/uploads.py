@@ -1,4 +1,5 @@
-"""好差评 upload on the dashboard: what is pending, sent and refused for a hall (server/hall/uploads.py)."""
+"""The outboxes on the dashboard: 好差评 ratings pending, sent and refused for a hall
+(server/hall/uploads.py), and the text messages of its SMS outbox (server/hall/sms.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from aiohttp import web
 
 from server.api.context import json
 from server.api.openapi import contract
+from server.api.appointments import SMS
 from server.api.stats import reader
 from server.hall.uploads import RatingUploader
 from server.journal.outbox import Upload
@@ -42,4 +44,6 @@ async def uploads(request: web.Request) -> web.Response:
         "counts": await store.counts(hall.hall),
         "pending": [_row(u) for u in await store.listed(hall.hall, "pending", 20)],
         "refused": [_row(u) for u in await store.listed(hall.hall, "refused", 20)],
+        "sms": {"enabled": hall.catalog.hall.sms.enabled, "gateway": hall.catalog.hall.sms.gateway,
+                "counts": await request.app[SMS][hall.hall].store.counts(hall.hall)},
     })

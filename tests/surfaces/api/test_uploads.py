@@ -98,6 +98,7 @@ async def test_a_hall_without_upload_says_so(tmp_path, aiohttp_client, clock):  
     boss = {"Authorization": f"Bearer {(await r.json())['token']}"}
     panel = await (await client.get("/api/v1/halls/t/uploads", headers=boss)).json()
     assert not panel["enabled"] and panel["counts"] == {"pending": 0, "sent": 0, "refused": 0}
+    assert panel["sms"] == {"enabled": False, "gateway": "log", "counts": {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}}
 
 
 async def test_bad_ratings_sent_back_by_the_platform_join_the_follow_up_loop(client, login, platform):
