@@ -318,8 +318,8 @@ function drawCard() {
   const booked = card?.bookings || []; // the card holder's bookings of today: check in with a tap
   $("card-bookings").hidden = !booked.length;
   $("card-bookings").replaceChildren(...booked.map((b) => {
-    const tap = tile(`${t("card_checkin")} ${b.item_name}`, b.slot_start.slice(11, 16), () => take({ appointment: b.code }));
-    tap.dataset.appointment = b.code;
+    const tap = tile(`${t("card_checkin")} ${b.item_name}`, b.slot_start.slice(11, 16), () => take({ booking: b.booking }));
+    tap.dataset.booking = String(b.booking);
     return tap;
   }));
   if (!card) return;

@@ -28,6 +28,7 @@ from . import models
 from .context import body, hall_of, json
 from .openapi import contract
 from .devices import device
+from .tickets import ISSUE_LIMIT
 
 routes = web.RouteTableDef()
 
@@ -45,6 +46,7 @@ class Read:
     person_key: str
     senior: bool
     expires: float
+    bookings: tuple[str, ...] = ()  # the codes of the holder's bookings of today, in the answer's order
 
 
 class CardReads:
@@ -57,12 +59,12 @@ class CardReads:
     def person_key(self, number: str) -> str:
         return hmac.new(self._secret, f"id-card:{idcard.normalize(number)}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def add(self, hall: str, kiosk: str, person_key: str, senior: bool) -> str:
+    def add(self, hall: str, kiosk: str, person_key: str, senior: bool, bookings: tuple[str, ...] = ()) -> str:
         now = time.monotonic()
         for token in [t for t, r in self._reads.items() if r.expires <= now]:
             del self._reads[token]
         token = secrets.token_urlsafe(18)
-        self._reads[token] = Read(hall, kiosk, person_key, senior, now + CARD_TTL_S)
+        self._reads[token] = Read(hall, kiosk, person_key, senior, now + CARD_TTL_S, bookings)
         return token
 
     def take(self, hall: str, kiosk: str, token: str) -> Read:
@@ -94,6 +96,7 @@ async def card(request: web.Request) -> web.Response:
     if not rules.enabled:
         raise Conflict("cards-off", "this hall does not take numbers by ID card")
     await device(request, hall, {"print_agent", "kiosk"}, bound=kiosk)  # the kiosk's own devices, where the hall requires them
+    request.app[ISSUE_LIMIT].take(f"{hall.hall}|card:{request.remote}")  # no trying numbers in bulk
     req = await body(request, CardRead)
     state = await hall.current()
     if not idcard.valid(req.id_number, state.day):
@@ -101,10 +104,11 @@ async def card(request: web.Request) -> web.Response:
     key = request.app[CARDS].person_key(req.id_number)
     senior = idcard.senior(req.id_number, state.day, rules)
     taken = idcard.taken_today(state, key)
-    token = request.app[CARDS].add(hall.hall, kiosk, key, senior)
-    booked = [{"code": a.code, "item": a.item, "item_name": hall.catalog.items[a.item].name if a.item in hall.catalog.items else a.item,
-               "slot_start": a.slot_start.isoformat()}
-              for a in sorted(state.appointments.values(), key=lambda a: a.slot_start)
-              if a.person_key == key and a.status == "booked"]  # the card holder's bookings of today, to check in
+    # The card holder's bookings of today, to check in: what and when, never their codes (the
+    # kiosk names one by its place in this list, with the token).
+    mine = [a for a in sorted(state.appointments.values(), key=lambda a: a.slot_start) if a.person_key == key and a.status == "booked"]
+    token = request.app[CARDS].add(hall.hall, kiosk, key, senior, tuple(a.code for a in mine))
+    booked = [{"booking": n, "item": a.item, "item_name": hall.catalog.items[a.item].name if a.item in hall.catalog.items else a.item,
+               "slot_start": a.slot_start.isoformat()} for n, a in enumerate(mine)]
     return json({"card": token, "masked": idcard.mask(req.id_number), "senior": senior, "bookings": booked,
                  "left_today": max(0, rules.per_day - taken), "per_day": rules.per_day, "expires_in_s": CARD_TTL_S})

@@ -161,8 +161,14 @@ async def test_the_card_finds_todays_booking_made_with_its_number_and_checks_it_
     other = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": SENIOR})).json()
     assert other["bookings"] == []
     read = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": YOUNG.lower()})).json()
-    assert read["bookings"] == [{"code": booking["code"], "item": "a1", "item_name": "甲一", "slot_start": slot}]
-    r = await client.post("/api/v1/halls/t/kiosks/k3/tickets", json={"appointment": booking["code"], "card": read["card"]})
+    assert read["bookings"] == [{"booking": 0, "item": "a1", "item_name": "甲一", "slot_start": slot}]
+    assert booking["code"] not in str(read)  # whoever knows a number does not learn the booking's code
+    r = await client.post("/api/v1/halls/t/kiosks/k3/tickets", json={"booking": 0})
+    assert r.status == 422  # found by the card only
+    r = await client.post("/api/v1/halls/t/kiosks/k3/tickets", json={"booking": 1, "card": read["card"]})
+    assert r.status == 422
+    read = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": YOUNG})).json()
+    r = await client.post("/api/v1/halls/t/kiosks/k3/tickets", json={"booking": 0, "card": read["card"]})
     assert r.status == 201, await r.text()
     assert (await r.json())["appointment"] is True
     again = await (await client.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": YOUNG})).json()
