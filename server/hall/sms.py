@@ -116,8 +116,8 @@ class SmsOutbox:
         new = 0
         done: list[str] = []
         for c in await self.store.contacts(self.hall):
-            found = None if c.day < now.date() else await self._subject(c)
-            if found is None:
+            found = await self._subject(c)  # a booking moved to another day is found on its new day
+            if found is None or found[0].day < now.date():
                 done.append(c.subject)
                 continue
             subject, fields, booked_at = found
