@@ -4,6 +4,7 @@
         [--printer network:127.0.0.1:9100 | usb:0x0416:0x5011 | serial:/dev/ttyS0@9600 | file:/dev/usb/lp0
                    | win32raw:POS-80C | cups:pos80] \
         [--state ~/.hallq-agent/demo-k1.json] [--device-file ~/.hallq-agent/demo-k1.device] [--status-every 60]
+        [--card-reader serial:/dev/ttyUSB0 | wedge:/dev/ttyACM0] [--card-port 8766]
 
 It keeps one websocket to the server (WS /ws/v1/halls/{hall}/kiosks/{kiosk}) and reconnects by
 itself with backoff. Each job carries an id and the ticket's ESC/POS bytes, rendered by the
@@ -137,9 +138,10 @@ REVOKED_CLOSE = 4401  # the server closes a revoked device's connection with thi
 HTTP_TIMEOUT_S = 10.0
 
 
-def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+                                     headers={"Content-Type": "application/json", "Accept": "application/json",
+                                              **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as answer:
             return answer.status, json.loads(answer.read() or b"{}")
@@ -152,9 +154,9 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             return refused.code, {"detail": text.decode(errors="replace")[:200]}
 
 
-async def post_json(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+async def post_json(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     """POST a JSON body, with the standard library in a thread: (status, the JSON answer)."""
-    return await asyncio.to_thread(_post, url, body)
+    return await asyncio.to_thread(_post, url, body, headers)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -357,6 +359,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--device-file", type=Path, help="where the device token is kept once approved "
                         "(default ~/.hallq-agent/HALL-KIOSK.device, mode 600)")
     parser.add_argument("--status-every", type=float, default=60.0, help="seconds between printer status checks (0: only on connect)")
+    # -- card reader hook (刷身份证取号, kiosk/cardrelay.py) --
+    parser.add_argument("--card-reader", help="an ID-card reader on this PC: serial:PORT[@BAUD] (GA 467) or wedge:PATH")
+    parser.add_argument("--card-port", type=int, default=8766, help="the port on 127.0.0.1 where the kiosk page hears card reads")
     return parser
 
 
@@ -372,7 +377,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--printer: {exc}")
     agent = Agent(feed_url(args.server, args.hall, args.kiosk), state, printer, args.status_every, device_file=device_file)
     try:
-        asyncio.run(agent.run())
+        if args.card_reader:  # -- card reader hook: the relay runs beside the agent --
+            from .cardreader import open_reader
+            from .cardrelay import CardRelay, alongside
+
+            relay = CardRelay(lambda: open_reader(args.card_reader), args.server, args.hall, args.kiosk, args.card_port,
+                              token=agent._token)
+            asyncio.run(alongside(agent.run, relay))
+        else:
+            asyncio.run(agent.run())
     except KeyboardInterrupt:
         pass
     return 0

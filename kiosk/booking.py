@@ -42,7 +42,8 @@ def booking_menu(catalog: Catalog) -> list[dict[str, Any]]:
 def _page(request: web.Request, code: str | None, problem: str | None = None) -> web.Response:
     hall = hall_of(request)
     lang = language(request)
-    config = {"hall": hall.hall, "lang": lang, "code": code, "problem": problem, "timezone": hall.catalog.hall.timezone}
+    config = {"hall": hall.hall, "lang": lang, "code": code, "problem": problem, "timezone": hall.catalog.hall.timezone,
+              "id_cards": hall.catalog.hall.id_cards.enabled}
     text = both("book")
     return render("kiosk", "book.html", request, config=config, text=text, menu=booking_menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, t=text[lang])

@@ -9,6 +9,7 @@ from pypinyin import Style, lazy_pinyin
 
 from server.api.context import CTX, hall_of
 from server.api.devices import page_device
+from server.api.security import CSP
 from server.api.tickets import earlier_ticket
 from server.feed.views import earlier_ticket_view, ticket_view
 from server.domain import ratings
@@ -82,10 +83,15 @@ async def kiosk_page(request: web.Request) -> web.Response:
     lang = language(request)
     config = {"hall": hall.hall, "kiosk": link.conf.id, "idle_s": link.conf.idle_s, "lang": lang,
               "printer": link.conf.printer.kind != "none", "timezone": hall.catalog.hall.timezone,
-              "device": page_device(hall, "kiosk", link.conf.id, link.conf.name)}
+              "device": page_device(hall, "kiosk", link.conf.id, link.conf.name),
+              "card_port": link.conf.card_port if hall.catalog.hall.id_cards.enabled else None}
     text = both("kiosk")
-    return render("kiosk", "kiosk.html", request, config=config, text=text, menu=menu(hall.catalog),
+    page = render("kiosk", "kiosk.html", request, config=config, text=text, menu=menu(hall.catalog),
                   hall_name=hall.catalog.hall.name, kiosk_name=link.conf.name, t=text[lang])
+    if config["card_port"]:  # the page hears card reads from the print agent on its own PC, and nothing else
+        page.headers["Content-Security-Policy"] = CSP.replace(
+            "connect-src 'self'", f"connect-src 'self' ws://127.0.0.1:{config['card_port']}")
+    return page
 
 
 @routes.get("/kiosk/{hall}/{kiosk}/menu")

@@ -49,7 +49,7 @@ def all_tables() -> MetaData:
     from .auth import metadata as accounts
     from .auth.devices import metadata as devices
     from .auth.evaluators import metadata as evaluators
-    from .journal import calendar as _calendar, metadata as journal, revisions as _revisions  # noqa: F401 (tables)
+    from .journal import calendar as _calendar, metadata as journal, outbox as _outbox, revisions as _revisions, sms as _sms  # noqa: F401 (tables)
     from .stats.store import metadata as stats
 
     merged = MetaData()

@@ -46,11 +46,12 @@ RULES = (
     Rule("the server never imports a surface", ("server",), forbid=SURFACES, exempt=("server.api", "server.cli")),
     *(Rule(f"{s} imports no other surface", (s,), forbid=tuple(o for o in SURFACES if o != s)) for s in SURFACES),
     # What kiosk/agent.py needs on a kiosk PC: its websocket (its registration call is the
-    # standard library's) and the printer drivers, with their own libraries; nothing else of
+    # standard library's) the printer drivers, with their own libraries, and the ID-card
+    # readers' drivers (kiosk/cardreader.py, pyserial) and relay (kiosk/cardrelay.py); nothing else of
     # hallq (deploy/agent-requirements.txt; tests/system/test_agent_install.py runs it so).
     Rule("the print agent stays light", ("kiosk.agent",), closure=True, allow_only=(
         STDLIB, "websockets", "escpos", "usb", "serial", "win32print",
-        "kiosk.agent", "server.printing.devices", "server.printing.spooled")),
+        "kiosk.agent", "kiosk.cardreader", "kiosk.cardrelay", "server.printing.devices", "server.printing.spooled")),
     Rule("the translation catalogue is plain data", ("server.i18n",), allow_only=(STDLIB,)),
     # The protocols as plain objects (python-websockets' sans-I/O manner): fed events and the
     # time, they return what to send; their drivers own the sockets, the clock and the journal.

@@ -64,6 +64,10 @@ const SPECS = {
     { path: "supervision.rating_days", label: "f_rating_days", kind: "number" },
     { path: "policy.priority_ratio", label: "f_priority_ratio", kind: "number" },
     { path: "policy.ageing_s", label: "f_ageing_s", kind: "number" },
+    { path: "provincial.enabled", label: "f_provincial_enabled", kind: "checkbox" },
+    { path: "provincial.endpoint", label: "f_provincial_endpoint" },
+    { path: "provincial.hall_code", label: "f_provincial_hall_code" },
+    { path: "provincial.region_code", label: "f_provincial_region_code" },
   ],
   departments: () => [
     { path: "id", label: "f_id" },

@@ -114,6 +114,29 @@ async function charts() {
   setTimeout(charts, CHARTS_MS);
 }
 
+// -- 好差评 upload: what the provincial platform has, has not yet, and refused ------------------
+function renderUploads(u) {
+  document.getElementById("uploads-panel").hidden = false;
+  document.getElementById("uploads-off").hidden = u.enabled;
+  for (const k of ["pending", "sent", "refused"]) document.getElementById(`uploads-${k}`).textContent = u.counts[k];
+  document.getElementById("sms-counts").textContent = u.sms.enabled
+    ? ["pending", "sent", "failed", "dropped"].map((k) => `${t(`sms_${k}`)} ${u.sms.counts[k]}`).join(" · ")
+    : t("sms_off");
+  document.getElementById("uploads-refused-list").replaceChildren(
+    ...(u.refused.length ? u.refused.map((r) =>
+      el("tr", { "data-rating": r.rating }, el("td", {}, r.number), el("td", {}, r.item), el("td", { class: "num" }, r.attempts),
+        el("td", {}, `HTTP ${r.last_status ?? "—"} ${r.last_error}`)))
+      : [el("tr", {}, el("td", { colspan: 4, class: "none" }, t("uploads_refused_none")))]),
+  );
+}
+
+async function uploads() {
+  try {
+    renderUploads(await api(hallApi("/uploads")));
+  } catch {}
+  setTimeout(uploads, CHARTS_MS);
+}
+
 exportButtons();
 // -- printers: what the server says, drawn as it comes ----------------------------------------
 const PRINTER_ROLES = new Set(["manager", "admin"]);
@@ -192,5 +215,6 @@ function watchPrinters(session) {
 start((session) => {
   poll();
   charts();
+  uploads();
   if (PRINTER_ROLES.has(session.role)) watchPrinters(session);
 });

@@ -55,6 +55,7 @@ function show(name, push = true) {
   if (push && screen && name !== screen) history.push(screen);
   screen = name;
   if (name === "phone" && !proving) prove();
+  if (name === "phone") $("b-id").hidden = mode === "remote" || !config.id_cards; // a booking may name its ID card
   for (const s of document.querySelectorAll(".b-screen")) s.hidden = s.id !== `b-${name}`;
   document.body.dataset.screen = name;
   $("b-back").hidden = history.length === 0;
@@ -198,7 +199,9 @@ async function confirm() {
       location.assign(r.data.mobile_url);
       return;
     }
-    const r = await call("POST", "/appointments", { item: item.id, slot_start: slot.start, phone, proof: solved.proof });
+    const idNumber = $("b-id-input").value.replace(/\s+/g, "").toUpperCase(); // optional: the ID card then finds the booking
+    const body = { item: item.id, slot_start: slot.start, phone, proof: solved.proof, ...(idNumber ? { id_number: idNumber } : {}) };
+    const r = await call("POST", "/appointments", body);
     if (!r.ok) return fail(r.data);
     openBooking(r.data);
   } finally {

@@ -4,6 +4,7 @@
 // prints; this page only shows what it is told and what the live feed says about the queues.
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { deviceOf } from "/static/common/device.js";
+import { watchCards } from "./cards.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -31,6 +32,7 @@ let ticket = null;
 let ticketFeed = null;
 let lastTouch = Date.now();
 let busy = false;
+let card = null; // 刷身份证取号: the agent's card read (a one-time token, the masked number, the senior lane)
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
 
@@ -75,6 +77,7 @@ function home() {
   history = [];
   department = item = null;
   priority = false;
+  card = null;
   query = code = "";
   closeTicket();
   if (lang !== config.lang) setLang(config.lang);
@@ -91,6 +94,7 @@ function setLang(next) {
 
 function draw() {
   drawBanner();
+  drawCard();
   if (screen === "departments") drawDepartments();
   else if (screen === "items") drawItems();
   else if (screen === "search") drawSearch();
@@ -129,7 +133,7 @@ function drawDepartments() {
 function itemTile(i) {
   const q = view.queues.get(i.id);
   const off = q && (!q.issuing || q.quota_left === 0);
-  const b = tile(i.name, waitText(q), () => { item = i; priority = false; show("item"); }, off ? "off" : "");
+  const b = tile(i.name, waitText(q), () => { item = i; priority = Boolean(card && card.senior); show("item"); }, off ? "off" : "");
   b.dataset.item = i.id;
   return b;
 }
@@ -216,7 +220,7 @@ async function post(url, body) {
 function problemText(p) {
   const code = (p.type || "").split(":").pop();
   const known = TEXT[lang][`err_${code}`];
-  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16));
+  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{limit}", p.limit ?? "");
   return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
 }
 
@@ -230,7 +234,8 @@ async function take(body) {
   busy = true;
   draw();
   try {
-    const r = await post(`${KIOSK}/tickets`, body);
+    const r = await post(`${KIOSK}/tickets`, card ? { ...body, card: card.card } : body);
+    card = null; // a card read takes one number: the next one needs the card again
     if (!r.ok) return say(problemText(r.data));
     openTicket(r.data);
   } catch {
@@ -303,6 +308,42 @@ async function reprint() {
     drawTicket();
   }
 }
+
+// -- 刷身份证取号: the print agent on this PC reads the ID card and hands the page what the server
+// answered (a one-time token, the masked number, the senior lane, numbers left today) over a
+// websocket on 127.0.0.1; the number itself never reaches the page.
+function drawCard() {
+  const banner = $("card");
+  banner.hidden = !card;
+  const booked = card?.bookings || []; // the card holder's bookings of today: check in with a tap
+  $("card-bookings").hidden = !booked.length;
+  $("card-bookings").replaceChildren(...booked.map((b) => {
+    const tap = tile(`${t("card_checkin")} ${b.item_name}`, b.slot_start.slice(11, 16), () => take({ booking: b.booking }));
+    tap.dataset.booking = String(b.booking);
+    return tap;
+  }));
+  if (!card) return;
+  const parts = [`${t("card_read")} ${card.masked}`, t("card_left").replace("{n}", card.left_today)];
+  if (card.senior) parts.push(t("card_senior"));
+  banner.textContent = parts.join(" · ");
+}
+
+watchCards(config.card_port, {
+  card(m) {
+    lastTouch = Date.now();
+    if (screen === "home" || screen === "ticket") {
+      home();
+      show("departments");
+    }
+    card = m;
+    if (card.senior) priority = true; // offered: the citizen may still turn it off
+    draw();
+  },
+  refused(m) {
+    lastTouch = Date.now();
+    say(problemText({ type: m.problem || "", limit: m.limit }));
+  },
+});
 
 // -- wiring ------------------------------------------------------------------------------------
 for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));

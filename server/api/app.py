@@ -23,7 +23,12 @@ from ..hall.calendar import NationalCalendarService
 from ..journal import database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
+from ..journal.outbox import RatingUploads
 from ..journal.revisions import SQLRevisions
+from ..hall.uploads import RatingUploader
+from ..hall.booking import load_secret
+from ..hall.sms import SmsOutbox
+from ..journal.sms import SmsStore
 from ..printing.driver import PRINTING, Printing
 from ..stats import tasks as stats_tasks
 from ..stats.service import Stats
@@ -38,12 +43,15 @@ from .listener import request_heads
 from .metrics import FIGURES, Figures, TimedJournal
 from .observe import REFUSALS, Refusals, observe
 from .proxies import PROXIES, TrustedProxies
+from .outbound import Outbound
+from .cards import CARDS, CardReads
 from .routes import api_routes
 from .security import Buckets, security_headers
 from .stats import STATS
 from .supervision import SUPERVISORS
 from .plan import PLANS
 from .tickets import ISSUE_LIMIT
+from .uploads import UPLOADERS
 
 
 # Each surface's setup(app) adds its pages, templates and static files, nothing else.
@@ -129,6 +137,12 @@ def create_app(settings: Settings) -> web.Application:
     stats = Stats(journal, context.halls)  # type: ignore[arg-type]
     supervisors = {hall: Supervisor(service, stats) for hall, service in context.halls.items()}
     printing = Printing(context.halls, bus, sweep=settings.background)
+    outbound = Outbound()  # calls to the provincial platform
+    rating_uploads = RatingUploads(engine)
+    uploaders = {hall: RatingUploader(service, rating_uploads, outbound.post_json, outbound.get_json)
+                 for hall, service in context.halls.items()}
+    for hall, uploader in uploaders.items():  # bad ratings sent back join the review loop at the next sweep
+        uploader.returned_listeners.append(supervisors[hall].invalidate)
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
     proxies = TrustedProxies(settings.trusted_proxies)
@@ -144,11 +158,17 @@ def create_app(settings: Settings) -> web.Application:
     app[STATS] = stats
     app[SUPERVISORS] = supervisors
     app[PRINTING] = printing
+    app[UPLOADERS] = uploaders
     app[PLANS] = {}  # staffing plans, kept a few minutes per hall, day and bookings
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)
     guard.setup(app)
     appointments.setup(app)
+    secret = load_secret(settings.data_dir)
+    sms_store = SmsStore(engine, secret)  # the phone hashes' secret encrypts the numbers
+    app[CARDS] = CardReads(secret)  # and keys the ID cards' hashes
+    app[appointments.SMS] = {hall: SmsOutbox(service, app[appointments.BOOKINGS][hall], sms_store, outbound.post_json)
+                             for hall, service in context.halls.items()}
     admin.setup(app, settings.imports)
     openapi.setup(app)
 
@@ -239,6 +259,10 @@ def create_app(settings: Settings) -> web.Application:
             f"supervisor-{hall}": stats_tasks.supervise(service, supervisors[hall]) for hall, service in context.halls.items()
         })
         life.add_tasks("statistics builder", lambda: {"stats-builder": stats_tasks.derive(stats, context.halls)})
+    life.add("outbound", outbound.start, outbound.stop)
+    if settings.background:  # one process sends, in order per hall
+        life.add_tasks("rating uploads", lambda: {f"uploads-{hall}": u.run() for hall, u in uploaders.items()})
+        life.add_tasks("sms", lambda: {f"sms-{hall}": o.run() for hall, o in app[appointments.SMS].items()})
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)
     return app

@@ -17,11 +17,15 @@ from aiohttp import web
 from ..domain import commands as cmd
 from ..domain.booking import check_day, places_left, slots_of_day
 from ..domain.catalog import Action, Catalog
-from ..domain.errors import Forbidden, Invalid, NotFound
+from ..domain.errors import DomainError, Forbidden, Invalid, NotFound
 from ..domain.events import TicketIssued
 from ..domain.model import Appointment, HallDay
 from ..hall import HallService, new_ticket_id
 from ..hall.booking import Bookings, Found, load_secret
+from ..hall.sms import SmsOutbox, booking_subject, ticket_subject
+from ..domain.sms import HALL_CANCELLED
+from ..domain import idcard
+from .cards import CARDS
 from . import models, schemas
 from .context import CTX, allowed, body, bearer, hall_of, json, permits, staff
 from .guard import CODE_CHANGES, CODE_LOOKUPS, redeem
@@ -32,6 +36,7 @@ from .windows import _aware
 
 routes = web.RouteTableDef()
 BOOKINGS = web.AppKey("hallq-bookings", dict)
+SMS = web.AppKey("hallq-sms", dict)  # hall -> SmsOutbox (server/hall/sms.py), made by create_app
 
 
 def bookings_of(request: web.Request) -> Bookings:
@@ -169,7 +174,14 @@ async def register(request: web.Request) -> web.Response:
     else:
         await request.app[ISSUE_LIMIT].take(f"{hall.hall}|{request.remote}")
         redeem(request, hall, req.proof)
-    found = await bookings.book(req.item, start, req.phone, by=by, channel=channel)
+    person_key = None
+    if req.id_number is not None:  # found by the card at the kiosk: only the number's keyed hash is kept
+        if not idcard.valid(req.id_number):
+            raise Invalid("bad-id-number", "this is not a valid ID number (GB 11643 check character)")
+        person_key = request.app[CARDS].person_key(req.id_number)
+    found = await bookings.book(req.item, start, req.phone, by=by, channel=channel, person_key=person_key)
+    outbox: SmsOutbox = request.app[SMS][hall.hall]
+    await outbox.remember(booking_subject(found.appointment.code), found.day, req.phone)  # only while a text may be due
     return json(found_view(bookings, found), status=201)
 
 
@@ -228,8 +240,16 @@ async def read(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     bookings = bookings_of(request)
     await body(request, models.Empty)
+    by, reason = "holder", "citizen"
+    if bearer(request):  # staff who manage bookings withdraw it for the hall: its holder is told by text
+        try:
+            who = await staff(request)
+        except DomainError:  # a stale token: cancelled as by its holder, as before
+            who = None
+        if who is not None and permits(request, who, Action.manage_appointments, bookings.hall):
+            by, reason = who.user.username, HALL_CANCELLED
     found = await find_code(request, request.match_info["code"], change=True)
-    return json(found_view(bookings, await bookings.cancel(found.appointment.code)))
+    return json(found_view(bookings, await bookings.cancel(found.appointment.code, by=by, reason=reason)))
 
 
 @routes.post("/api/v1/halls/{hall}/appointments/{code}/reschedule")
@@ -279,9 +299,29 @@ async def remote_ticket(request: web.Request) -> web.Response:
                                              remote=True, phone_key=bookings.phone_key(req.phone)))
     (issued,) = done.events
     assert isinstance(issued, TicketIssued)
+    await request.app[SMS][hall.hall].remember(ticket_subject(issued.ticket), done.hall_day.day, req.phone)
     view = issued_view(done.hall_day, hall.catalog, issued)
     view["mobile_url"] = f"/t/{issued.ticket}"
     return json(view, status=201)
+
+
+@routes.post("/api/v1/halls/{hall}/sms/opt-out")
+@contract("短信退订: no more text messages for a booking (its code) or a remote number (its id); the number is deleted",
+          body=models.OptOut, response=None, errors=(404, 429), tags=("appointments",))
+async def opt_out(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    req = await body(request, models.OptOut)
+    if (req.code is None) == (req.ticket is None):
+        raise Invalid("opt-out", "name either the booking's code or the ticket")
+    if req.code is not None:
+        subject = booking_subject((await find_code(request, req.code)).appointment.code)
+    else:
+        assert req.ticket is not None
+        if hall.ticket_held(req.ticket) is None:
+            raise NotFound("unknown-ticket", "no such ticket today")
+        subject = ticket_subject(req.ticket)
+    await request.app[SMS][hall.hall].opt_out(subject)
+    return json({"opted_out": True})
 
 
 @routes.post("/api/v1/halls/{hall}/tickets/{ticket}/arrive")
@@ -302,4 +342,4 @@ def setup(app: web.Application) -> None:
     app[BOOKINGS] = {hall_id: Bookings(service, secret) for hall_id, service in context.halls.items()}
 
 
-__all__ = ["BOOKINGS", "appointment_view", "day_view", "find_code", "setup"]
+__all__ = ["BOOKINGS", "SMS", "appointment_view", "day_view", "find_code", "setup"]

@@ -19,6 +19,7 @@ from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
+from server.api.cards import CARDS
 from server.feed.views import issued_view
 from server.domain import commands as cmd
 from server.domain.catalog import Action
@@ -42,6 +43,10 @@ class KioskIssue(Body):
     item: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     priority: bool = False
     appointment: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    card: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="刷身份证取号: the one-time token of a card read at this kiosk (POST …/kiosks/{kiosk}/card)")
+    booking: Annotated[int, Field(ge=0, le=20)] | None = Field(
+        None, description="with `card`: check in the card holder's booking listed at this place of the card read's answer")
 
 
 class PrintRequest(Body):
@@ -147,6 +152,16 @@ async def issue(request: web.Request) -> web.Response:
     await request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
     state = await hall.current()
     item, appointment = req.item, req.appointment
+    person_key = None
+    if req.card is not None:  # 刷身份证取号: the per-person limits count by the card's keyed hash
+        read = request.app[CARDS].take(hall.hall, link.conf.id, req.card)
+        person_key = read.person_key
+        if req.booking is not None:  # the holder's own booking, found by the card (its code never left the server)
+            if req.booking >= len(read.bookings):
+                raise Invalid("unknown-booking", "the card read lists no such booking")
+            appointment = read.bookings[req.booking]
+    elif req.booking is not None:
+        raise Invalid("booking-needs-card", "a booking is found by the card: send the card read's token")
     if appointment is not None:
         appointment, booked = _appointment_item(state, appointment)
         item = item or booked
@@ -155,7 +170,8 @@ async def issue(request: web.Request) -> web.Response:
     ticket_id = new_ticket_id()
     by = f"kiosk:{link.conf.id}"
     done = await hall.answer(
-        cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment)
+        cmd.IssueTicket(by=by, ticket=ticket_id, item=item, channel="kiosk", priority=req.priority, appointment=appointment,
+                        person_key=person_key)
     )
     (issued,) = done.events
     assert isinstance(issued, TicketIssued)

@@ -68,6 +68,9 @@ class RegisterAppointment(Body):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,32}$")] | None = None
     slot_end: datetime | None = None
     proof: Proof | None = Field(None, description="needed on a booking without a staff token")
+    id_number: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        None, description="the citizen's ID number (optional): the ID card then finds the booking at the kiosk; "
+        "only its keyed hash is kept")
 
 
 class Reschedule(Body):
@@ -84,6 +87,13 @@ class RemoteTicket(Body):
 
 class Empty(Body):
     pass
+
+
+class OptOut(Body):
+    """短信退订: no more text messages for this booking (its code) or remote number (its id)."""
+
+    code: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    ticket: Annotated[str | None, Field(min_length=1, max_length=40)] = None
 
 
 class CallTicket(Body):

@@ -14,6 +14,7 @@ from . import (
     appointments,
     auth,
     calendar,
+    cards,
     devices,
     guard,
     halls,
@@ -27,6 +28,7 @@ from . import (
     supervision,
     terminal,
     tickets,
+    uploads,
     windows,
 )
 
@@ -42,6 +44,7 @@ API_TABLES: tuple[tuple[str, web.RouteTableDef], ...] = (
     ("appointments", appointments.routes),  # 网上预约 and 远程取号
     ("openapi", openapi.routes),  # the API document and its page
     ("kiosks", kiosks.routes),  # kiosk tickets, reprints, print agents' and printers' feeds
+    ("cards", cards.routes),  # 刷身份证取号: a kiosk's card read as a one-time token
     ("terminal", terminal.routes),  # the window terminal's queue, the evaluator
     ("stats", stats.routes),  # statistics and their exports
     ("supervision", supervision.routes),  # 电子监察: board, alerts, charts, bulletin, reviews, cases
@@ -49,6 +52,7 @@ API_TABLES: tuple[tuple[str, web.RouteTableDef], ...] = (
     ("region", region.routes),  # the region's view of a hall
     ("plan", plan.routes),  # 排班建议: tomorrow's windows from the forecast
     ("metrics", metrics.routes),  # /metrics for Prometheus (outside /api/v1: the usual place)
+    ("uploads", uploads.routes),  # 好差评 upload to the provincial platform: pending, sent, refused
 )
 
 

@@ -91,7 +91,7 @@ def _apply(event: ev.Event, state: HallDay) -> None:
 def _(e: ev.AppointmentRegistered, state: HallDay) -> None:
     state.appointments[e.code] = Appointment(
         e.code, e.item, e.slot_start, e.slot_end, channel=e.channel, phone_key=e.phone_key,
-        phone_masked=e.phone_masked, booked_at=e.at,
+        phone_masked=e.phone_masked, booked_at=e.at, person_key=e.person_key,
     )
 
 
@@ -112,6 +112,7 @@ def _(e: ev.TicketIssued, state: HallDay) -> None:
         appointment=e.appointment,
         remote=e.remote,
         phone_key=e.phone_key,
+        person_key=e.person_key,
         model_wait_s=e.model_wait_s,
     )
     if e.appointment:

@@ -168,7 +168,7 @@ def book(state: HallDay, catalog: Catalog, c: cmd.BookAppointment, now: datetime
     return [
         ev.AppointmentRegistered(
             at=now, by=c.by, code=c.code, item=c.item, slot_start=slot.start, slot_end=slot.end, channel=c.channel,
-            phone_key=c.phone_key, phone_masked=c.phone_masked, moved_from=c.moved_from,
+            phone_key=c.phone_key, phone_masked=c.phone_masked, moved_from=c.moved_from, person_key=c.person_key,
         )
     ]
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .settings import (
-    BookingRules, CallPolicy, Devices, Frozen, Id, ItemAlerts, Schedule, Staffing, Supervision, Voice, WorkingCalendar,
+    BookingRules, CallPolicy, Devices, Frozen, Id, IdCards, ItemAlerts, Provincial, Schedule, Sms, Staffing, Supervision, Voice, WorkingCalendar,
 )
 
 
@@ -65,6 +65,9 @@ class Hall(Frozen):
     voice: Voice = Voice()
     booking: BookingRules = BookingRules()
     devices: Devices = Devices()
+    provincial: Provincial = Provincial()
+    sms: Sms = Sms()
+    id_cards: IdCards = IdCards()
     level: Literal["province", "city", "county", "township"] = Field(
         "city", description="where the hall sits in the region: 市级中心, 县级中心, 乡镇(街道)便民服务中心")
     parent: Id | None = Field(None, description="the hall one level up (a county's city hall); its managers see this hall too")
@@ -246,6 +249,8 @@ class Kiosk(Frozen):
     notice: str = Field("请留意叫号屏和语音提示，过号请重新取号", max_length=60, description="the short line at the ticket's foot")
     ack_timeout_s: int = Field(20, ge=2, le=600, description="a job not printed by then is flagged failed and not sent again")
     idle_s: int = Field(60, ge=10, le=600, description="the kiosk page goes back home after this long untouched")
+    card_port: int | None = Field(None, ge=1024, le=65535, description="刷身份证取号: the port on the kiosk PC where its "
+                                  "print agent hands card reads to the page (the agent's --card-port); none: no card reader")
 
     @model_validator(mode="after")
     def _reachable(self) -> Kiosk:

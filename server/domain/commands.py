@@ -28,6 +28,7 @@ class IssueTicket(Command):
     appointment: str | None = None
     remote: bool = False  # 远程取号 from a phone: needs phone_key, called once arrival is confirmed
     phone_key: str | None = None
+    person_key: str | None = None  # taken with an ID card: a keyed hash of its number (server/domain/idcard.py)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -215,6 +216,7 @@ class BookAppointment(Command):
     channel: str = "online"
     held_elsewhere: int = 0
     moved_from: date | None = None
+    person_key: str | None = None  # booked with an ID number: found by the card at the kiosk (its keyed hash)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -36,6 +36,7 @@ class AppointmentRegistered(Event):
     phone_key: str | None = None
     phone_masked: str | None = None
     moved_from: date | None = None  # rescheduled from another day (改约)
+    person_key: str | None = None  # booked with an ID number: a keyed hash of it, never the number
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -52,6 +53,7 @@ class TicketIssued(Event):
     model_wait_s: int | None = None  # the estimate before the day's own calibration (server/domain/estimates.py)
     remote: bool = False  # 远程取号: taken from a phone, called only once the citizen confirms arrival
     phone_key: str | None = None  # a keyed hash of the phone number of a remote ticket (one per item)
+    person_key: str | None = None  # taken with an ID card: a keyed hash of its number, never the number
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -103,6 +103,7 @@ class Ticket:
     remote: bool = False  # 远程取号: skipped by the call policy until arrived_at is set
     arrived_at: datetime | None = None
     phone_key: str | None = None
+    person_key: str | None = None  # taken with an ID card: the per-person limits count by it
     closed_out_from: str | None = None  # the status it had when the day ended and closed it out
     model_wait_s: int | None = None  # the uncalibrated wait estimate it was given at issue
     # Who served it, part by part: (window, clerk) at each start of a service, once each pair
@@ -148,6 +149,7 @@ class Appointment:
     booked_at: datetime | None = None
     cancelled: bool = False
     missed: bool = False  # 爽约: released after its check-in time ran out
+    person_key: str | None = None  # booked with an ID number (its keyed hash): the card finds it at the kiosk
 
     @property
     def status(self) -> str:

@@ -10,7 +10,7 @@ import re
 import string
 import unicodedata
 from datetime import date, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
@@ -259,6 +259,119 @@ class Staffing(Frozen):
         None, ge=60, le=4 * 3600,
         description="the 90th percentile wait the plan keeps under (default: each item's first wait alert threshold)")
     history_weeks: int = Field(26, ge=2, le=104, description="how many weeks of the journal the arrival forecast learns from")
+
+
+# hallq's names for what a rating carries; `Provincial.fields` maps them to the platform's.
+RATING_FIELDS: tuple[str, ...] = (
+    "rating_id", "hall_code", "region_code", "channel", "number", "item", "item_code", "window",
+    "score", "level", "efficiency", "proficiency", "attitude", "reasons", "comment", "rated_at",
+)
+
+# The default mapping follows the field names of the national 好差评 interface as most provinces
+# publish it (评价编号, 评价渠道, 评价等级 …); a province that names them otherwise says so in hall.yaml.
+DEFAULT_FIELDS: dict[str, str] = {
+    "rating_id": "evaluateId",
+    "hall_code": "deptCode",
+    "region_code": "areaCode",
+    "channel": "pf",
+    "number": "projectNo",
+    "item": "taskName",
+    "item_code": "taskCode",
+    "window": "windowName",
+    "score": "alternate",
+    "level": "evaluateLevel",
+    "efficiency": "efficiencyLevel",
+    "proficiency": "proficiencyLevel",
+    "attitude": "attitudeLevel",
+    "reasons": "evaluateReason",
+    "comment": "writingEvaluation",
+    "rated_at": "assessTime",
+}
+
+_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
+
+
+class Provincial(Frozen):
+    """好差评 upload: where the hall's ratings go on the province's platform, and under which names
+    (server/domain/provincial.py says what a rating carries)."""
+
+    enabled: bool = Field(False, description="send every rating to the provincial 好差评 platform")
+    endpoint: str = Field("", max_length=300, description="the platform's URL that takes a rating (http or https)")
+    returns_endpoint: str = Field("", max_length=300, description="the platform's URL listing bad ratings sent back to this "
+                                  "hall for follow-up (差评回传); empty: none are pulled back")
+    hall_code: str = Field("", max_length=40, description="this hall's code on the platform (办事大厅编码)")
+    region_code: str = Field("", pattern=r"^(\d{6})?$", description="the hall's administrative division code (行政区划代码, 6 digits)")
+    fields: dict[str, str] | None = Field(
+        None, description="hallq's rating fields and the platform's names for them (default: the national interface's)")
+    timeout_s: float = Field(10, gt=0, le=120, description="how long one upload waits for the platform's answer")
+    returns_every_s: float = Field(300, ge=10, le=86400, description="how often the bad ratings sent back are asked for")
+    retry_s: float = Field(5, gt=0, le=3600, description="the first wait before trying again; it doubles each time")
+    retry_max_s: float = Field(600, gt=0, le=86400, description="the longest wait between two tries")
+
+    @field_validator("endpoint", "returns_endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not _URL.match(value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return value
+        unknown = sorted(set(value) - set(RATING_FIELDS))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: hallq's rating fields are {', '.join(RATING_FIELDS)}")
+        names = [v.strip() for v in value.values()]
+        if not all(names) or len(set(names)) != len(names):
+            raise ValueError("each field has its own non-empty name on the platform")
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> Provincial:
+        if self.enabled and not self.endpoint:
+            raise ValueError("endpoint: an enabled upload needs the platform's URL")
+        return self
+
+    def mapping(self) -> dict[str, str]:
+        return dict(self.fields) if self.fields is not None else dict(DEFAULT_FIELDS)
+
+
+class IdCards(Frozen):
+    """刷身份证取号: numbers taken with a second-generation ID card on a kiosk's reader (server/domain/idcard.py)."""
+
+    enabled: bool = Field(False, description="kiosks with a card reader take numbers by ID card")
+    per_day: int = Field(3, ge=1, le=50, description="numbers one ID card may take a day (防黄牛)")
+    per_item: int = Field(2, ge=1, le=50, description="numbers one ID card may take a day for one item")
+    senior_age: int = Field(60, ge=50, le=100, description="age from which the card's holder is offered the priority lane")
+
+
+class Sms(Frozen):
+    """短信提醒: reminders of bookings and "your turn is near" for remote numbers (server/domain/sms.py)."""
+
+    enabled: bool = Field(False, description="text holders of bookings and remote numbers")
+    gateway: Literal["log", "http"] = Field("log", description="log: write what would be sent (no gateway); http: the endpoint")
+    endpoint: str = Field("", max_length=300, description="the SMS gateway's URL (http gateway)")
+    sign: str = Field("政务服务中心", min_length=2, max_length=12, description="the signature (签名) the messages begin with")
+    reminder_hour: int = Field(18, ge=0, le=23, description="the hour of the day before a booking from which it is reminded")
+    near_ahead: int = Field(3, ge=0, le=50, description="people ahead at which the holder is told the turn is near")
+    timeout_s: float = Field(10, gt=0, le=120, description="how long one message waits for the gateway's answer")
+    retry_s: float = Field(30, gt=0, le=3600, description="the first wait before trying again; it doubles each time")
+    retry_max_s: float = Field(900, gt=0, le=86400, description="the longest wait between two tries")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not _URL.match(value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> Sms:
+        if self.enabled and self.gateway == "http" and not self.endpoint:
+            raise ValueError("endpoint: the http gateway needs its URL")
+        return self
 
 
 class ItemAlerts(Frozen):

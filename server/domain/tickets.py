@@ -12,6 +12,7 @@ from .calendar import item_issuing
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
 from .estimates import newcomer_estimate
+from .idcard import check_limits
 from .model import OPEN_STATUSES, Channel, HallDay, PrintStatus, Ticket, TicketStatus
 from .shares import check_online_share
 
@@ -106,6 +107,8 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
         raise Conflict("quota-exhausted", f"today's {item.daily_quota} tickets for {item.name} are all taken")
     if c.channel == Channel.online and c.appointment is None:
         check_online_share(state, catalog, c.item)
+    if c.person_key is not None:
+        check_limits(state, catalog.hall.id_cards, c.person_key, c.item, item.name)
     ahead, wait, model = newcomer_estimate(state, catalog, c.item, c.priority, appointment=c.appointment is not None)
     return [
         ev.TicketIssued(
@@ -122,6 +125,7 @@ def issue(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -
             model_wait_s=model,
             remote=c.remote,
             phone_key=c.phone_key if c.remote else None,
+            person_key=c.person_key,
         )
     ]
 

@@ -81,9 +81,9 @@ def earlier_ticket_view(state: HallDay, catalog: Catalog, t: Ticket, served: Ser
 
 
 # What a ticket's holder alone may know: staff answers and the staff feed leave these out (a
-# ticket id opens, cancels and rates the ticket; a booking code and a phone's key are the citizen's).
+# ticket id opens, cancels and rates the ticket; a booking code, a phone's and an ID card's keys are the citizen's).
 HOLDER_SECRETS = ("id", "status_url")
-EVENT_SECRETS = ("ticket", "code", "phone_key")
+EVENT_SECRETS = ("ticket", "code", "phone_key", "person_key")
 
 
 def counter_ticket_view(state: HallDay, catalog: Catalog, t: Ticket) -> dict[str, Any]:

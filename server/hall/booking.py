@@ -170,7 +170,8 @@ class Bookings:
                 raise Unavailable("the journal is unavailable, please try again") from None
         return list(commit.events)
 
-    async def book(self, item: str, slot_start: datetime, phone: str, by: str = "online", channel: str = "online") -> Found:
+    async def book(self, item: str, slot_start: datetime, phone: str, by: str = "online", channel: str = "online",
+                   person_key: str | None = None) -> Found:
         day = slot_start.date()
         check_day(self.catalog, day, self.now())  # before anything reads or writes that day
         key = self.phone_key(phone)
@@ -182,7 +183,7 @@ class Bookings:
             held = await self.held_elsewhere(key, day)
             await self.handle(day, cmd.BookAppointment(
                 by=by, code=code, item=item, slot_start=slot_start, phone_key=key, phone_masked=mask_phone(phone),
-                channel=channel, held_elsewhere=held,
+                channel=channel, held_elsewhere=held, person_key=person_key,
             ))
         return await self.find(code)
 
@@ -193,9 +194,9 @@ class Bookings:
             return False
         return True
 
-    async def cancel(self, code: str, by: str = "holder") -> Found:
+    async def cancel(self, code: str, by: str = "holder", reason: str = "citizen") -> Found:
         found = await self.find(code)
-        await self.handle(found.day, cmd.CancelAppointment(by=by, code=found.appointment.code))
+        await self.handle(found.day, cmd.CancelAppointment(by=by, code=found.appointment.code, reason=reason))
         return await self.find(code)
 
     async def reschedule(self, code: str, slot_start: datetime, by: str = "holder") -> Found:
@@ -216,6 +217,7 @@ class Bookings:
             await self.handle(day, cmd.BookAppointment(
                 by=by, code=a.code, item=a.item, slot_start=slot_start, phone_key=a.phone_key,
                 phone_masked=a.phone_masked, channel=a.channel, held_elsewhere=held, moved_from=found.day,
+                person_key=a.person_key,
             ))
             await self.handle(found.day, cmd.CancelAppointment(by=by, code=a.code, reason="rescheduled"))
         return await self.find(code)

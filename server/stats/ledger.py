@@ -19,8 +19,10 @@ from sqlalchemy import and_, exists, select
 
 from ..domain.calendar import add_working_days
 from ..domain.commands import OpenCase, OpenReview
+from ..domain.provincial import RETURN_KEY
 from ..domain.settings import RATING_DAYS_MAX
 from ..domain.supervision import CLOSED_REVIEW, chief_of, review_due
+from ..journal.outbox import rating_returns
 from .facts import DayResult
 from .service import Stats, hall_today
 from .store import stat_ledger, stat_tickets
@@ -95,12 +97,15 @@ async def open_cases(stats: Stats, hall: str, due_by: date | None = None) -> lis
 
 
 async def stored_reviews(stats: Stats, hall: str, today: date, start: date | None = None, end: date | None = None) -> dict[str, Review]:
-    """Bad reviews rated on closed days in [start, end] with the steps recorded before `today`."""
+    """Bad reviews rated on closed days in [start, end] with the steps recorded before `today`, and
+    the bad ratings the provincial platform sent back (rated up to today)."""
     start = start or today - timedelta(days=LOOKBACK_DAYS)
+    end_returned = min(end or today, today)  # sent back today: open from today (no day of the journal to close)
     end = min(end or today, today - timedelta(days=1))
-    if end < start:
+    if end_returned < start:
         return {}
-    await stats.ensure_closed_days(hall, start, end)
+    if end >= start:
+        await stats.ensure_closed_days(hall, start, end)
     t, lg = stat_tickets, stat_ledger
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
         t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end
@@ -108,6 +113,10 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
     late = select(lg.c.day, lg.c.data).where(
         lg.c.hall == hall, lg.c.type == "ticket_rated_late", lg.c.day >= start, lg.c.day <= end
     ).order_by(lg.c.day, lg.c.seq)
+    # 差评回传: bad ratings the provincial platform sent back, keyed "province:<its rating id>".
+    rr = rating_returns
+    returned = select(rr.c.rating, rr.c.number, rr.c.item, rr.c.window, rr.c.rated_on, rr.c.score, rr.c.comment).where(
+        rr.c.hall == hall, rr.c.rated_on >= start, rr.c.rated_on <= end_returned)
     # Bad reviews are few: their steps are picked out here rather than joined.
     steps = (
         select(lg.c.data)
@@ -120,6 +129,8 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
             review = late_review(json.loads(data), day)
             if review is not None:
                 found[review.ticket] = review
+        for rid, n, i, w, d, s, cm in await conn.execute(returned):
+            found[RETURN_KEY + rid] = Review(RETURN_KEY + rid, n or "—", i, w, None, d, s, cm or "")
         for (data,) in await conn.execute(steps):
             e = json.loads(data)
             if e["ticket"] in found:

@@ -15,7 +15,7 @@ from server.api.lifespan import LIFESPAN, Lifespan, Step
 ORDER = [
     "database", "catalogue imports", "refusals log", "accounts", "calendar", "bus", "halls", "device sweep", "feeds",
     "booking sweeps", "print dispatcher", "statistics", "supervision sweeps", "statistics builder",
-    "serving",
+    "outbound", "rating uploads", "sms", "serving",
 ]
 
 
@@ -47,9 +47,9 @@ async def test_the_lifespan_starts_every_task_in_order_and_stops_them_in_reverse
         assert log == [f"start {name}" for name in ORDER]
         running = {t.get_name() for t in asyncio.all_tasks()}
         for name in ("hall-writer-t", "hall-midnight-t", "feed-t", "bookings-t", "device-sweep", "supervisor-t",
-                     "stats-builder", "print-deadlines"):
+                     "stats-builder", "print-deadlines", "uploads-t", "sms-t"):
             assert name in running, name
-        assert life.tasks.keys() == {"device sweep", "supervision sweeps", "statistics builder"}
+        assert life.tasks.keys() == {"device sweep", "supervision sweeps", "statistics builder", "rating uploads", "sms"}
         resp = await client.get("/api/v1/halls")
         assert resp.status == 200
     finally:
@@ -64,7 +64,7 @@ async def test_the_lifespan_starts_every_task_in_order_and_stops_them_in_reverse
 async def test_one_process_of_several_runs_no_sweeps_and_follows_the_accounts(settings: Settings) -> None:
     life = create_app(dataclasses.replace(settings, background=False, redis_url="redis://127.0.0.1:6379/0"))[LIFESPAN]
     names = life.names()
-    assert "supervision sweeps" not in names and "statistics builder" not in names
+    assert "supervision sweeps" not in names and "statistics builder" not in names and "rating uploads" not in names and "sms" not in names
     assert names.index("halls") < names.index("accounts follower") < names.index("feeds")
 
 
