@@ -96,7 +96,7 @@ async def card(request: web.Request) -> web.Response:
     if not rules.enabled:
         raise Conflict("cards-off", "this hall does not take numbers by ID card")
     await device(request, hall, {"print_agent", "kiosk"}, bound=kiosk)  # the kiosk's own devices, where the hall requires them
-    request.app[ISSUE_LIMIT].take(f"{hall.hall}|card:{request.remote}")  # no trying numbers in bulk
+    await request.app[ISSUE_LIMIT].take(f"{hall.hall}|card:{request.remote}")  # no trying numbers in bulk
     req = await body(request, CardRead)
     state = await hall.current()
     if not idcard.valid(req.id_number, state.day):

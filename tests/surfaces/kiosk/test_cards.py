@@ -175,3 +175,14 @@ async def test_the_card_finds_todays_booking_made_with_its_number_and_checks_it_
     assert again["bookings"] == [] and again["left_today"] == 2  # checked in: a number of the card's today
     stored = await stored_text(server.app[CTX].journal.engine)
     assert YOUNG not in stored and booking["code"] in stored
+
+
+async def test_card_reads_from_one_address_are_rate_limited(aiohttp_client, settings):
+    """Trying ID numbers in bulk at a kiosk's card route meets the per-address limit."""
+    from dataclasses import replace
+
+    from server.api import create_app
+
+    limited = await aiohttp_client(create_app(replace(settings, issue_rate_per_s=0.5, issue_burst=2)))
+    statuses = [(await limited.post("/api/v1/halls/t/kiosks/k3/card", json={"id_number": SENIOR})).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
