@@ -206,10 +206,12 @@ async def screens_phase(url: str, halls: list[str], screens: int, called: list[t
         while ready < screens and not any(t.done() for t in tasks):
             await asyncio.sleep(0.1)
         connected_s = time.monotonic() - t_connect
-        await asyncio.gather(*(caller(s, *c) for c in called))
-        await asyncio.sleep(2.0)
-        stop.set()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.gather(*(caller(s, *c) for c in called))
+            await asyncio.sleep(2.0)
+        finally:
+            stop.set()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
     errors = sum(1 for r in results if isinstance(r, BaseException))
     expected = sum(per_hall.get(hall, 0) for hall, number in sent)
     return {"p50": pct(latencies, 50), "p99": pct(latencies, 99), "lost": expected - received, "disorder": disorder,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from datetime import timedelta
 import importlib
 import logging
 
@@ -24,7 +25,9 @@ from ..journal import SQLJournal, database_url, make_engine
 from ..journal.calendar import SQLCalendarYears
 from ..journal.engine import STARTUP_TIMEOUT_S
 from ..journal.revisions import SQLRevisions
+from ..hall.dayend import LOOKBACK_DAYS
 from ..printing.driver import PRINTING, Printing
+from ..scheduler import Scheduler
 from ..stats import tasks as stats_tasks
 from ..stats.service import Stats
 from ..stats.supervisor import Supervisor
@@ -33,7 +36,7 @@ from . import admin, appointments, devices, guard, openapi, realtime
 from .connections import GATE, Gate, websockets_capped
 from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
-from .lifespan import LIFESPAN, Lifespan
+from .lifespan import LIFESPAN, SCHEDULER, Lifespan
 from .listener import request_heads
 from .routes import api_routes
 from .security import Buckets, security_headers
@@ -118,13 +121,15 @@ def create_app(settings: Settings) -> web.Application:
     context = Context(settings, journal, bus, accounts, devices=Devices(engine), evaluators=EvaluatorSessions(engine),
                       calendar=calendar)
     revisions = SQLRevisions(engine)
+    scheduler = Scheduler()  # every hall's timed work: day changes, sweeps, feed timers, print deadlines
     for hall_id, c in catalogs.items():
         service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
-                                                       shared=shared)
+                                                       shared=shared, scheduler=scheduler)
         service.catalog_listeners.append(accounts.use_catalog)
     stats = Stats(journal, context.halls)  # type: ignore[arg-type]
     supervisors = {hall: Supervisor(service, stats) for hall, service in context.halls.items()}
-    printing = Printing(context.halls, bus, sweep=settings.background)
+    printing = Printing(context.halls, bus, sweep=settings.background, scheduler=scheduler)
+    sweeps = stats_tasks.Sweeps(scheduler, context.halls, supervisors)
 
     # -- the app: middlewares, shared state, routes ----------------------------------------------
     app = web.Application(middlewares=[request_heads, security_headers, problem_middleware, websockets_capped],
@@ -135,6 +140,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STATS] = stats
     app[SUPERVISORS] = supervisors
     app[PRINTING] = printing
+    app[SCHEDULER] = scheduler
     app[PLANS] = {}  # staffing plans, kept a few minutes per hall, day and bookings
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)
@@ -171,9 +177,19 @@ def create_app(settings: Settings) -> web.Application:
         calendar.warn_if_short(*calendar_horizon(context))
 
     async def start_halls() -> None:
+        # One query for every hall: a hall with nothing journalled in the days a start looks
+        # back over, and no catalogue revision, has nothing to load or close out.
+        oldest = min(s.held().day for s in context.halls.values()) - timedelta(days=LOOKBACK_DAYS)
+        busy = await journal.halls_since(oldest) | await revisions.halls()
+        empty = 0
         for service in context.halls.values():
-            await service.start()
-            log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
+            await service.start(empty=service.hall not in busy)
+            if service.hall in busy:
+                log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
+            else:
+                empty += 1
+        if empty:
+            log.info("%d hall(s) with nothing journalled since %s", empty, oldest)
 
     async def stop_halls() -> None:
         for service in context.halls.values():
@@ -182,7 +198,7 @@ def create_app(settings: Settings) -> web.Application:
     async def start_feeds() -> None:
         for hall_id, service in context.halls.items():
             feed = realtime.Feed(service, service.local,  # what the hall has folded, in order
-                                 history=settings.ws_history, tick_s=settings.ws_tick_s)
+                                 history=settings.ws_history, tick_s=settings.ws_tick_s, scheduler=scheduler)
             await feed.start()
             app[realtime.FEEDS][hall_id] = feed
 
@@ -192,7 +208,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def start_bookings() -> None:
         for b in app[appointments.BOOKINGS].values():
-            await b.start()
+            await b.start(scheduler)
 
     async def stop_bookings() -> None:
         for b in app[appointments.BOOKINGS].values():
@@ -209,6 +225,7 @@ def create_app(settings: Settings) -> web.Application:
     life.add("accounts", load_accounts)
     life.add("calendar", load_calendar)
     life.add("bus", bus.start, bus.close)
+    life.add("scheduler", scheduler.start, scheduler.stop)
     life.add("halls", start_halls, stop_halls)
     if shared:
         life.add_tasks("accounts follower", lambda: {"accounts-follower": _follow_accounts(accounts)})
@@ -218,9 +235,7 @@ def create_app(settings: Settings) -> web.Application:
     life.add("print dispatcher", printing.start, printing.stop)
     life.add("statistics", stats.create)
     if settings.background:  # else another process of the deployment sweeps and derives
-        life.add_tasks("supervision sweeps", lambda: {
-            f"supervisor-{hall}": stats_tasks.supervise(service, supervisors[hall]) for hall, service in context.halls.items()
-        })
+        life.add("supervision sweeps", sweeps.start, sweeps.stop)
         life.add_tasks("statistics builder", lambda: {"stats-builder": stats_tasks.derive(stats, context.halls)})
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)

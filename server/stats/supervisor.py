@@ -13,7 +13,7 @@ from datetime import date
 
 from server.domain import commands as cmd
 from server.domain import events as ev
-from server.domain.supervision import SUPERVISOR, AlertBoard
+from server.domain.supervision import SUPERVISOR, AlertBoard, quiet
 from server.hall import HallService
 from server.stats import ledger
 from server.stats.service import Stats, hall_today
@@ -90,6 +90,10 @@ class Supervisor:
         current = self._current
         self._cases = tuple(ledger.cases_now(self._stored_cases, current))
         self._reviews = tuple(r.open() for r in ledger.reviews_now(self._stored_reviews, current) if not r.closed)
+
+    def quiet(self) -> bool:
+        """Whether the next sweep may wait for the hall's next event (server/domain/supervision.py)."""
+        return quiet(self.service.held(), self.board, self._cases, self._reviews)
 
     async def sweep(self) -> list[ev.Event]:
         async with self._lock:
