@@ -106,7 +106,16 @@ class Stats:
             cur = self._today.get(hall)
             if cur is None or cur.day != day:
                 cur = self._today[hall] = _Today(day, DayFacts(service.catalog, day))
-            stored = await service.events(day, cur.seq)
+            held = service.held()
+            if not service.shared and held.day == day and held.seq == cur.seq:
+                # One process holds the whole fold, and nothing is new since the last count: ask
+                # the journal nothing; an empty day needs no thread either (the region's table
+                # of a province: thousands of halls).
+                if cur.seq == 0:
+                    return _advance(cur, [], now or service.clock.now())
+                stored = []
+            else:
+                stored = await service.events(day, cur.seq)
             # Counting a busy day takes a while: do it off the event loop (the lock keeps the
             # builder to this task meanwhile), so calls and tickets are not held up.
             return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())

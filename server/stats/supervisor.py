@@ -57,6 +57,8 @@ class Supervisor:
         if self.board.day != state.day:
             self.board = AlertBoard(state.day)
             self._seq = 0
+        if not self.service.shared and self._seq == state.seq:
+            return self.board  # one process: nothing journalled since the last look (the fold is whole)
         # Only the few events the board needs: a busy hall journals thousands between sweeps.
         last = await self.service.last_seq(state.day)
         for stored in await self.service.events(state.day, self._seq, types=BOARD_TYPES | TODAY_LEDGER_TYPES):

@@ -68,7 +68,7 @@ async def sweep_once(service: HallService, supervisor: Supervisor) -> None:
 class Sweeps:
     """Every hall's supervision sweep as entries ("supervise", hall) of the one scheduler."""
 
-    QUIET_S = 300.0  # a quiet hall's sweep with no event meanwhile (the ledgers of closed days may change)
+    QUIET_S = 900.0  # a quiet hall's sweep with no event meanwhile (the ledgers of closed days may change)
 
     def __init__(self, scheduler: Scheduler, services: dict[str, HallService], supervisors: dict[str, Supervisor]) -> None:
         self.scheduler = scheduler
@@ -112,16 +112,28 @@ class Sweeps:
 
 
 async def derive(stats: Stats, services: dict[str, HallService]) -> None:
-    """Derive closed days in the background; checks again every few minutes (day rollover)."""
+    """Derive closed days in the background; checks again every few minutes (day rollover).
+    A hall whose closed days were looked at through yesterday is not looked at again until
+    the day changes, and one with nothing journalled in the window is left to the first query
+    (which derives, or marks empty, what it needs): a pass costs nothing per idle hall."""
     for service in services.values():
         await _running(service)
+    built_to: dict[str, object] = {}
     while True:
+        journalled: set[str] | None = None
         for hall, service in services.items():
             try:
                 today = hall_today(service)
-                built = await stats.ensure_closed_days(hall, today - timedelta(days=400), today - timedelta(days=1))
-                if built:
-                    log.info("hall %s: derived statistics of %d closed day(s)", hall, built)
+                start, end = today - timedelta(days=400), today - timedelta(days=1)
+                if built_to.get(hall) == end:
+                    continue
+                if journalled is None:
+                    journalled = await stats.journal.halls_since(start)  # type: ignore[attr-defined]
+                if hall in journalled:
+                    built = await stats.ensure_closed_days(hall, start, end)
+                    if built:
+                        log.info("hall %s: derived statistics of %d closed day(s)", hall, built)
+                built_to[hall] = end
             except asyncio.CancelledError:
                 raise
             except Exception:
