@@ -54,6 +54,7 @@ class Stats:
         self.halls = halls
         self._today: dict[str, _Today] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._unjournalled: dict[str, tuple[date, date]] = {}  # a range of closed days with no event, per hall
 
     async def create(self) -> None:
         await store.create(self.engine)
@@ -80,6 +81,9 @@ class Stats:
         end = min(end, hall_today(self.halls[hall]) - timedelta(days=1))
         if end < start:
             return 0
+        known = self._unjournalled.get(hall)
+        if known is not None and known[0] <= start and end <= known[1]:
+            return 0  # nothing journalled in a range holding this one (closed days do not fill up later)
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
         built = await store.built_days(self.engine, hall, start, end)
         if all(built.get(d, (0, 0))[0] == store.VERSION for d in days):
@@ -87,6 +91,11 @@ class Stats:
         async with self._lock(hall):
             built = await store.built_days(self.engine, hall, start, end)
             in_journal = await self.journal.days(hall, start, end)
+            if not in_journal:
+                # A hall with nothing in these days (a province's idle township): remember it
+                # here rather than mark hundreds of empty days in the database.
+                self._unjournalled[hall] = (start, end)
+                return 0
             todo = [d for d, seq in sorted(in_journal.items()) if built.get(d) != (store.VERSION, seq)]
             empty = [d for d in days if d not in in_journal and built.get(d) != (store.VERSION, 0)]
             for day in todo:

@@ -13,6 +13,7 @@ from datetime import date
 
 from server.domain import commands as cmd
 from server.domain import events as ev
+from server.domain import supervision
 from server.domain.supervision import SUPERVISOR, AlertBoard, quiet
 from server.hall import HallService
 from server.stats import ledger
@@ -74,7 +75,11 @@ class Supervisor:
     async def _ledgers(self) -> None:
         """Open cases and reviews: the closed days' part kept a while, today's laid over it each time."""
         today = hall_today(self.service)
-        refreshed = self._ledger_day != today or time.monotonic() - self._ledger_at >= LEDGER_TTL_S
+        # One process: the closed days' cases and reviews change with the day (the ledger
+        # derives what it reads) or by a step recorded here (`invalidate`); with several, another
+        # process may have recorded one: read them again every LEDGER_TTL_S.
+        expired = self.service.shared and time.monotonic() - self._ledger_at >= LEDGER_TTL_S
+        refreshed = self._ledger_day != today or self._ledger_at == 0.0 or expired
         if refreshed:
             s = self.service.catalog.hall.supervision
             horizon = ledger.warning_horizon(today, s.deadline_warning_days)
@@ -101,9 +106,13 @@ class Supervisor:
         async with self._lock:
             await self._catch_up()
             await self._ledgers()
-            events = await self.service.handle(
-                cmd.Supervise(by=SUPERVISOR, active=self.board.known(), cases=self._cases, reviews=self._reviews)
-            )
+            command = cmd.Supervise(by=SUPERVISOR, active=self.board.known(), cases=self._cases, reviews=self._reviews)
+            if not self.service.shared and not supervision.sweep(self.service.held(), self.service.catalog, command,
+                                                                    self.service.clock.now().astimezone(self.service.tz)):
+                # One process holds the whole fold: the rules find nothing new now, so the writer
+                # is not asked (thousands of halls with a queue, swept every few seconds).
+                return []
+            events = await self.service.handle(command)
             await self._catch_up()
             if any(isinstance(e, ev.ReviewStepRecorded) for e in events):
                 self.invalidate()
