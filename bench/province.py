@@ -7,7 +7,8 @@ it (SQLite, in-process bus) and prints:
   start       seconds from the process start to the first answer of /api/v1/halls, and its
               resident memory (VmRSS) then
   idle        CPU of the server over --idle seconds (default 30) with no client at all, in % of
-              one core (user + system time from /proc)
+              one core (user + system time from /proc); with --settle S, the S seconds right
+              after the start are measured apart first (the first sweeps of every hall)
   spread      --concurrency clients (default 64) issue tickets for --duration seconds, closed
               loop, each request into the next hall of all the province's halls: tickets/s, p99
   one hall    the same load into the demo city alone
@@ -250,6 +251,11 @@ async def run_server(name: str, args: argparse.Namespace, config: Path, folder: 
         row: dict = {"start_s": time.monotonic() - t0, "rss_mb": rss_mb(server.pid)}
         print(f"{name}: started in {row['start_s']:.1f} s, {row['rss_mb']:.0f} MB resident", flush=True)
         if not database and args.idle > 0:
+            if args.settle > 0:  # what the start leaves to do (first sweeps, ledgers), apart from the steady idle
+                c0, w0 = cpu_s(server.pid), time.monotonic()
+                await asyncio.sleep(args.settle)
+                row["settle_pct"] = 100 * (cpu_s(server.pid) - c0) / (time.monotonic() - w0)
+                print(f"{name}: CPU {row['settle_pct']:.1f} % of a core in the {args.settle:.0f} s after start", flush=True)
             c0, w0 = cpu_s(server.pid), time.monotonic()
             await asyncio.sleep(args.idle)
             row["idle_pct"] = 100 * (cpu_s(server.pid) - c0) / (time.monotonic() - w0)
@@ -307,6 +313,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--counties", type=int, default=14)
     p.add_argument("--towns", type=int, default=1500)
     p.add_argument("--idle", type=float, default=30.0)
+    p.add_argument("--settle", type=float, default=0.0, help="seconds after start measured apart, before the idle window")
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--duration", type=float, default=8.0)
     p.add_argument("--rate", type=float, default=100.0)

@@ -169,8 +169,10 @@ class Feed:
             return
         if not self.machine.clients:
             self.scheduler.cancel(self._key)
-        else:
+        elif self.machine.watching():
             self.scheduler.at(self._key, self.machine.deadline(), self._timed)
+        else:  # screens that keep up: only the heartbeat (a hall's feed wakes every tick_s, not every second)
+            self.scheduler.at(self._key, max(self.machine.deadline(), self.machine.next_tick()), self._timed)
 
     async def _timed(self) -> None:
         try:
@@ -211,6 +213,8 @@ class Feed:
         elif buffered > FAST_LIMIT or buffered + 4 * len(payload) > PAUSE_AT:  # 4: the most bytes a character takes
             client.backlog.append(payload)
             client.writer = self._loop.create_task(self._drain(client))
+            if self.scheduler is not None:  # looked at again a second later, as by the timer's task
+                self.scheduler.soon(self._key, machine.WATCH_S, self._timed)
         else:
             try:
                 await client.ws.send_str(payload)  # lands in the socket buffer: no wait
