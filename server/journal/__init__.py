@@ -176,6 +176,22 @@ class SQLJournal:
             return await asyncio.to_thread(_decode, rows)
         return _decode(rows)
 
+    async def read_halls(self, day: date, since: dict[str, int]) -> dict[str, list[Stored]]:
+        """The events of many halls' `day` after each one's position in `since`, in one query
+        (the region's table of a province)."""
+        if not since:
+            return {}
+        t = events_table
+        low = min(since.values())
+        query = (select(t.c.hall, t.c.seq, t.c.data)
+                 .where(t.c.day == day, t.c.hall.in_(sorted(since)), t.c.seq > low).order_by(t.c.hall, t.c.seq))
+        async with self.engine.connect() as conn:
+            rows = [(h, seq, data) for h, seq, data in (await conn.execute(query)).all() if seq > since[h]]
+        out: dict[str, list[Stored]] = {}
+        for h, seq, data in rows:
+            out.setdefault(h, []).append(Stored(seq, json.loads(data)))
+        return out
+
     async def halls_since(self, start: date) -> set[str]:
         """The halls with events on `start` or later (one query for every hall, at start: the
         others have nothing to load or close out)."""

@@ -129,6 +129,40 @@ class Stats:
             # builder to this task meanwhile), so calls and tickets are not held up.
             return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())
 
+    async def today_many(self, halls: list[str]) -> dict[str, DayResult]:
+        """`today` of many halls at once (the region's table): what is new in the journal is read
+        in one query per day, and counted in one trip off the event loop. With several
+        processes (each hall's fold may be behind the journal) it is `today` hall by hall."""
+        if any(self.halls[h].shared for h in halls):
+            return {h: await self.today(h) for h in halls}
+        locks = [self._lock(h) for h in dict.fromkeys(halls)]
+        for lock in locks:
+            await lock.acquire()
+        try:
+            work: list[tuple[str, _Today, datetime]] = []
+            behind: dict[date, dict[str, int]] = {}
+            for h in dict.fromkeys(halls):
+                service = self.halls[h]
+                day = hall_today(service)
+                cur = self._today.get(h)
+                if cur is None or cur.day != day:
+                    cur = self._today[h] = _Today(day, DayFacts(service.catalog, day))
+                held = service.held()
+                if not (held.day == day and held.seq == cur.seq):
+                    behind.setdefault(day, {})[h] = cur.seq
+                work.append((h, cur, service.clock.now()))
+            stored: dict[str, list[Any]] = {}
+            for day, since in behind.items():
+                stored.update(await self.journal.read_halls(day, since))
+
+            def count() -> dict[str, DayResult]:
+                return {h: _advance(cur, stored.get(h, []), now) for h, cur, now in work}
+
+            return await asyncio.to_thread(count)
+        finally:
+            for lock in locks:
+                lock.release()
+
     # ----------------------------------------------------------------- queries
 
     async def groups(self, hall: str, start: date, end: date, dims: tuple[str, ...]) -> Groups:
@@ -203,6 +237,8 @@ __all__ = ["MAX_SPAN_DAYS", "Stats", "hall_today", "label", "ordered_keys"]
 
 def _advance(cur: _Today, stored: list[Any], now: datetime) -> DayResult:
     for s in stored:
+        if s.seq <= cur.seq:
+            continue  # counted already
         cur.builder.feed(ev.from_dict(s.data), s.seq)
         cur.seq = s.seq
     return cur.builder.result(now)
