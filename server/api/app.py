@@ -29,6 +29,7 @@ from ..hall.dayend import LOOKBACK_DAYS
 from ..printing.driver import PRINTING, Printing
 from ..scheduler import Scheduler
 from ..stats import tasks as stats_tasks
+from ..stats.ledger import LOOKBACK_DAYS as LEDGER_DAYS
 from ..stats.service import Stats
 from ..stats.supervisor import Supervisor
 from ..web import setup_common
@@ -181,6 +182,13 @@ def create_app(settings: Settings) -> web.Application:
         # back over, and no catalogue revision, has nothing to load or close out.
         oldest = min(s.held().day for s in context.halls.values()) - timedelta(days=LOOKBACK_DAYS)
         busy = await journal.halls_since(oldest) | await revisions.halls()
+        # And for the statistics' ledgers (open cases and reviews of the closed days): which
+        # halls have nothing journalled in all the days they look back over.
+        start = min(s.held().day for s in context.halls.values()) - timedelta(days=LEDGER_DAYS)
+        ever = await journal.halls_since(start)
+        for service in context.halls.values():
+            if service.hall not in ever:
+                stats.nothing_before(service.hall, start, service.held().day - timedelta(days=1))
         empty = 0
         for service in context.halls.values():
             await service.start(empty=service.hall not in busy)

@@ -73,6 +73,8 @@ async def stored_cases(stats: Stats, hall: str, today: date, due_by: date | None
         cond.append(t.c.deadline <= due_by)
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.day, t.c.deadline).where(and_(*cond))
     await stats.ensure_closed_days(hall, today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1))
+    if stats.unjournalled(hall, today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1)):
+        return []  # nothing was journalled on those days: nothing derived either
     async with stats.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [OpenCase(ticket=tk, number=n, item=i, window=w, accepted_on=d, deadline=dl) for tk, n, i, w, d, dl in rows]
@@ -99,6 +101,8 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
     if end < start:
         return {}
     await stats.ensure_closed_days(hall, start, end)
+    if stats.unjournalled(hall, start, end):
+        return {}  # nothing was journalled on those days: nothing derived either
     t, lg = stat_tickets, stat_ledger
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
         t.c.hall == hall, t.c.score <= BAD, t.c.day >= start, t.c.day <= end

@@ -81,8 +81,7 @@ class Stats:
         end = min(end, hall_today(self.halls[hall]) - timedelta(days=1))
         if end < start:
             return 0
-        known = self._unjournalled.get(hall)
-        if known is not None and known[0] <= start and end <= known[1]:
+        if self.unjournalled(hall, start, end):
             return 0  # nothing journalled in a range holding this one (closed days do not fill up later)
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
         built = await store.built_days(self.engine, hall, start, end)
@@ -128,6 +127,16 @@ class Stats:
             # Counting a busy day takes a while: do it off the event loop (the lock keeps the
             # builder to this task meanwhile), so calls and tickets are not held up.
             return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())
+
+    def unjournalled(self, hall: str, start: date, end: date) -> bool:
+        """Whether the hall is known to have nothing journalled in [start, end] (closed days)."""
+        known = self._unjournalled.get(hall)
+        return known is not None and known[0] <= start and end <= known[1]
+
+    def nothing_before(self, hall: str, start: date, end: date) -> None:
+        """The app found nothing journalled for the hall in [start, end] at start (one query
+        for every hall): its closed days need no look until then."""
+        self._unjournalled[hall] = (start, end)
 
     async def today_many(self, halls: list[str]) -> dict[str, DayResult]:
         """`today` of many halls at once (the region's table): what is new in the journal is read

@@ -11,6 +11,7 @@ import asyncio
 import time
 from datetime import date
 
+from server.bus import Published
 from server.domain import commands as cmd
 from server.domain import events as ev
 from server.domain import supervision
@@ -41,6 +42,17 @@ class Supervisor:
         self._stored_cases: list[cmd.OpenCase] = []
         self._stored_reviews: dict[str, ledger.Review] = {}
         self._today_dirty = True  # today's cases or reviews may have changed since the last look
+        # One process: what the hall publishes says whether the board's events moved, so a sweep
+        # reads the journal only then (a province's thousands of halls with tickets and no alert).
+        self._news = True
+        listeners = getattr(service.local, "listeners", None)
+        if listeners is not None:
+            listeners.append(self._heard)
+
+    def _heard(self, message: Published) -> None:
+        if message.day != self.board.day or any(e["type"] in BOARD_TYPES or e["type"] in TODAY_LEDGER_TYPES
+                                                for e in message.events):
+            self._news = True
         self._current: DayResult | None = None
 
     def invalidate(self) -> None:
@@ -58,8 +70,13 @@ class Supervisor:
         if self.board.day != state.day:
             self.board = AlertBoard(state.day)
             self._seq = 0
-        if not self.service.shared and self._seq == state.seq:
-            return self.board  # one process: nothing journalled since the last look (the fold is whole)
+        if not self.service.shared:  # one process: the fold is whole, and what it published was heard
+            if self._seq == state.seq:
+                return self.board  # nothing journalled since the last look
+            if not self._news:
+                self._seq = state.seq  # journalled since, but nothing for the board or the ledgers
+                return self.board
+            self._news = False
         # Only the few events the board needs: a busy hall journals thousands between sweeps.
         last = await self.service.last_seq(state.day)
         for stored in await self.service.events(state.day, self._seq, types=BOARD_TYPES | TODAY_LEDGER_TYPES):
