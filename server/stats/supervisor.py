@@ -19,7 +19,7 @@ from server.domain.supervision import SUPERVISOR, AlertBoard, quiet
 from server.hall import HallService
 from server.stats import ledger
 from server.stats.service import Stats, hall_today
-from server.stats.facts import DayResult
+from server.stats.facts import DayFacts, DayResult
 
 LEDGER_TTL_S = 30.0
 BOARD_TYPES = frozenset({"alert_raised", "alert_cleared"})
@@ -45,13 +45,16 @@ class Supervisor:
         # One process: what the hall publishes says whether the board's events moved, so a sweep
         # reads the journal only then (a province's thousands of halls with tickets and no alert).
         self._news = True
+        self._ledger_days: set[date] = set()  # days a service, rating or review step was heard on
         listeners = getattr(service.local, "listeners", None)
         if listeners is not None:
             listeners.append(self._heard)
 
     def _heard(self, message: Published) -> None:
-        if message.day != self.board.day or any(e["type"] in BOARD_TYPES or e["type"] in TODAY_LEDGER_TYPES
-                                                for e in message.events):
+        if any(e["type"] in TODAY_LEDGER_TYPES for e in message.events):
+            self._ledger_days.add(message.day)
+            self._news = True
+        elif message.day != self.board.day or any(e["type"] in BOARD_TYPES for e in message.events):
             self._news = True
         self._current: DayResult | None = None
 
@@ -108,7 +111,12 @@ class Supervisor:
             # Today's facts cost time in proportion to the day's tickets: recount them only when
             # a service, a rating or a review step may have opened or closed a case or review.
             self._today_dirty = False
-            self._current = await self.stats.today(self.hall)
+            if not self.service.shared and today not in self._ledger_days:
+                # One process, and nothing today that opens or closes a case or review: today's
+                # part is empty, without reading or counting the day.
+                self._current = DayFacts(self.service.catalog, today).result(self.service.clock.now())
+            else:
+                self._current = await self.stats.today(self.hall)
         elif not refreshed:
             return
         current = self._current
