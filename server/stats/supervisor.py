@@ -75,7 +75,8 @@ class Supervisor:
             self._seq = 0
         if not self.service.shared:  # one process: the fold is whole, and what it published was heard
             if self._seq == state.seq:
-                return self.board  # nothing journalled since the last look
+                self._news = False  # nothing journalled since the last look: nothing unread either
+                return self.board
             if not self._news:
                 self._seq = state.seq  # journalled since, but nothing for the board or the ledgers
                 return self.board
