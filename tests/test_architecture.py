@@ -40,7 +40,7 @@ RULES = (
     Rule("adapters know only the domain", ("server.journal", "server.bus", "server.auth", "server.config",
                                            "server.migrations"),
          forbid=("server.hall", "server.stats", "server.api", "server.web", *SURFACES)),
-    Rule("shared helpers need only the standard library", ("server.tasks", "server.limits"), allow_only=(STDLIB,)),
+    Rule("shared helpers need only the standard library", ("server.tasks", "server.limits", "server.scheduler"), allow_only=(STDLIB,)),
     Rule("services know no HTTP", ("server.hall", "server.stats"), forbid=("server.api", "server.web", "aiohttp", *SURFACES)),
     # create_app (server/api/__init__.py) loads the surfaces by name: it and the CLI are the composition roots.
     Rule("the server never imports a surface", ("server",), forbid=SURFACES, exempt=("server.api", "server.cli")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from datetime import timedelta
 import importlib
 import logging
 
@@ -27,10 +28,13 @@ from ..journal.outbox import RatingUploads
 from ..journal.revisions import SQLRevisions
 from ..hall.uploads import RatingUploader
 from ..hall.booking import load_secret
+from ..hall.dayend import LOOKBACK_DAYS
 from ..hall.sms import SmsOutbox
 from ..journal.sms import SmsStore
 from ..printing.driver import PRINTING, Printing
+from ..scheduler import Scheduler
 from ..stats import tasks as stats_tasks
+from ..stats.ledger import LOOKBACK_DAYS as LEDGER_DAYS
 from ..stats.service import Stats
 from ..stats.supervisor import Supervisor
 from ..web import setup_common
@@ -38,7 +42,7 @@ from . import admin, appointments, devices, guard, openapi, realtime
 from .connections import GATE, Gate, websockets_capped
 from .context import CTX, Context, Settings, calendar_horizon
 from .errors import problem_middleware
-from .lifespan import LIFESPAN, Lifespan
+from .lifespan import LIFESPAN, SCHEDULER, Lifespan
 from .listener import request_heads
 from .metrics import FIGURES, Figures, TimedJournal
 from .observe import REFUSALS, Refusals, observe
@@ -130,13 +134,15 @@ def create_app(settings: Settings) -> web.Application:
     context = Context(settings, journal, bus, accounts, devices=Devices(engine), evaluators=EvaluatorSessions(engine),
                       calendar=calendar)
     revisions = SQLRevisions(engine)
+    scheduler = Scheduler()  # every hall's timed work: day changes, sweeps, feed timers, print deadlines
     for hall_id, c in catalogs.items():
         service = context.halls[hall_id] = HallService(c, journal, bus, settings.clock, revisions=revisions, adjust=adjust,
-                                                       shared=shared)
+                                                       shared=shared, scheduler=scheduler)
         service.catalog_listeners.append(accounts.use_catalog)
     stats = Stats(journal, context.halls)  # type: ignore[arg-type]
     supervisors = {hall: Supervisor(service, stats) for hall, service in context.halls.items()}
-    printing = Printing(context.halls, bus, sweep=settings.background)
+    printing = Printing(context.halls, bus, sweep=settings.background, scheduler=scheduler)
+    sweeps = stats_tasks.Sweeps(scheduler, context.halls, supervisors)
     outbound = Outbound()  # calls to the provincial platform
     rating_uploads = RatingUploads(engine)
     uploaders = {hall: RatingUploader(service, rating_uploads, outbound.post_json, outbound.get_json)
@@ -159,6 +165,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SUPERVISORS] = supervisors
     app[PRINTING] = printing
     app[UPLOADERS] = uploaders
+    app[SCHEDULER] = scheduler
     app[PLANS] = {}  # staffing plans, kept a few minutes per hall, day and bookings
     devices.setup(app, settings.register_rate_per_s, settings.register_burst)
     realtime.setup(app)
@@ -207,9 +214,26 @@ def create_app(settings: Settings) -> web.Application:
         calendar.warn_if_short(*calendar_horizon(context))
 
     async def start_halls() -> None:
+        # One query for every hall: a hall with nothing journalled in the days a start looks
+        # back over, and no catalogue revision, has nothing to load or close out.
+        oldest = min(s.held().day for s in context.halls.values()) - timedelta(days=LOOKBACK_DAYS)
+        busy = await journal.halls_since(oldest) | await revisions.halls()
+        # And for the statistics' ledgers (open cases and reviews of the closed days): which
+        # halls have nothing journalled in all the days they look back over.
+        start = min(s.held().day for s in context.halls.values()) - timedelta(days=LEDGER_DAYS)
+        ever = await journal.halls_since(start)
         for service in context.halls.values():
-            await service.start()
-            log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
+            if service.hall not in ever:
+                stats.nothing_before(service.hall, start, service.held().day - timedelta(days=1))
+        empty = 0
+        for service in context.halls.values():
+            await service.start(empty=service.hall not in busy)
+            if service.hall in busy:
+                log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
+            else:
+                empty += 1
+        if empty:
+            log.info("%d hall(s) with nothing journalled since %s", empty, oldest)
 
     async def stop_halls() -> None:
         for service in context.halls.values():
@@ -218,7 +242,7 @@ def create_app(settings: Settings) -> web.Application:
     async def start_feeds() -> None:
         for hall_id, service in context.halls.items():
             feed = realtime.Feed(service, service.local,  # what the hall has folded, in order
-                                 history=settings.ws_history, tick_s=settings.ws_tick_s)
+                                 history=settings.ws_history, tick_s=settings.ws_tick_s, scheduler=scheduler)
             await feed.start()
             app[realtime.FEEDS][hall_id] = feed
 
@@ -228,7 +252,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def start_bookings() -> None:
         for b in app[appointments.BOOKINGS].values():
-            await b.start()
+            await b.start(scheduler)
 
     async def stop_bookings() -> None:
         for b in app[appointments.BOOKINGS].values():
@@ -246,6 +270,7 @@ def create_app(settings: Settings) -> web.Application:
     life.add("accounts", load_accounts)
     life.add("calendar", load_calendar)
     life.add("bus", bus.start, bus.close)
+    life.add("scheduler", scheduler.start, scheduler.stop)
     life.add("halls", start_halls, stop_halls)
     if shared:
         life.add_tasks("accounts follower", lambda: {"accounts-follower": _follow_accounts(accounts)})
@@ -255,14 +280,19 @@ def create_app(settings: Settings) -> web.Application:
     life.add("print dispatcher", printing.start, printing.stop)
     life.add("statistics", stats.create)
     if settings.background:  # else another process of the deployment sweeps and derives
-        life.add_tasks("supervision sweeps", lambda: {
-            f"supervisor-{hall}": stats_tasks.supervise(service, supervisors[hall]) for hall, service in context.halls.items()
-        })
+        life.add("supervision sweeps", sweeps.start, sweeps.stop)
         life.add_tasks("statistics builder", lambda: {"stats-builder": stats_tasks.derive(stats, context.halls)})
     life.add("outbound", outbound.start, outbound.stop)
-    if settings.background:  # one process sends, in order per hall
-        life.add_tasks("rating uploads", lambda: {f"uploads-{hall}": u.run() for hall, u in uploaders.items()})
-        life.add_tasks("sms", lambda: {f"sms-{hall}": o.run() for hall, o in app[appointments.SMS].items()})
+    if settings.background:  # one process sends, in order per hall; each hall's outbox is a scheduler entry
+
+        async def start_outboxes() -> None:
+            for outbox in (*uploaders.values(), *app[appointments.SMS].values()):
+                outbox.schedule(scheduler)
+
+        async def stop_outboxes() -> None:
+            await scheduler.drop([(kind, hall) for hall in context.halls for kind in ("uploads", "sms")])
+
+        life.add("outboxes", start_outboxes, stop_outboxes)
     life.add("serving", serve)
     app.cleanup_ctx.append(life.run)
     return app

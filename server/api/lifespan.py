@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..scheduler import Scheduler
 from ..tasks import cancel
 
 log = logging.getLogger("hallq")
@@ -84,3 +85,4 @@ class Lifespan:
 
 
 LIFESPAN = web.AppKey("hallq-lifespan", Lifespan)
+SCHEDULER = web.AppKey("hallq-scheduler", Scheduler)  # every hall's timed work (server/scheduler.py)

@@ -35,6 +35,7 @@ from ..bus import Bus, Published
 from ..domain.errors import Forbidden, NotFound
 from ..feed import machine, render
 from ..hall import HallService
+from ..scheduler import Scheduler
 from ..tasks import cancel
 from .context import CTX, hall_of
 from .devices import device, forget, remember
@@ -69,9 +70,14 @@ class Client:
 class Feed:
     """The driver of one hall's feed: bus, sockets and time in; the machine's decisions out."""
 
-    def __init__(self, service: HallService, bus: Bus, history: int, tick_s: float) -> None:
-        """history: events kept to replay on resume; tick_s: the heartbeat's period (see Settings)."""
+    def __init__(self, service: HallService, bus: Bus, history: int, tick_s: float, scheduler: Scheduler | None = None) -> None:
+        """history: events kept to replay on resume; tick_s: the heartbeat's period (see Settings);
+        scheduler: the app's one scheduler, which then runs the machine's timer (else a task of
+        its own). On the scheduler a feed nobody listens to has no timer: the machine's clock
+        is brought up to date when the first client comes, so that client sees what it would
+        have seen had the timer kept running."""
         self.service = service
+        self.scheduler = scheduler
         self.bus = bus
         self._loop = asyncio.get_running_loop()
         self.machine = machine.FeedMachine(service.held().day, service.held().seq, history, tick_s, self._loop.time())
@@ -94,12 +100,13 @@ class Feed:
 
     async def start(self) -> None:
         sub = self.bus.subscribe(self.service.hall, maxsize=10_000)
-        self._tasks = [
-            asyncio.create_task(self._listen(sub), name=f"feed-{self.service.hall}"),
-            asyncio.create_task(self._timer(), name=f"feed-timer-{self.service.hall}"),
-        ]
+        self._tasks = [asyncio.create_task(self._listen(sub), name=f"feed-{self.service.hall}")]
+        if self.scheduler is None:
+            self._tasks.append(asyncio.create_task(self._timer(), name=f"feed-timer-{self.service.hall}"))
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.drop([self._key])
         await cancel(self._tasks)
         await self.close_all()
 
@@ -110,7 +117,11 @@ class Feed:
     # -- inputs --------------------------------------------------------------------------
     async def connect(self, client: Client, **subscription: Any) -> None:
         async with self._turn:
+            if self.scheduler is not None and self.scheduler.when(self._key) is None:
+                # Nobody listened, so nothing ran the timer: it has nobody to send to now.
+                await self._perform(self.machine.timer(self.hall(), self._loop.time()))
             await self._perform(self.machine.connect(client, self.hall(), **subscription))
+            self._plan()
 
     async def receive(self, client: Client, text: str | None) -> machine.Close | None:
         """A frame (None: not text). Returns the client's own close, for its handler to make."""
@@ -118,10 +129,12 @@ class Feed:
             outputs = self.machine.receive(client, text, self.hall()) if text is not None else self.machine.receive_binary(client)
             own = next((o for o in outputs if isinstance(o, machine.Close) and o.client is client), None)
             await self._perform([o for o in outputs if o is not own])
+            self._plan()
         return own
 
     async def disconnect(self, client: Client) -> None:
         self.machine.disconnect(client)
+        self._plan()
         if client.writer is not None:
             client.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -145,6 +158,29 @@ class Feed:
             # the writer of another worker changed it: take the catalogue in force now
             await self.service.follow_catalog()
         await self._perform(self.machine.publish(day, first_seq, events, self.hall()))
+
+    @property
+    def _key(self) -> tuple[str, str]:
+        return ("feed", self.service.hall)
+
+    def _plan(self) -> None:
+        """The timer's next run on the scheduler: at the machine's deadline, while anyone listens."""
+        if self.scheduler is None:
+            return
+        if not self.machine.clients:
+            self.scheduler.cancel(self._key)
+        elif self.machine.watching():
+            self.scheduler.at(self._key, self.machine.deadline(), self._timed)
+        else:  # screens that keep up: only the heartbeat (a hall's feed wakes every tick_s, not every second)
+            self.scheduler.at(self._key, max(self.machine.deadline(), self.machine.next_tick()), self._timed)
+
+    async def _timed(self) -> None:
+        try:
+            async with self._turn:
+                await self._perform(self.machine.timer(self.hall(), self._loop.time()))
+        except Exception:  # a bug must not silence the heartbeat and the drops for good
+            log.exception("hall %s: feed timer failed", self.service.hall)
+        self._plan()
 
     async def _timer(self) -> None:
         while True:
@@ -177,6 +213,8 @@ class Feed:
         elif buffered > FAST_LIMIT or buffered + 4 * len(payload) > PAUSE_AT:  # 4: the most bytes a character takes
             client.backlog.append(payload)
             client.writer = self._loop.create_task(self._drain(client))
+            if self.scheduler is not None:  # looked at again a second later, as by the timer's task
+                self.scheduler.soon(self._key, machine.WATCH_S, self._timed)
         else:
             try:
                 await client.ws.send_str(payload)  # lands in the socket buffer: no wait

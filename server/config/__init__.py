@@ -45,16 +45,22 @@ def default_config_dir() -> Path:
     return shipped if shipped.is_dir() else Path.cwd() / "config"
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, parsed: dict[str, Any] | None = None) -> Any:
     """A config file, as strictly as an import (server/config/reading.py), without its time limit:
-    nothing waits on the server while it starts."""
+    nothing waits on the server while it starts. `parsed`: texts read already in this load (a
+    province's township folders repeat the same windows over and over), by text: shared, so
+    what is read is never changed (load_hall builds new lists; validation copies)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    return load_yaml(text, str(path), Budget(timed=False))
+    if parsed is None:
+        return load_yaml(text, str(path), Budget(timed=False))
+    if text not in parsed:
+        parsed[text] = load_yaml(text, str(path), Budget(timed=False))
+    return parsed[text]
 
 
 def _entry_label(data: dict[str, Any], key: str, index: int) -> str:
@@ -102,10 +108,10 @@ def _shared(folder: Path, data: dict[str, Any], source: HallConfig) -> None:
     data["departments"] = [d.model_dump(mode="json", exclude_defaults=True) for d in departments] + list(data.get("departments", []))
 
 
-def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None) -> HallConfig:
+def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None, parsed: dict[str, Any] | None = None) -> HallConfig:
     data: dict[str, Any] = {}
     source: HallConfig | None = None
-    hall_data = _read(folder / FILES["hall"])
+    hall_data = _read(folder / FILES["hall"], parsed)
     if isinstance(hall_data, dict) and hall_data.get("catalog_from"):
         source = (sources or {}).get(str(hall_data["catalog_from"]))
         if source is None:
@@ -114,7 +120,7 @@ def load_hall(folder: Path, sources: dict[str, HallConfig] | None = None) -> Hal
         path = folder / name
         if (key in OPTIONAL or (source is not None and key in ("departments", "items"))) and not path.exists():
             continue
-        value = _read(path)
+        value = _read(path, parsed)
         if key == "hall":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: expected a mapping of the hall's settings")
@@ -146,8 +152,9 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
     halls: dict[str, Catalog] = {}
     owner: dict[str, str] = {}
     configs: dict[str, HallConfig] = {}
-    for folder in _in_catalogue_order(sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file())):
-        config = load_hall(folder, configs)
+    parsed: dict[str, Any] = {}
+    for folder in _in_catalogue_order(sorted(p for p in config_dir.iterdir() if (p / FILES["hall"]).is_file()), parsed):
+        config = load_hall(folder, configs, parsed)
         configs[config.hall.id] = config
         for warning in post_warnings(config):  # accepted, shown on the board (AB岗, server/domain/catalog.py)
             log.warning("%s: %s", folder / FILES["windows"], warning)
@@ -165,11 +172,11 @@ def load_halls(config_dir: Path) -> dict[str, Catalog]:
     return halls
 
 
-def _in_catalogue_order(folders: list[Path]) -> list[Path]:
+def _in_catalogue_order(folders: list[Path], parsed: dict[str, Any] | None = None) -> list[Path]:
     """Halls that share another's catalogue come after it (a loop is reported by load_hall)."""
     source: dict[str, str | None] = {}
     for folder in folders:
-        data = _read(folder / FILES["hall"])
+        data = _read(folder / FILES["hall"], parsed)
         source[folder.name] = str(data["catalog_from"]) if isinstance(data, dict) and data.get("catalog_from") else None
     done: list[Path] = []
     by_name = {f.name: f for f in folders}

@@ -382,6 +382,18 @@ class AlertBoard:
         return tuple((k, a.level) for k, a in self.active.items())
 
 
+def quiet(state: HallDay, board: AlertBoard, cases: Iterable[cmd.OpenCase] = (), reviews: Iterable[cmd.OpenReview] = ()) -> bool:
+    """Whether a sweep can find nothing new until the hall-day changes (an event) or the day
+    does: nobody waits or is served, no window is paused, no alert is active, no promised case
+    or bad review is open. Every finding of `findings` needs one of those; so a quiet hall's
+    sweeps may wait for its next event instead of running every `sweep_s`."""
+    if board.active or any(state.waiting.values()) or any(state.pinned.values()):
+        return False
+    if any(w.status in (WindowStatus.serving, WindowStatus.paused) for w in state.windows.values()):
+        return False
+    return not any(True for _ in cases) and not any(r.status not in CLOSED_REVIEW for r in reviews)
+
+
 def suggestions(state: HallDay, catalog: Catalog, now: datetime) -> list[dict[str, Any]]:
     """Items with many people waiting past their warning threshold, and the windows that could
     take them — the advice of the board, not journalled:

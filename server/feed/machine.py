@@ -196,6 +196,15 @@ class FeedMachine:
         """When `timer` next has something to do (monotonic seconds)."""
         return min(self._next_watch, self._next_tick)
 
+    def next_tick(self) -> float:
+        """When the heartbeat is next due (monotonic seconds)."""
+        return self._next_tick
+
+    def watching(self) -> bool:
+        """Whether the once-a-second look has anything to look at: a client with messages not
+        yet written, or one following a ticket. Otherwise only the heartbeat is due."""
+        return any(c.pending or c.waiting_since is not None or c.ticket is not None for c in self.clients.values())
+
     def timer(self, hall: render.HallView, now: float) -> list[Output]:
         """Time has passed: drop stuck clients, send tickets' new people-ahead, the heartbeat."""
         out: list[Output] = []

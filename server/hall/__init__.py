@@ -38,6 +38,7 @@ from ..domain.errors import DomainError, NotFound
 from ..domain.model import HallDay, Ticket
 from ..journal import Journal, Stored, Unavailable, is_timeout
 from ..journal.revisions import SQLRevisions
+from ..scheduler import Scheduler
 from ..tasks import cancel
 from .catalogs import CatalogRevisions
 from .dayend import DayChange
@@ -77,6 +78,23 @@ def _fail(entries: list[Entry], error: BaseException) -> None:
             fut.set_exception(unavailable)
 
 
+class HeardBus(LocalBus):
+    """The service's own bus (`local`), which also tells plain functions what it carries: the
+    scheduler's users hear of a hall's events without a task per hall waiting on a queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners: list[Callable[[Published], None]] = []
+
+    async def publish(self, message: Published) -> None:
+        for listener in tuple(self.listeners):
+            try:
+                listener(message)
+            except Exception:  # a listener's bug must not stop the hall
+                log.exception("hall %s: a listener failed", message.hall)
+        await super().publish(message)
+
+
 class HallService(CatalogRevisions):
     POLL_S = 1.0  # how often a shared service reads the journal while the bus is down
 
@@ -90,6 +108,7 @@ class HallService(CatalogRevisions):
         adjust: Callable[[HallConfig], HallConfig] | None = None,
         *,
         shared: bool = False,
+        scheduler: Scheduler | None = None,
     ) -> None:
         # `adjust`: how this server runs a catalogue without storing it so (--always-open);
         # `config` is the catalogue as stored, what administrators edit.
@@ -104,7 +123,8 @@ class HallService(CatalogRevisions):
         self.journal = journal
         self.bus = bus
         self.shared = shared
-        self.local = LocalBus()  # what this service has folded, in order: the screens' source
+        self.local = HeardBus()  # what this service has folded, in order: the screens' source
+        self.scheduler = scheduler  # the day change's timer (else a task of its own)
         self.repo = HallDays(journal, self.hall, (self.local, bus))
         self.clock: Clock = clock or SystemClock(catalog.hall.timezone)
         self.tz = ZoneInfo(catalog.hall.timezone)
@@ -125,16 +145,40 @@ class HallService(CatalogRevisions):
     def _today(self) -> date:
         return self._now().date()
 
-    async def start(self) -> None:
-        await self._load(self._today())
+    async def start(self, empty: bool = False) -> None:
+        """`empty`: the journal holds nothing of this hall's recent days (LOOKBACK_DAYS) and no
+        catalogue revision (the app asks once for every hall): nothing to load or close out."""
+        if empty:
+            self.state = HallDay(self.hall, self._today())
+            self._stale = False
+            self.days.settled = self.state.day
+        else:
+            await self._load(self._today())
         self._task = asyncio.create_task(self._run(), name=f"hall-writer-{self.hall}")
-        self._wake_up()  # close out what a stop across midnight left open, before anyone asks
-        self._midnight = asyncio.create_task(self.days.watch(self._wake_up), name=f"hall-midnight-{self.hall}")
+        if not empty:
+            self._wake_up()  # close out what a stop across midnight left open, before anyone asks
+        if self.scheduler is not None:
+            self._day_timer()
+        else:
+            self._midnight = asyncio.create_task(self.days.watch(self._wake_up), name=f"hall-midnight-{self.hall}")
         if self.shared:
             sub = self.bus.subscribe(self.hall, maxsize=1000)
             self._follower = asyncio.create_task(self._follow(sub), name=f"hall-follower-{self.hall}")
 
+    def _day_timer(self) -> None:
+        """The day change on the scheduler: wake the writer when the hall-day has ended."""
+        assert self.scheduler is not None
+
+        def check() -> None:
+            if self.days.ended():
+                self._wake_up()
+            self._day_timer()
+
+        self.scheduler.after(("day", self.hall), self.days.until_end(), check)
+
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.cancel(("day", self.hall))
         await cancel((self._midnight, self._follower, self._task))
         self._task = self._follower = self._midnight = None
         for _, fut in self._inbox:

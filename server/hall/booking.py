@@ -19,6 +19,7 @@ import hmac
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ from ..domain.decide import decide
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.model import Appointment, HallDay
 from . import HallService, Unavailable
+from ..bus import Published
+from ..scheduler import Scheduler
 from ..tasks import cancel
 
 log = logging.getLogger("hallq.booking")
@@ -66,6 +69,7 @@ class Bookings:
     """One hall's bookings over today and the bookable days after it."""
 
     SWEEP_S = 30.0
+    QUIET_S = 300.0  # with no booking open today, the next sweep waits for an event (or this long)
 
     def __init__(self, hall: HallService, secret: bytes) -> None:
         self.hall = hall
@@ -76,6 +80,8 @@ class Bookings:
         # the locks stay few however many numbers come.
         self._phone_locks = [asyncio.Lock() for _ in range(64)]
         self._task: asyncio.Task[None] | None = None
+        self._scheduler: Scheduler | None = None
+        self._heard: Callable[[Published], None] = lambda _message: None
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]
@@ -230,12 +236,43 @@ class Bookings:
             return []
         return await self.hall.handle(cmd.ReleaseMissed(by="system"))
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"bookings-{self.hall.hall}")
+    async def start(self, scheduler: Scheduler | None = None) -> None:
+        """Sweep every SWEEP_S: on the app's one scheduler when given (a hall with no booking
+        open today waits for its next event instead, or QUIET_S), else in a task of its own."""
+        self._scheduler = scheduler
+        if scheduler is None:
+            self._task = asyncio.create_task(self._run(), name=f"bookings-{self.hall.hall}")
+            return
+        self._heard = lambda _message: scheduler.soon(self._key, self.SWEEP_S, self._timed)
+        self.hall.local.listeners.append(self._heard)  # type: ignore[attr-defined]
+        scheduler.after(self._key, self.SWEEP_S, self._timed)
 
     async def stop(self) -> None:
+        if self._scheduler is not None:
+            if self._heard in self.hall.local.listeners:  # type: ignore[attr-defined]
+                self.hall.local.listeners.remove(self._heard)  # type: ignore[attr-defined]
+            await self._scheduler.drop([self._key])
+            self._scheduler = None
         await cancel((self._task,))
         self._task = None
+
+    @property
+    def _key(self) -> tuple[str, str]:
+        return ("bookings", self.hall.hall)
+
+    def _open_today(self) -> bool:
+        return any(not (a.cancelled or a.missed or a.ticket is not None) for a in self.hall.held().appointments.values())
+
+    async def _timed(self) -> None:
+        assert self._scheduler is not None
+        try:
+            await self.sweep()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the journal may be away for a while: try again next time
+            log.warning("hall %s: no-show sweep failed: %r", self.hall.hall, exc)
+        quiet = not self.hall.shared and not self._open_today()
+        self._scheduler.after(self._key, self.QUIET_S if quiet else self.SWEEP_S, self._timed)
 
     async def _run(self) -> None:
         while True:

@@ -151,12 +151,20 @@ class DayChange:
         commit = await s.repo.write(p, decide_there, publish=False)
         return refused[0] if refused else list(commit.events)
 
+    def until_end(self) -> float:
+        """Seconds until the hall-day ends (a little after), at most an hour: the clock is read
+        again hourly (clock jumps)."""
+        now = self.service._now()
+        delay = (dayend.day_end(now.date(), self.service.catalog) - now).total_seconds()
+        return min(max(delay, 0.0) + 0.05, 3600.0)
+
+    def ended(self) -> bool:
+        return self.service.state.day != self.service._today()
+
     async def watch(self, wake: Callable[[], None]) -> None:
-        """Wake the writer when the hall-day ends, so the close-out does not wait for a command."""
-        s = self.service
+        """Wake the writer when the hall-day ends, so the close-out does not wait for a command
+        (a service without the app's scheduler)."""
         while True:
-            now = s._now()
-            delay = (dayend.day_end(now.date(), s.catalog) - now).total_seconds()
-            await asyncio.sleep(min(max(delay, 0.0) + 0.05, 3600.0))  # re-read the clock hourly (clock jumps)
-            if s.state.day != s._today():
+            await asyncio.sleep(self.until_end())
+            if self.ended():
                 wake()

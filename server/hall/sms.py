@@ -23,9 +23,11 @@ from ..domain.errors import NotFound
 from ..domain.estimates import ahead
 from ..domain.model import TicketStatus
 from ..journal.sms import Contact, Message, SmsStore
+from ..scheduler import Scheduler
 from . import HallService
+from .timed import every
 from .booking import Bookings
-from .uploads import Reply, Send
+from .uploads import IDLE_S, Reply, Send
 
 log = logging.getLogger("hallq.sms")
 
@@ -176,11 +178,8 @@ class SmsOutbox:
             await self.plan()  # numbers whose last message just went are deleted now
             return wait
 
-    async def run(self) -> None:
-        while True:
-            try:
-                wait = await self.step()
-            except Exception as exc:  # the database is away: try again at the next look
-                log.warning("hall %s: sms: %r", self.hall, exc)
-                wait = None
-            await asyncio.sleep(min(self.POLL_S, wait) if wait is not None else self.POLL_S)
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Look now and then on the app's one scheduler, sooner when a message falls due."""
+        every(scheduler, ("sms", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, IDLE_S, log,
+              f"hall {self.hall}: sms")
+

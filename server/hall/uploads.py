@@ -21,7 +21,9 @@ from typing import Any
 
 from ..domain import provincial
 from ..journal.outbox import RatingUploads, Upload
+from ..scheduler import Scheduler
 from . import HallService
+from .timed import every
 
 log = logging.getLogger("hallq.uploads")
 
@@ -37,9 +39,11 @@ Send = Callable[[str, dict[str, Any], str, float], Awaitable[Reply]]
 # (url, query, timeout in seconds) -> the reply and its JSON body
 Fetch = Callable[[str, dict[str, str], float], Awaitable[tuple[Reply, Any]]]
 
+IDLE_S = 60.0  # a hall whose outbox is off looks again this often (the admin page may turn it on)
+
 
 class RatingUploader:
-    POLL_S = 2.0  # how often the task looks for new ratings and due retries
+    POLL_S = 2.0  # how often the upload looks for new ratings and due retries
 
     def __init__(self, service: HallService, store: RatingUploads, send: Send, fetch: Fetch | None = None) -> None:
         self.service = service
@@ -50,7 +54,6 @@ class RatingUploader:
         self.lock = asyncio.Lock()  # one step at a time: the task's and a test's or an admin's
         self._pulled_at: Any = None  # when the returned ratings were last asked for (the hall's clock)
         self.returned_listeners: list[Callable[[], None]] = []  # told when bad ratings came back (the supervisor)
-        self.wake = asyncio.Event()
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]
@@ -159,16 +162,8 @@ class RatingUploader:
                 await self.pull()
             return wait
 
-    async def run(self) -> None:
-        """The lifespan's task: a step now and then, sooner when a retry falls due."""
-        while True:
-            try:
-                wait = await self.step()
-            except Exception as exc:  # the database is away: try again at the next look
-                log.warning("hall %s: rating upload: %r", self.hall, exc)
-                wait = None
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), min(self.POLL_S, wait) if wait is not None else self.POLL_S)
-            except TimeoutError:
-                pass
+    def schedule(self, scheduler: Scheduler) -> None:
+        """Look now and then on the app's one scheduler, sooner when a retry falls due."""
+        every(scheduler, ("uploads", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, IDLE_S, log,
+              f"hall {self.hall}: rating upload")
+

@@ -82,11 +82,31 @@ def database_url(data_dir: Path | None, url: str | None) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'hallq.sqlite3'}"
 
 
+@dataclass(slots=True)
+class _Append:
+    hall: str
+    day: date
+    expected: int
+    rows: list[dict[str, Any]]
+    done: asyncio.Future[None]
+
+
 class SQLJournal:
-    """The journal on any SQL database SQLAlchemy reaches (SQLite and PostgreSQL are tested)."""
+    """The journal on any SQL database SQLAlchemy reaches (SQLite and PostgreSQL are tested).
+
+    Group commit across halls: appends that arrive while a transaction is on its way to disk
+    wait and go together in the next one, whichever halls they are for, so one commit (one
+    fsync) serves many halls' writers. Each append keeps its own expected position: the batch
+    is inserted at once, and only if a position is taken is it inserted again one append at a
+    time, each in a savepoint, so the one that lost the race hears SequenceConflict and the
+    others are stored all the same.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._waiting: list[_Append] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions that stored appends (tests, benchmarks)
 
     async def create(self) -> None:
         await migrations.upgrade(self.engine)  # the tables come from the one migration history
@@ -98,11 +118,52 @@ class SQLJournal:
             {"hall": hall, "day": day, "seq": expected + n, "type": e["type"], "data": json.dumps(e, ensure_ascii=False)}
             for n, e in enumerate(events, start=1)
         ]
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Append(hall, day, expected, rows, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="journal-group-commit")
+        await asyncio.shield(done)  # a cancelled writer's append is stored or refused all the same
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                refused = await self._store(batch)
+            except BaseException as exc:
+                for a in batch:
+                    if not a.done.done():
+                        a.done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for a in batch:
+                if a.done.done():
+                    continue
+                if id(a) in refused:
+                    a.done.set_exception(SequenceConflict(f"{a.hall} {a.day}: position {a.expected + 1} is taken"))
+                else:
+                    a.done.set_result(None)
+
+    async def _store(self, batch: list[_Append]) -> set[int]:
+        """Store the batch in one transaction; returns the appends refused (position taken)."""
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(events_table), rows)
+                await conn.execute(insert(events_table), [row for a in batch for row in a.rows])
+            self.commits += 1
+            return set()
         except IntegrityError:
-            raise SequenceConflict(f"{hall} {day}: position {expected + 1} is taken") from None
+            if len(batch) == 1:
+                return {id(batch[0])}
+        refused: set[int] = set()
+        async with self.engine.begin() as conn:  # one at a time: which of them lost the race
+            for a in batch:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(events_table), a.rows)
+                except IntegrityError:
+                    refused.add(id(a))
+        self.commits += 1
+        return refused
 
     async def read(self, hall: str, day: date, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:
         t = events_table
@@ -114,6 +175,29 @@ class SQLJournal:
         if len(rows) > 500:  # a long catch-up: decode off the event loop, so the hall is not held up
             return await asyncio.to_thread(_decode, rows)
         return _decode(rows)
+
+    async def read_halls(self, day: date, since: dict[str, int]) -> dict[str, list[Stored]]:
+        """The events of many halls' `day` after each one's position in `since`, in one query
+        (the region's table of a province)."""
+        if not since:
+            return {}
+        t = events_table
+        low = min(since.values())
+        query = (select(t.c.hall, t.c.seq, t.c.data)
+                 .where(t.c.day == day, t.c.hall.in_(sorted(since)), t.c.seq > low).order_by(t.c.hall, t.c.seq))
+        async with self.engine.connect() as conn:
+            rows = [(h, seq, data) for h, seq, data in (await conn.execute(query)).all() if seq > since[h]]
+        out: dict[str, list[Stored]] = {}
+        for h, seq, data in rows:
+            out.setdefault(h, []).append(Stored(seq, json.loads(data)))
+        return out
+
+    async def halls_since(self, start: date) -> set[str]:
+        """The halls with events on `start` or later (one query for every hall, at start: the
+        others have nothing to load or close out)."""
+        t = events_table
+        async with self.engine.connect() as conn:
+            return {h for (h,) in await conn.execute(select(t.c.hall).where(t.c.day >= start).distinct())}
 
     async def last_seq(self, hall: str, day: date) -> int:
         t = events_table
@@ -136,6 +220,11 @@ class SQLJournal:
                     await tx.rollback()
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            try:
+                await self._flusher
+            except BaseException:  # noqa: BLE001 - its appenders heard of it
+                pass
         await self.engine.dispose()
 
     async def days(self, hall: str, start: date, end: date, types: Collection[str] | None = None) -> dict[date, int]:

@@ -64,6 +64,12 @@ class SQLRevisions:
     async def create(self) -> None:
         await migrations.upgrade(self.engine)  # the tables come from the one migration history
 
+    async def halls(self) -> set[str]:
+        """The halls with any stored revision (one query for every hall, at start)."""
+        t = revisions_table
+        async with self.engine.connect() as conn:
+            return {h for (h,) in await conn.execute(select(t.c.hall).distinct())}
+
     async def add(self, revision: Revision) -> None:
         """Store `revision`; RevisionConflict if its number is taken."""
         assert revision.document is not None

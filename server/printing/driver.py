@@ -24,6 +24,7 @@ from server.tasks import cancel
 
 from . import devices
 from .jobs import Changed, Close, Job, KioskJobs, Output, PrintHere, PrintJobs, Record, Relay, Send
+from server.scheduler import Scheduler
 from .layout import escpos, ticket_layout, to_escpos
 from .tickets import facts
 
@@ -59,8 +60,14 @@ class Printing:
 
     TICK_S = 0.25  # how often the hall's clock is read for deadlines (a test's clock moves by hand)
 
-    def __init__(self, halls: dict[str, HallService], bus: Bus | None = None, sweep: bool = True) -> None:
+    DAYS_S = 60.0  # on the scheduler: how often halls with no open job are told the hall's day
+
+    def __init__(self, halls: dict[str, HallService], bus: Bus | None = None, sweep: bool = True,
+                 scheduler: Scheduler | None = None) -> None:
+        """scheduler: the app's one scheduler; then only halls with open jobs are ticked every
+        TICK_S (the others learn of a new day within DAYS_S), else one task ticks every hall."""
         self.halls = halls
+        self.scheduler = scheduler
         self.bus = bus
         self.sweep = sweep  # with several workers only one flags the jobs that died with a server
         shared = bus is not None and bus.shared
@@ -80,13 +87,18 @@ class Printing:
             self.bus.on_relay("print-settled", self._settled_elsewhere)
         if any(k.prints for machine in self.jobs.values() for k in machine.kiosks.values()):
             await asyncio.to_thread(escpos)  # its first import takes a while: not on the event loop
-        self._tasks.append(asyncio.create_task(self._tick(), name="print-deadlines"))
+        if self.scheduler is None:
+            self._tasks.append(asyncio.create_task(self._tick(), name="print-deadlines"))
+        else:
+            self.scheduler.after(("print-days",), self.DAYS_S, self._days)
         if self.sweep:
             self._tasks.append(asyncio.create_task(self._sweep(), name="print-sweep"))
         for hall_id, kiosk in self._direct:
             self._tasks.append(asyncio.create_task(self._print_directly(hall_id, kiosk), name=f"print-{kiosk}"))
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.drop([("print-days",), *(("print", hall) for hall in self.jobs)])
         await cancel(self._tasks)
         for box in list(self._outboxes.values()):
             with contextlib.suppress(Exception):
@@ -156,6 +168,24 @@ class Printing:
                 changed = True
         if changed:
             self._changed(hall)
+        if self.scheduler is not None and self._open(hall):
+            self.scheduler.soon(("print", hall), self.TICK_S, lambda: self._tick_hall(hall))
+
+    def _open(self, hall: str) -> bool:
+        """Whether the hall's machine has jobs whose deadlines need its clock."""
+        machine = self.jobs[hall]
+        return bool(machine.settling) or any(k.jobs for k in machine.kiosks.values())
+
+    def _tick_hall(self, hall: str) -> None:
+        service = self.halls[hall]
+        self._run(hall, self.jobs[hall].tick(self.now(service), service.held().day))  # (ticks again while jobs are open)
+
+    def _days(self) -> None:
+        assert self.scheduler is not None
+        for hall, machine in self.jobs.items():
+            if machine.day != self.halls[hall].held().day:
+                self._tick_hall(hall)
+        self.scheduler.after(("print-days",), self.DAYS_S, self._days)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]

@@ -77,6 +77,8 @@ async def stored_cases(stats: Stats, hall: str, today: date, due_by: date | None
         cond.append(t.c.deadline <= due_by)
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.day, t.c.deadline).where(and_(*cond))
     await stats.ensure_closed_days(hall, today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1))
+    if stats.unjournalled(hall, today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1)):
+        return []  # nothing was journalled on those days: nothing derived either
     async with stats.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [OpenCase(ticket=tk, number=n, item=i, window=w, accepted_on=d, deadline=dl) for tk, n, i, w, d, dl in rows]
@@ -104,7 +106,10 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
     end = min(end or today, today - timedelta(days=1))
     if end_returned < start:
         return {}
-    if end >= start:
+    # Nothing journalled on those days (a quiet township centre): nothing derived to read either,
+    # only what the province may have sent back.
+    journalled = end >= start and not stats.unjournalled(hall, start, end)
+    if journalled:
         await stats.ensure_closed_days(hall, start, end)
     t, lg = stat_tickets, stat_ledger
     query = select(t.c.ticket, t.c.number, t.c.item, t.c.window, t.c.clerk, t.c.day, t.c.score, t.c.comment).where(
@@ -124,13 +129,17 @@ async def stored_reviews(stats: Stats, hall: str, today: date, start: date | Non
         .order_by(lg.c.day, lg.c.seq)
     )
     async with stats.engine.connect() as conn:
-        found = {tk: Review(tk, n, i, w, c, d, s, cm or "") for tk, n, i, w, c, d, s, cm in await conn.execute(query)}
-        for day, data in await conn.execute(late):
-            review = late_review(json.loads(data), day)
-            if review is not None:
-                found[review.ticket] = review
+        found: dict[str, Review] = {}
+        if journalled:
+            found = {tk: Review(tk, n, i, w, c, d, s, cm or "") for tk, n, i, w, c, d, s, cm in await conn.execute(query)}
+            for day, data in await conn.execute(late):
+                review = late_review(json.loads(data), day)
+                if review is not None:
+                    found[review.ticket] = review
         for rid, n, i, w, d, s, cm in await conn.execute(returned):
             found[RETURN_KEY + rid] = Review(RETURN_KEY + rid, n or "—", i, w, None, d, s, cm or "")
+        if not found:
+            return found
         for (data,) in await conn.execute(steps):
             e = json.loads(data)
             if e["ticket"] in found:

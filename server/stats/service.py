@@ -54,6 +54,7 @@ class Stats:
         self.halls = halls
         self._today: dict[str, _Today] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._unjournalled: dict[str, tuple[date, date]] = {}  # a range of closed days with no event, per hall
 
     async def create(self) -> None:
         await store.create(self.engine)
@@ -80,6 +81,8 @@ class Stats:
         end = min(end, hall_today(self.halls[hall]) - timedelta(days=1))
         if end < start:
             return 0
+        if self.unjournalled(hall, start, end):
+            return 0  # nothing journalled in a range holding this one (closed days do not fill up later)
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
         built = await store.built_days(self.engine, hall, start, end)
         if all(built.get(d, (0, 0))[0] == store.VERSION for d in days):
@@ -87,6 +90,11 @@ class Stats:
         async with self._lock(hall):
             built = await store.built_days(self.engine, hall, start, end)
             in_journal = await self.journal.days(hall, start, end)
+            if not in_journal:
+                # A hall with nothing in these days (a province's idle township): remember it
+                # here rather than mark hundreds of empty days in the database.
+                self._unjournalled[hall] = (start, end)
+                return 0
             todo = [d for d, seq in sorted(in_journal.items()) if built.get(d) != (store.VERSION, seq)]
             empty = [d for d in days if d not in in_journal and built.get(d) != (store.VERSION, 0)]
             for day in todo:
@@ -106,10 +114,63 @@ class Stats:
             cur = self._today.get(hall)
             if cur is None or cur.day != day:
                 cur = self._today[hall] = _Today(day, DayFacts(service.catalog, day))
-            stored = await service.events(day, cur.seq)
+            held = service.held()
+            if not service.shared and held.day == day and held.seq == cur.seq:
+                # One process holds the whole fold, and nothing is new since the last count: ask
+                # the journal nothing; an empty day needs no thread either (the region's table
+                # of a province: thousands of halls).
+                if cur.seq == 0:
+                    return _advance(cur, [], now or service.clock.now())
+                stored = []
+            else:
+                stored = await service.events(day, cur.seq)
             # Counting a busy day takes a while: do it off the event loop (the lock keeps the
             # builder to this task meanwhile), so calls and tickets are not held up.
             return await asyncio.to_thread(_advance, cur, stored, now or service.clock.now())
+
+    def unjournalled(self, hall: str, start: date, end: date) -> bool:
+        """Whether the hall is known to have nothing journalled in [start, end] (closed days)."""
+        known = self._unjournalled.get(hall)
+        return known is not None and known[0] <= start and end <= known[1]
+
+    def nothing_before(self, hall: str, start: date, end: date) -> None:
+        """The app found nothing journalled for the hall in [start, end] at start (one query
+        for every hall): its closed days need no look until then."""
+        self._unjournalled[hall] = (start, end)
+
+    async def today_many(self, halls: list[str]) -> dict[str, DayResult]:
+        """`today` of many halls at once (the region's table): what is new in the journal is read
+        in one query per day, and counted in one trip off the event loop. With several
+        processes (each hall's fold may be behind the journal) it is `today` hall by hall."""
+        if any(self.halls[h].shared for h in halls):
+            return {h: await self.today(h) for h in halls}
+        locks = [self._lock(h) for h in dict.fromkeys(halls)]
+        for lock in locks:
+            await lock.acquire()
+        try:
+            work: list[tuple[str, _Today, datetime]] = []
+            behind: dict[date, dict[str, int]] = {}
+            for h in dict.fromkeys(halls):
+                service = self.halls[h]
+                day = hall_today(service)
+                cur = self._today.get(h)
+                if cur is None or cur.day != day:
+                    cur = self._today[h] = _Today(day, DayFacts(service.catalog, day))
+                held = service.held()
+                if not (held.day == day and held.seq == cur.seq):
+                    behind.setdefault(day, {})[h] = cur.seq
+                work.append((h, cur, service.clock.now()))
+            stored: dict[str, list[Any]] = {}
+            for day, since in behind.items():
+                stored.update(await self.journal.read_halls(day, since))
+
+            def count() -> dict[str, DayResult]:
+                return {h: _advance(cur, stored.get(h, []), now) for h, cur, now in work}
+
+            return await asyncio.to_thread(count)
+        finally:
+            for lock in locks:
+                lock.release()
 
     # ----------------------------------------------------------------- queries
 
@@ -185,6 +246,8 @@ __all__ = ["MAX_SPAN_DAYS", "Stats", "hall_today", "label", "ordered_keys"]
 
 def _advance(cur: _Today, stored: list[Any], now: datetime) -> DayResult:
     for s in stored:
+        if s.seq <= cur.seq:
+            continue  # counted already
         cur.builder.feed(ev.from_dict(s.data), s.seq)
         cur.seq = s.seq
     return cur.builder.result(now)

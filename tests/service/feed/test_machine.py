@@ -276,3 +276,19 @@ def test_a_catalogue_change_redraws_every_screen_from_one_snapshot_per_audience(
     assert set(snapshots) == {"a", "b", "desk", "w1-screen"} and to("phone", outputs) == []
     assert snapshots["a"] is snapshots["b"] is snapshots["w1-screen"] and snapshots["desk"] is not snapshots["a"]
     assert [m["type"] for m in to("a", outputs)] == ["event", "snapshot"]
+
+
+def test_screens_that_keep_up_leave_only_the_heartbeat_to_the_timer():
+    """A province's thousands of feeds: the once-a-second look is needed only for a client with
+    messages not written yet or one following a ticket (server/api/realtime.py plans by it)."""
+    f = Floor(tick_s=15.0, slow=("slow",))
+    assert not f.feed.watching() and f.feed.next_tick() == 15.0
+    f.connect("screen")
+    f.issue()
+    assert not f.feed.watching()  # written at once: nothing to look at
+    f.connect("slow")
+    assert f.feed.watching()  # its snapshot waits to be written
+    f.feed.disconnect("slow")
+    assert not f.feed.watching()
+    f.connect("phone", ticket="secret-1")
+    assert f.feed.watching()  # its people-ahead are sent at the once-a-second look

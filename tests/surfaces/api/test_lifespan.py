@@ -10,12 +10,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.api import Settings, create_app
-from server.api.lifespan import LIFESPAN, Lifespan, Step
+from server.api.lifespan import LIFESPAN, SCHEDULER, Lifespan, Step
 
 ORDER = [
-    "database", "catalogue imports", "refusals log", "accounts", "calendar", "bus", "halls", "device sweep", "feeds",
-    "booking sweeps", "print dispatcher", "statistics", "supervision sweeps", "statistics builder",
-    "outbound", "rating uploads", "sms", "serving",
+    "database", "catalogue imports", "refusals log", "accounts", "calendar", "bus", "scheduler", "halls", "device sweep",
+    "feeds", "booking sweeps", "print dispatcher", "statistics", "supervision sweeps", "statistics builder",
+    "outbound", "outboxes", "serving",
 ]
 
 
@@ -46,17 +46,20 @@ async def test_the_lifespan_starts_every_task_in_order_and_stops_them_in_reverse
         assert life.running == ORDER
         assert log == [f"start {name}" for name in ORDER]
         running = {t.get_name() for t in asyncio.all_tasks()}
-        for name in ("hall-writer-t", "hall-midnight-t", "feed-t", "bookings-t", "device-sweep", "supervisor-t",
-                     "stats-builder", "print-deadlines", "uploads-t", "sms-t"):
+        for name in ("hall-writer-t", "feed-t", "device-sweep", "stats-builder", "scheduler"):
             assert name in running, name
-        assert life.tasks.keys() == {"device sweep", "supervision sweeps", "statistics builder", "rating uploads", "sms"}
+        # Every hall's timed work is an entry of the one scheduler, not a task of its own.
+        timed = set(app[SCHEDULER].keys())
+        for key in (("day", "t"), ("bookings", "t"), ("supervise", "t"), ("print-days",), ("uploads", "t"), ("sms", "t")):
+            assert key in timed, key
+        assert life.tasks.keys() == {"device sweep", "statistics builder"}
         resp = await client.get("/api/v1/halls")
         assert resp.status == 200
     finally:
         await client.close()
 
     assert log[len(ORDER):] == [f"stop {name}" for name in reversed(ORDER)]
-    assert life.running == [] and life.tasks == {}
+    assert life.running == [] and life.tasks == {} and app[SCHEDULER].keys() == []
     left = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task() and not t.done()]
     assert [t.get_name() for t in left] == []
 
