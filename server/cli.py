@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds a connection may wait for its next request (default %(default)s)")
     limits.add_argument("--refusal-log-interval", type=float, default=ConnectionLimits.refusal_log_interval_s, metavar="S",
                         help="refused connections are logged in one line per this many seconds (default %(default)s)")
+    serve.add_argument("--ws-tick", type=_positive(float), default=15.0, metavar="S",
+                       help="seconds between the heartbeats every screen hears; a screen that hears none for about twice this shows itself offline (default %(default)s)")
     serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
@@ -236,6 +238,7 @@ def serve(args: argparse.Namespace) -> int:
         migrate=not _is_postgres(args.database),
         imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
         connections=limits,
+        ws_tick_s=args.ws_tick,
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2

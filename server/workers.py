@@ -34,7 +34,7 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
               "max-connections": args.max_connections, "connections-per-address": args.connections_per_address,
               "max-websockets": args.max_websockets, "websockets-per-address": args.websockets_per_address,
               "header-timeout": args.header_timeout, "idle-timeout": args.idle_timeout,
-              "refusal-log-interval": args.refusal_log_interval}
+              "refusal-log-interval": args.refusal_log_interval, "ws-tick": args.ws_tick}
     if args.config:
         values["config"] = args.config
     if args.db_timeout is not None:

@@ -4,6 +4,7 @@
 // prints; this page only shows what it is told and what the live feed says about the queues.
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { deviceOf } from "/static/common/device.js";
+import { dayText, idleGuard, scrollHint, speaker, whenText } from "/static/kiosk/care.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -15,6 +16,7 @@ let ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, depart
 const API = `/api/v1/halls/${encodeURIComponent(config.hall)}`;
 const KIOSK = `${API}/kiosks/${encodeURIComponent(config.kiosk)}`;
 const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const voice = speaker(`/kiosk/${encodeURIComponent(config.hall)}/${encodeURIComponent(config.kiosk)}`);
 const PUBLICS = ["content", "procedure", "requirements", "time_limit", "fee", "legal_basis"];
 
 let lang = config.lang;
@@ -29,8 +31,8 @@ let query = "";
 let code = "";
 let ticket = null;
 let ticketFeed = null;
-let lastTouch = Date.now();
 let busy = false;
+let care = false; // the elderly mode (适老化): larger text, read aloud, fewer steps, a call for help
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
 
@@ -50,6 +52,7 @@ function waitText(q) {
   if (!q.issuing) return t("not_issuing");
   if (q.quota_left === 0) return t("quota_out");
   const people = `${t("waiting")} ${q.ahead_of_newcomer} ${t("people")}`.trim();
+  if (!q.open_windows) return `${people} · ${t("no_window_open")}`; // no estimate without a window open
   return q.ahead_of_newcomer ? `${people} · ${t("wait_about")} ${minutes(q.estimated_wait_s)} ${t("minutes")}` : `${people} · ${t("no_wait")}`;
 }
 
@@ -63,6 +66,7 @@ function show(name, push = true) {
   $("back").hidden = $("home-button").hidden = name === "home" || name === "ticket";
   document.querySelector(".foot").hidden = name === "home" || name === "ticket";
   draw();
+  if (care) readScreen();
 }
 
 function back() {
@@ -77,6 +81,7 @@ function home() {
   priority = false;
   query = code = "";
   closeTicket();
+  setCare(false);
   if (lang !== config.lang) setLang(config.lang);
   show("home", false);
 }
@@ -91,7 +96,8 @@ function setLang(next) {
 
 function draw() {
   drawBanner();
-  if (screen === "departments") drawDepartments();
+  if (screen === "home") drawHome();
+  else if (screen === "departments") drawDepartments();
   else if (screen === "items") drawItems();
   else if (screen === "search") drawSearch();
   else if (screen === "item") drawItem();
@@ -117,6 +123,43 @@ function tile(title, sub, onTap, cls = "") {
   return b;
 }
 
+// Closed hours: the home screen says so, and when numbers are issued next (the earliest item).
+function drawHome() {
+  const queues = [...ITEMS.keys()].map((id) => view.queues.get(id)).filter(Boolean);
+  const next = queues.map((q) => q.opens_at).filter(Boolean).sort()[0];
+  const closed = queues.length > 0 && queues.every((q) => !q.issuing) && !(next && Date.parse(next) <= view.hallNow());
+  $("closed-note").hidden = !closed;
+  document.body.dataset.closed = closed ? "1" : "";
+  $("opens-next").textContent = closed && next ? t("opens_next").replace("{when}", whenText(next, view.day, lang, config.timezone, t)) : "";
+}
+
+function setCare(on) {
+  care = on;
+  document.body.classList.toggle("care", on);
+  $("care").setAttribute("aria-pressed", String(on));
+  if (!on) voice.stop();
+}
+
+// In the elderly mode every screen is read aloud as it opens (and again on 再听一遍).
+function readScreen() {
+  if (screen === "item" && item) return voice.say(`item=${encodeURIComponent(item.id)}`, `${item.name}。${item.materials.join("；")}`, lang);
+  if (screen === "ticket" && ticket) {
+    return voice.say(`ticket=${encodeURIComponent(ticket.id)}`, `${ticket.number}。${t("go_to")} ${ticket.window_hint}`, lang);
+  }
+  const key = { home: "care_home", checkin: "checkin_hint" }[screen] || "care_items";
+  voice.say(`prompt=${key}`, t(key), lang);
+}
+
+async function callHelp() {
+  try {
+    const r = await post(`${KIOSK}/help`, {});
+    say(r.ok ? t("help_called") : problemText(r.data));
+    if (r.ok && care) voice.say("prompt=help_called", t("help_called"), lang);
+  } catch {
+    say(t("offline"));
+  }
+}
+
 function drawDepartments() {
   $("dept-grid").replaceChildren(...MENU.map((d) => {
     const waiting = d.items.reduce((n, i) => n + ((view.queues.get(i.id) || {}).waiting || 0), 0);
@@ -135,8 +178,9 @@ function itemTile(i) {
 }
 
 function drawItems() {
-  $("items-title").textContent = department ? department.name : "";
-  $("item-grid").replaceChildren(...(department ? department.items : []).map(itemTile));
+  // The elderly mode skips the departments: every item at once, in large tiles.
+  $("items-title").textContent = department ? department.name : care ? t("care_items") : "";
+  $("item-grid").replaceChildren(...(department ? department.items : care ? [...ITEMS.values()] : []).map(itemTile));
 }
 
 function matches() {
@@ -189,7 +233,10 @@ function drawItem() {
   const off = q && (!q.issuing || q.quota_left === 0);
   $("take").disabled = !online || busy || off;
   $("take").textContent = off ? waitText(q) : t("take_number");
+  requestAnimationFrame(moreHint);
 }
+
+const moreHint = scrollHint(document.querySelector("#item .guide"), $("more"));
 
 function drawCheckin() {
   $("code-text").textContent = code || "…";
@@ -216,7 +263,10 @@ async function post(url, body) {
 function problemText(p) {
   const code = (p.type || "").split(":").pop();
   const known = TEXT[lang][`err_${code}`];
-  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16));
+  if (known) {
+    const day = p.day ? dayText(new Date(`${p.day}T12:00:00Z`), lang, "UTC") : "";
+    return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{day}", day).replace("{slot}", (p.slot_start || "").slice(11, 16));
+  }
   return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
 }
 
@@ -273,7 +323,9 @@ function drawTicket() {
   $("t-number").textContent = ticket.number;
   $("t-item").textContent = ticket.item_name + (ticket.priority ? ` · ${t("priority")}` : ticket.appointment ? ` · ${t("appointment")}` : "");
   $("t-windows").textContent = `${t("go_to")} ${ticket.window_hint}`;
-  const wait = ticket.ahead ? `${t("wait_about")} ${minutes(ticket.estimated_wait_s)} ${t("minutes")}` : t("no_wait");
+  const q = view.queues.get(ticket.item);
+  const wait = q && !q.open_windows ? t("no_window_open")
+    : ticket.ahead ? `${t("wait_about")} ${minutes(ticket.estimated_wait_s)} ${t("minutes")}` : t("no_wait");
   $("t-figures").textContent = `${t("ahead")} ${ticket.ahead} ${t("people")} · ${wait}`.replace("  ", " ");
   const state = ticket.printing;
   document.body.dataset.print = state;
@@ -305,7 +357,12 @@ async function reprint() {
 }
 
 // -- wiring ------------------------------------------------------------------------------------
-for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
+for (const b of document.querySelectorAll("[data-go]")) {
+  b.addEventListener("click", () => show(care && b.dataset.go === "departments" ? "items" : b.dataset.go));
+}
+$("care").addEventListener("click", () => { setCare(!care); if (care) readScreen(); });
+$("read").addEventListener("click", readScreen);
+$("help").addEventListener("click", callHelp);
 $("back").addEventListener("click", back);
 $("home-button").addEventListener("click", home);
 $("done").addEventListener("click", home);
@@ -337,14 +394,17 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-// Idle: whoever walks away, the next person starts at home, in Chinese.
-for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => { lastTouch = Date.now(); }, true);
+// Idle: whoever walks away, the next person starts at home, in Chinese — after a countdown that
+// any touch cancels (someone still reading the materials is not sent home).
+const idle = idleGuard({
+  idleS: config.idle_s, atHome: () => screen === "home", t,
+  goHome: () => { $("message").hidden = true; home(); },
+  els: { box: $("idle"), count: $("idle-count"), stay: $("idle-stay") },
+});
 setInterval(() => {
   $("clock").textContent = formatClock(new Date(), lang, config.timezone).slice(0, 5);
-  if (screen !== "home" && Date.now() - lastTouch > config.idle_s * 1000) {
-    $("message").hidden = true;
-    home();
-  }
+  idle.check(care);
+  if (screen === "home") drawHome(); // the hall's opening hour comes by the clock, not by an event
 }, 1000);
 
 // The administrator changed the catalogue (or a new day brought a revision): take the new menu

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
+from server.api.appointments import BOOKINGS
 from server.api.tickets import ISSUE_LIMIT
 from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
@@ -25,7 +26,7 @@ from server.domain.catalog import Action
 from server.domain.model import HallDay, PrintStatus
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
-from server.domain.tickets import ticket_at_counter, ticket_of
+from server.domain.tickets import check_in_another_day, ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
 from server.printing.driver import PRINTING
 from server.printing.jobs import Job, KioskJobs
@@ -91,6 +92,7 @@ class KioskState(schemas.Out):
     printer: PrinterState
     agent: bool
     connected: bool | None
+    help_at: str | None = None  # a citizen here called for a member of staff, since then
     zone: str | None = None
     pending: list[PendingJob] | None = None
 
@@ -125,11 +127,16 @@ def job_view(job: Job | None) -> dict[str, object]:
     return {"state": "queued", "job": job.id, "reprint": job.reprint}
 
 
-def _appointment_item(state: HallDay, code: str) -> tuple[str, str]:
-    """The appointment's own code and item, the code typed in any case on the kiosk's keyboard."""
+async def _appointment_item(request: web.Request, hall: HallService, state: HallDay, code: str) -> tuple[str, str]:
+    """The appointment's own code and item, the code typed in any case on the kiosk's keyboard.
+    A booking of a later day is told its date and when its check-in opens (409)."""
     appointments = state.appointments
     found = appointments.get(code) or next((a for c, a in appointments.items() if c.upper() == code.upper()), None)
     if found is None:
+        later = await request.app[BOOKINGS][hall.hall].find(code)  # NotFound when no bookable day has it
+        if later.appointment.cancelled:
+            raise NotFound("unknown-appointment", f"no appointment {code!r} today")
+        check_in_another_day(hall.catalog, later.appointment.code, later.appointment.slot_start, state.day)
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
     return found.code, found.item
 
@@ -148,7 +155,7 @@ async def issue(request: web.Request) -> web.Response:
     state = await hall.current()
     item, appointment = req.item, req.appointment
     if appointment is not None:
-        appointment, booked = _appointment_item(state, appointment)
+        appointment, booked = await _appointment_item(request, hall, state, appointment)
         item = item or booked
     if item is None:
         raise Invalid("missing-item", "say which item, or give an appointment code")
@@ -210,6 +217,27 @@ async def kiosk_state(request: web.Request) -> web.Response:
     """One kiosk's printer state, public: the kiosk's own screen shows it (no addresses, no tickets)."""
     hall = hall_of(request)
     return json_response(kiosk_link(request, hall).view(staff=False))
+
+
+@routes.post("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
+@contract("Call a member of staff to this kiosk (its elderly mode's button): shown live on the board's printers panel",
+          body=Body, response=KioskState, status=202, errors=(401, 403, 429), tags=("kiosks",))
+async def call_help(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    await body(request, Body)
+    await device(request, hall, {"kiosk"}, bound=link.conf.id)
+    request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
+    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, True).view(staff=False), status=202)
+
+
+@routes.delete("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
+@contract("A member of staff answered the kiosk's call", response=KioskState, auth="manager", tags=("kiosks",))
+async def answer_help(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    await allowed(request, Action.read_records, hall)
+    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, False).view(staff=False))
 
 
 @routes.get("/ws/v1/halls/{hall}/kiosks/{kiosk}")

@@ -9,7 +9,7 @@ from ..domain.catalog import Catalog, User
 from ..domain.events import TicketIssued
 from ..domain.estimates import estimate_with_range, newcomer_estimate, open_windows
 from ..domain.announce import announcement
-from ..domain.calendar import item_issuing
+from ..domain.calendar import item_issuing, item_opens_at
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
 
 
@@ -145,6 +145,7 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
             continue
         ahead, wait, _ = newcomer_estimate(state, catalog, item.id)
         issued = state.issued.get(item.id, 0)
+        issuing = item_issuing(catalog, item.id, now)
         rows.append(
             {
                 "item": item.id,
@@ -155,7 +156,9 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
                 "ahead_of_newcomer": ahead,
                 "estimated_wait_s": wait,
                 "open_windows": open_windows(state, catalog, item.id),
-                "issuing": item_issuing(catalog, item.id, now),
+                "issuing": issuing,
+                # closed hours: when it issues next (the kiosk's home screen says when the hall opens)
+                "opens_at": None if issuing else iso(item_opens_at(catalog, item.id, now)),
                 "quota_left": None if item.daily_quota is None else max(0, item.daily_quota - issued),
             }
         )
