@@ -113,7 +113,7 @@ function printerMessage(p) {
 }
 
 function renderPrinters(view) {
-  const kiosks = view.kiosks.filter((k) => k.printer.kind !== "none");
+  const kiosks = view.kiosks.filter((k) => k.printer.kind !== "none" || k.help_at);
   document.getElementById("printers").replaceChildren(
     ...(kiosks.length ? kiosks.map((k) => {
       const away = k.agent && !k.connected;
@@ -121,7 +121,8 @@ function renderPrinters(view) {
         el("strong", {}, k.name), " ", el("span", { class: "badge" }, printerMessage(k.printer)),
         away ? el("span", { class: "agent-offline" }, ` · ${t("agent_offline")}`) : "",
         k.printer.since ? el("small", {}, ` ${k.printer.since.slice(11, 19)}`) : "",
-        k.printer.detail && k.printer.state !== "ok" ? el("div", { class: "detail" }, k.printer.detail) : "");
+        k.printer.detail && k.printer.state !== "ok" ? el("div", { class: "detail" }, k.printer.detail) : "",
+        k.help_at ? helpCall(k) : "");
     }) : [el("li", { class: "none" }, t("printers_none"))]),
   );
   document.getElementById("print-failed").replaceChildren(
@@ -133,6 +134,14 @@ function renderPrinters(view) {
       : [el("tr", {}, el("td", { colspan: 4, class: "none" }, t("print_failed_none")))]),
   );
   document.getElementById("printers-panel").dataset.seen = String(Date.now());
+}
+
+// A citizen pressed 呼叫工作人员 at this kiosk (its elderly mode): someone goes, then marks it answered.
+function helpCall(k) {
+  return el("div", { class: "help-call", "data-help": k.id },
+    el("strong", {}, t("help_called_at", { time: k.help_at.slice(11, 16) })), " ",
+    el("button", { type: "button", onclick: () => api(hallApi(`/kiosks/${encodeURIComponent(k.id)}/help`), { method: "DELETE" }).catch(() => {}) },
+      t("help_answered")));
 }
 
 function sayPrinters(text, error = false) {
