@@ -16,7 +16,7 @@ from server.domain.access import hall_resource, may, may_manage, may_act_on_wind
 from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
 from server.hall import HallService
-from server.web import render
+from server.web import language, render
 from server.i18n import DEFAULT
 
 from .text import KEYS, case_types, outcomes, pause_reasons, suspend_kinds, text
@@ -25,11 +25,15 @@ routes = web.RouteTableDef()
 
 
 def _lang(request: web.Request) -> str:
-    return "en" if request.query.get("lang") == "en" else DEFAULT
+    """The page's language: ?lang=, else the `lang` cookie a switch or an earlier ?lang= left (so
+    English survives the login and the redirects after it), else Chinese."""
+    return language(request)
 
 
 def _login_redirect(request: web.Request, hall: str) -> web.HTTPFound:
-    return web.HTTPFound(f"/terminal/{hall}/login?next={quote(request.path_qs, safe='')}")
+    lang = request.query.get("lang")
+    keep = f"&lang={lang}" if lang in OTHER else ""  # the login page speaks the language asked for
+    return web.HTTPFound(f"/terminal/{hall}/login?next={quote(request.path_qs, safe='')}{keep}")
 
 
 async def _signed_in(request: web.Request, hall: HallService) -> tuple[Staff, str]:
@@ -49,8 +53,14 @@ def _page(request: web.Request, template: str, hall: HallService, who: Staff | N
             "user": {"username": who.user.username, "name": who.user.name, "role": who.user.role.value, "post": who.user.post},
         }
     words = text(lang)
-    return render("window_terminal", template, request, config=base | config, text=words, t=words,
-                  hall_name=hall.catalog.hall.name, user=who.user if who else None)
+    resp = render("window_terminal", template, request, config=base | config, text=words, t=words,
+                  hall_name=hall.catalog.hall.name, user=who.user if who else None, other_lang=OTHER[lang])
+    if request.query.get("lang") in OTHER:  # asked for by the address: kept for the pages after it
+        resp.set_cookie("lang", lang, path="/terminal/", samesite="Lax", httponly=True)
+    return resp
+
+
+OTHER = {"zh-CN": "en", "en": "zh-CN"}
 
 
 def _forbidden(request: web.Request, hall: HallService, who: Staff, token: str, detail: str) -> web.Response:

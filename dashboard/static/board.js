@@ -48,7 +48,7 @@ function renderWindows(windows) {
         el("div", { class: "win-name" }, w.name),
         el("div", { class: "win-state" }, t(`state_${w.state}`), w.for_s !== null && w.state !== "closed" ? ` ${duration(w.for_s)}` : ""),
         el("div", { class: "win-ticket" }, w.ticket ? w.ticket.number : w.pause ? w.pause.reason : ""),
-        el("div", { class: "win-clerk" }, w.clerk ? `${w.clerk.name} ${w.clerk.post ? w.clerk.post + "岗" : ""}` : ""),
+        el("div", { class: "win-clerk" }, w.clerk ? `${w.clerk.name} ${w.clerk.post ? t("post_of", { post: w.clerk.post }) : ""}` : ""),
       ),
     ),
   );
@@ -121,7 +121,7 @@ function renderPrinters(view) {
         el("strong", {}, k.name), " ", el("span", { class: "badge" }, printerMessage(k.printer)),
         away ? el("span", { class: "agent-offline" }, ` · ${t("agent_offline")}`) : "",
         k.printer.since ? el("small", {}, ` ${k.printer.since.slice(11, 19)}`) : "",
-        k.printer.detail && k.printer.state !== "ok" ? el("div", { class: "detail" }, k.printer.detail) : "",
+        k.printer.detail && !["ok", "unknown"].includes(k.printer.state) ? el("div", { class: "detail" }, k.printer.detail) : "",
         k.help_at ? helpCall(k) : "");
     }) : [el("li", { class: "none" }, t("printers_none"))]),
   );

@@ -53,7 +53,7 @@ export async function api(path, { method = "GET", body, as = "json", type } = {}
     let problem = {};
     try {
       problem = await r.json();
-      detail = problem.detail || detail;
+      detail = (problem.says && problem.says[cfg.lang]) || problem.detail || detail; // in the page's language when worded
     } catch {}
     throw new Problem(detail, problem, r.status);
   }
@@ -106,7 +106,7 @@ function showMain(s) {
   document.getElementById("login").hidden = true;
   document.getElementById("main").hidden = false;
   document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = `${s.name} (${s.username})`;
+  document.getElementById("who").textContent = s.name || s.username; // a name, not half of a login
   if (!started) {
     started = true;
     onReady(s);

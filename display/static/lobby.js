@@ -24,7 +24,8 @@ function drawLatest() {
   const call = view.recentCalls[0];
   $("latest-number").textContent = call ? call.number : t.none;
   $("latest-window").textContent = call ? call.window_name.split(" ")[0] : "";
-  $("latest-text").textContent = call ? call.text : "";
+  // The hall's own call sentence (voice.template) is Chinese: an English screen says it in English.
+  $("latest-text").textContent = !call ? "" : config.lang === "en" ? t.call_text.replace("{number}", call.number).replace("{window}", call.window_name) : call.text;
 }
 
 // Lists longer than their panel: the recent calls keep the rows that fit (newest first);

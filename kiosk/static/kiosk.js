@@ -34,7 +34,7 @@ let ticketFeed = null;
 let busy = false;
 let care = false; // the elderly mode (适老化): larger text, read aloud, fewer steps, a call for help
 
-const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? (TEXT["zh-CN"][key] ?? key); // "" is a word (en "people")
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -226,7 +226,7 @@ function drawItem() {
   if (!item) return;
   $("item-name").textContent = item.name;
   const q = view.queues.get(item.id);
-  $("item-queue").textContent = [waitText(q), `${t("go_to")} ${item.windows.join("、")}`].filter(Boolean).join(" · ");
+  $("item-queue").textContent = [waitText(q), `${t("go_to")} ${item.windows.join(lang === "en" ? ", " : "、")}`].filter(Boolean).join(" · ");
   $("materials").replaceChildren(...item.materials.map((m) => el("li", null, m)));
   $("publics").replaceChildren(...PUBLICS.flatMap((k) => [el("dt", null, t(k)), el("dd", null, item.publics[k])]));
   $("priority").setAttribute("aria-pressed", String(priority));
@@ -267,7 +267,8 @@ function problemText(p) {
     const day = p.day ? dayText(new Date(`${p.day}T12:00:00Z`), lang, "UTC") : "";
     return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{day}", day).replace("{slot}", (p.slot_start || "").slice(11, 16));
   }
-  return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
+  const said = p.says && p.says[lang];
+  return `${t("error")}${said ? ": " + said : ""}`; // never the server's English detail on a Chinese kiosk
 }
 
 function say(text) {

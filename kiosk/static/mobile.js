@@ -10,7 +10,7 @@ let lang = config.lang;
 let ticket = null;
 const seen = JSON.parse(localStorage.getItem(`hallq-${config.ticket}`) || "{}");
 
-const t = (key) => (TEXT[lang] && TEXT[lang][key]) || TEXT["zh-CN"][key] || key;
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? TEXT["zh-CN"][key] ?? key; // "" is a word (en "people")
 const remember = () => localStorage.setItem(`hallq-${config.ticket}`, JSON.stringify(seen));
 
 function notify(key, text) {
@@ -42,7 +42,7 @@ function draw() {
   const waiting = ticket.status === "waiting";
   $("m-ahead").textContent = waiting ? `${ticket.ahead} ${t("people")}`.trim() : "–";
   $("m-wait").textContent = waiting ? (ticket.ahead ? `${Math.max(1, Math.round(ticket.estimated_wait_s / 60))} ${t("minutes")}` : "0") : "–";
-  $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join("、");
+  $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join(lang === "en" ? ", " : "、");
   $("m-issued").textContent = ticket.issued_at ? ticket.issued_at.slice(11, 16) : "–";
   const called = (ticket.status === "called" || ticket.status === "serving") && ticket.window_name;
   $("m-call").hidden = !called;

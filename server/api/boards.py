@@ -116,6 +116,7 @@ class ReviewStep(Out):
     by: str
     note: str | None
     to: str | None
+    by_name: str | None = None  # the person's name (None: the hall's supervision itself)
 
 
 class Review(Out):
@@ -132,6 +133,7 @@ class Review(Out):
     status: str
     closed: bool
     assignee: str | None
+    assignee_name: str | None = None
     due: str | None
     steps: list[ReviewStep]
 
