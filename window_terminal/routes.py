@@ -115,7 +115,7 @@ async def terminal(request: web.Request) -> web.Response:
         window=window,
         window_name=catalog.windows[window].name,
         items=[{"id": i.id, "name": i.name, "served_here": i.id in served} for i in catalog.config.items if not i.retired],
-        windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows if w.id != window and not w.retired],
+        windows=[{"id": w.id, "name": w.name, "items": list(w.items)} for w in catalog.config.windows if w.id != window and not w.retired],
         case_types=case_types(lang),
         outcomes=outcomes(lang),
         suspend_kinds=suspend_kinds(lang),

@@ -246,6 +246,13 @@ function prepare(action, form) {
     const item = data.window.ticket ? data.window.ticket.item : null;
     const other = [...form.item.options].find((o) => o.value !== item);
     if (other) form.item.value = other.value;
+    // Only windows that serve the ticket's item: another window could not call it.
+    const serving = [...form.window.options].filter((o) => {
+      const w = config.windows.find((x) => x.id === o.value);
+      o.hidden = o.disabled = !(w && item && w.items.includes(item));
+      return !o.disabled;
+    });
+    if (serving.length) form.window.value = serving[0].value;
   } else {
     form.reset();
   }
@@ -340,7 +347,7 @@ for (const dialog of document.querySelectorAll("dialog")) {
         choice.focus();
         choice.dispatchEvent(new Event("change", { bubbles: true }));
       }
-    } else if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.tagName !== "BUTTON" && e.target.tagName !== "SELECT") {
+    } else if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.tagName !== "BUTTON") { // a select too: its choice is made
       e.preventDefault();
       form.requestSubmit();
     }
