@@ -186,7 +186,7 @@ export async function loadChart(boxId, path) {
 export function alertText(a) {
   const subject = [a.number, a.item_name, a.window_name].filter(Boolean).join(" · ");
   let amount = "";
-  if (a.kind === "wait" || a.kind === "service" || a.kind === "unattended") amount = duration(a.value);
+  if (a.kind === "wait" || a.kind === "service" || a.kind === "unattended" || a.kind === "idle") amount = duration(a.value);
   else if (a.kind === "deadline") amount = a.value > 0 ? `+${a.value}d` : `${-a.value}d`;
   else if (a.kind === "review") amount = `+${a.value}d`;
   return { kind: t(`kind_${a.kind}`), level: t(`level_${a.level}`), subject, amount };

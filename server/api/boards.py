@@ -60,7 +60,7 @@ class BoardWindow(Out):
 
 class ActiveAlert(Out):
     key: str
-    kind: Literal["wait", "service", "unattended", "deadline", "review"]
+    kind: Literal["wait", "service", "unattended", "idle", "deadline", "review"]
     level: Level
     raised_at: str
     at: str

@@ -42,3 +42,8 @@ async def test_the_one_time_notice_refusal_is_worded(client, login):
     assert p["says"]["zh-CN"] == "一次性告知须列出所缺的每一项材料"
     window = await (await client.get("/api/v1/halls/t/windows/w1", headers=clerk)).json()
     assert window["state"] == "serving"  # refused: nothing changed
+
+
+async def test_the_favicon_is_served(client):
+    r = await client.get("/favicon.ico")
+    assert r.status == 200 and r.content_type == "image/svg+xml" and b"<svg" in await r.read()
