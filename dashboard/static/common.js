@@ -191,3 +191,28 @@ export function alertText(a) {
   else if (a.kind === "review") amount = `+${a.value}d`;
   return { kind: t(`kind_${a.kind}`), level: t(`level_${a.level}`), subject, amount };
 }
+
+// Every table of the dashboard sorts by a click on its column's heading (again: the other way).
+// Numbers (and durations like 12:30 or 5 min) sort as numbers, other text in the page's language.
+document.addEventListener("click", (e) => {
+  const th = e.target.closest("thead th");
+  const table = th && th.closest("table");
+  if (!table || !table.tBodies[0]) return;
+  const col = [...th.parentElement.children].indexOf(th);
+  const down = th.getAttribute("aria-sort") === "ascending";
+  for (const other of th.parentElement.children) other.removeAttribute("aria-sort");
+  th.setAttribute("aria-sort", down ? "descending" : "ascending");
+  const key = (row) => {
+    const text = (row.cells[col] ? row.cells[col].textContent : "").trim();
+    const n = Number.parseFloat(text.replace(/[^\d.:-]/g, "").replace(/^(\d+):(\d+)$/, (_, a, b) => `${a}.${b}`));
+    return Number.isNaN(n) ? text : n;
+  };
+  const rows = [...table.tBodies[0].rows].filter((r) => r.cells.length > 1);
+  const collator = new Intl.Collator(cfg.lang === "en" ? "en" : "zh-CN", { numeric: true });
+  rows.sort((a, b) => {
+    const x = key(a), y = key(b);
+    const c = typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
+    return down ? -c : c;
+  });
+  table.tBodies[0].append(...rows);
+});
