@@ -65,6 +65,12 @@ function draw() {
   $("state").textContent = t(w.state);
   $("state").dataset.state = w.state;
   $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
+  // AB岗: one clerk in the header — the one on duty; a clerk who handed over is told so.
+  const me = config.user || {};
+  const offDuty = Boolean(w.clerk && me.role === "clerk" && (w.clerk.name !== me.name || w.clerk.post !== me.post));
+  document.body.dataset.offDuty = offDuty ? "1" : "";
+  $("me").hidden = Boolean(w.clerk) && !offDuty;
+  $("me").textContent = offDuty ? t("handed_over") : $("me").dataset.name;
   const ticket = w.ticket;
   const late = !ticket && data.overnight; // served over midnight: still to be finished here
   $("number").textContent = ticket ? ticket.number : late ? late.number : t("none");
