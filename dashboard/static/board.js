@@ -169,7 +169,7 @@ function watchPrinters(session) {
   let attempt = 0;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers?token=${encodeURIComponent(session.token)}`);
+    const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers${session.token ? `?token=${encodeURIComponent(session.token)}` : ""}`);
     ws.onopen = () => {
       if (panel.dataset.status === "offline") sayPrinters("");
       attempt = 0;

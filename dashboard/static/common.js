@@ -37,7 +37,9 @@ export class Problem extends Error {
 // `type`: send `body` as it is with this content type (a file), instead of as JSON.
 export async function api(path, { method = "GET", body, as = "json", type } = {}) {
   const s = session();
-  const headers = s ? { Authorization: `Bearer ${s.token}` } : {};
+  // A bearer token from this page's sign-in, or the staff pages' session cookie (sent by the
+  // browser) with its CSRF token: one sign-in for the dashboard, the devices and the staff pages.
+  const headers = s && s.token ? { Authorization: `Bearer ${s.token}` } : s && s.csrf ? { "X-CSRF-Token": s.csrf } : {};
   if (body !== undefined) headers["Content-Type"] = type || "application/json";
   const sep = path.includes("?") ? "&" : "?";
   const url = cfg.lang === "en" && !path.includes("lang=") ? `${path}${sep}lang=en` : path;
@@ -135,21 +137,43 @@ export function start(ready, roles = READERS) {
       return;
     }
     sessionStorage.setItem(KEY, JSON.stringify(s));
+    // The devices and staff pages sign in with a session cookie: open it too, with the same words.
+    await fetch("/api/v1/auth/session", {
+      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+      body: JSON.stringify({ username: data.username, password: data.password }),
+    }).catch(() => {});
     form.reset();
     showMain(s);
   });
   document.getElementById("logout").addEventListener("click", async () => {
     const s = session();
-    if (s) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {});
+    if (s && s.token) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {});
+    const cookie = await fetch("/api/v1/auth/session", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (cookie && cookie.csrf) await fetch("/api/v1/auth/logout", { method: "POST", headers: { "X-CSRF-Token": cookie.csrf }, credentials: "same-origin" }).catch(() => {});
     sessionStorage.removeItem(KEY);
     location.reload();
   });
   const s = session();
   if (s && readers.has(s.role)) showMain(s);
-  else showLogin();
+  else cookieSession().then((c) => (c && readers.has(c.role) ? showMain(c) : showLogin()));
 }
 
 // Formatting
+// Signed in on a staff page (the devices or staff page, the terminal's login): that session
+// serves the dashboard too, through its cookie and CSRF token.
+async function cookieSession() {
+  try {
+    const r = await fetch("/api/v1/auth/session", { credentials: "same-origin" });
+    if (!r.ok) return null;
+    const who = await r.json();
+    const s = { ...who, token: null, csrf: who.csrf };
+    sessionStorage.setItem(KEY, JSON.stringify(s));
+    return s;
+  } catch {
+    return null;
+  }
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   const s = Math.round(seconds);

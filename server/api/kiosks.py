@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.api import schemas
 from server.api.appointments import BOOKINGS
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
+from server.api.context import CTX, Unauthorized, allowed, body, check, cookie_token, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.feed.views import issued_view
@@ -267,7 +267,8 @@ async def printers_feed(request: web.Request) -> web.StreamResponse:
     """Managers' live view of the kiosks' printers: {type: printers, kiosks, failed} now and on every change.
     ?token=… (a manager's or admin's session)."""
     hall = hall_of(request)
-    token = request.query.get("token")
+    # ?token=, or the staff pages' session cookie (SameSite=Strict: no other site's page sends it)
+    token = request.query.get("token") or cookie_token(request)
     who = await request.app[CTX].accounts.session(token) if token else None
     if who is None:
         raise Unauthorized("unauthorized", "log in first: ?token=<a manager's token>")
