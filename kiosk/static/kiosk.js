@@ -5,6 +5,7 @@
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { deviceOf } from "/static/common/device.js";
 import { dayText, idleGuard, scrollHint, speaker, whenText } from "/static/kiosk/care.js";
+import { el, keyboard, matches as matching, tile, typed } from "/static/kiosk/parts.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -35,13 +36,6 @@ let busy = false;
 let care = false; // the elderly mode (适老化): larger text, read aloud, fewer steps, a call for help
 
 const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? (TEXT["zh-CN"][key] ?? key); // "" is a word (en "people")
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
 
 function minutes(s) {
   return Math.max(1, Math.round(s / 60));
@@ -114,15 +108,6 @@ function drawBanner() {
   for (const b of document.querySelectorAll(".needs-server")) b.disabled = !online || busy;
 }
 
-function tile(title, sub, onTap, cls = "") {
-  const b = el("button", `tile ${cls}`);
-  b.type = "button";
-  b.append(el("span", "tile-title", title));
-  if (sub) b.append(el("span", "tile-sub", sub));
-  b.addEventListener("click", onTap);
-  return b;
-}
-
 // Closed hours: the home screen says so, and when numbers are issued next (the earliest item).
 function drawHome() {
   const queues = [...ITEMS.keys()].map((id) => view.queues.get(id)).filter(Boolean);
@@ -183,43 +168,10 @@ function drawItems() {
   $("item-grid").replaceChildren(...(department ? department.items : care ? [...ITEMS.values()] : []).map(itemTile));
 }
 
-function matches() {
-  if (!query) return [];
-  const all = [...ITEMS.values()];
-  const starts = all.filter((i) => i.initials.startsWith(query) || i.pinyin.startsWith(query));
-  const inside = all.filter((i) => !starts.includes(i) && (i.initials.includes(query) || i.pinyin.includes(query)));
-  return [...starts, ...inside].slice(0, 12);
-}
-
 function drawSearch() {
   $("search-text").textContent = query || "…";
-  const found = matches();
+  const found = matching(ITEMS.values(), query);
   $("search-results").replaceChildren(...(found.length ? found.map(itemTile) : query ? [el("p", "empty", t("no_results"))] : []));
-}
-
-function keyboard(container, keys, onKey) {
-  const buttons = keys.map((k) => {
-    const b = el("button", "key", k);
-    b.type = "button";
-    b.dataset.key = k;
-    b.addEventListener("click", () => onKey(k));
-    return b;
-  });
-  const del = el("button", "key wide", t("delete"));
-  del.type = "button";
-  del.dataset.t = "delete";
-  del.addEventListener("click", () => onKey("DEL"));
-  const clear = el("button", "key wide", t("clear"));
-  clear.type = "button";
-  clear.dataset.t = "clear";
-  clear.addEventListener("click", () => onKey("CLR"));
-  container.replaceChildren(...buttons, del, clear);
-}
-
-function typed(value, key, max) {
-  if (key === "DEL") return value.slice(0, -1);
-  if (key === "CLR") return "";
-  return value.length < max ? value + key : value;
 }
 
 function drawItem() {
@@ -375,8 +327,8 @@ $("checkin-go").classList.add("needs-server");
 $("checkin-go").addEventListener("click", () => code.length >= 4 && take({ appointment: code }));
 $("reprint").addEventListener("click", reprint);
 $("message-ok").addEventListener("click", () => { $("message").hidden = true; });
-keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); });
-keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); });
+keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); }, t);
+keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); }, t);
 
 // A booking's QR code held to the kiosk's scanner arrives as typed keys and Enter (a scanner is
 // a keyboard): on the home or check-in screen it fills the code and checks in.
