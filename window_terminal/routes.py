@@ -15,6 +15,8 @@ from server.domain import ratings
 from server.domain.access import hall_resource, may, may_manage, may_act_on_window, staff_actor, windows_of
 from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
+from server.domain.model import Outcome
+from server.domain.tickets import ticket_at_counter
 from server.hall import HallService
 from server.web import language, render
 from server.i18n import DEFAULT
@@ -185,4 +187,24 @@ async def staff_page(request: web.Request) -> web.Response:
         departments=[{"id": d.id, "name": d.name} for d in catalog.config.departments],
         roles=[u.role.value for u in probe if may_manage(who.user, u)],
     )
+
+
+@routes.get("/terminal/{hall}/notice/{number}")
+async def one_time_notice(request: web.Request) -> web.Response:
+    """一次性告知单: the printable list of missing materials a citizen takes home, for a ticket of
+    today finished with a one-time notice, printed by the staff of the window that served it."""
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    state = await hall.current()
+    ticket = ticket_at_counter(state, request.match_info["number"])
+    if ticket.outcome is not Outcome.one_time_notice or not ticket.window:
+        raise NotFound("no-notice", f"ticket {ticket.number} was not sent away with a one-time notice")
+    if not may_act_on_window(who.user, hall.catalog, ticket.window):
+        return _forbidden(request, hall, who, token, text(_lang(request))["not_your_window"])
+    item = hall.catalog.items[ticket.item]
+    return _page(request, "notice.html", hall, who, token, number=ticket.number, item_name=item.name, missing=list(ticket.missing),
+                 materials=list(item.materials), window_name=hall.catalog.windows[ticket.window].name,
+                 clerk=who.user.name, staff_no=who.user.staff_no or "",  # the member of staff who prints it
+                 finished=ticket.finished_at.astimezone(hall.tz).strftime("%Y-%m-%d %H:%M") if ticket.finished_at else "",
+                 time_limit=item.publics.time_limit, fee=item.publics.fee)
 

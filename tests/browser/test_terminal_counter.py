@@ -100,3 +100,29 @@ async def test_the_one_time_notice_dialog_fits_1366x768_and_transfer_offers_only
         await until(page, "!document.getElementById('dlg-transfer').open")
         transferred = [e for e in await clerk.events() if e["type"] == "ticket_transferred"]
         assert [(e["window"], e["to_item"], e["to_window"]) for e in transferred] == [("w1", "a2", "w3")]
+
+
+async def test_a_one_time_notice_is_printed_for_the_citizen(browser, live):
+    async with aiohttp.ClientSession() as http:
+        await Clerk(live.url, http).post("/api/v1/halls/t/tickets", {"item": "a1"})
+        clerk = await Clerk(live.url, http).login("w1a")
+        for action in ("open", "call-next", "start"):
+            await clerk.post(f"/api/v1/halls/t/windows/w1/{action}")
+        page = await terminal(browser, live.url)
+        await until(page, "document.body.dataset.state === 'serving'")
+        await page.keyboard.press("f")
+        await page.wait_for_selector("#dlg-finish[open]")
+        await page.check("#dlg-finish input[name=outcome][value=one_time_notice]")
+        await page.check("#dlg-finish input[name=missing][value=申请表]")
+        await page.click("#dlg-finish button[type=submit]")
+        link = page.locator("#notice-link")
+        await link.wait_for()
+        async with page.context.expect_page() as opened:
+            await link.click()
+        sheet = await opened.value
+        await sheet.wait_for_load_state()
+        assert await sheet.text_content("h2") == "一次性告知单"
+        assert [await li.text_content() for li in await sheet.query_selector_all("#notice-missing li")] == ["申请表"]
+        assert "A001" in (await sheet.text_content(".notice-head") or "")
+        async with http.get(live.url + "/terminal/t/notice/A001") as r:  # not signed in: to the login page
+            assert "/terminal/t/login" in str(r.url)

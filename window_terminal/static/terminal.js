@@ -327,9 +327,18 @@ for (const dialog of document.querySelectorAll("dialog")) {
     e.preventDefault();
     if (busy) return;
     try {
-      const answer = await send(action, bodyOf(action, form));
+      const number = data.window.ticket ? data.window.ticket.number : data.overnight ? data.overnight.number : "";
+      const sent = bodyOf(action, form);
+      const answer = await send(action, sent);
       dialog.close();
       say(`${t(action)} ✓ ${answer && answer.ticket ? answer.ticket.number : ""}`);
+      if (action === "finish" && sent.outcome === "one_time_notice" && number) {
+        // 一次性告知单: the list of missing materials, printed for the citizen to take home
+        const link = Object.assign(document.createElement("a"), {
+          id: "notice-link", href: `/terminal/${encodeURIComponent(config.hall)}/notice/${encodeURIComponent(number)}`,
+          target: "_blank", rel: "noopener", textContent: t("print_notice") });
+        $("message").append(" ", link);
+      }
     } catch (err) {
       form.querySelector(".dlg-error").textContent = err.message;
     }
