@@ -226,3 +226,15 @@ async def test_a_chief_answers_for_the_bad_reviews_of_their_department_only(aioh
     assert r.status == 403  # a manager decides appeals
     r = await client.post(steps.format(ids["a1"]), json={"step": "appeal_upheld", "note": "核实为误评"}, headers=boss)
     assert r.status == 201 and (await r.json())["closed"] is True
+
+
+async def test_an_alert_at_a_window_counts_for_the_clerk_at_it(client, login, clock):
+    """Every clerk showed 预警 0 (issue 19): an alert raised at a window is the clerk's there too."""
+    boss, w1 = await login("boss"), await login("w1a")
+    await act(client, w1, "w1", "open")
+    await issue(client, "a2")
+    clock.advance(16 * 60)  # w1 idle while 甲二 waits: idle:w1, and w3 closed: unattended:w3 (nobody's)
+    await sweep(client)
+    stats = await (await client.get(f"{HALL}/stats?by=clerk", headers=boss)).json()
+    rows = {r["key"]: r["alerts"]["total"] for r in stats["rows"]}
+    assert rows.get("w1a") == 1, stats["rows"]
