@@ -272,7 +272,8 @@ def actions(state: HallDay, catalog: Catalog, window: str, now: datetime) -> lis
         to = other_post(catalog, w)
         if to is None or to.username == w.clerk:
             out.remove("handover")
-    if rateable_at(state, window, now) is not None:
+    rateable = rateable_at(state, window, now)
+    if rateable is not None and w.ticket in (None, rateable.id):  # not with another citizen at the counter (ratings.py)
         out.append("evaluation")
     return out
 

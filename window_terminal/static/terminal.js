@@ -64,7 +64,7 @@ function draw() {
   document.body.dataset.seq = String(data.seq);
   $("state").textContent = t(w.state);
   $("state").dataset.state = w.state;
-  $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
+  $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${t("post_of", { post: w.clerk.post })}` : ""}` : "";
   // AB岗: one clerk in the header — the one on duty; a clerk who handed over is told so.
   const me = config.user || {};
   const offDuty = Boolean(w.clerk && me.role === "clerk" && (w.clerk.name !== me.name || w.clerk.post !== me.post));
