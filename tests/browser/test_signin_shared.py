@@ -14,6 +14,7 @@ async def test_the_dashboards_sign_in_opens_the_devices_page(browser, live):
     await page.goto(live.url + "/dashboard/t/devices")
     assert "/terminal/" not in page.url  # no second sign-in
     await page.wait_for_selector("#main:not([hidden])")
+    await page.context.close()  # before the server stops: the board's feeds would hold it up
 
 
 async def test_a_sign_in_on_a_staff_page_serves_the_dashboard(browser, live):
@@ -30,3 +31,4 @@ async def test_a_sign_in_on_a_staff_page_serves_the_dashboard(browser, live):
     assert await page.is_hidden("#login")
     await page.wait_for_selector("#alerts li")  # the board's figures came, through the cookie session
     assert await page.text_content("#who") == "经理"
+    await page.context.close()  # before the server stops: the board's feeds would hold it up
