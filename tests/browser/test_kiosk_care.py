@@ -154,3 +154,15 @@ async def test_every_kiosk_target_is_at_least_9_mm(browser, live):
         smallest.append(min(sizes))
     low = min(smallest)
     assert low[0] * MM_PER_PX >= MIN_TARGET_MM, low
+
+
+async def test_a_materials_box_that_scrolls_says_so_until_its_end_is_in_sight(browser, live):
+    page = await (await browser.new_context(viewport={"width": 1080, "height": 1000}, locale="zh-CN")).new_page()
+    await page.goto(live.url + "/kiosk/t/k1")
+    await page.wait_for_selector("body[data-status=online]")
+    await open_item(page)
+    await page.wait_for_selector("#more:not([hidden])")  # the six publics run below the box
+    assert await page.text_content("#more") == "向下滑动查看更多 ▼"
+    assert await page.evaluate("document.querySelector('#item .guide').classList.contains('scrolls')")
+    await page.evaluate("(g => { g.scrollTop = g.scrollHeight; })(document.querySelector('#item .guide'))")
+    await page.wait_for_selector("#more", state="hidden")
