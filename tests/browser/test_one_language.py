@@ -40,9 +40,10 @@ def proper_nouns() -> list[str]:
 DEBUG = True
 
 
-def leaks(text: str, lang: str) -> list[str]:
-    for name in proper_nouns():
+def leaks(text: str, lang: str, also: tuple[str, ...] = ()) -> list[str]:
+    for name in [*proper_nouns(), *also]:
         text = text.replace(name, " ")
+    text = re.sub(r"\w+: \{[^}]*\}", " ", text)  # a line of hall.yaml quoted as it is written
     text = re.sub(r"[\w./-]+\.(?:yaml|csv|xlsx|json)\b", " ", text)  # a file's name is a name
     if lang == "en":
         return [text[max(0, m.start() - 20):m.end() + 20] if DEBUG else m.group() for m in CJK.finditer(text) if m.group() not in CJK_OK]
@@ -90,8 +91,8 @@ async def walk(browser, url: str, lang: str, ticket: str) -> dict[str, list[str]
     context = await browser.new_context(viewport={"width": 1366, "height": 900}, locale=lang)
     page = await context.new_page()
 
-    async def look(name: str) -> None:
-        found[name] = leaks(await page.evaluate(RENDERED), lang)
+    async def look(name: str, also: tuple[str, ...] = ()) -> None:
+        found[name] = leaks(await page.evaluate(RENDERED), lang, also)
 
     # Citizens and screens.
     for name, path in (("kiosk", "/kiosk/t/k1"), ("ticket", f"/t/{ticket}"), ("booking", "/book/t"),
@@ -124,11 +125,14 @@ async def walk(browser, url: str, lang: str, ticket: str) -> dict[str, list[str]
     await page.fill("#login [name=password]", "demo")
     await page.press("#login [name=password]", "Enter")
     await page.wait_for_selector("#main:not([hidden])")
-    for path in ("", "stats", "bulletin", "reviews", "appointments", "plan", "admin"):
+    for path in ("", "stats", "bulletin", "reviews", "appointments", "plan", "admin", "devices"):
         await page.goto(f"{url}/dashboard/t/{path}{q}")
         await page.wait_for_selector("#main:not([hidden])")
         await page.wait_for_load_state("networkidle")
         await look(f"dashboard {path or 'board'}")
+    await page.goto(f"{url}/terminal/t/staff{q}")  # the same sign-in (issue 19)
+    await page.wait_for_selector("#accounts tr")
+    await look("staff", tuple(u.username for u in small_config().users))  # the accounts page lists logins
     await context.close()
     return {k: v for k, v in found.items() if v}
 
