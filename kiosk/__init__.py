@@ -17,8 +17,11 @@ def setup(app: web.Application) -> None:
     from server.web import add_static
 
     from .booking import routes as booking_routes
+    from .care import SPEECH, SpeechCache, routes as care_routes
     from .routes import routes as page_routes
 
+    app[SPEECH] = SpeechCache(64)
     app.router.add_routes(page_routes)
+    app.router.add_routes(care_routes)
     app.router.add_routes(booking_routes)
     add_static(app, "kiosk", "kiosk")

@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--trusted-proxies", default=os.environ.get("HALLQ_TRUSTED_PROXIES", ""), metavar="LIST",
                        help="addresses or networks of the reverse proxies in front, e.g. 127.0.0.1,10.0.0.0/8: only their "
                             "X-Forwarded-For / X-Forwarded-Proto are believed (default: none)")
+    serve.add_argument("--ws-tick", type=_positive(float), default=15.0, metavar="S",
+                       help="seconds between the heartbeats every screen hears; a screen that hears none for about twice this shows itself offline (default %(default)s)")
     serve.add_argument("--worker-name", default="", help=argparse.SUPPRESS)  # set by the parent for its workers
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
@@ -274,6 +276,7 @@ def serve(args: argparse.Namespace) -> int:
         imports=ImportLimits(max_bytes=args.import_max_bytes, parse_s=args.import_parse_s),
         connections=limits,
         trusted_proxies=proxies,
+        ws_tick_s=args.ws_tick,
     )
     if not _schema_ready(args.data, args.database, may_upgrade=not _is_postgres(args.database)):
         return 2

@@ -35,7 +35,7 @@ def worker_argv(args: argparse.Namespace, n: int) -> list[str]:
               "max-websockets": args.max_websockets, "websockets-per-address": args.websockets_per_address,
               "header-timeout": args.header_timeout, "idle-timeout": args.idle_timeout,
               "refusal-log-interval": args.refusal_log_interval, "trusted-proxies": args.trusted_proxies,
-              "log-format": args.log_format}
+              "log-format": args.log_format, "ws-tick": args.ws_tick}
     if args.config:
         values["config"] = args.config
     if args.db_timeout is not None:

@@ -71,7 +71,7 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
         "packaged() reads national_calendar.json shipped inside the package, once at import: data, not an adapter",
     ("services know no HTTP", "server.stats.schemas", "server.api"): "answer models of the statistics routes",
     **{("the print agent stays light", "kiosk", name): _KIOSK_INIT
-       for name in ("kiosk.booking", "kiosk.routes", "server.web")},
+       for name in ("kiosk.booking", "kiosk.care", "kiosk.routes", "server.web")},
     ("the print agent stays light", "kiosk", "aiohttp"): "kiosk/__init__.py's type annotation, under TYPE_CHECKING",
 }
 

@@ -24,7 +24,7 @@ SOURCES: dict[str, list[str]] = {
     "dashboard": ["dashboard/templates/*.html", "dashboard/static/*.js", "server/api/supervision.py"],
     "terminal": ["window_terminal/templates/*.html", "window_terminal/static/*.js", "window_terminal/routes.py"],
     "display": ["display/templates/*.html", "display/static/*.js"],
-    "kiosk": ["kiosk/templates/kiosk.html", "kiosk/static/kiosk.js"],
+    "kiosk": ["kiosk/templates/kiosk.html", "kiosk/static/kiosk.js", "kiosk/static/care.js", "kiosk/static/parts.js"],
     "mobile": ["kiosk/templates/mobile.html", "kiosk/templates/mobile_missing.html", "kiosk/static/mobile.js"],
     "book": ["kiosk/templates/book.html", "kiosk/static/book.js"],
     "device": ["server/web/static/device.js"],

@@ -16,8 +16,10 @@ from server.domain.access import hall_resource, may, may_manage, may_act_on_wind
 from server.domain.posts import post_of
 from server.domain.catalog import Action, Role, User
 from server.domain.errors import NotFound
+from server.domain.model import Outcome
+from server.domain.tickets import ticket_at_counter
 from server.hall import HallService
-from server.web import render
+from server.web import language, render
 from server.i18n import DEFAULT
 
 from .text import KEYS, case_types, outcomes, pause_reasons, suspend_kinds, text
@@ -26,11 +28,15 @@ routes = web.RouteTableDef()
 
 
 def _lang(request: web.Request) -> str:
-    return "en" if request.query.get("lang") == "en" else DEFAULT
+    """The page's language: ?lang=, else the `lang` cookie a switch or an earlier ?lang= left (so
+    English survives the login and the redirects after it), else Chinese."""
+    return language(request)
 
 
 def _login_redirect(request: web.Request, hall: str) -> web.HTTPFound:
-    return web.HTTPFound(f"/terminal/{hall}/login?next={quote(request.path_qs, safe='')}")
+    lang = request.query.get("lang")
+    keep = f"&lang={lang}" if lang in OTHER else ""  # the login page speaks the language asked for
+    return web.HTTPFound(f"/terminal/{hall}/login?next={quote(request.path_qs, safe='')}{keep}")
 
 
 async def _signed_in(request: web.Request, hall: HallService) -> tuple[Staff, str]:
@@ -50,8 +56,14 @@ def _page(request: web.Request, template: str, hall: HallService, who: Staff | N
             "user": {"username": who.user.username, "name": who.user.name, "role": who.user.role.value, "post": who.user.post},
         }
     words = text(lang)
-    return render("window_terminal", template, request, config=base | config, text=words, t=words,
-                  hall_name=hall.catalog.hall.name, user=who.user if who else None)
+    resp = render("window_terminal", template, request, config=base | config, text=words, t=words,
+                  hall_name=hall.catalog.hall.name, user=who.user if who else None, other_lang=OTHER[lang])
+    if request.query.get("lang") in OTHER:  # asked for by the address: kept for the pages after it
+        resp.set_cookie("lang", lang, path="/terminal/", samesite="Lax", httponly=True)
+    return resp
+
+
+OTHER = {"zh-CN": "en", "en": "zh-CN"}
 
 
 def _forbidden(request: web.Request, hall: HallService, who: Staff, token: str, detail: str) -> web.Response:
@@ -107,7 +119,7 @@ async def terminal(request: web.Request) -> web.Response:
         window_name=catalog.windows[window].name,
         post=post_of(catalog, window, who.user.username),  # AB岗: the post held at this window
         items=[{"id": i.id, "name": i.name, "served_here": i.id in served} for i in catalog.config.items if not i.retired],
-        windows=[{"id": w.id, "name": w.name} for w in catalog.config.windows if w.id != window and not w.retired],
+        windows=[{"id": w.id, "name": w.name, "items": list(w.items)} for w in catalog.config.windows if w.id != window and not w.retired],
         case_types=case_types(lang),
         outcomes=outcomes(lang),
         suspend_kinds=suspend_kinds(lang),
@@ -177,4 +189,24 @@ async def staff_page(request: web.Request) -> web.Response:
         departments=[{"id": d.id, "name": d.name} for d in catalog.config.departments],
         roles=[u.role.value for u in probe if may_manage(who.user, u)],
     )
+
+
+@routes.get("/terminal/{hall}/notice/{number}")
+async def one_time_notice(request: web.Request) -> web.Response:
+    """一次性告知单: the printable list of missing materials a citizen takes home, for a ticket of
+    today finished with a one-time notice, printed by the staff of the window that served it."""
+    hall = hall_of(request)
+    who, token = await _signed_in(request, hall)
+    state = await hall.current()
+    ticket = ticket_at_counter(state, request.match_info["number"])
+    if ticket.outcome is not Outcome.one_time_notice or not ticket.window:
+        raise NotFound("no-notice", f"ticket {ticket.number} was not sent away with a one-time notice")
+    if not may_act_on_window(who.user, hall.catalog, ticket.window):
+        return _forbidden(request, hall, who, token, text(_lang(request))["not_your_window"])
+    item = hall.catalog.items[ticket.item]
+    return _page(request, "notice.html", hall, who, token, number=ticket.number, item_name=item.name, missing=list(ticket.missing),
+                 materials=list(item.materials), window_name=hall.catalog.windows[ticket.window].name,
+                 clerk=who.user.name, staff_no=who.user.staff_no or "",  # the member of staff who prints it
+                 finished=ticket.finished_at.astimezone(hall.tz).strftime("%Y-%m-%d %H:%M") if ticket.finished_at else "",
+                 time_limit=item.publics.time_limit, fee=item.publics.fee)
 

@@ -173,12 +173,13 @@ function showErrors(problem, kind, id) {
     else if (parts[0] === kind && parts[1] === id) rest = parts.slice(2).join(".");
     const box = rest === null ? null : fields.find((f) => rest === f.dataset.field || rest.startsWith(`${f.dataset.field}.`) || f.dataset.field.startsWith(`${rest}.`))
       || (rest === "" ? null : fields.find((f) => f.dataset.field.split(".")[0] === rest.split(".")[0]));
+    const said = (e.says && e.says[cfg.lang]) || e.message; // the page's language when the server words it
     if (box) {
       box.classList.add("invalid");
       const small = box.querySelector(".field-error");
-      small.textContent = small.textContent ? `${small.textContent}; ${e.message}` : e.message;
+      small.textContent = small.textContent ? `${small.textContent}; ${said}` : said;
       small.hidden = false;
-    } else general.push(e.field ? `${e.field}: ${e.message}` : e.message);
+    } else general.push(e.field ? `${e.field}: ${said}` : said);
   }
   $("form-error").textContent = [t("fix_fields"), ...general].join(" ");
   $("form-error").hidden = false;

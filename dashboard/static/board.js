@@ -146,7 +146,7 @@ function printerMessage(p) {
 }
 
 function renderPrinters(view) {
-  const kiosks = view.kiosks.filter((k) => k.printer.kind !== "none");
+  const kiosks = view.kiosks.filter((k) => k.printer.kind !== "none" || k.help_at);
   document.getElementById("printers").replaceChildren(
     ...(kiosks.length ? kiosks.map((k) => {
       const away = k.agent && !k.connected;
@@ -154,7 +154,8 @@ function renderPrinters(view) {
         el("strong", {}, k.name), " ", el("span", { class: "badge" }, printerMessage(k.printer)),
         away ? el("span", { class: "agent-offline" }, ` · ${t("agent_offline")}`) : "",
         k.printer.since ? el("small", {}, ` ${k.printer.since.slice(11, 19)}`) : "",
-        k.printer.detail && k.printer.state !== "ok" ? el("div", { class: "detail" }, k.printer.detail) : "");
+        k.printer.detail && !["ok", "unknown"].includes(k.printer.state) ? el("div", { class: "detail" }, k.printer.detail) : "",
+        k.help_at ? helpCall(k) : "");
     }) : [el("li", { class: "none" }, t("printers_none"))]),
   );
   document.getElementById("print-failed").replaceChildren(
@@ -166,6 +167,14 @@ function renderPrinters(view) {
       : [el("tr", {}, el("td", { colspan: 4, class: "none" }, t("print_failed_none")))]),
   );
   document.getElementById("printers-panel").dataset.seen = String(Date.now());
+}
+
+// A citizen pressed 呼叫工作人员 at this kiosk (its elderly mode): someone goes, then marks it answered.
+function helpCall(k) {
+  return el("div", { class: "help-call", "data-help": k.id },
+    el("strong", {}, t("help_called_at", { time: k.help_at.slice(11, 16) })), " ",
+    el("button", { type: "button", onclick: () => api(hallApi(`/kiosks/${encodeURIComponent(k.id)}/help`), { method: "DELETE" }).catch(() => {}) },
+      t("help_answered")));
 }
 
 function sayPrinters(text, error = false) {
@@ -193,7 +202,7 @@ function watchPrinters(session) {
   let attempt = 0;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers?token=${encodeURIComponent(session.token)}`);
+    const ws = new WebSocket(`${scheme}//${location.host}/ws/v1/halls/${encodeURIComponent(cfg.hall)}/printers${session.token ? `?token=${encodeURIComponent(session.token)}` : ""}`);
     ws.onopen = () => {
       if (panel.dataset.status === "offline") sayPrinters("");
       attempt = 0;

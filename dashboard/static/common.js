@@ -37,7 +37,9 @@ export class Problem extends Error {
 // `type`: send `body` as it is with this content type (a file), instead of as JSON.
 export async function api(path, { method = "GET", body, as = "json", type } = {}) {
   const s = session();
-  const headers = s ? { Authorization: `Bearer ${s.token}` } : {};
+  // A bearer token from this page's sign-in, or the staff pages' session cookie (sent by the
+  // browser) with its CSRF token: one sign-in for the dashboard, the devices and the staff pages.
+  const headers = s && s.token ? { Authorization: `Bearer ${s.token}` } : s && s.csrf ? { "X-CSRF-Token": s.csrf } : {};
   if (body !== undefined) headers["Content-Type"] = type || "application/json";
   const sep = path.includes("?") ? "&" : "?";
   const url = cfg.lang === "en" && !path.includes("lang=") ? `${path}${sep}lang=en` : path;
@@ -53,7 +55,7 @@ export async function api(path, { method = "GET", body, as = "json", type } = {}
     let problem = {};
     try {
       problem = await r.json();
-      detail = problem.detail || detail;
+      detail = (problem.says && problem.says[cfg.lang]) || problem.detail || detail; // in the page's language when worded
     } catch {}
     throw new Problem(detail, problem, r.status);
   }
@@ -106,7 +108,7 @@ function showMain(s) {
   document.getElementById("login").hidden = true;
   document.getElementById("main").hidden = false;
   document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = `${s.name} (${s.username})`;
+  document.getElementById("who").textContent = s.name || s.username; // a name, not half of a login
   if (!started) {
     started = true;
     onReady(s);
@@ -135,21 +137,43 @@ export function start(ready, roles = READERS) {
       return;
     }
     sessionStorage.setItem(KEY, JSON.stringify(s));
+    // The devices and staff pages sign in with a session cookie: open it too, with the same words.
+    await fetch("/api/v1/auth/session", {
+      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+      body: JSON.stringify({ username: data.username, password: data.password }),
+    }).catch(() => {});
     form.reset();
     showMain(s);
   });
   document.getElementById("logout").addEventListener("click", async () => {
     const s = session();
-    if (s) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {});
+    if (s && s.token) await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {});
+    const cookie = await fetch("/api/v1/auth/session", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (cookie && cookie.csrf) await fetch("/api/v1/auth/logout", { method: "POST", headers: { "X-CSRF-Token": cookie.csrf }, credentials: "same-origin" }).catch(() => {});
     sessionStorage.removeItem(KEY);
     location.reload();
   });
   const s = session();
   if (s && readers.has(s.role)) showMain(s);
-  else showLogin();
+  else cookieSession().then((c) => (c && readers.has(c.role) ? showMain(c) : showLogin()));
 }
 
 // Formatting
+// Signed in on a staff page (the devices or staff page, the terminal's login): that session
+// serves the dashboard too, through its cookie and CSRF token.
+async function cookieSession() {
+  try {
+    const r = await fetch("/api/v1/auth/session", { credentials: "same-origin" });
+    if (!r.ok) return null;
+    const who = await r.json();
+    const s = { ...who, token: null, csrf: who.csrf };
+    sessionStorage.setItem(KEY, JSON.stringify(s));
+    return s;
+  } catch {
+    return null;
+  }
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   const s = Math.round(seconds);
@@ -186,8 +210,33 @@ export async function loadChart(boxId, path) {
 export function alertText(a) {
   const subject = [a.number, a.item_name, a.window_name].filter(Boolean).join(" · ");
   let amount = "";
-  if (a.kind === "wait" || a.kind === "service" || a.kind === "unattended") amount = duration(a.value);
+  if (a.kind === "wait" || a.kind === "service" || a.kind === "unattended" || a.kind === "idle") amount = duration(a.value);
   else if (a.kind === "deadline") amount = a.value > 0 ? `+${a.value}d` : `${-a.value}d`;
   else if (a.kind === "review") amount = `+${a.value}d`;
   return { kind: t(`kind_${a.kind}`), level: t(`level_${a.level}`), subject, amount };
 }
+
+// Every table of the dashboard sorts by a click on its column's heading (again: the other way).
+// Numbers (and durations like 12:30 or 5 min) sort as numbers, other text in the page's language.
+document.addEventListener("click", (e) => {
+  const th = e.target.closest("thead th");
+  const table = th && th.closest("table");
+  if (!table || !table.tBodies[0]) return;
+  const col = [...th.parentElement.children].indexOf(th);
+  const down = th.getAttribute("aria-sort") === "ascending";
+  for (const other of th.parentElement.children) other.removeAttribute("aria-sort");
+  th.setAttribute("aria-sort", down ? "descending" : "ascending");
+  const key = (row) => {
+    const text = (row.cells[col] ? row.cells[col].textContent : "").trim();
+    const n = Number.parseFloat(text.replace(/[^\d.:-]/g, "").replace(/^(\d+):(\d+)$/, (_, a, b) => `${a}.${b}`));
+    return Number.isNaN(n) ? text : n;
+  };
+  const rows = [...table.tBodies[0].rows].filter((r) => r.cells.length > 1);
+  const collator = new Intl.Collator(cfg.lang === "en" ? "en" : "zh-CN", { numeric: true });
+  rows.sort((a, b) => {
+    const x = key(a), y = key(b);
+    const c = typeof x === "number" && typeof y === "number" ? x - y : collator.compare(String(x), String(y));
+    return down ? -c : c;
+  });
+  table.tBodies[0].append(...rows);
+});

@@ -93,7 +93,7 @@ async function load() {
 }
 
 $("main").hidden = false;
-$("who").textContent = `${cfg.user.name} (${cfg.user.username})`;
+$("who").textContent = cfg.user.name; // a name, not half of a login
 $("logout").hidden = false;
 $("logout").addEventListener("click", async () => {
   await call("POST", "/api/v1/auth/logout", {}).catch(() => {});

@@ -97,7 +97,7 @@ form.addEventListener("submit", (e) => {
 for (const fmt of ["csv", "xlsx"]) {
   document.getElementById(`export-${fmt}`).addEventListener("click", () => {
     const p = params();
-    download(hallApi(`/stats.${fmt}?${p}`), `hallq-${cfg.hall}-${p.get("by")}-${p.get("from")}-${p.get("to")}.${fmt}`).catch((e) =>
+    download(hallApi(`/stats.${fmt}?${p}&words=1`), `hallq-${cfg.hall}-${p.get("by")}-${p.get("from")}-${p.get("to")}.${fmt}`).catch((e) =>
       status(`${t("error")}: ${e.message}`),
     );
   });

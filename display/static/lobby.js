@@ -24,7 +24,8 @@ function drawLatest() {
   const call = view.recentCalls[0];
   $("latest-number").textContent = call ? call.number : t.none;
   $("latest-window").textContent = call ? call.window_name.split(" ")[0] : "";
-  $("latest-text").textContent = call ? call.text : "";
+  // The hall's own call sentence (voice.template) is Chinese: an English screen says it in English.
+  $("latest-text").textContent = !call ? "" : config.lang === "en" ? t.call_text.replace("{number}", call.number).replace("{window}", call.window_name) : call.text;
 }
 
 // Lists longer than their panel: the recent calls keep the rows that fit (newest first);
@@ -36,7 +37,7 @@ function fits(li, box) {
 
 function drawRecent() {
   const list = $("recent-calls");
-  list.replaceChildren(...view.recentCalls.slice(1, 9).map((c) => {
+  list.replaceChildren(...view.recentCalls.slice(1, 9).map((c) => {  // the latest is above, in large type
     const li = el("li");
     li.append(el("span", "num", c.number), el("span", "win", c.window_name.split(" ")[0]), el("span", "at", time(c.at)));
     return li;
@@ -45,27 +46,42 @@ function drawRecent() {
   while (list.lastElementChild && !fits(list.lastElementChild, box)) list.lastElementChild.remove();
 }
 
+// One line per window, readable from 10 m: name, number, state in words (not only in colour:
+// called: go there now; serving: being served), clerk — or the leave notice with its return time.
+// The windows that do not fit turn a page at a time, like the waiting counts.
+let windowPage = 0;
+
 function drawWindows() {
-  const list = $("windows");
-  list.replaceChildren(...[...view.windows.values()].map((w) => {
+  const items = [...view.windows.values()].map((w) => {
     const li = el("li", `window state-${w.state}`);
     li.dataset.window = w.id;
-    li.append(el("div", "w-name", w.name));
     const num = w.ticket ? w.ticket.number : w.state === "paused" || w.state === "closed" ? t[w.state] : t.idle;
-    const row = el("div", "w-row");
-    row.append(el("div", "w-num", num));
-    // the state in words too, not only in colour (called: go there now; serving: being served)
-    if (w.state === "called" || w.state === "serving") row.append(el("div", "w-state", t[w.state]));
-    li.append(row);
+    const said = w.state === "called" || w.state === "serving";
+    li.append(el("span", "w-name", w.name.split(" ")[0]), el("span", "w-num", num), el("span", said ? "w-state" : "w-gap", said ? t[w.state] : ""));
     if (w.state === "paused" && w.pause) {
       // the return time first: a long reason may be cut short, the time must not be
       const until = w.pause.until ? `${t.until} ${time(w.pause.until)} · ` : "";
-      li.append(el("div", "w-note", `${until}${w.pause.reason}`));
+      li.append(el("span", "w-note w-clerk", `${until}${w.pause.reason}`));
     } else {
-      li.append(el("div", "w-note", w.clerk ? `${w.clerk.name} ${t.clerk} ${w.clerk.staff_no}` : ""));
+      li.append(el("span", "w-note w-clerk", w.clerk ? `${w.clerk.name} ${w.clerk.staff_no}` : "" /* the staff number's label is on the window screen */));
     }
     return li;
-  }));
+  });
+  paged($("windows"), items, windowPage, $("windows-page"));
+}
+
+// Show the page `n` of `items` that fit their panel; the list's data-page/data-pages say where.
+function paged(list, items, n, mark) {
+  list.replaceChildren(...items);
+  const box = list.closest("section");
+  const perPage = Math.max(1, items.filter((li) => fits(li, box)).length);
+  const pages = Math.ceil(items.length / perPage) || 1;
+  const page = n % pages;
+  list.replaceChildren(...items.slice(page * perPage, (page + 1) * perPage));
+  list.dataset.page = String(page + 1);
+  list.dataset.pages = String(pages);
+  mark.hidden = pages < 2;
+  mark.textContent = `${page + 1}/${pages}`;
 }
 
 let queuePage = 0;
@@ -79,23 +95,18 @@ function drawQueues() {
     li.append(el("span", "q-name", q.name), el("span", "q-count", `${q.waiting}${t.people}`));
     return li;
   });
-  list.replaceChildren(...items);
-  const box = list.closest("section");
-  const perPage = Math.max(1, items.filter((li) => fits(li, box)).length);
-  const pages = Math.ceil(items.length / perPage) || 1;
-  const page = queuePage % pages;
-  list.replaceChildren(...items.slice(page * perPage, (page + 1) * perPage));
-  list.dataset.page = String(page + 1);
-  list.dataset.pages = String(pages);
-  const mark = $("queues-page");
-  mark.hidden = pages < 2;
-  mark.textContent = `${page + 1}/${pages}`;
+  paged(list, items, queuePage, $("queues-page"));
 }
 
 setInterval(() => {
-  if (Number($("queues").dataset.pages || "1") < 2) return;
-  queuePage += 1;
-  drawQueues();
+  if (Number($("queues").dataset.pages || "1") > 1) {
+    queuePage += 1;
+    drawQueues();
+  }
+  if (Number($("windows").dataset.pages || "1") > 1) {
+    windowPage += 1;
+    drawWindows();
+  }
 }, config.page_s * 1000);
 
 function drawAll() {

@@ -26,7 +26,7 @@ let confirming = false;
 let busy = false;
 let proving = null; // a solved challenge, worked out while the citizen types the number
 
-const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? (TEXT["zh-CN"][key] ?? key); // "" is a word (en "people")
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -48,7 +48,9 @@ const hhmm = (iso) => iso.slice(11, 16);
 function dayName(d) {
   const weekday = t("weekday")[new Date(`${d}T00:00:00Z`).getUTCDay()];
   const [, m, dd] = d.split("-");
-  return lang === "en" ? `${weekday} ${m}-${dd}` : `${Number(m)}月${Number(dd)}日 ${t("week_prefix")}${weekday}`;
+  // English: "Tue 8 Dec" (one letter said Tuesday and Thursday alike).
+  if (lang === "en") return new Date(`${d}T12:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  return `${Number(m)}月${Number(dd)}日 ${t("week_prefix")}${weekday}`;
 }
 
 function show(name, push = true) {

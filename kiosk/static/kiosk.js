@@ -5,6 +5,8 @@
 import { HallView, connect, formatClock, messages } from "/static/common/hallq.js";
 import { deviceOf } from "/static/common/device.js";
 import { watchCards } from "./cards.js";
+import { dayText, idleGuard, scrollHint, speaker, whenText } from "/static/kiosk/care.js";
+import { el, keyboard, matches as matching, tile, typed } from "/static/kiosk/parts.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 let MENU = JSON.parse(document.getElementById("menu").textContent);
@@ -16,6 +18,7 @@ let ITEMS = new Map(MENU.flatMap((d) => d.items.map((i) => [i.id, { ...i, depart
 const API = `/api/v1/halls/${encodeURIComponent(config.hall)}`;
 const KIOSK = `${API}/kiosks/${encodeURIComponent(config.kiosk)}`;
 const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const voice = speaker(`/kiosk/${encodeURIComponent(config.hall)}/${encodeURIComponent(config.kiosk)}`);
 const PUBLICS = ["content", "procedure", "requirements", "time_limit", "fee", "legal_basis"];
 
 let lang = config.lang;
@@ -30,18 +33,11 @@ let query = "";
 let code = "";
 let ticket = null;
 let ticketFeed = null;
-let lastTouch = Date.now();
 let busy = false;
 let card = null; // 刷身份证取号: the agent's card read (a one-time token, the masked number, the senior lane)
+let care = false; // the elderly mode (适老化): larger text, read aloud, fewer steps, a call for help
 
-const t = (key) => (TEXT[lang] && TEXT[lang][key]) || (TEXT["zh-CN"][key] ?? key);
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = text;
-  return e;
-}
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? (TEXT["zh-CN"][key] ?? key); // "" is a word (en "people")
 
 function minutes(s) {
   return Math.max(1, Math.round(s / 60));
@@ -52,6 +48,7 @@ function waitText(q) {
   if (!q.issuing) return t("not_issuing");
   if (q.quota_left === 0) return t("quota_out");
   const people = `${t("waiting")} ${q.ahead_of_newcomer} ${t("people")}`.trim();
+  if (!q.open_windows) return `${people} · ${t("no_window_open")}`; // no estimate without a window open
   return q.ahead_of_newcomer ? `${people} · ${t("wait_about")} ${minutes(q.estimated_wait_s)} ${t("minutes")}` : `${people} · ${t("no_wait")}`;
 }
 
@@ -65,6 +62,7 @@ function show(name, push = true) {
   $("back").hidden = $("home-button").hidden = name === "home" || name === "ticket";
   document.querySelector(".foot").hidden = name === "home" || name === "ticket";
   draw();
+  if (care) readScreen();
 }
 
 function back() {
@@ -80,6 +78,7 @@ function home() {
   card = null;
   query = code = "";
   closeTicket();
+  setCare(false);
   if (lang !== config.lang) setLang(config.lang);
   show("home", false);
 }
@@ -95,7 +94,8 @@ function setLang(next) {
 function draw() {
   drawBanner();
   drawCard();
-  if (screen === "departments") drawDepartments();
+  if (screen === "home") drawHome();
+  else if (screen === "departments") drawDepartments();
   else if (screen === "items") drawItems();
   else if (screen === "search") drawSearch();
   else if (screen === "item") drawItem();
@@ -112,13 +112,41 @@ function drawBanner() {
   for (const b of document.querySelectorAll(".needs-server")) b.disabled = !online || busy;
 }
 
-function tile(title, sub, onTap, cls = "") {
-  const b = el("button", `tile ${cls}`);
-  b.type = "button";
-  b.append(el("span", "tile-title", title));
-  if (sub) b.append(el("span", "tile-sub", sub));
-  b.addEventListener("click", onTap);
-  return b;
+// Closed hours: the home screen says so, and when numbers are issued next (the earliest item).
+function drawHome() {
+  const queues = [...ITEMS.keys()].map((id) => view.queues.get(id)).filter(Boolean);
+  const next = queues.map((q) => q.opens_at).filter(Boolean).sort()[0];
+  const closed = queues.length > 0 && queues.every((q) => !q.issuing) && !(next && Date.parse(next) <= view.hallNow());
+  $("closed-note").hidden = !closed;
+  document.body.dataset.closed = closed ? "1" : "";
+  $("opens-next").textContent = closed && next ? t("opens_next").replace("{when}", whenText(next, view.day, lang, config.timezone, t)) : "";
+}
+
+function setCare(on) {
+  care = on;
+  document.body.classList.toggle("care", on);
+  $("care").setAttribute("aria-pressed", String(on));
+  if (!on) voice.stop();
+}
+
+// In the elderly mode every screen is read aloud as it opens (and again on 再听一遍).
+function readScreen() {
+  if (screen === "item" && item) return voice.say(`item=${encodeURIComponent(item.id)}`, `${item.name}。${item.materials.join("；")}`, lang);
+  if (screen === "ticket" && ticket) {
+    return voice.say(`ticket=${encodeURIComponent(ticket.id)}`, `${ticket.number}。${t("go_to")} ${ticket.window_hint}`, lang);
+  }
+  const key = { home: "care_home", checkin: "checkin_hint" }[screen] || "care_items";
+  voice.say(`prompt=${key}`, t(key), lang);
+}
+
+async function callHelp() {
+  try {
+    const r = await post(`${KIOSK}/help`, {});
+    say(r.ok ? t("help_called") : problemText(r.data));
+    if (r.ok && care) voice.say("prompt=help_called", t("help_called"), lang);
+  } catch {
+    say(t("offline"));
+  }
 }
 
 function drawDepartments() {
@@ -139,61 +167,32 @@ function itemTile(i) {
 }
 
 function drawItems() {
-  $("items-title").textContent = department ? department.name : "";
-  $("item-grid").replaceChildren(...(department ? department.items : []).map(itemTile));
-}
-
-function matches() {
-  if (!query) return [];
-  const all = [...ITEMS.values()];
-  const starts = all.filter((i) => i.initials.startsWith(query) || i.pinyin.startsWith(query));
-  const inside = all.filter((i) => !starts.includes(i) && (i.initials.includes(query) || i.pinyin.includes(query)));
-  return [...starts, ...inside].slice(0, 12);
+  // The elderly mode skips the departments: every item at once, in large tiles.
+  $("items-title").textContent = department ? department.name : care ? t("care_items") : "";
+  $("item-grid").replaceChildren(...(department ? department.items : care ? [...ITEMS.values()] : []).map(itemTile));
 }
 
 function drawSearch() {
   $("search-text").textContent = query || "…";
-  const found = matches();
+  const found = matching(ITEMS.values(), query);
   $("search-results").replaceChildren(...(found.length ? found.map(itemTile) : query ? [el("p", "empty", t("no_results"))] : []));
-}
-
-function keyboard(container, keys, onKey) {
-  const buttons = keys.map((k) => {
-    const b = el("button", "key", k);
-    b.type = "button";
-    b.dataset.key = k;
-    b.addEventListener("click", () => onKey(k));
-    return b;
-  });
-  const del = el("button", "key wide", t("delete"));
-  del.type = "button";
-  del.dataset.t = "delete";
-  del.addEventListener("click", () => onKey("DEL"));
-  const clear = el("button", "key wide", t("clear"));
-  clear.type = "button";
-  clear.dataset.t = "clear";
-  clear.addEventListener("click", () => onKey("CLR"));
-  container.replaceChildren(...buttons, del, clear);
-}
-
-function typed(value, key, max) {
-  if (key === "DEL") return value.slice(0, -1);
-  if (key === "CLR") return "";
-  return value.length < max ? value + key : value;
 }
 
 function drawItem() {
   if (!item) return;
   $("item-name").textContent = item.name;
   const q = view.queues.get(item.id);
-  $("item-queue").textContent = [waitText(q), `${t("go_to")} ${item.windows.join("、")}`].filter(Boolean).join(" · ");
+  $("item-queue").textContent = [waitText(q), `${t("go_to")} ${item.windows.join(lang === "en" ? ", " : "、")}`].filter(Boolean).join(" · ");
   $("materials").replaceChildren(...item.materials.map((m) => el("li", null, m)));
   $("publics").replaceChildren(...PUBLICS.flatMap((k) => [el("dt", null, t(k)), el("dd", null, item.publics[k])]));
   $("priority").setAttribute("aria-pressed", String(priority));
   const off = q && (!q.issuing || q.quota_left === 0);
   $("take").disabled = !online || busy || off;
   $("take").textContent = off ? waitText(q) : t("take_number");
+  requestAnimationFrame(moreHint);
 }
+
+const moreHint = scrollHint(document.querySelector("#item .guide"), $("more"));
 
 function drawCheckin() {
   $("code-text").textContent = code || "…";
@@ -220,8 +219,13 @@ async function post(url, body) {
 function problemText(p) {
   const code = (p.type || "").split(":").pop();
   const known = TEXT[lang][`err_${code}`];
-  if (known) return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{limit}", p.limit ?? "");
-  return `${t("error")}${p.detail ? ": " + p.detail : ""}`;
+  if (known) {
+    const day = p.day ? dayText(new Date(`${p.day}T12:00:00Z`), lang, "UTC") : "";
+    return known.replace("{time}", (p.opens_at || "").slice(11, 16)).replace("{day}", day)
+      .replace("{slot}", (p.slot_start || "").slice(11, 16)).replace("{limit}", p.limit ?? "");
+  }
+  const said = p.says && p.says[lang];
+  return `${t("error")}${said ? ": " + said : ""}`; // never the server's English detail on a Chinese kiosk
 }
 
 function say(text) {
@@ -278,7 +282,9 @@ function drawTicket() {
   $("t-number").textContent = ticket.number;
   $("t-item").textContent = ticket.item_name + (ticket.priority ? ` · ${t("priority")}` : ticket.appointment ? ` · ${t("appointment")}` : "");
   $("t-windows").textContent = `${t("go_to")} ${ticket.window_hint}`;
-  const wait = ticket.ahead ? `${t("wait_about")} ${minutes(ticket.estimated_wait_s)} ${t("minutes")}` : t("no_wait");
+  const q = view.queues.get(ticket.item);
+  const wait = q && !q.open_windows ? t("no_window_open")
+    : ticket.ahead ? `${t("wait_about")} ${minutes(ticket.estimated_wait_s)} ${t("minutes")}` : t("no_wait");
   $("t-figures").textContent = `${t("ahead")} ${ticket.ahead} ${t("people")} · ${wait}`.replace("  ", " ");
   const state = ticket.printing;
   document.body.dataset.print = state;
@@ -346,7 +352,12 @@ watchCards(config.card_port, {
 });
 
 // -- wiring ------------------------------------------------------------------------------------
-for (const b of document.querySelectorAll("[data-go]")) b.addEventListener("click", () => show(b.dataset.go));
+for (const b of document.querySelectorAll("[data-go]")) {
+  b.addEventListener("click", () => show(care && b.dataset.go === "departments" ? "items" : b.dataset.go));
+}
+$("care").addEventListener("click", () => { setCare(!care); if (care) readScreen(); });
+$("read").addEventListener("click", readScreen);
+$("help").addEventListener("click", callHelp);
 $("back").addEventListener("click", back);
 $("home-button").addEventListener("click", home);
 $("done").addEventListener("click", home);
@@ -358,8 +369,8 @@ $("checkin-go").classList.add("needs-server");
 $("checkin-go").addEventListener("click", () => code.length >= 4 && take({ appointment: code }));
 $("reprint").addEventListener("click", reprint);
 $("message-ok").addEventListener("click", () => { $("message").hidden = true; });
-keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); });
-keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); });
+keyboard($("letters"), [...KEYS], (k) => { query = typed(query, k, 12); drawSearch(); }, t);
+keyboard($("code-keys"), [..."0123456789", ...KEYS], (k) => { code = typed(code, k, 16); drawCheckin(); }, t);
 
 // A booking's QR code held to the kiosk's scanner arrives as typed keys and Enter (a scanner is
 // a keyboard): on the home or check-in screen it fills the code and checks in.
@@ -378,14 +389,17 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-// Idle: whoever walks away, the next person starts at home, in Chinese.
-for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => { lastTouch = Date.now(); }, true);
+// Idle: whoever walks away, the next person starts at home, in Chinese — after a countdown that
+// any touch cancels (someone still reading the materials is not sent home).
+const idle = idleGuard({
+  idleS: config.idle_s, atHome: () => screen === "home", t,
+  goHome: () => { $("message").hidden = true; home(); },
+  els: { box: $("idle"), count: $("idle-count"), stay: $("idle-stay") },
+});
 setInterval(() => {
   $("clock").textContent = formatClock(new Date(), lang, config.timezone).slice(0, 5);
-  if (screen !== "home" && Date.now() - lastTouch > config.idle_s * 1000) {
-    $("message").hidden = true;
-    home();
-  }
+  idle.check(care);
+  if (screen === "home") drawHome(); // the hall's opening hour comes by the clock, not by an event
 }, 1000);
 
 // The administrator changed the catalogue (or a new day brought a revision): take the new menu

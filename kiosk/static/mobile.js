@@ -11,7 +11,7 @@ let ticket = null;
 const seen = JSON.parse(localStorage.getItem(`hallq-${config.ticket}`) || "{}");
 let ratingClosed = false; // refused as closed while the page was open (not remembered: the server says it next time)
 
-const t = (key) => (TEXT[lang] && TEXT[lang][key]) || TEXT["zh-CN"][key] || key;
+const t = (key) => (TEXT[lang] && TEXT[lang][key]) ?? TEXT["zh-CN"][key] ?? key; // "" is a word (en "people")
 const remember = () => localStorage.setItem(`hallq-${config.ticket}`, JSON.stringify(seen));
 
 function notify(key, text) {
@@ -63,7 +63,7 @@ function draw() {
   $("m-ahead").textContent = waiting ? `${ticket.ahead} ${t("people")}`.trim() : "–";
   if (waiting) $("m-wait").replaceChildren(...waitWords(ticket));
   else $("m-wait").textContent = "–";
-  $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join("、");
+  $("m-windows").textContent = ticket.windows.map((w) => config.windows[w] || w).join(lang === "en" ? ", " : "、");
   $("m-issued").textContent = ticket.issued_at ? ticket.issued_at.slice(11, 16) : "–";
   const called = (ticket.status === "called" || ticket.status === "serving") && ticket.window_name;
   $("m-call").hidden = !called;

@@ -84,7 +84,7 @@ class BoardWindow(Out):
 
 class ActiveAlert(Out):
     key: str
-    kind: Literal["wait", "service", "unattended", "deadline", "review"]
+    kind: Literal["wait", "service", "unattended", "idle", "deadline", "review"]
     level: Level
     raised_at: str
     at: str
@@ -140,6 +140,7 @@ class ReviewStep(Out):
     by: str
     note: str | None
     to: str | None
+    by_name: str | None = None  # the person's name (None: the hall's supervision itself)
 
 
 class Review(Out):
@@ -156,6 +157,7 @@ class Review(Out):
     status: str
     closed: bool
     assignee: str | None
+    assignee_name: str | None = None
     due: str | None
     steps: list[ReviewStep]
 

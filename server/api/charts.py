@@ -124,10 +124,17 @@ def lines(
 
     for j, (name, vs) in enumerate(series):
         colour = PALETTE[j % len(PALETTE)]
-        pts = [xy(i, v) for i, v in enumerate(vs) if v is not None]
-        if len(pts) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            out.append(f'<polyline class="line" points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        # A gap (None: the lunch break, an hour nobody came) breaks the line: no line drawn across it.
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(vs):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(xy(i, v))
+        for pts in runs:
+            if len(pts) > 1:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+                out.append(f'<polyline class="line" points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
         for i, v in enumerate(vs):
             if v is not None:
                 x, y = xy(i, v)

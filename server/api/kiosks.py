@@ -15,8 +15,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api import schemas
+from server.api.appointments import BOOKINGS
 from server.api.tickets import ISSUE_LIMIT
-from server.api.context import CTX, Unauthorized, allowed, body, check, hall_of, json as json_response, staff_credentials
+from server.api.context import CTX, Unauthorized, allowed, body, check, cookie_token, hall_of, json as json_response, staff_credentials
 from server.api.devices import device, forget, remember
 from server.api.openapi import contract
 from server.api.cards import CARDS
@@ -26,7 +27,7 @@ from server.domain.catalog import Action
 from server.domain.model import HallDay, PrintStatus
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import TicketIssued
-from server.domain.tickets import ticket_at_counter, ticket_of
+from server.domain.tickets import check_in_another_day, ticket_at_counter, ticket_of
 from server.hall import HallService, new_ticket_id
 from server.printing.driver import PRINTING
 from server.printing.jobs import Job, KioskJobs
@@ -96,6 +97,7 @@ class KioskState(schemas.Out):
     printer: PrinterState
     agent: bool
     connected: bool | None
+    help_at: str | None = None  # a citizen here called for a member of staff, since then
     zone: str | None = None
     pending: list[PendingJob] | None = None
 
@@ -130,11 +132,16 @@ def job_view(job: Job | None) -> dict[str, object]:
     return {"state": "queued", "job": job.id, "reprint": job.reprint}
 
 
-def _appointment_item(state: HallDay, code: str) -> tuple[str, str]:
-    """The appointment's own code and item, the code typed in any case on the kiosk's keyboard."""
+async def _appointment_item(request: web.Request, hall: HallService, state: HallDay, code: str) -> tuple[str, str]:
+    """The appointment's own code and item, the code typed in any case on the kiosk's keyboard.
+    A booking of a later day is told its date and when its check-in opens (409)."""
     appointments = state.appointments
     found = appointments.get(code) or next((a for c, a in appointments.items() if c.upper() == code.upper()), None)
     if found is None:
+        later = await request.app[BOOKINGS][hall.hall].find(code)  # NotFound when no bookable day has it
+        if later.appointment.cancelled:
+            raise NotFound("unknown-appointment", f"no appointment {code!r} today")
+        check_in_another_day(hall.catalog, later.appointment.code, later.appointment.slot_start, state.day)
         raise NotFound("unknown-appointment", f"no appointment {code!r} today")
     return found.code, found.item
 
@@ -163,7 +170,7 @@ async def issue(request: web.Request) -> web.Response:
     elif req.booking is not None:
         raise Invalid("booking-needs-card", "a booking is found by the card: send the card read's token")
     if appointment is not None:
-        appointment, booked = _appointment_item(state, appointment)
+        appointment, booked = await _appointment_item(request, hall, state, appointment)
         item = item or booked
     if item is None:
         raise Invalid("missing-item", "say which item, or give an appointment code")
@@ -228,6 +235,27 @@ async def kiosk_state(request: web.Request) -> web.Response:
     return json_response(kiosk_link(request, hall).view(staff=False))
 
 
+@routes.post("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
+@contract("Call a member of staff to this kiosk (its elderly mode's button): shown live on the board's printers panel",
+          body=Body, response=KioskState, status=202, errors=(401, 403, 429), tags=("kiosks",))
+async def call_help(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    await body(request, Body)
+    await device(request, hall, {"kiosk"}, bound=link.conf.id)
+    request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
+    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, True).view(staff=False), status=202)
+
+
+@routes.delete("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
+@contract("A member of staff answered the kiosk's call", response=KioskState, auth="manager", tags=("kiosks",))
+async def answer_help(request: web.Request) -> web.Response:
+    hall = hall_of(request)
+    link = kiosk_link(request, hall)
+    await allowed(request, Action.read_records, hall)
+    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, False).view(staff=False))
+
+
 @routes.get("/ws/v1/halls/{hall}/kiosks/{kiosk}")
 async def agent_feed(request: web.Request) -> web.StreamResponse:
     """The print agent's connection. Server: hello, then {type: job, job, ticket, number, data (base64)}
@@ -255,7 +283,8 @@ async def printers_feed(request: web.Request) -> web.StreamResponse:
     """Managers' live view of the kiosks' printers: {type: printers, kiosks, failed} now and on every change.
     ?token=… (a manager's or admin's session)."""
     hall = hall_of(request)
-    token = request.query.get("token")
+    # ?token=, or the staff pages' session cookie (SameSite=Strict: no other site's page sends it)
+    token = request.query.get("token") or cookie_token(request)
     who = await request.app[CTX].accounts.session(token) if token else None
     if who is None:
         raise Unauthorized("unauthorized", "log in first: ?token=<a manager's token>")

@@ -120,6 +120,7 @@ class QueueRow(Out):
     estimated_wait_s: int
     open_windows: int
     issuing: bool
+    opens_at: str | None = None  # not issuing now: when it issues next (within a month)
     quota_left: int | None
 
 

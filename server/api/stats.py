@@ -13,6 +13,8 @@ from .context import allowed, hall_of, json
 from ..domain.catalog import Action
 from ..domain.errors import Invalid
 from .openapi import contract
+from ..i18n import words
+from ..web import language
 from ..stats.rollup import DIMENSIONS, flatten
 from ..stats.attendance import attendance
 from ..stats.schemas import Attendance as AttendanceAnswer
@@ -156,19 +158,58 @@ async def stats(request: web.Request) -> web.StreamResponse:
     return json(answer)
 
 
+WORDS = ("words", "1: column names in words of the page's language (?lang=) and durations in minutes, for people", False)
+
+
+def worded(header: list[str], lines: list[list[Any]], lang: str) -> tuple[list[str], list[list[Any]]]:
+    """The table for people: `wait_p90_s` becomes 等候 90%分位（分钟） with minutes in it. Each part of
+    a column's name is a word of the catalogue's `export` section; an unknown part stays as it is."""
+    parts = words(lang, "export")
+    minutes = [h.endswith("_s") for h in header]
+    names = []
+    for h, in_minutes in zip(header, minutes):
+        bits = h[:-2].split("_") if in_minutes else h.split("_")
+        name = parts.get(h) or " ".join(parts.get(b, b) for b in _joined(bits, parts))
+        names.append(f"{name}{parts['in_minutes']}" if in_minutes else name)
+    out = [[round(v / 60, 1) if m and isinstance(v, (int, float)) else v for v, m in zip(line, minutes)] for line in lines]
+    return names, out
+
+
+def _joined(bits: list[str], known: dict[str, str]) -> list[str]:
+    """Parts of a column name, two-word parts (no_show, good_rate) kept together when known."""
+    out: list[str] = []
+    i = 0
+    while i < len(bits):
+        pair = "_".join(bits[i:i + 2])
+        if i + 1 < len(bits) and pair in known:
+            out.append(pair)
+            i += 2
+        else:
+            out.append(bits[i])
+            i += 1
+    return out
+
+
+def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header, lines = table(answer["rows"], answer["total"])
+    if request.query.get("words") == "1":
+        return worded(header, lines, language(request))
+    return header, lines
+
+
 @routes.get("/api/v1/halls/{hall}/stats.csv")
-@contract("The same statistics as CSV (UTF-8 with BOM, one flat column per figure)", response=None, auth="manager", query=(*PERIOD, BY), tags=("statistics",))
+@contract("The same statistics as CSV (UTF-8 with BOM, one flat column per figure)", response=None, auth="manager", query=(*PERIOD, BY, WORDS), tags=("statistics",))
 async def stats_csv(request: web.Request) -> web.StreamResponse:
     _, answer = await _answer(request)
-    header, lines = table(answer["rows"], answer["total"])
+    header, lines = _table_for(request, answer)
     return csv_response(header, lines, _filename(answer))
 
 
 @routes.get("/api/v1/halls/{hall}/stats.xlsx")
-@contract("The same statistics as an Excel workbook", response=None, auth="manager", query=(*PERIOD, BY), tags=("statistics",))
+@contract("The same statistics as an Excel workbook", response=None, auth="manager", query=(*PERIOD, BY, WORDS), tags=("statistics",))
 async def stats_xlsx(request: web.Request) -> web.StreamResponse:
     _, answer = await _answer(request)
-    header, lines = table(answer["rows"], answer["total"])
+    header, lines = _table_for(request, answer)
     return xlsx_response([(f"by {answer['by']}", header, lines)], _filename(answer))
 
 

@@ -195,6 +195,14 @@ _exports("alerts", "A day's alert events", _alerts, lambda d: flat_table(d["aler
 
 # ------------------------------------------------------------------------------ charts
 
+def _every_hour(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hours from the first to the last, the empty ones too (the lunch break): a line stops there."""
+    hours = {int(r["key"]): r for r in rows if str(r["key"]).isdigit()}
+    if len(hours) != len(rows) or not hours:
+        return rows
+    return [hours.get(h, {"key": f"{h:02d}"}) for h in range(min(hours), max(hours) + 1)]
+
+
 CHARTS = ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction")
 
 
@@ -203,19 +211,21 @@ async def chart_svg(request: web.Request, hall: HallService, name: str, start: d
     stats = request.app[STATS]
     period = start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
     if name == "wait-by-hour":
-        rows = (await stats.query(hall.hall, start, end, "hour"))["rows"]
+        rows = _every_hour((await stats.query(hall.hall, start, end, "hour"))["rows"])
         labels = [r["key"] for r in rows]
         mins = lambda v: None if v is None else v / 60  # noqa: E731
+        waits = [r.get("wait") or {} for r in rows]
         return charts.lines(
             f"{t['chart_wait_by_hour']} · {period}", labels,
-            [(t["mean"], [mins(r["wait"]["mean_s"]) for r in rows]), (t["p90"], [mins(r["wait"]["p90_s"]) for r in rows])],
+            [(t["mean"], [mins(w.get("mean_s")) for w in waits]), (t["p90"], [mins(w.get("p90_s")) for w in waits])],
             unit="min", ylabel=t["minutes"], kind=name,
         )
     if name == "service-by-window":
         rows = [r for r in (await stats.query(hall.hall, start, end, "window"))["rows"] if r["served"]]
         mins = lambda v: None if v is None else v / 60  # noqa: E731
-        return charts.bars(
-            f"{t['chart_service_by_window']} · {period}", [r["key"] for r in rows],
+        windows = hall.catalog.windows
+        return charts.bars(  # windows by name, as people know them (not w01…w12)
+            f"{t['chart_service_by_window']} · {period}", [windows[r["key"]].name if r["key"] in windows else r["key"] for r in rows],
             [(t["mean"], [mins(r["service"]["mean_s"]) for r in rows]), (t["p90"], [mins(r["service"]["p90_s"]) for r in rows])],
             unit="min", ylabel=t["minutes"], kind=name,
         )

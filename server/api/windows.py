@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from ..domain import commands as cmd
 from ..domain.catalog import Action
 from ..domain.errors import NotFound
+from ..domain.windows import check_on_duty
 from . import models, schemas
 from .context import allowed, body, hall_of, json
 from .openapi import contract
@@ -102,6 +103,7 @@ def _action(name: str, model: type[BaseModel], build: Build):  # type: ignore[no
         window = _window_id(request)
         who = await allowed(request, Action.operate, hall, window)
         req = await body(request, model)
+        check_on_duty(await hall.current(), hall.catalog, window, who.user, name)  # AB岗: after a hand-over
         done = await hall.answer(build(req, window, who.user.username, hall.catalog.hall.timezone))
         return json(window_view(done.hall_day, hall.catalog, done.window(window)))
 

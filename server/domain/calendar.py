@@ -81,6 +81,32 @@ def is_open(schedule: Schedule, now: datetime, calendar: WorkingCalendar | None 
     return any(r.contains(t) for r in schedule.hours)
 
 
+def next_opening(schedule: Schedule, now: datetime, calendar: WorkingCalendar | None = None,
+                 horizon_days: int = 31) -> datetime | None:
+    """The next moment after `now` the schedule opens (a later range today, else the first range of
+    the next day it opens on), within `horizon_days`; None when it never opens in that time."""
+    for offset in range(horizon_days + 1):
+        day = now.date() + timedelta(days=offset)
+        if not opens_on(schedule, day, calendar):
+            continue
+        for r in sorted(schedule.hours, key=lambda r: r.start):
+            start = datetime.combine(day, r.start, tzinfo=now.tzinfo)
+            if start > now:
+                return start
+    return None
+
+
+def item_opens_at(catalog: Catalog, item_id: str, now: datetime) -> datetime | None:
+    """When tickets for the item are issued next, if they are not now (None: issuing now, or never soon)."""
+    item = catalog.items[item_id]
+    if item.retired or not catalog.hall.enforce_hours:
+        return None
+    schedule = item.hours or catalog.hall.opening
+    if is_open(schedule, now, catalog.hall.calendar):
+        return None
+    return next_opening(schedule, now, catalog.hall.calendar)
+
+
 def add_working_days(start: date, days: int, calendar: WorkingCalendar | None = None) -> date:
     """The date `days` working days after `start` (限时办结 deadlines of promised cases)."""
     day = start

@@ -244,9 +244,9 @@ class AlertRaised(Event):
 
     type: ClassVar[str] = "alert_raised"
     key: str
-    kind: str  # wait | service | unattended | deadline | review
+    kind: str  # wait | service | unattended | idle | deadline | review
     level: str  # warning | yellow | red
-    value: float = 0.0  # seconds (wait, service, unattended) or working days overdue (deadline, review)
+    value: float = 0.0  # seconds (wait, service, unattended, idle) or working days overdue (deadline, review)
     threshold: float = 0.0
     ticket: str | None = None
     number: str | None = None

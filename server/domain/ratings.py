@@ -198,6 +198,13 @@ def request_evaluation(state: HallDay, catalog: Catalog, c: cmd.RequestEvaluatio
         raise Conflict("nothing-to-rate", "this window has served nobody today")
     if t.score is not None:
         raise Conflict("already-rated", f"ticket {t.number} has been rated already")
+    current = state.window(c.window).ticket
+    if current is not None and current != t.id:
+        # The citizen at the counter now is not the one served last: asking would have them rate
+        # someone else's service. Ask after finishing theirs.
+        number = state.tickets[current].number
+        raise Conflict("serving-another", f"the window is on {number} now; ask for a rating when it is finished",
+                       number=number)
     _open_at_evaluator(state, c.window, t, now)
     return [ev.EvaluationRequested(at=now, by=c.by, window=c.window, ticket=t.id, number=t.number)]
 

@@ -230,6 +230,10 @@ class Supervision(Frozen):
         (900, 1800, 2700),
         description="a window closed during opening hours while people wait for its items this long (seconds) is unattended",
     )
+    idle_s: Thresholds = Field(
+        (300, 600, 900),
+        description="a window open but calling nobody while people wait for its items this long (seconds) is idle",
+    )
     deadline_warning_days: int = Field(1, ge=0, description="working days left when a promised case raises a warning")
     suggest_after: int = Field(5, ge=1, description="people waiting past an item's warning threshold before the board suggests opening windows")
     review_verify_days: int = Field(1, ge=0, description="working days to verify a bad review (核实)")
@@ -245,7 +249,7 @@ class Supervision(Frozen):
     award: Award = Award()
     clerk_award: ClerkAward = ClerkAward()
 
-    @field_validator("wait_s", "service_factor", "paused_s", "closed_s")
+    @field_validator("wait_s", "service_factor", "paused_s", "closed_s", "idle_s")
     @classmethod
     def _rising(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         return _ascending(value)  # type: ignore[return-value]

@@ -8,6 +8,8 @@ Alerts escalate warning → yellow → red as a condition lasts, with thresholds
   (by default 2×, 3×, 4× the item's expected service time);
 - `unattended`: a window paused (离岗) longer than the paused thresholds, or closed during the
   hall's opening hours while someone waits for its items (`closed_s`, see `closed_and_awaited`);
+- `idle`: a window open and idle (nobody at its counter) while people wait in the hall for its
+  items, longer than the `idle_s` thresholds (see `idle_and_awaited`): a clerk not calling;
 - `deadline`: a promised case (承诺件) of an earlier day, not concluded, with
   `deadline_warning_days` working days or fewer left (warning), due today (yellow), overdue (red);
 - `review`: a bad review (差评) whose next step is due today (warning), one working day
@@ -139,6 +141,17 @@ def closed_and_awaited(state: HallDay, catalog: Catalog, window: str, now: datet
     hall = catalog.hall
     if not is_open(hall.opening, now, hall.calendar):
         return None
+    oldest = _oldest_waiting_for(state, catalog, window, now)
+    if oldest is None:
+        return None
+    closed = state.window(window).since
+    start = oldest if closed is None or closed < oldest else closed
+    return (now - start).total_seconds()
+
+
+def _oldest_waiting_for(state: HallDay, catalog: Catalog, window: str, now: datetime) -> datetime | None:
+    """When the longest wait began among those waiting in the hall for this window: an item it
+    serves at this hour (not pinned to another window), or a ticket pinned to it."""
     oldest: datetime | None = None
     candidates = [state.tickets[t] for t in state.pinned.get(window, ())]
     for item in items_served_now(catalog, window, now):
@@ -147,11 +160,22 @@ def closed_and_awaited(state: HallDay, catalog: Catalog, window: str, now: datet
         since = waiting_since(t)
         if since is not None and (oldest is None or since < oldest):
             oldest = since
+    return oldest
+
+
+def idle_and_awaited(state: HallDay, catalog: Catalog, window: str, now: datetime) -> float | None:
+    """Seconds an open window has stood idle (nobody called to its counter) while someone waited
+    in the hall for it, or None: counted from the later of its becoming idle and the start of the
+    longest wait, like `closed_and_awaited`."""
+    w = state.window(window)
+    if w.status is not WindowStatus.idle or w.since is None:
+        return None
+    if not is_open(catalog.hall.opening, now, catalog.hall.calendar):
+        return None  # lunch, evening: the hall's hours, not the clerk's
+    oldest = _oldest_waiting_for(state, catalog, window, now)
     if oldest is None:
         return None
-    closed = state.window(window).since
-    start = oldest if closed is None or closed < oldest else closed
-    return (now - start).total_seconds()
+    return (now - max(oldest, w.since)).total_seconds()
 
 
 def _finding(key: str, kind: str, value: float, thresholds: tuple[float, ...], **about: Any) -> Finding | None:
@@ -227,6 +251,12 @@ def findings(
             f = _finding(f"unattended:{w.id}", "unattended", (now - w.since).total_seconds(), s.paused_s, window=w.id)
             if f:
                 out.append(f)
+        elif w.status is WindowStatus.idle and w.id in catalog.windows:
+            idle_s = idle_and_awaited(state, catalog, w.id, now)
+            if idle_s is not None:
+                f = _finding(f"idle:{w.id}", "idle", idle_s, s.idle_s, window=w.id)
+                if f:
+                    out.append(f)
     # 空岗: an empty window is unattended too when people wait for it during opening hours.
     for wid, conf in catalog.windows.items():
         if conf.retired or state.window(wid).status is not WindowStatus.closed:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from . import commands as cmd
 from . import events as ev
@@ -63,6 +63,20 @@ def register_appointment(state: HallDay, catalog: Catalog, c: cmd.RegisterAppoin
     return [ev.AppointmentRegistered(at=now, by=c.by, code=c.code, item=c.item, slot_start=c.slot_start, slot_end=c.slot_end)]
 
 
+def check_in_opens(catalog: Catalog, slot_start: datetime) -> datetime:
+    """The earliest a booking of this slot may check in (a kiosk tells one that came too early)."""
+    return slot_start - timedelta(seconds=catalog.hall.policy.appointment_early_s)
+
+
+def check_in_another_day(catalog: Catalog, code: str, slot_start: datetime, today: date) -> None:
+    """A booking typed at a kiosk on another day than its own: tell its date and when its
+    check-in opens, rather than that no such code exists."""
+    if slot_start.date() != today:
+        opens = check_in_opens(catalog, slot_start)
+        raise Conflict("appointment-another-day", f"appointment {code!r} is on {slot_start:%Y-%m-%d}; check-in opens at {opens:%H:%M} that day",
+                       day=slot_start.date().isoformat(), slot_start=slot_start.isoformat(), opens_at=opens.isoformat())
+
+
 def _check_in(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetime) -> None:
     a = state.appointments.get(c.appointment or "")
     if a is None:
@@ -74,7 +88,7 @@ def _check_in(state: HallDay, catalog: Catalog, c: cmd.IssueTicket, now: datetim
     if a.item != c.item:
         raise Conflict("appointment-item", f"this appointment is for item {a.item!r}")
     policy = catalog.hall.policy
-    earliest = a.slot_start - timedelta(seconds=policy.appointment_early_s)
+    earliest = check_in_opens(catalog, a.slot_start)
     latest = a.slot_start + timedelta(seconds=policy.appointment_late_s)
     if now < earliest:
         raise Conflict("appointment-early", f"check-in opens at {earliest:%H:%M}", opens_at=earliest.isoformat())

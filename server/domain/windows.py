@@ -16,7 +16,7 @@ from . import commands as cmd
 from . import events as ev
 from .calendar import add_working_days
 from .catalog import CaseType, Catalog, Role, User
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .model import HallDay, Lane, Outcome, SuspendKind, Ticket, TicketStatus, WindowState, WindowStatus
 from .policy import choose_next, requeue_place
 from .ratings import rateable_at
@@ -238,6 +238,17 @@ def handover(state: HallDay, catalog: Catalog, c: cmd.Handover, now: datetime) -
     return [ev.WindowHandedOver(at=now, by=c.by, window=c.window, from_clerk=w.clerk, to_clerk=to.username)]
 
 
+def check_on_duty(state: HallDay, catalog: Catalog, window: str, user: User, action: str) -> None:
+    """AB岗: once a window is handed over, only the clerk on duty acts at it. The other post's
+    clerk may still take it over (a hand-over) or open it; chiefs and managers act as before."""
+    w = state.window(window)
+    if user.role is not Role.clerk or action in ("open", "handover") or w.clerk is None or w.clerk == user.username:
+        return
+    on_duty = catalog.users.get(w.clerk)
+    raise Forbidden("not-on-duty", f"{on_duty.name if on_duty else w.clerk} is on duty at this window; take it over first",
+                    on_duty=on_duty.name if on_duty else None)
+
+
 def other_post(catalog: Catalog, w: WindowState) -> User | None:
     """AB岗: the clerk on the post of the window its current clerk does not hold (B, unless the
     current clerk is the B post); server/domain/posts.py says who holds which."""
@@ -261,7 +272,8 @@ def actions(state: HallDay, catalog: Catalog, window: str, now: datetime) -> lis
         to = other_post(catalog, w)
         if to is None or to.username == w.clerk:
             out.remove("handover")
-    if rateable_at(state, window, now) is not None:
+    rateable = rateable_at(state, window, now)
+    if rateable is not None and w.ticket in (None, rateable.id):  # not with another citizen at the counter (ratings.py)
         out.append("evaluation")
     return out
 

@@ -214,7 +214,7 @@ class FeedMachine:
         if now >= self._next_tick:
             self._next_tick = now + self.tick_s
             # Every client hears the hall is live, and which day and position it is at.
-            payload = render.tick_message(self.seq, self.day, hall.now)
+            payload = render.tick_message(self.seq, self.day, hall.now, self.tick_s)
             for key, _client in self._listeners():
                 out += self._send(key, payload)
         return out

@@ -117,5 +117,9 @@ def ticket_message(seq: int, hall: HallView, ticket_id: str) -> str:
     return dumps({"type": "ticket", "seq": seq, "ticket": view})
 
 
-def tick_message(seq: int, day: date, now: datetime) -> str:
-    return dumps({"type": "tick", "seq": seq, "day": day.isoformat(), "now": now.isoformat()})
+def tick_message(seq: int, day: date, now: datetime, every_s: float | None = None) -> str:
+    """every_s: the ticks' period, so a screen knows how long a silence means a hung server."""
+    body: dict[str, object] = {"type": "tick", "seq": seq, "day": day.isoformat(), "now": now.isoformat()}
+    if every_s is not None:
+        body["every_s"] = every_s
+    return dumps(body)

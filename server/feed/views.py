@@ -11,7 +11,7 @@ from ..domain.estimates import estimate_with_range, newcomer_estimate, open_wind
 from ..domain.announce import announcement
 from ..domain.commands import ServedTicket
 from ..domain.ratings import late_rating_open, rating_closes
-from ..domain.calendar import item_issuing
+from ..domain.calendar import item_issuing, item_opens_at
 from ..domain.model import HallDay, Ticket, TicketStatus, WindowState
 from ..domain.posts import post_of
 
@@ -162,6 +162,7 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
             continue
         ahead, wait, _ = newcomer_estimate(state, catalog, item.id)
         issued = state.issued.get(item.id, 0)
+        issuing = item_issuing(catalog, item.id, now)
         rows.append(
             {
                 "item": item.id,
@@ -172,7 +173,9 @@ def queues_view(state: HallDay, catalog: Catalog, now: datetime, only: set[str] 
                 "ahead_of_newcomer": ahead,
                 "estimated_wait_s": wait,
                 "open_windows": open_windows(state, catalog, item.id),
-                "issuing": item_issuing(catalog, item.id, now),
+                "issuing": issuing,
+                # closed hours: when it issues next (the kiosk's home screen says when the hall opens)
+                "opens_at": None if issuing else iso(item_opens_at(catalog, item.id, now)),
                 "quota_left": None if item.daily_quota is None else max(0, item.daily_quota - issued),
             }
         )

@@ -279,6 +279,14 @@ class Printing:
             self._run(hall, machine.disconnect(agent, self.now(service)))
             await cancel([box.task])
 
+    # -- a citizen calls for help at a kiosk (适老化): the managers' live view shows it ------------
+    def call_help(self, service: HallService, kiosk: str, asked: bool) -> KioskJobs:
+        """Raise (asked) or clear this kiosk's call for a member of staff, and tell the watchers."""
+        link = self.kiosk(service.hall, kiosk)
+        link.help_at = (link.help_at or self.now(service)) if asked else None
+        self._changed(service.hall)
+        return link
+
     # -- managers' live view ------------------------------------------------------------------
     def failed_tickets(self, service: HallService) -> list[dict[str, Any]]:
         machine = self.jobs[service.hall]

@@ -130,6 +130,7 @@ class KioskJobs:
     agent: int | None = None  # the connection of its print agent
     status: Status = Status("unknown", "no report yet")
     status_at: datetime | None = None
+    help_at: datetime | None = None  # a citizen at this kiosk asked for a member of staff (呼叫工作人员)
 
     @property
     def prints(self) -> bool:
@@ -150,6 +151,7 @@ class KioskJobs:
                         "since": self.status_at.isoformat() if self.status_at else None},
             "agent": self.conf.agent,
             "connected": self.agent is not None if self.conf.agent else None,
+            "help_at": self.help_at.isoformat() if self.help_at else None,
         }
         if staff:
             out["zone"] = self.conf.zone

@@ -72,6 +72,7 @@ class TicketFacts:
     priority: bool = False
     appointment: bool = False
     reprint: bool = False
+    no_window: bool = False  # no window serving the item is open: no wait is promised
 
 
 NO_START = frozenset("，。、：；！？）」』》】,.;:!?)")
@@ -130,7 +131,7 @@ def minutes(wait_s: int) -> int:
 def ticket_layout(t: TicketFacts) -> list[Block]:
     """The ticket, top to bottom. Labels are Chinese: the paper is read in the hall."""
     lane = "绿色通道" if t.priority else "预约" if t.appointment else ""
-    wait = f"约 {minutes(t.wait_s)} 分钟" if t.ahead else "即将叫号"
+    wait = "暂无窗口办理" if t.no_window else f"约 {minutes(t.wait_s)} 分钟" if t.ahead else "即将叫号"
     blocks: list[Block] = [
         Text(t.hall, 1, bold=True, align="center"),
         Text("排队号" + (f"（{lane}）" if lane else "") + ("（补打）" if t.reprint else ""), 1, align="center"),

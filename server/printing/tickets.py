@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.domain.catalog import Kiosk
-from server.domain.estimates import estimate
+from server.domain.estimates import estimate, open_windows
 from server.domain.model import Ticket
 from server.hall import HallService
 
@@ -33,4 +33,5 @@ def facts(service: HallService, kiosk: Kiosk, t: Ticket, url: str, told: tuple[i
         priority=t.priority,
         appointment=t.appointment is not None,
         reprint=reprint,
+        no_window=open_windows(service.held(), catalog, t.item) == 0,
     )

@@ -87,6 +87,7 @@ class AlertFact:
     at: datetime
     window: str | None
     item: str | None
+    clerk: str | None = None  # at the window when it was raised: the clerk's own alert count
 
 
 @dataclass(slots=True)
@@ -239,7 +240,7 @@ class DayFacts:
             fact.deadline = event.deadline
 
         if kind is ev.AlertRaised:
-            self.alerts.append(AlertFact(event.key, event.kind, event.level, at, event.window, event.item))
+            self.alerts.append(AlertFact(event.key, event.kind, event.level, at, event.window, event.item, clerk_before))
         if kind.type in _LEDGER:
             self.ledger.append((self.state.seq, ev.to_dict(event)))
 

@@ -185,6 +185,12 @@ def review_view(stats: Stats, hall: str, r: Review) -> dict[str, Any]:
     catalog = stats.halls[hall].catalog
     chief = chief_of(catalog, r.item)
     status = r.status
+    assignee = next((s.get("to") for s in r.steps if s["step"] == "assigned"), None) or (chief.username if chief else None)
+
+    def name(username: str | None) -> str | None:  # pages show people by name, not by login
+        user = catalog.users.get(username or "")
+        return user.name if user else None
+
     return {
         "ticket": r.ticket,
         "number": r.number,
@@ -198,9 +204,10 @@ def review_view(stats: Stats, hall: str, r: Review) -> dict[str, Any]:
         "comment": r.comment,
         "status": status,
         "closed": r.closed,
-        "assignee": next((s.get("to") for s in r.steps if s["step"] == "assigned"), None) or (chief.username if chief else None),
+        "assignee": assignee,
+        "assignee_name": name(assignee),
         "due": None if r.closed else review_due(r.open(), catalog).isoformat(),
-        "steps": r.steps,
+        "steps": [{**s, "by_name": name(s.get("by"))} for s in r.steps],
     }
 
 

@@ -179,7 +179,8 @@ def day_groups(result: DayResult, catalog: Catalog) -> Groups:
         first = worst[a.key][1] if a.key in worst else a
         worst[a.key] = (max(rank, worst[a.key][0]) if a.key in worst else rank, first)
     for rank, a in worst.values():
-        for g in groups(window=a.window, item=a.item, department=dept(a.item) if a.item else None, hour=hour_key(a.at), day=day):
+        for g in groups(window=a.window, clerk=a.clerk or None, item=a.item, department=dept(a.item) if a.item else None,
+                        hour=hour_key(a.at), day=day):
             g.counts["alerts"] += 1
             g.counts[f"alerts_{LEVELS[rank]}"] += 1
     for keys in out.values():

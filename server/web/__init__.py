@@ -63,3 +63,10 @@ def add_static(app: web.Application, package: str, name: str) -> None:
 
 def setup_common(app: web.Application) -> None:
     add_static(app, "server.web", "common")
+    app.router.add_get("/favicon.ico", favicon)  # every browser asks; a 404 in every page's log otherwise
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """The hall's icon (an SVG: browsers take the type from the answer, not from the name)."""
+    body = (package_dir("server.web") / "static" / "favicon.svg").read_bytes()
+    return web.Response(body=body, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})

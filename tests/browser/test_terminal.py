@@ -279,16 +279,21 @@ async def test_every_counter_action_has_its_key(browser, server, api):
     await page.wait_for_selector("#dlg-handover[open]")
     await press(page, "Enter")
     await page.wait_for_selector("#on-duty:has-text('李一')")
+    # Handed over: one clerk in the header, and A's session no longer acts (issue 19).
+    await page.wait_for_selector("body[data-off-duty='1']")
+    assert "张一" not in (await page.text_content("header") or "")
     await press(page, "c")
     await page.wait_for_selector("#dlg-close[open]")
     await press(page, "Enter")
-    await state("closed")
+    await page.wait_for_selector("#dlg-close .dlg-error:has-text('请先接班')")
+    await press(page, "Escape")
+    await state("idle")
 
     journal = await api.get("/api/v1/halls/t/events", who="admin")
     kinds = [e["type"] for e in journal["events"] if e["type"] != "ticket_issued"]
     assert kinds == ["window_opened", "ticket_called", "ticket_recalled", "ticket_no_show", "ticket_called",
                      "ticket_transferred", "ticket_called", "service_started", "ticket_suspended", "ticket_called",
-                     "service_started", "service_finished", "window_handed_over", "window_closed"]
+                     "service_started", "service_finished", "window_handed_over"]
     by_type = {e["type"]: e for e in journal["events"]}
     assert by_type["ticket_transferred"]["to_window"] == "w2"
     assert by_type["ticket_suspended"]["kind"] == "fetching_materials"

@@ -27,7 +27,7 @@ def kinds(events: list[ev.Event]) -> list[tuple[str, str, str]]:
 
 # Empty windows while people wait raise alerts of their own (tested below): out of the way here.
 NO_CLOSED_ALERTS = {"closed_s": [36000, 36001, 36002]}
-NO_WAIT_ALERTS = {"wait_s": [36000, 36001, 36002]}
+NO_WAIT_ALERTS = {"wait_s": [36000, 36001, 36002], "idle_s": [36000, 36001, 36002]}  # idle: see its own test
 
 
 def test_a_long_wait_escalates_warning_yellow_red_and_clears_when_called():
@@ -331,3 +331,22 @@ def test_a_promised_cases_deadline_skips_the_holidays():
     e.act(c.StartService, "w1")
     (done,) = e.act(c.FinishService, "w1", case_type="promised")
     assert done.deadline == date(2026, 10, 14)
+
+
+def test_a_window_open_but_calling_nobody_while_people_wait_raises_idle():
+    """Windows 1 and 2 sat idle 10-11 minutes with 6 people waiting, and nothing said so (issue 19)."""
+    e = Engine()
+    board = AlertBoard(e.state.day)
+    e.act(c.OpenWindow, "w2")
+    e.clock.advance(600)
+    assert sweep(e, board) == []  # idle with nobody waiting is no fault
+    e.issue("b1")
+    e.clock.advance(299)
+    assert sweep(e, board) == []
+    e.clock.advance(1)  # idle 5 minutes since the first person began to wait
+    (raised,) = sweep(e, board)
+    assert (raised.key, raised.kind, raised.level, raised.window, raised.threshold) == ("idle:w2", "idle", "warning", "w2", 300.0)
+    e.clock.advance(300)
+    assert [(x.key, x.level) for x in sweep(e, board)] == [("idle:w2", "yellow")]
+    e.act(c.CallNext, "w2")
+    assert kinds(sweep(e, board)) == [("alert_cleared", "idle", "")]

@@ -7,7 +7,8 @@ export const config = JSON.parse(document.getElementById("config").textContent);
 
 export class ApiError extends Error {
   constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    // A problem in the page's language when the server words it (`says`), else its detail.
+    super((problem && ((problem.says && problem.says[config.lang]) || problem.detail || problem.title)) || `HTTP ${status}`);
     this.status = status;
     this.problem = problem || {};
   }

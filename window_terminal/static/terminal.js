@@ -64,8 +64,15 @@ function draw() {
   document.body.dataset.seq = String(data.seq);
   $("state").textContent = t(w.state);
   $("state").dataset.state = w.state;
-  $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${w.clerk.post}${t("post")}` : ""}` : "";
+  $("on-duty").textContent = w.clerk ? `${t("handled_by")} ${w.clerk.name}${w.clerk.post ? ` · ${t("post_of", { post: w.clerk.post })}` : ""}` : "";
   drawOffer();
+  // AB岗: one clerk in the header, the one on duty; a clerk who handed over is told so, and the
+  // other post sees its own name (the server refuses both until they take the window).
+  const me = config.user || {};
+  const offDuty = Boolean(w.clerk && me.role === "clerk" && w.clerk.name !== me.name);
+  document.body.dataset.offDuty = offDuty ? "1" : "";
+  $("me").hidden = Boolean(w.clerk) && !offDuty;
+  $("me").textContent = offDuty && config.post === "A" ? t("handed_over") : $("me").dataset.name;
   const ticket = w.ticket;
   const late = !ticket && data.overnight; // served over midnight: still to be finished here
   $("number").textContent = ticket ? ticket.number : late ? late.number : t("none");
@@ -279,6 +286,13 @@ function prepare(action, form) {
     const item = data.window.ticket ? data.window.ticket.item : null;
     const other = [...form.item.options].find((o) => o.value !== item);
     if (other) form.item.value = other.value;
+    // Only windows that serve the ticket's item: another window could not call it.
+    const serving = [...form.window.options].filter((o) => {
+      const w = config.windows.find((x) => x.id === o.value);
+      o.hidden = o.disabled = !(w && item && w.items.includes(item));
+      return !o.disabled;
+    });
+    if (serving.length) form.window.value = serving[0].value;
   } else {
     form.reset();
   }
@@ -347,9 +361,18 @@ for (const dialog of document.querySelectorAll("dialog")) {
     e.preventDefault();
     if (busy) return;
     try {
-      const answer = await send(action, bodyOf(action, form));
+      const number = data.window.ticket ? data.window.ticket.number : data.overnight ? data.overnight.number : "";
+      const sent = bodyOf(action, form);
+      const answer = await send(action, sent);
       dialog.close();
       say(`${t(action)} ✓ ${answer && answer.ticket ? answer.ticket.number : ""}`);
+      if (action === "finish" && sent.outcome === "one_time_notice" && number) {
+        // 一次性告知单: the list of missing materials, printed for the citizen to take home
+        const link = Object.assign(document.createElement("a"), {
+          id: "notice-link", href: `/terminal/${encodeURIComponent(config.hall)}/notice/${encodeURIComponent(number)}`,
+          target: "_blank", rel: "noopener", textContent: t("print_notice") });
+        $("message").append(" ", link);
+      }
     } catch (err) {
       form.querySelector(".dlg-error").textContent = err.message;
     }
@@ -373,7 +396,7 @@ for (const dialog of document.querySelectorAll("dialog")) {
         choice.focus();
         choice.dispatchEvent(new Event("change", { bubbles: true }));
       }
-    } else if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.tagName !== "BUTTON" && e.target.tagName !== "SELECT") {
+    } else if (e.key === "Enter" && e.target.tagName !== "TEXTAREA" && e.target.tagName !== "BUTTON") { // a select too: its choice is made
       e.preventDefault();
       form.requestSubmit();
     }

@@ -89,6 +89,7 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
   let day = null;
   let attempt = 0;
   let lastHeard = Date.now();
+  let tickMs = 15000; // the server's heartbeat period, as its ticks say (every_s)
   let stopped = false;
   let timer = null;
 
@@ -108,6 +109,7 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
     ws = new WebSocket(url());
     ws.onopen = () => {
       attempt = 0;
+      lastHeard = Date.now();
       onStatus("online");
     };
     ws.onmessage = (e) => {
@@ -119,6 +121,7 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
         return;
       }
       if (msg.type === "snapshot") day = msg.state.day;
+      if (msg.type === "tick" && msg.every_s > 0) tickMs = msg.every_s * 1000;
       if (msg.type === "tick" && day && msg.day && msg.day !== day) {
         // A new hall-day began while we were away: start again from a snapshot.
         seq = null;
@@ -129,22 +132,33 @@ export function connect({ hall, query = {}, onMessage, onStatus = () => {} }) {
       if (typeof msg.seq === "number" && msg.type !== "pong") seq = msg.seq;
       onMessage(msg);
     };
-    ws.onclose = (e) => {
-      onStatus("offline", e.code);
-      if (stopped) return;
-      // Exponential backoff with jitter, at most 10 s, so a hall's screens do not stampede.
-      const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-      attempt = Math.min(attempt + 1, 6);
-      clearTimeout(timer);
-      timer = setTimeout(open, delay);
-    };
+    ws.onclose = (e) => lost(e.code);
     ws.onerror = () => ws.close();
   }
 
-  // A connection that hears nothing (not even the 15 s tick) for 40 s is dead: reopen it.
+  function lost(code) {
+    onStatus("offline", code);
+    if (stopped) return;
+    // Exponential backoff with jitter, at most 10 s, so a hall's screens do not stampede.
+    const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+    attempt = Math.min(attempt + 1, 6);
+    clearTimeout(timer);
+    timer = setTimeout(open, delay);
+  }
+
+  // A connection that hears nothing — not even the tick — for 1.6 ticks and 2 s (26 s at the
+  // usual 15 s) is a hung server or a dead path: show offline at once and connect again. The old
+  // socket is dropped, not closed politely: a closing handshake with a frozen server would wait.
   const watchdog = setInterval(() => {
-    if (ws && ws.readyState === WebSocket.OPEN && Date.now() - lastHeard > 40000) ws.close();
-  }, 5000);
+    if (!ws || ws.readyState !== WebSocket.OPEN || Date.now() - lastHeard <= tickMs * 1.6 + 2000) return;
+    const dead = ws;
+    dead.onclose = dead.onerror = dead.onmessage = null;
+    ws = null;
+    try {
+      dead.close();
+    } catch {}
+    lost(4408);
+  }, 1000);
 
   open();
   return {

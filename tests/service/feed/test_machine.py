@@ -188,7 +188,7 @@ def test_the_heartbeat_is_due_every_tick_with_the_day_the_position_and_the_halls
     assert f.feed.deadline() == 1.0  # the once-a-second check comes first
     assert to("lobby", f.later(13.0)) == []
     (tick,) = to("lobby", f.later(2.0))
-    assert tick == {"type": "tick", "seq": 1, "day": DAY, "now": f.e.clock.now().isoformat()}
+    assert tick == {"type": "tick", "seq": 1, "day": DAY, "now": f.e.clock.now().isoformat(), "every_s": 15.0}
     assert len(to("w3-screen", f.later(15.0))) == 1 and to("lobby", f.later(1.0)) == []
 
 

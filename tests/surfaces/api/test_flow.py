@@ -100,9 +100,14 @@ async def test_a_day_at_the_counters(client, login, clock):
     assert window["state"] == "paused"
     assert window["pause"] == {"reason": "午间休息", "until": "2026-11-25T13:30:00+08:00"}
     await act(client, w1, "w1", "handover")
-    window = await act(client, await login("w1b"), "w1", "resume")
+    w1b = await login("w1b")
+    window = await act(client, w1b, "w1", "resume")
     assert window["state"] == "idle" and window["clerk"]["name"] == "李一"
-    await act(client, w1, "w1", "close")
+    # Handed over: A's session no longer acts at the window (issue 19); B, on duty, does.
+    r = await client.post("/api/v1/halls/t/windows/w1/close", json={}, headers=w1)
+    assert r.status == 403 and (await r.json())["type"].endswith(":not-on-duty")
+    assert (await (await client.get("/api/v1/halls/t/windows/w1")).json())["state"] == "idle"
+    await act(client, w1b, "w1", "close")
 
     windows = await (await client.get("/api/v1/halls/t/windows")).json()
     assert [(w["id"], w["state"]) for w in windows] == [("w1", "closed"), ("w2", "closed"), ("w3", "idle")]

@@ -37,21 +37,25 @@ async def test_the_board_shows_queues_windows_and_a_journalled_alert(client, log
     clock.advance(1250)
     await sweep(client)
     board = await (await client.get(f"{HALL}/supervision", headers=boss)).json()
-    alert, empty = board["alerts"]
+    by_kind = {a["kind"]: a for a in board["alerts"]}
+    assert sorted(by_kind) == ["idle", "unattended", "wait"]
+    alert, empty, idle = by_kind["wait"], by_kind["unattended"], by_kind["idle"]
     assert (alert["kind"], alert["level"], alert["number"], alert["item_name"]) == ("wait", "warning", waiting["number"], "甲二")
     # w3 (comprehensive) serves a2 too and stayed closed while the ticket waited: unattended.
     assert (empty["key"], empty["level"], empty["value"]) == ("unattended:w3", "warning", 1250.0)
+    # w1 was open and called nobody all that while: idle (issue 19), past its three thresholds (5, 10, 15 min).
+    assert (idle["key"], idle["level"], idle["value"]) == ("idle:w1", "red", 1250.0)
     assert board["today"] == {"issued": 1, "served": 0, "waiting": 1, "no_show": 0, "open_windows": 1}
     a2 = next(q for q in board["queues"] if q["item"] == "a2")
     assert (a2["waiting"], a2["longest_wait_s"], a2["level"]) == (1, 1250, "warning")
     w = next(w for w in board["windows"] if w["id"] == "w1")
     assert (w["state"], w["clerk"]["name"], w["for_s"]) == ("idle", "张一", 1250)
     events = await (await client.get(f"{HALL}/events", headers=boss)).json()
-    assert [e["type"] for e in events["events"]].count("alert_raised") == 2  # an alert is an event of the journal
+    assert [e["type"] for e in events["events"]].count("alert_raised") == 3  # an alert is an event of the journal
     await act(client, w1, "w1", "call-next")
     await sweep(client)
     board = await (await client.get(f"{HALL}/supervision", headers=boss)).json()
-    assert board["alerts"] == [] and [e["type"] for e in board["log"]] == ["alert_cleared"] * 2 + ["alert_raised"] * 2
+    assert board["alerts"] == [] and [e["type"] for e in board["log"]] == ["alert_cleared"] * 3 + ["alert_raised"] * 3
     stats = await (await client.get(f"{HALL}/stats?by=item", headers=boss)).json()
     assert next(r for r in stats["rows"] if r["key"] == "a2")["alerts"] == {"total": 1, "warning": 1, "yellow": 0, "red": 0}
 
@@ -222,3 +226,15 @@ async def test_a_chief_answers_for_the_bad_reviews_of_their_department_only(aioh
     assert r.status == 403  # a manager decides appeals
     r = await client.post(steps.format(ids["a1"]), json={"step": "appeal_upheld", "note": "核实为误评"}, headers=boss)
     assert r.status == 201 and (await r.json())["closed"] is True
+
+
+async def test_an_alert_at_a_window_counts_for_the_clerk_at_it(client, login, clock):
+    """Every clerk showed 预警 0 (issue 19): an alert raised at a window is the clerk's there too."""
+    boss, w1 = await login("boss"), await login("w1a")
+    await act(client, w1, "w1", "open")
+    await issue(client, "a2")
+    clock.advance(16 * 60)  # w1 idle while 甲二 waits: idle:w1, and w3 closed: unattended:w3 (nobody's)
+    await sweep(client)
+    stats = await (await client.get(f"{HALL}/stats?by=clerk", headers=boss)).json()
+    rows = {r["key"]: r["alerts"]["total"] for r in stats["rows"]}
+    assert rows.get("w1a") == 1, stats["rows"]

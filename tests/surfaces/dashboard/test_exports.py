@@ -100,3 +100,14 @@ def test_no_export_cell_becomes_a_formula():
     read = list(csv.reader(io.StringIO(text[1:])))[1:]
     assert [r[0] for r in read] == ["'" + d for d in dangerous]
     assert [r[1:] for r in read] == [["7", "-3.5"]] * len(dangerous)
+
+
+async def test_the_statistics_export_for_people_has_words_and_minutes(client, login, clock):
+    boss = await login("boss")
+    plain = (await (await client.get(f"{HALL}/stats.csv?by=item", headers=boss)).read()).decode("utf-8-sig")
+    assert plain.splitlines()[0].startswith("key,name,")  # for machines, as before
+    for lang, wait in (("zh-CN", "等候 90%分位（分钟）"), ("en", "wait 90th percentile (minutes)")):
+        r = await client.get(f"{HALL}/stats.csv?by=item&words=1&lang={lang}", headers=boss)
+        assert r.status == 200
+        header = (await r.read()).decode("utf-8-sig").splitlines()[0].split(",")
+        assert wait in header and not any(h.endswith("_s") for h in header), header
