@@ -336,7 +336,7 @@ function drawCard() {
 
 watchCards(config.card_port, {
   card(m) {
-    lastTouch = Date.now();
+    idle.touched(); // a card read is a touch: the idle countdown starts again
     if (screen === "home" || screen === "ticket") {
       home();
       show("departments");
@@ -346,7 +346,7 @@ watchCards(config.card_port, {
     draw();
   },
   refused(m) {
-    lastTouch = Date.now();
+    idle.touched(); // a card read is a touch: the idle countdown starts again
     say(problemText({ type: m.problem || "", limit: m.limit }));
   },
 });

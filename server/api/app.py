@@ -225,15 +225,18 @@ def create_app(settings: Settings) -> web.Application:
         for service in context.halls.values():
             if service.hall not in ever:
                 stats.nothing_before(service.hall, start, service.held().day - timedelta(days=1))
-        empty = 0
+        empty = []
         for service in context.halls.values():
             await service.start(empty=service.hall not in busy)
             if service.hall in busy:
                 log.info("hall %s (%s): day %s at seq %d", service.hall, service.catalog.hall.name, service.held().day, service.held().seq)
             else:
-                empty += 1
-        if empty:
-            log.info("%d hall(s) with nothing journalled since %s", empty, oldest)
+                empty.append(service)
+        if len(empty) <= 10:  # a hall's operator sees their halls named; a province, a count
+            for service in empty:
+                log.info("hall %s (%s): day %s, nothing journalled yet", service.hall, service.catalog.hall.name, service.held().day)
+        else:
+            log.info("%d halls with nothing journalled since %s", len(empty), oldest)
 
     async def stop_halls() -> None:
         for service in context.halls.values():

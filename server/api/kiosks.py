@@ -243,7 +243,7 @@ async def call_help(request: web.Request) -> web.Response:
     link = kiosk_link(request, hall)
     await body(request, Body)
     await device(request, hall, {"kiosk"}, bound=link.conf.id)
-    request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
+    await request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
     return json_response(request.app[PRINTING].call_help(hall, link.conf.id, True).view(staff=False), status=202)
 
 

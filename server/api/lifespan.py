@@ -4,6 +4,7 @@ stopped in the reverse order, so that nothing runs unowned and nothing outlives 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from ..tasks import cancel
 
 log = logging.getLogger("hallq")
 
-Action = Callable[[], Awaitable[object]]
+Action = Callable[[], "Awaitable[object] | None"]  # a coroutine function, or a plain one (a close())
 
 
 async def _nothing() -> None:
@@ -66,7 +67,7 @@ class Lifespan:
     async def run(self, _app: web.Application) -> AsyncIterator[None]:
         try:
             for step in self.steps:
-                await step.start()
+                await _done(step.start())
                 self.running.append(step.name)
                 log.debug("started: %s", step.name)
             yield
@@ -78,10 +79,15 @@ class Lifespan:
         while self.running:
             name = self.running.pop()
             try:
-                await by_name[name].stop()
+                await _done(by_name[name].stop())
             except Exception:  # the others still stop: nothing is left running
                 log.exception("stopping %s failed", name)
             log.debug("stopped: %s", name)
+
+
+async def _done(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result
 
 
 LIFESPAN = web.AppKey("hallq-lifespan", Lifespan)
