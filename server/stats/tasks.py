@@ -40,20 +40,6 @@ async def _running(service: HallService) -> None:
             await asyncio.sleep(0.05)
 
 
-async def supervise(service: HallService, supervisor: Supervisor) -> None:
-    await _running(service)
-    while True:
-        try:
-            await supervisor.sweep()
-        except asyncio.CancelledError:
-            raise
-        except Unavailable as exc:
-            log.debug("hall %s: supervision skipped: %s", service.hall, exc)
-        except Exception:
-            log.exception("hall %s: supervision sweep failed", service.hall)
-        await asyncio.sleep(service.catalog.hall.supervision.sweep_s)
-
-
 async def sweep_once(service: HallService, supervisor: Supervisor) -> None:
     try:
         await supervisor.sweep()
