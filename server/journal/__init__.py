@@ -107,6 +107,7 @@ class SQLJournal:
         self._waiting: list[_Append] = []
         self._flusher: asyncio.Task[None] | None = None
         self.commits = 0  # transactions that stored appends (tests, benchmarks)
+        self.redone = 0  # batches a taken position made redo one append at a time
 
     async def create(self) -> None:
         await migrations.upgrade(self.engine)  # the tables come from the one migration history
@@ -126,7 +127,13 @@ class SQLJournal:
 
     async def _flush(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting, []
+            # One append per stream in a transaction: two on one hall-day would race for its
+            # position inside the batch, and their writers would hear of it only together.
+            batch, later, streams = [], [], set()
+            for a in self._waiting:
+                (later if (a.hall, a.day) in streams else batch).append(a)
+                streams.add((a.hall, a.day))
+            self._waiting = later
             try:
                 refused = await self._store(batch)
             except BaseException as exc:
@@ -155,6 +162,7 @@ class SQLJournal:
             if len(batch) == 1:
                 return {id(batch[0])}
         refused: set[int] = set()
+        self.redone += 1
         async with self.engine.begin() as conn:  # one at a time: which of them lost the race
             for a in batch:
                 try:

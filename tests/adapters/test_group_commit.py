@@ -68,3 +68,21 @@ async def test_two_appends_at_one_position_in_one_batch_store_exactly_one(journa
     stored = await journal.read(h, DAY)
     winner = 1 if results[0] is None else 2
     assert [(s.seq, s.data["n"]) for s in stored] == [(1, winner)]
+
+
+async def test_two_appends_of_one_stream_never_share_a_transaction(journal):
+    """Two workers racing for one hall-day's position wait for separate transactions: the first
+    is stored, the second hears it lost. (Batched together, two workers booking a later day's
+    slot once overfilled it.)"""
+    a, b = halls(2)
+    before, redone = journal.commits, journal.redone
+    results = await asyncio.gather(
+        journal.append(a, DAY, 0, [ev(1)]),
+        journal.append(a, DAY, 0, [ev(2)]),  # the same position of the same stream
+        journal.append(b, DAY, 0, [ev(3)]),
+        return_exceptions=True,
+    )
+    assert results[0] is None and isinstance(results[1], SequenceConflict) and results[2] is None
+    assert journal.commits - before == 1  # a's first and b's together; a's second refused on its own,
+    assert journal.redone == redone  # after them: their transaction never had to find out who lost
+    assert [s.data["n"] for s in await journal.read(a, DAY)] == [1]
