@@ -133,8 +133,14 @@ class HallDays:
                     raise
                 continue
             if not tentative:
-                for e in events:
-                    apply(state, e)
+                # At their own positions, and only those not folded yet: a reader of the same
+                # hall-day (a booking's checks catch it up outside the writer) may have read
+                # them from the journal while this append was being answered. Folded twice,
+                # the position would run ahead of the journal, and the next catch-up would
+                # skip another worker's event there.
+                for n, e in enumerate(events, start=1):
+                    if base + n > state.seq:
+                        apply(state, e, base + n)
             if committed is not None:
                 await committed(commit)
             if publish:

@@ -197,3 +197,36 @@ async def test_two_services_on_one_journal_fold_each_others_tickets_after_a_conf
     finally:
         for s in services:
             await s.stop()
+
+
+class ReadsAfterStoring:
+    """A real journal whose append, once stored, lets another reader of the same hall-day catch
+    it up before the writer hears the answer (as a booking's checks do, outside the writer)."""
+
+    def __init__(self, journal: SQLJournal) -> None:
+        self.journal = journal
+        self.reader: tuple[HallDays, HallDay] | None = None
+
+    async def append(self, hall, day, expected, events):  # type: ignore[no-untyped-def]
+        await self.journal.append(hall, day, expected, events)
+        if self.reader is not None:
+            repo, state = self.reader
+            await repo.catch_up(state)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.journal, name)
+
+
+async def test_a_write_caught_up_by_another_reader_meanwhile_is_not_folded_twice(journals, catalog, clock):
+    day = clock.now().date()
+    racing = ReadsAfterStoring(journals[0])
+    mine = HallDays(racing, catalog.hall.id)  # type: ignore[arg-type]
+    state = await mine.load(day)
+    racing.reader = (mine, state)
+    await mine.write(state, issuing(catalog, clock))  # A001, read back by the other reader first
+    assert state.seq == 1, "folded once: the position is the journal's"
+    other = HallDays(journals[1], catalog.hall.id)
+    await other.write(await other.load(day), issuing(catalog, clock))  # another worker takes A002
+    racing.reader = None
+    await mine.catch_up(state)
+    assert state.seq == 2 and sorted(t.number for t in state.tickets.values()) == ["A001", "A002"]
