@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
+import pytest
 from aiohttp import web
+
+from tests.server_process import free_port
 
 
 async def stored_text(engine) -> str:  # type: ignore[no-untyped-def]
@@ -23,10 +25,15 @@ async def stored_text(engine) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(out)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture
+async def outbound():  # type: ignore[no-untyped-def]
+    """The app's one client for the platform and the gateway, started and stopped."""
+    from server.api.outbound import Outbound
+
+    o = Outbound()
+    await o.start()
+    yield o
+    await o.stop()
 
 
 class Platform:

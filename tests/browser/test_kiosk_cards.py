@@ -6,35 +6,16 @@ never holds the whole number."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-import pytest
 import pytest_asyncio
-import yaml
 
 from kiosk.cardreader import FIND, GA467Reader
 from kiosk.cardrelay import CardRelay
 from tests.browser.test_display import text
 from tests.cardsim import SimulatedReader
-from tests.halls import small_config, write_config
-from tests.server_process import free_port
+from tests.surfaces.kiosk.test_cards import SENIOR, card_port, config_dir  # noqa: F401  (the kiosk with a card reader)
 
-SENIOR = "11010519491231002X"
 PORTRAIT = {"width": 1080, "height": 1920}
-
-
-@pytest.fixture
-def card_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, card_port: int) -> Path:
-    folder = tmp_path / "config"
-    write_config(folder, small_config(id_cards={"enabled": True, "per_day": 3, "per_item": 3}))
-    kiosks = [{"id": "k3", "name": "一楼 自助取号机", "agent": True, "card_port": card_port}]
-    (folder / "t" / "kiosks.yaml").write_text(yaml.safe_dump(kiosks, allow_unicode=True), encoding="utf-8")
-    return folder
 
 
 @pytest_asyncio.fixture(loop_scope="session")

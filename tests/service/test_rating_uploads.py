@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from server.api.outbound import Outbound
 from server.bus import LocalBus
 from server.domain import commands as c
 from server.domain import provincial
@@ -19,7 +18,7 @@ from server.journal import SQLJournal, make_engine
 from server.journal.outbox import RatingUploads
 from tests.halls import FakeClock, small_config
 from tests.services import PostgresDatabase
-from tests.standins import Platform
+from tests.standins import Platform, outbound  # noqa: F401  (the fixture)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -41,14 +40,6 @@ async def platform():  # type: ignore[no-untyped-def]
     p = Platform()
     yield p
     await p.stop()
-
-
-@pytest.fixture
-async def outbound():  # type: ignore[no-untyped-def]
-    o = Outbound()
-    await o.start()
-    yield o
-    await o.stop()
 
 
 def catalog(endpoint: str) -> Catalog:

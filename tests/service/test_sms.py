@@ -22,7 +22,7 @@ from server.hall.sms import SmsOutbox, booking_subject, ticket_subject
 from server.journal import SQLJournal, make_engine
 from server.journal.sms import SmsStore, sms_contacts
 from tests.halls import MORNING, FakeClock, small_config
-from tests.standins import Gateway, stored_text
+from tests.standins import Gateway, outbound, stored_text  # noqa: F401  (outbound: the fixture)
 
 SECRET = b"k" * 32
 REMOTE, BOOKED, CANCELLED, QUIET = "13900001111", "13812345678", "13711112222", "13655556666"
@@ -42,14 +42,6 @@ async def gateway():  # type: ignore[no-untyped-def]
     await g.start()
     yield g
     await g.stop()
-
-
-@pytest.fixture
-async def outbound():  # type: ignore[no-untyped-def]
-    o = Outbound()
-    await o.start()
-    yield o
-    await o.stop()
 
 
 class Hall:
