@@ -379,6 +379,19 @@ def _escpos_device(printer: Printer, data: bytes | None, timeout: float, device=
 
 async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status:
     """Print `data`; raises PrinterFault when the ticket did not come out (or may have only in part)."""
+    return await _drive(printer, data, timeout)
+
+
+async def probe(printer: Printer, timeout: float = 3.0) -> Status:
+    """The printer's state now, without printing (a fault is a state here, not an error)."""
+    try:
+        return await _drive(printer, None, timeout)
+    except PrinterFault as fault:
+        return Status(fault.state, fault.detail)
+
+
+async def _drive(printer: Printer, data: bytes | None, timeout: float) -> Status:
+    """Each kind of printer's driver: print `data`, or with None only ask for the state."""
     from . import spooled  # the printers of the operating system (it imports this module)
 
     if printer.kind == "network":
@@ -392,23 +405,3 @@ async def deliver(printer: Printer, data: bytes, timeout: float = 5.0) -> Status
     if printer.kind == "cups":
         return await asyncio.to_thread(spooled.cups, printer, data, timeout)
     raise PrinterFault("offline", "this kiosk has no printer")
-
-
-async def probe(printer: Printer, timeout: float = 3.0) -> Status:
-    """The printer's state now, without printing (a fault is a state here, not an error)."""
-    from . import spooled
-
-    try:
-        if printer.kind == "network":
-            return await _network(printer, None, timeout)
-        if printer.kind == "file":
-            return await asyncio.to_thread(_file, printer, None)
-        if printer.kind in ("usb", "serial"):
-            return await asyncio.to_thread(_escpos_device, printer, None, timeout)
-        if printer.kind == "win32raw":
-            return await asyncio.to_thread(spooled.win32raw, printer, None)
-        if printer.kind == "cups":
-            return await asyncio.to_thread(spooled.cups, printer, None, timeout)
-    except PrinterFault as fault:
-        return Status(fault.state, fault.detail)
-    return Status("offline", "this kiosk has no printer")
