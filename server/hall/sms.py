@@ -27,7 +27,7 @@ from ..scheduler import Scheduler
 from . import HallService
 from .timed import every
 from .booking import Bookings
-from .uploads import IDLE_S, Reply, Send
+from .uploads import Reply, Send
 
 log = logging.getLogger("hallq.sms")
 
@@ -180,6 +180,6 @@ class SmsOutbox:
 
     def schedule(self, scheduler: Scheduler) -> None:
         """Look now and then on the app's one scheduler, sooner when a message falls due."""
-        every(scheduler, ("sms", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, IDLE_S, log,
+        every(scheduler, ("sms", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, log,
               f"hall {self.hall}: sms")
 

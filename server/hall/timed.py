@@ -15,9 +15,11 @@ from typing import Any
 
 from ..scheduler import Scheduler
 
+IDLE_S = 60.0  # a hall whose outbox is off looks again this often (the admin page may turn it on)
+
 
 def every(scheduler: Scheduler, key: Hashable, step: Callable[[], Awaitable[float | None]], enabled: Callable[[], bool],
-          poll_s: float, idle_s: float, log: logging.Logger, what: str) -> None:
+          poll_s: float, log: logging.Logger, what: str, idle_s: float = IDLE_S) -> None:
     """Schedule `step` under `key`: at once, then every `poll_s` (or sooner, as `step` asks)."""
 
     def due() -> Awaitable[Any] | None:

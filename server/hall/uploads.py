@@ -39,8 +39,6 @@ Send = Callable[[str, dict[str, Any], str, float], Awaitable[Reply]]
 # (url, query, timeout in seconds) -> the reply and its JSON body
 Fetch = Callable[[str, dict[str, str], float], Awaitable[tuple[Reply, Any]]]
 
-IDLE_S = 60.0  # a hall whose outbox is off looks again this often (the admin page may turn it on)
-
 
 class RatingUploader:
     POLL_S = 2.0  # how often the upload looks for new ratings and due retries
@@ -164,6 +162,6 @@ class RatingUploader:
 
     def schedule(self, scheduler: Scheduler) -> None:
         """Look now and then on the app's one scheduler, sooner when a retry falls due."""
-        every(scheduler, ("uploads", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, IDLE_S, log,
+        every(scheduler, ("uploads", self.hall), self.step, lambda: self.settings.enabled, self.POLL_S, log,
               f"hall {self.hall}: rating upload")
 
