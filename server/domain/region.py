@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from .catalog import Hall
 
@@ -52,15 +53,34 @@ class Region:
             current = self.halls[current].parent
         return out
 
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        """Each hall's children in id order, found once (a province holds thousands of halls, and
+        every request of a city's manager asks which halls are below)."""
+        out: dict[str, list[str]] = {}
+        for h in self.halls.values():
+            if h.parent is not None:
+                out.setdefault(h.parent, []).append(h.id)
+        return {parent: tuple(sorted(ids)) for parent, ids in out.items()}
+
+    @cached_property
+    def _below(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
     def children(self, hall: str) -> list[str]:
-        return sorted(h.id for h in self.halls.values() if h.parent == hall)
+        return list(self._children.get(hall, ()))
 
     def below(self, hall: str) -> list[str]:
         """The hall and every hall under it, depth first, children in id order."""
-        out = [hall]
-        for child in self.children(hall):
-            out.extend(self.below(child))
-        return out
+        found = self._below.get(hall)
+        if found is None:
+            out, stack = [], [hall]
+            while stack:
+                current = stack.pop()
+                out.append(current)
+                stack.extend(reversed(self._children.get(current, ())))
+            found = self._below[hall] = tuple(out)
+        return list(found)
 
     def covers(self, above: str, hall: str) -> bool:
         """Whether staff of `above` may look after `hall` (it is the hall itself or one of its ancestors)."""

@@ -3,6 +3,7 @@ and the region's live table (the demo deployment is a city, a county and a towns
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def test_the_region_orders_halls_and_says_who_covers_whom():
     assert r.ancestors("t1") == ["c1", "city"]
     assert r.covers("city", "t1") and r.covers("c1", "t1") and r.covers("t1", "t1")
     assert not r.covers("c2", "t1") and not r.covers("t1", "c1") and not r.covers("other", "t1")
+
+
+def test_a_provinces_tree_is_walked_depth_first_with_children_in_id_order():
+    """The children are found once for the whole region (thousands of halls); the walk must
+    still be the plain recursive definition, checked here against it on a shuffled province."""
+    rng = random.Random(7)
+    halls = [hall("city")] + [hall(f"c{n:02d}", "county", "city") for n in range(14)]
+    halls += [hall(f"t{n:04d}", "township", f"c{rng.randrange(14):02d}") for n in range(600)]
+    rng.shuffle(halls)
+    r = Region.of(halls)
+
+    def below(h: str) -> list[str]:
+        return [h] + [x for c in sorted(x.id for x in halls if x.parent == h) for x in below(c)]
+
+    for top in ["city", "c03", "t0042"]:
+        assert r.below(top) == below(top)
+        assert r.below(top) == below(top)  # asked again: the same answer, not a copy to be changed
+    r.below("city").clear()
+    assert len(r.below("city")) == 615
 
 
 @pytest.mark.parametrize("halls, message", [
