@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from copy import copy as shallow
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -204,6 +205,26 @@ class HallDay:
     carried_from: date | None = None
     # Tickets of earlier days rated late today (好差评 after the day of service): one rating each.
     rated_late: set[str] = field(default_factory=set)
+
+    def copy(self) -> HallDay:
+        """An independent hall-day at the same position: what a writer goes back to when the
+        events it folded tentatively were refused (another worker appended first), without
+        reading and folding the whole day again. Every container is new and every ticket,
+        window, appointment and figure is copied; their own fields hold only immutable values."""
+        return replace(
+            self,
+            tickets={k: shallow(t) for k, t in self.tickets.items()},
+            last_number=dict(self.last_number),
+            issued=dict(self.issued),
+            waiting={k: dict(v) for k, v in self.waiting.items()},
+            pinned={k: dict(v) for k, v in self.pinned.items()},
+            front=dict(self.front),
+            windows={k: shallow(w) for k, w in self.windows.items()},
+            appointments={k: shallow(a) for k, a in self.appointments.items()},
+            figures={k: shallow(f) for k, f in self.figures.items()},
+            overnight=dict(self.overnight),
+            rated_late=set(self.rated_late),
+        )
 
     def window(self, window_id: str) -> WindowState:
         """A window's state for reading: a window never opened today is closed (nothing is stored)."""

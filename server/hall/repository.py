@@ -64,11 +64,16 @@ class HallDays:
         await self.catch_up(state)
         return state
 
-    async def catch_up(self, state: HallDay) -> list[Stored]:
-        """Fold into `state` what the journal holds beyond its position; returns what was folded."""
+    async def catch_up(self, state: HallDay, beside: HallDay | None = None) -> list[Stored]:
+        """Fold into `state` what the journal holds beyond its position; returns what was folded.
+        `beside`: another hall-day at the same position that folds the same events (a writer's
+        durable copy, server/hall/__init__.py)."""
         fresh = [s for s in await self.journal.read(self.hall, state.day, state.seq) if s.seq > state.seq]
         for s in fresh:  # (`> state.seq` again: another reader of the same state may have folded meanwhile)
-            apply(state, ev.from_dict(s.data), s.seq)
+            event = ev.from_dict(s.data)
+            apply(state, event, s.seq)
+            if beside is not None:
+                apply(beside, event, s.seq)
         return fresh
 
     async def read(self, day: date, since: int = 0, types: Collection[str] | None = None) -> list[Stored]:

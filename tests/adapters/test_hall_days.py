@@ -6,7 +6,7 @@ numbering of the day."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date
 
 import pytest
@@ -196,6 +196,82 @@ async def test_two_services_on_one_journal_fold_each_others_tickets_after_a_conf
         assert await one.last_seq(done.hall_day.day) == 3
     finally:
         for s in services:
+            await s.stop()
+
+
+class RacedOnce(Reads):
+    """A real journal whose next append, once armed, lets another worker append first (the race
+    two workers of one hall run when both commit within the same few milliseconds)."""
+
+    def __init__(self, journal: SQLJournal) -> None:
+        super().__init__(journal)
+        self.first: Callable[[], Awaitable[object]] | None = None
+
+    async def append(self, hall, day, expected, events):  # type: ignore[no-untyped-def]
+        first, self.first = self.first, None
+        if first is not None:
+            await first()
+        await self.journal.append(hall, day, expected, events)
+
+
+async def test_a_shared_writer_that_lost_a_race_reads_only_what_the_other_appended(journals, catalog, clock):
+    """The writer folds its batch tentatively; refused, it goes back to its durable copy of the
+    day and reads from that position, instead of folding the whole day again, and its batch is
+    decided again on what the other wrote. Several rounds: the copy stays in step."""
+    raced = RacedOnce(journals[1])
+    one = HallService(catalog, journals[0], LocalBus(), clock, shared=True)
+    two = HallService(catalog, raced, LocalBus(), clock, shared=True)  # type: ignore[arg-type]
+    for s in (one, two):
+        await s.start()
+    try:
+        for _ in range(3):
+            await two.handle(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+        numbers: list[str] = []
+        for round_ in range(3):
+            durable = two.held().seq
+
+            async def the_other_first() -> None:
+                for _ in range(2):
+                    await one.handle(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+
+            raced.first = the_other_first
+            raced.since.clear()
+            batch = await asyncio.gather(*(two.answer(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+                                           for _ in range(2)))
+            assert min(raced.since) == durable, f"round {round_}: read from {raced.since}, not from {durable}"
+            numbers += [o.events[0].number for o in batch]  # type: ignore[attr-defined]
+        assert two.conflicts == 3 and two.reloads == 0
+        assert numbers == ["A006", "A007", "A010", "A011", "A014", "A015"]
+        day = two.held().day
+        assert two.held() == await HallDays(journals[0], catalog.hall.id).load(day), "the same fold as the journal's"
+        await one.current()
+        assert one.held() == two.held()
+    finally:
+        for s in (one, two):
+            await s.stop()
+
+
+async def test_a_writer_without_a_durable_copy_folds_the_day_again_after_a_conflict(journals, catalog, clock):
+    """A hall of one process keeps no copy (it has no one to race): two services on one journal
+    without a shared bus still number on correctly, by folding the day again."""
+    raced = RacedOnce(journals[1])
+    one = HallService(catalog, journals[0], LocalBus(), clock)
+    two = HallService(catalog, raced, LocalBus(), clock)  # type: ignore[arg-type]
+    for s in (one, two):
+        await s.start()
+    try:
+        await two.handle(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+
+        async def the_other_first() -> None:
+            await one.handle(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+
+        raced.first = the_other_first
+        raced.since.clear()
+        done = await two.answer(c.IssueTicket(by="kiosk", ticket=new_ticket_id(), item="a1"))
+        assert done.events[0].number == "A003"  # type: ignore[attr-defined]
+        assert two.conflicts == 1 and two.reloads == 1 and raced.since == [0]
+    finally:
+        for s in (one, two):
             await s.stop()
 
 
