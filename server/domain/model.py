@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from copy import copy as shallow
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -213,15 +214,15 @@ class HallDay:
         window, appointment and figure is copied; their own fields hold only immutable values."""
         return replace(
             self,
-            tickets={k: shallow(t) for k, t in self.tickets.items()},
+            tickets={k: _clone_ticket(t) for k, t in self.tickets.items()},
             last_number=dict(self.last_number),
             issued=dict(self.issued),
             waiting={k: dict(v) for k, v in self.waiting.items()},
             pinned={k: dict(v) for k, v in self.pinned.items()},
             front=dict(self.front),
-            windows={k: shallow(w) for k, w in self.windows.items()},
-            appointments={k: shallow(a) for k, a in self.appointments.items()},
-            figures={k: shallow(f) for k, f in self.figures.items()},
+            windows={k: _clone_window(w) for k, w in self.windows.items()},
+            appointments={k: _clone_appointment(a) for k, a in self.appointments.items()},
+            figures={k: _clone_figures(f) for k, f in self.figures.items()},
             overnight=dict(self.overnight),
             rated_late=set(self.rated_late),
         )
@@ -238,3 +239,22 @@ class HallDay:
 
     def waiting_count(self, item: str) -> int:
         return len(self.waiting.get(item, ()))
+
+
+T = TypeVar("T")
+
+
+def _cloner(cls: type[T]) -> Callable[[T], T]:
+    """A shallow copy of a slotted dataclass that assigns each field by name: about 30 times
+    faster than copy.copy (a busy day holds thousands of tickets). The function's source is
+    made from the class's own fields, as dataclasses makes __init__."""
+    body = "".join(f"    n.{f.name} = o.{f.name}\n" for f in fields(cls))  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    exec(f"def clone(o):\n    n = new(cls)\n{body}    return n\n", namespace)  # noqa: S102 - our own field names
+    return namespace["clone"]  # type: ignore[no-any-return]
+
+
+_clone_ticket = _cloner(Ticket)
+_clone_window = _cloner(WindowState)
+_clone_appointment = _cloner(Appointment)
+_clone_figures = _cloner(ServiceFigures)

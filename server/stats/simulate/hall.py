@@ -34,7 +34,11 @@ def scaled_config(config: HallConfig, copies: int) -> HallConfig:
     clerk_windows = {u["username"]: u for u in data.get("users", []) if u.get("role") == "clerk"}
     for w in data["windows"]:
         for k in range(1, copies + 1):
-            windows.append({**w, "id": w["id"] if k == 1 else f"{w['id']}-{k}", "name": w["name"] if k == 1 else f"{w['name']}（{k}）"})
+            copy = {**w, "id": w["id"] if k == 1 else f"{w['id']}-{k}", "name": w["name"] if k == 1 else f"{w['name']}（{k}）"}
+            for post in ("a_post", "b_post"):  # the window's A and B clerks are copied with it
+                if k > 1 and copy.get(post):
+                    copy[post] = f"{copy[post]}-{k}"
+            windows.append(copy)
     for u in data.get("users", []):
         if u["username"] not in clerk_windows:
             users.append(u)

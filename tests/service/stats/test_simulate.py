@@ -211,3 +211,19 @@ def test_a_played_plan_counts_the_wait_of_who_gave_up_until_they_left():
         local = t.issued_at.astimezone(sim.tz)
         slot = (local.hour * 3600 + local.minute * 60) // SLOT_S * SLOT_S // 60
         assert any(abs(w - left) < 1e-6 for w in waits[slot].waits) and called not in waits[slot].waits
+
+
+def test_a_scaled_hall_copies_each_windows_a_and_b_posts_with_it():
+    """The benchmarks' big hall (every window --copies times): a copied window's A and B posts
+    are the copied clerks, who list it among their windows (the config check refuses otherwise)."""
+    from server.stats.simulate import scaled_config
+
+    big = scaled_config(DEMO.config, 3)
+    users = {u.username: u for u in big.users}
+    posted = [w for w in big.windows if w.a_post or w.b_post]
+    assert len(big.windows) == 3 * len(DEMO.config.windows) and len(posted) == 3 * sum(
+        1 for w in DEMO.config.windows if w.a_post or w.b_post) > 0
+    for w in posted:
+        for post in (w.a_post, w.b_post):
+            if post:
+                assert w.id in users[post].windows
