@@ -211,7 +211,7 @@ def _amount(kind: str, v: float | None, lang: str) -> str | None:
     if v is None:
         return None
     if kind in SECONDS_KINDS:
-        return say(lang, "export", "n_minutes", n=round(v / 60, 1))
+        return say(lang, "export", "n_minutes", n=f"{v / 60:.1f}".removesuffix(".0"))
     return say(lang, "export", "n_working_days", n=round(v))
 
 
