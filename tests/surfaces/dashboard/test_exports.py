@@ -141,14 +141,19 @@ def in_one_language(header: list[str], lang: str, names: tuple[str, ...] = ()) -
         assert not (ENGLISH_WORD if lang == "zh-CN" else CHINESE).search(h), (lang, header)
 
 
-async def alerts_of_a_day(client, login, clock):  # type: ignore[no-untyped-def]
-    """The scripted day, a week on: a promised case due (yellow), a bad review overdue (red), and a
-    ticket waiting 31 minutes (a yellow wait alert, in seconds)."""
+async def a_week_on(client, login, clock):  # type: ignore[no-untyped-def]
+    """The scripted day played, the clock a week on (the day closed); the manager's headers."""
     service = client.app[CTX].halls["t"]
     await service.current()
     await play(service, clock)
     clock.t = MORNING + timedelta(days=7)
-    boss = await login("boss")
+    return await login("boss")
+
+
+async def alerts_of_a_day(client, login, clock):  # type: ignore[no-untyped-def]
+    """The scripted day, a week on: a promised case due (yellow), a bad review overdue (red), and a
+    ticket waiting 31 minutes (a yellow wait alert, in seconds)."""
+    boss = await a_week_on(client, login, clock)
     assert (await client.post(f"{HALL}/tickets", json={"item": "a1"})).status == 201
     clock.t += timedelta(minutes=31)
     await client.app[SUPERVISORS]["t"].sweep()
@@ -209,11 +214,7 @@ async def test_the_alerts_reviews_and_cases_exports_for_people_are_worded_in_the
 
 
 async def test_the_attendance_and_bulletin_exports_for_people_give_minutes_names_and_words(client, login, clock):
-    service = client.app[CTX].halls["t"]
-    await service.current()
-    await play(service, clock)
-    clock.t = MORNING + timedelta(days=7)  # the played day closed
-    boss = await login("boss")
+    boss = await a_week_on(client, login, clock)
     period = {"from": "2026-11-25", "to": "2026-11-25"}
 
     sessions = await read_csv(client, "attendance.csv", boss, table="sessions", **period)
