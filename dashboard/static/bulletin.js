@@ -24,7 +24,7 @@ document.getElementById("print").addEventListener("click", () => window.print())
 // The workbook holds every table of the bulletin; the CSV its ranking of windows.
 for (const fmt of ["csv", "xlsx"]) {
   document.getElementById(`export-${fmt}`).addEventListener("click", () =>
-    download(hallApi(`/bulletin.${fmt}?quarter=${quarter()}`), `hallq-${cfg.hall}-bulletin-${quarter()}.${fmt}`).catch((e) =>
+    download(hallApi(`/bulletin.${fmt}?quarter=${quarter()}&words=1`), `hallq-${cfg.hall}-bulletin-${quarter()}.${fmt}`).catch((e) =>
       status(`${t("error")}: ${e.message}`),
     ),
   );

@@ -66,12 +66,13 @@ export async function api(path, { method = "GET", body, as = "json", type } = {}
 
 export const hallApi = (rest) => `/api/v1/halls/${encodeURIComponent(cfg.hall)}${rest}`;
 
-// Buttons `data-export="alerts.csv"` download that file of the hall's API (today's, or all open).
+// Buttons `data-export="alerts.csv"` download that file of the hall's API (today's, or all open),
+// worded for people in the page's language (api() adds lang=en on an English page).
 export function exportButtons(root = document) {
   for (const b of root.querySelectorAll("button[data-export]")) {
     const file = b.dataset.export;
     b.addEventListener("click", () =>
-      download(hallApi(`/${file}`), `hallq-${cfg.hall}-${file}`).catch((e) => status(`${t("error")}: ${e.message}`)),
+      download(hallApi(`/${file}?words=1`), `hallq-${cfg.hall}-${file}`).catch((e) => status(`${t("error")}: ${e.message}`)),
     );
   }
 }

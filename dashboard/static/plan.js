@@ -131,7 +131,7 @@ form.addEventListener("submit", (e) => {
   show();
 });
 document.getElementById("export-csv").addEventListener("click", () => {
-  const q = dayInput.value ? `?day=${dayInput.value}` : "";
+  const q = dayInput.value ? `?day=${dayInput.value}&words=1` : "?words=1";
   download(hallApi(`/plan.csv${q}`), `hallq-${cfg.hall}-plan-${dayInput.value || "next"}.csv`).catch((e) => status(`${t("error")}: ${e.message}`));
 });
 

@@ -105,7 +105,7 @@ for (const fmt of ["csv", "xlsx"]) {
 
 document.getElementById("export-attendance").addEventListener("click", () => {
   const p = params();
-  download(hallApi(`/attendance.xlsx?from=${p.get("from")}&to=${p.get("to")}`), `hallq-${cfg.hall}-attendance-${p.get("from")}-${p.get("to")}.xlsx`).catch((e) =>
+  download(hallApi(`/attendance.xlsx?from=${p.get("from")}&to=${p.get("to")}&words=1`), `hallq-${cfg.hall}-attendance-${p.get("from")}-${p.get("to")}.xlsx`).catch((e) =>
     status(`${t("error")}: ${e.message}`),
   );
 });

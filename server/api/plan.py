@@ -15,14 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from .context import json
+from .context import hall_of, json
 from .openapi import contract
 from .schemas import Out
 from ..domain.calendar import opens_on
 from ..domain.errors import Invalid
 from ..domain.forecast import SLOT_MIN, opening_days, slot_label, slots_of, total_interval
 from ..hall import HallService
-from .stats import STATS, csv_response, reader
+from .stats import STATS, WORDS, catalog_names, csv_response, reader, worded, worded_in
 from ..stats.service import hall_today
 from ..stats.staffing import Learnt, accuracy, booked_of, folded, forecast, learn, plan, plan_lines, slot_of
 
@@ -154,10 +154,15 @@ async def get_plan(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls/{hall}/plan.csv")
-@contract("The plan as CSV (UTF-8 with BOM): one line per half hour", response=None, auth="manager", query=DAY, tags=("statistics",))
+@contract("The plan as CSV (UTF-8 with BOM): one line per half hour", response=None, auth="manager", query=(*DAY, WORDS), tags=("statistics",))
 async def plan_csv(request: web.Request) -> web.StreamResponse:
     answer = await _plan(request)
-    return csv_response(*plan_lines(answer), f"hallq-{answer['hall']}-plan-{answer['day']}")
+    header, lines = plan_lines(answer)
+    if lang := worded_in(request):  # the windows open and the groups short of windows by name
+        groups = {g["key"]: g["name"] for g in answer["groups"]}
+        names = {"open_windows": catalog_names(hall_of(request).catalog, lang)["window"], "lacking": groups}
+        header, lines = worded(header, lines, lang, names=names)
+    return csv_response(header, lines, f"hallq-{answer['hall']}-plan-{answer['day']}")
 
 
 @routes.get("/api/v1/halls/{hall}/plan/today")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from .context import allowed, hall_of, json
-from ..domain.catalog import Action
+from ..domain.catalog import Action, Catalog
 from ..domain.errors import Invalid
+from ..domain.supervision import SUPERVISOR
 from .openapi import contract
 from ..i18n import words
 from ..web import language
@@ -158,43 +160,110 @@ async def stats(request: web.Request) -> web.StreamResponse:
     return json(answer)
 
 
-WORDS = ("words", "1: column names in words of the page's language (?lang=) and durations in minutes, for people", False)
+WORDS = ("words", "1: for people: column names, codes and the names of windows, items and staff in words of the page's "
+         "language (?lang=), durations in minutes, times without their offset", False)
+ISO_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d(?::\d\d)?)(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?$")
 
 
-def worded(header: list[str], lines: list[list[Any]], lang: str) -> tuple[list[str], list[list[Any]]]:
+def worded_in(request: web.Request) -> str | None:
+    """The language a table is worded in when the export is asked `?words=1`; None: the machine form."""
+    return language(request) if request.query.get("words") == "1" else None
+
+
+def catalog_names(catalog: Catalog, lang: str, people: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
+    """What the columns `window` and `item` (and the `people` columns, which hold usernames) name, by
+    id: the hall's names for them; e-supervision's own steps are said as such."""
+    staff = {u.username: u.name for u in catalog.users.values()}
+    staff[SUPERVISOR] = words(lang, "dashboard")["by_supervision"]
+    return {
+        "window": {w.id: w.name for w in catalog.windows.values()},
+        "item": {i.id: i.name for i in catalog.items.values()},
+        **{column: staff for column in people},
+    }
+
+
+def worded(header: list[str], lines: list[list[Any]], lang: str, *, names: dict[str, dict[str, str]] | None = None,
+           codes: dict[str, str] | None = None, drop: tuple[str, ...] = ()) -> tuple[list[str], list[list[Any]]]:
     """The table for people: `wait_p90_s` becomes 等候 90%分位（分钟） with minutes in it. Each part of
-    a column's name is a word of the catalogue's `export` section; an unknown part stays as it is."""
+    a column's name is a word of the catalogue's `export` section; an unknown part stays as it is.
+    `names`: column → its values' names (an id or username, or several apart by spaces), the column
+    `X_name` then left out; `codes`: column → the prefix of its values' words (`level` → level_red
+    → 红灯) in the `export` or `dashboard` section; `drop`: columns only machines need. Yes and no
+    and ISO times are said as people write them."""
+    names, codes = names or {}, codes or {}
     parts = words(lang, "export")
-    minutes = [h.endswith("_s") for h in header]
-    names = []
-    for h, in_minutes in zip(header, minutes):
-        bits = h[:-2].split("_") if in_minutes else h.split("_")
-        name = parts.get(h) or " ".join(parts.get(b, b) for b in _joined(bits, parts))
-        names.append(f"{name}{parts['in_minutes']}" if in_minutes else name)
-    out = [[round(v / 60, 1) if m and isinstance(v, (int, float)) else v for v, m in zip(line, minutes)] for line in lines]
-    return names, out
+    said = {**words(lang, "dashboard"), **parts}
+    keep = [i for i, h in enumerate(header) if h not in drop and not (h.endswith("_name") and h[:-5] in names)]
+
+    def cell(h: str, v: Any) -> Any:
+        if isinstance(v, bool):
+            return parts["true"] if v else parts["false"]
+        if h.endswith("_s") and isinstance(v, (int, float)):
+            return round(v / 60, 1)
+        if h in names and isinstance(v, str):
+            return _named(v, names[h], parts["list_separator"])
+        if h in codes and v is not None:
+            return said.get(f"{codes[h]}{v}", v)
+        if isinstance(v, str) and (m := ISO_TIME.match(v)):
+            return f"{m[1]} {m[2]}"
+        return v
+
+    return [_column_words(header[i], parts) for i in keep], [[cell(header[i], line[i]) for i in keep] for line in lines]
+
+
+def tables_for(request: web.Request, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """A report's tables as asked: as they are for machines, or worded (`?words=1`) with the hall's names."""
+    lang = worded_in(request)
+    if not lang:
+        return tables
+    names = catalog_names(hall_of(request).catalog, lang)
+    return {name: worded(*t, lang, names=names) for name, t in tables.items()}
+
+
+def sheets(request: web.Request, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """A workbook's sheets, one a table, as `tables_for` gives them."""
+    lang = worded_in(request)
+    return [(sheet_title(name, lang), *t) for name, t in tables_for(request, tables).items()]
+
+
+def sheet_title(name: str, lang: str | None) -> str:
+    """An XLSX sheet's name: its table's, in words of `lang` for people (None: as machines know it)."""
+    return words(lang, "export").get("sheet_" + name.replace(" ", "_"), name) if lang else name
+
+
+def _column_words(h: str, parts: dict[str, str]) -> str:
+    """`wait_p90_s` → 等候 90%分位（分钟）; `open 1号窗口` → 开窗 1号窗口 (a name after a space stays)."""
+    if " " in h:
+        first, rest = h.split(" ", 1)
+        return f"{_column_words(first, parts)} {rest}"
+    in_minutes = h.endswith("_s")
+    bits = h[:-2].split("_") if in_minutes else h.split("_")
+    name = parts.get(h) or " ".join(parts.get(b, b) for b in _joined(bits, parts))
+    return f"{name}{parts['in_minutes']}" if in_minutes else name
+
+
+def _named(value: str, named: dict[str, str], separator: str) -> str:
+    if value in named:
+        return named[value]
+    ids = value.split()
+    return separator.join(named[i] for i in ids) if ids and all(i in named for i in ids) else value
 
 
 def _joined(bits: list[str], known: dict[str, str]) -> list[str]:
-    """Parts of a column name, two-word parts (no_show, good_rate) kept together when known."""
+    """Parts of a column name, parts of two or three words (no_show, one_time_notice) kept together when known."""
     out: list[str] = []
     i = 0
     while i < len(bits):
-        pair = "_".join(bits[i:i + 2])
-        if i + 1 < len(bits) and pair in known:
-            out.append(pair)
-            i += 2
-        else:
-            out.append(bits[i])
-            i += 1
+        n = next((n for n in (3, 2) if i + n <= len(bits) and "_".join(bits[i:i + n]) in known), 1)
+        out.append("_".join(bits[i:i + n]))
+        i += n
     return out
 
 
 def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header, lines = table(answer["rows"], answer["total"])
-    if request.query.get("words") == "1":
-        return worded(header, lines, language(request))
-    return header, lines
+    lang = worded_in(request)
+    return worded(header, lines, lang) if lang else (header, lines)
 
 
 @routes.get("/api/v1/halls/{hall}/stats.csv")
@@ -210,7 +279,7 @@ async def stats_csv(request: web.Request) -> web.StreamResponse:
 async def stats_xlsx(request: web.Request) -> web.StreamResponse:
     _, answer = await _answer(request)
     header, lines = _table_for(request, answer)
-    return xlsx_response([(f"by {answer['by']}", header, lines)], _filename(answer))
+    return xlsx_response([(sheet_title(f"by {answer['by']}", worded_in(request)), header, lines)], _filename(answer))
 
 
 # ------------------------------------------------------------------------------ 考勤 (attendance)
@@ -249,18 +318,18 @@ async def attendance_report(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/v1/halls/{hall}/attendance.csv")
 @contract(
     "One table of the attendance report as CSV: `table` = windows (default), clerks, days or sessions",
-    response=None, auth="manager", query=(*PERIOD, ("table", " | ".join(ATTENDANCE_TABLES), False)), tags=("statistics",),
+    response=None, auth="manager", query=(*PERIOD, ("table", " | ".join(ATTENDANCE_TABLES), False), WORDS), tags=("statistics",),
 )
 async def attendance_csv(request: web.Request) -> web.StreamResponse:
     name = request.query.get("table") or "windows"
     if name not in ATTENDANCE_TABLES:
         raise Invalid("bad-query", f"table is one of {', '.join(ATTENDANCE_TABLES)}")
     answer = await _attendance(request)
-    return csv_response(*_attendance_tables(answer)[name], _attendance_file(answer, name))
+    return csv_response(*tables_for(request, _attendance_tables(answer))[name], _attendance_file(answer, name))
 
 
 @routes.get("/api/v1/halls/{hall}/attendance.xlsx")
-@contract("The attendance report as an Excel workbook (one sheet a table)", response=None, auth="manager", query=PERIOD, tags=("statistics",))
+@contract("The attendance report as an Excel workbook (one sheet a table)", response=None, auth="manager", query=(*PERIOD, WORDS), tags=("statistics",))
 async def attendance_xlsx(request: web.Request) -> web.StreamResponse:
     answer = await _attendance(request)
-    return xlsx_response([(name, *lines) for name, lines in _attendance_tables(answer).items()], _attendance_file(answer))
+    return xlsx_response(sheets(request, _attendance_tables(answer)), _attendance_file(answer))

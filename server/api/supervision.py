@@ -27,13 +27,16 @@ from server.domain.supervision import (
 from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
-from server.api.stats import PERIOD, STATS, csv_response, flat_table, parse_period, reader, table, xlsx_response
+from server.api.stats import (
+    PERIOD, STATS, WORDS, catalog_names, csv_response, flat_table, parse_period, reader, sheet_title, sheets, table, tables_for, worded,
+    worded_in, xlsx_response,
+)
 from server.stats.attendance import attendance
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
 from server.stats.schemas import Bulletin
 from server.stats.service import hall_today
 from server.web import language
-from server.i18n import words
+from server.i18n import say, words
 
 from . import boards, charts
 
@@ -171,26 +174,67 @@ async def _alerts(request: web.Request) -> dict[str, Any]:
     return {"hall": hall.hall, "day": day.isoformat(), "alerts": found}
 
 
+Table = tuple[list[str], list[list[Any]]]
+
+
 def _exports(name: str, what: str, load: Callable[[web.Request], Awaitable[dict[str, Any]]],
-             lines: Callable[[dict[str, Any]], tuple[list[str], list[list[Any]]]],
-             filename: Callable[[dict[str, Any]], str], query: tuple[tuple[str, str, bool], ...] = ()) -> None:
-    """`{name}.csv` and `{name}.xlsx`: the table `lines` makes of what `load` answers, in both forms."""
+             lines: Callable[[dict[str, Any]], Table], filename: Callable[[dict[str, Any]], str],
+             query: tuple[tuple[str, str, bool], ...] = (),
+             for_people: Callable[[HallService, dict[str, Any], str], Table] | None = None) -> None:
+    """`{name}.csv` and `{name}.xlsx`: the table `lines` makes of what `load` answers, in both forms;
+    with `?words=1` the table `for_people` makes in the page's language."""
+
+    def table_of(request: web.Request, data: dict[str, Any]) -> Table:
+        lang = worded_in(request)
+        return for_people(hall_of(request), data, lang) if lang and for_people else lines(data)
 
     async def as_csv(request: web.Request) -> web.StreamResponse:
         data = await load(request)
-        return csv_response(*lines(data), filename(data))
+        return csv_response(*table_of(request, data), filename(data))
 
     async def as_xlsx(request: web.Request) -> web.StreamResponse:
         data = await load(request)
-        return xlsx_response([(name, *lines(data))], filename(data))
+        lang = worded_in(request)
+        return xlsx_response([(sheet_title(name, lang), *table_of(request, data))], filename(data))
 
     path = f"/api/v1/halls/{{hall}}/{name}"
+    query = (*query, WORDS) if for_people else query
     for suffix, handler, form in ((".csv", as_csv, "CSV (UTF-8 with BOM)"), (".xlsx", as_xlsx, "an Excel workbook")):
         routes.get(path + suffix)(contract(f"{what} as {form}", response=None, auth="manager", query=query, tags=("supervision",))(handler))
 
 
+# Alerts measure seconds (wait, service, unattended, idle) or working days (deadline, review).
+SECONDS_KINDS = ("wait", "service", "unattended", "idle")
+
+
+def _amount(kind: str, v: float | None, lang: str) -> str | None:
+    if v is None:
+        return None
+    if kind in SECONDS_KINDS:
+        return say(lang, "export", "n_minutes", n=f"{v / 60:.1f}".removesuffix(".0"))
+    return say(lang, "export", "n_working_days", n=round(v))
+
+
+def _alert_lines_for_people(hall: HallService, data: dict[str, Any], lang: str) -> Table:
+    """The day's alerts for people: a cleared alert tells what it was about (from when it was
+    raised), value and threshold say their unit, windows, items and who in words."""
+    raised: dict[str, dict[str, Any]] = {}
+    rows = []
+    for a in data["alerts"]:
+        if a["type"] == "alert_raised":
+            raised[a["key"]] = a
+            rows.append({**a, **{k: _amount(a["kind"], a.get(k), lang) for k in ("value", "threshold")}})
+        else:
+            about = {k: v for k, v in raised.get(a["key"], {}).items() if k in ("kind", "level", "number", "window", "item")}
+            rows.append({**a, **about})
+    header, lines = flat_table(rows)
+    return worded(header, lines, lang, names=catalog_names(hall.catalog, lang, ("by",)),
+                  codes={"type": "type_", "kind": "kind_", "level": "level_"}, drop=("seq", "key", "ticket"))
+
+
 DAY = (("day", "YYYY-MM-DD (default today)", False),)
-_exports("alerts", "A day's alert events", _alerts, lambda d: flat_table(d["alerts"]), lambda d: f"hallq-{d['hall']}-alerts-{d['day']}", DAY)
+_exports("alerts", "A day's alert events", _alerts, lambda d: flat_table(d["alerts"]), lambda d: f"hallq-{d['hall']}-alerts-{d['day']}", DAY,
+         _alert_lines_for_people)
 
 
 # ------------------------------------------------------------------------------ charts
@@ -306,11 +350,10 @@ async def bulletin_html(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/halls/{hall}/bulletin.xlsx")
-@contract("The bulletin's tables as an Excel workbook", response=None, auth="manager", query=QUARTER, tags=("statistics",))
+@contract("The bulletin's tables as an Excel workbook", response=None, auth="manager", query=(*QUARTER, WORDS), tags=("statistics",))
 async def bulletin_xlsx(request: web.Request) -> web.StreamResponse:
     hall, data = await _bulletin(request)
-    sheets = [(name, *lines) for name, lines in _bulletin_tables(data).items()]
-    return xlsx_response(sheets, f"hallq-{hall.hall}-bulletin-{data['quarter']}")
+    return xlsx_response(sheets(request, _bulletin_tables(data)), f"hallq-{hall.hall}-bulletin-{data['quarter']}")
 
 
 BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts", "clerks", "attendance", "attendance by clerk")
@@ -320,14 +363,14 @@ BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts", "clerk
 @contract(
     "One table of the bulletin as CSV: `table` = windows (the ranking, default), departments, candidates, most alerts, "
     "clerks (服务标兵), attendance (考勤 by window) or attendance by clerk",
-    response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False)), tags=("statistics",),
+    response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False), WORDS), tags=("statistics",),
 )
 async def bulletin_csv(request: web.Request) -> web.StreamResponse:
     name = request.query.get("table") or "windows"
     if name not in BULLETIN_TABLES:
         raise Invalid("bad-query", f"table is one of {', '.join(BULLETIN_TABLES)}")
     hall, data = await _bulletin(request)
-    return csv_response(*_bulletin_tables(data)[name], f"hallq-{hall.hall}-bulletin-{data['quarter']}-{name.replace(' ', '-')}")
+    return csv_response(*tables_for(request, _bulletin_tables(data))[name], f"hallq-{hall.hall}-bulletin-{data['quarter']}-{name.replace(' ', '-')}")
 
 
 def _bulletin_tables(data: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
@@ -375,11 +418,11 @@ async def list_reviews(request: web.Request) -> web.Response:
 REVIEW_QUERY = (*PERIOD, ("open", "1: only those whose loop is not closed", False))
 
 
-def _review_lines(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """One line per review; its steps in one column (at, step, by, note), oldest first."""
+def _review_lines(rows: list[dict[str, Any]], step: Callable[[dict[str, Any]], str] = lambda s: f"{s['step']} {s['by']}") -> Table:
+    """One line per review; its steps in one column (at, step and by as `step` says them, note), oldest first."""
     flat = [
         {**{k: v for k, v in r.items() if k != "steps"}, "steps": "\n".join(
-            f"{s['at'][:16].replace('T', ' ')} {s['step']} {s['by']}" + (f": {s['note']}" if s.get("note") else "") for s in r["steps"]
+            f"{s['at'][:16].replace('T', ' ')} {step(s)}" + (f": {s['note']}" if s.get("note") else "") for s in r["steps"]
         )}
         for r in rows
     ]
@@ -399,7 +442,17 @@ async def _reviews(request: web.Request) -> dict[str, Any]:
     return {"hall": hall.hall, "reviews": list(reversed(rows)), "steps": REVIEW_STEPS}
 
 
-_exports("reviews", "The bad reviews, one line each", _reviews, lambda d: _review_lines(d["reviews"]), lambda d: f"hallq-{d['hall']}-reviews", REVIEW_QUERY)
+def _review_lines_for_people(hall: HallService, data: dict[str, Any], lang: str) -> Table:
+    """The reviews for people: status and steps in words, the clerk, assignee and who took each step by name."""
+    t = words(lang, "dashboard")
+    staff = catalog_names(hall.catalog, lang, ("by",))["by"]
+    header, lines = _review_lines(data["reviews"], lambda s: f"{t['step_' + s['step']]} {staff.get(s['by'], s['by'])}")
+    return worded(header, lines, lang, names=catalog_names(hall.catalog, lang, ("clerk", "assignee")), codes={"status": "review_"},
+                  drop=("ticket",))
+
+
+_exports("reviews", "The bad reviews, one line each", _reviews, lambda d: _review_lines(d["reviews"]), lambda d: f"hallq-{d['hall']}-reviews",
+         REVIEW_QUERY, _review_lines_for_people)
 
 
 @routes.post("/api/v1/halls/{hall}/reviews/{ticket}/steps")
@@ -454,7 +507,9 @@ async def _cases(request: web.Request) -> dict[str, Any]:
     return {"hall": hall.hall, "cases": rows}
 
 
-_exports("cases", "The open promised cases", _cases, lambda d: flat_table(d["cases"]), lambda d: f"hallq-{d['hall']}-cases")
+_exports("cases", "The open promised cases", _cases, lambda d: flat_table(d["cases"]), lambda d: f"hallq-{d['hall']}-cases", (),
+         lambda hall, d, lang: worded(*flat_table(d["cases"]), lang, names=catalog_names(hall.catalog, lang), codes={"level": "level_"},
+                                      drop=("ticket",)))
 
 
 @routes.post("/api/v1/halls/{hall}/cases/{ticket}/conclude")

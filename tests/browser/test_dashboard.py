@@ -8,11 +8,14 @@ The screenshot is the README's (docs/dashboard.png).
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from openpyxl import load_workbook
 
 from server.api.supervision import SUPERVISORS
 from server.api import Settings
@@ -20,6 +23,7 @@ from server.api.context import CTX
 from server.config import default_config_dir
 from server.domain import commands as c
 from server.domain.model import WindowStatus
+from server.i18n import words
 from server.stats.simulate import run
 from tests.browser.waits import until
 from tests.halls import TZ, FakeClock
@@ -80,7 +84,7 @@ async def test_a_manager_sees_the_live_board_with_charts_and_alerts(live, page, 
     assert (DOCS / "dashboard.png").stat().st_size > 50_000
 
 
-async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, page):
+async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, page, tmp_path):
     await page.goto(f"{live.url}/dashboard/demo/stats?lang=en")
     await page.fill("input[name=username]", "manager")
     await page.fill("input[name=password]", "demo")
@@ -105,3 +109,29 @@ async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, pag
     sessions = int(await page.locator("#attendance tfoot td").nth(1).inner_text())
     assert sessions == 12 * 2 * 10  # two sessions a window on each of the ten simulated working days
     assert await page.locator("#attendance-sessions tbody tr").count() >= 1
+    # its button downloads the workbook worded for people, in the page's language
+    async with page.expect_download() as info:
+        await page.click("#export-attendance")
+    saved = tmp_path / "attendance.xlsx"
+    await (await info.value).save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    assert [ws.title for ws in book.worksheets] == ["windows", "clerks", "by day", "sessions"]
+    header = next(book.worksheets[0].iter_rows(values_only=True))
+    assert header[:4] == ("group", "name", "A post", "B post") and "opened late by (minutes)" in header
+
+
+async def test_the_review_pages_buttons_download_the_reviews_worded_in_english(live, page, tmp_path):
+    await page.goto(f"{live.url}/dashboard/demo/reviews?lang=en")
+    await page.fill("input[name=username]", "manager")
+    await page.fill("input[name=password]", "demo")
+    await page.click("#login-form button[type=submit]")
+    await page.locator("#reviews tr").first.wait_for(timeout=15000)  # the simulated days' bad reviews
+    async with page.expect_download() as info:
+        await page.click('button[data-export="reviews.csv"]')
+    saved = tmp_path / "reviews.csv"
+    await (await info.value).save_as(saved)
+    lines = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert lines[0][:4] == ["number", "item", "window", "clerk"] and "status" in lines[0] and "ticket" not in lines[0]
+    statuses = {dict(zip(lines[0], line))["status"] for line in lines[1:]}
+    said = {v for k, v in words("en", "dashboard").items() if k.startswith("review_")}  # review_assigned: to verify …
+    assert statuses and statuses <= said, statuses

@@ -69,7 +69,7 @@ async def test_the_plan_page_shows_tomorrow_today_and_accuracy_in_chinese(live, 
     saved = tmp_path / "plan.csv"
     await download.save_as(saved)
     lines = saved.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("day,start,end,arrivals") and len(lines) == 16
+    assert lines[0].startswith("日期,开始,结束,预计到访,") and len(lines) == 16  # worded for people, in the page's language
     await page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
     assert (tmp_path / "plan.png").stat().st_size > 30_000
 

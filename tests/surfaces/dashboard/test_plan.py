@@ -18,6 +18,7 @@ from server.cli import main
 from server.stats.plan_sim import PlanDaySim, play, slot_waits
 from server.stats.simulate import run as simulate
 from tests.halls import small_catalog, write_config
+from tests.surfaces.dashboard.test_exports import in_one_language, read_csv
 
 HALL = "/api/v1/halls/t"
 TUESDAY = date(2026, 11, 24)  # the fake clock's today is Wednesday 25 November 2026, 09:00
@@ -89,6 +90,28 @@ async def test_the_plan_exports_as_csv_one_line_per_half_hour(planned):
     rows = list(csv.reader(io.StringIO((await r.text()).lstrip("\ufeff"))))
     assert rows[0][:4] == ["day", "start", "end", "arrivals"] and rows[0][-1] == "open 3号窗口"
     assert len(rows) == 16 and rows[1][:3] == ["2026-11-26", "08:30", "09:00"]
+
+
+async def test_the_plan_for_people_is_worded_in_the_pages_language(planned):
+    """?words=1: columns in words, waits in minutes, met as yes or no, the windows to open by name;
+    the groups' columns keep the hall's names of them."""
+    boss = await login(planned, "boss")
+    machine = await read_csv(planned, "plan.csv", boss, day="2026-11-26")
+    busy = next(n for n, line in enumerate(machine) if n and line[9])  # a half hour with windows to open
+    plain = dict(zip(machine[0], machine[busy]))
+    assert plain["met"] in ("True", "False") and plain["open_windows"].split()[0] == "w1"
+    groups = tuple(h.removeprefix("open ") for h in machine[0] if h.startswith("open "))
+    for lang, first, wait, met, which, yes in (
+        ("zh-CN", ["日期", "开始", "结束", "预计到访"], "公式估算 平均 等候（分钟）", "达标", "开哪些窗口", "是"),
+        ("en", ["day", "start", "end", "expected arrivals"], "formula mean wait (minutes)", "met", "which windows", "yes"),
+    ):
+        worded = await read_csv(planned, "plan.csv", boss, day="2026-11-26", words="1", lang=lang)
+        assert worded[0][:4] == first and len(worded) == len(machine)
+        in_one_language(worded[0], lang, groups)
+        line = dict(zip(worded[0], worded[busy]))
+        assert float(line[wait]) == round(float(plain["erlang_mean_wait_s"]) / 60, 1)
+        assert (line[met] == yes) == (plain["met"] == "True")
+        assert line[which].startswith("1号窗口")
 
 
 async def test_today_shows_the_forecast_against_the_arrivals_so_far(planned, clock):
