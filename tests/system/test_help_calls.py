@@ -1,8 +1,10 @@
 """A kiosk's call for a member of staff (呼叫工作人员) with two `hallq serve` workers on one port,
 a private PostgreSQL database and a private redis-server: the call made on one worker shows on
 the managers' board served by the other, live and on reading, and answering it on either
-clears it everywhere. Each client below keeps one connection, so it stays on the worker it
-landed on (the kernel spreads new connections over the workers)."""
+clears it everywhere. Each client there keeps one connection, so it stays on the worker it
+landed on (the kernel spreads new connections over the workers). Then two whole apps in one
+process, to stop Redis between them: a change made while it is away reaches the other worker
+once it is back."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from tests.server_process import ServerProcess
 from tests.services import PostgresDatabase, RedisServer
 from tests.system.hall import workers_seen
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
@@ -79,6 +81,8 @@ async def until_heard(ws: aiohttp.ClientWebSocketResponse, kiosk: str, called: b
             return at
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 async def test_a_call_made_on_one_worker_shows_and_is_answered_on_the_other(deployment):
     server, redis = deployment
     one, two = sorted(await workers_seen(server.url, 2))
@@ -132,3 +136,62 @@ async def test_a_call_made_on_one_worker_shows_and_is_answered_on_the_other(depl
 
         # Every client stayed on the worker it was given: the test crossed workers for real.
         assert [await pinned(clients[n], server.url) for n in ("kiosk", "staff1", "staff2")] == [one, one, two]
+
+
+@pytest.fixture
+async def two_apps(aiohttp_client, tmp_path):  # type: ignore[no-untyped-def]
+    """Two whole apps as two workers (tests/system/test_two_apps.py), on one SQLite journal and a
+    private redis-server, the small hall with one kiosk; worker one reaches Redis through a link
+    that can be cut (its network to Redis), worker two directly."""
+    import dataclasses
+
+    from server.api import create_app
+    from tests.services import CuttableProxy, worker_settings
+
+    config_dir = tmp_path / "config"
+    write_config(config_dir)
+    (config_dir / "t" / "kiosks.yaml").write_text(
+        yaml.safe_dump([{"id": "k1", "name": "一楼 自助取号机1"}], allow_unicode=True), encoding="utf-8")
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    link = CuttableProxy(redis.port)
+    await link.start()
+    first, second = worker_settings(config_dir, tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}", redis.url)
+    first = dataclasses.replace(first, redis_url=f"redis://127.0.0.1:{link.port}/0")
+    clients = [await aiohttp_client(create_app(s)) for s in (first, second)]
+    yield clients, link
+    for c in clients:
+        await c.close()
+    await link.close()
+    redis.stop()
+
+
+@pytest.mark.parametrize("answered", [False, True])
+async def test_a_call_changed_while_redis_was_away_reaches_the_other_worker_once_it_is_back(two_apps, answered):
+    (one, two), link = two_apps
+    r = await one.post("/api/v1/auth/login", json={"username": "boss", "password": "demo"})
+    boss = {"Authorization": f"Bearer {(await r.json())['token']}"}
+
+    async def board(client) -> str | None:  # type: ignore[no-untyped-def]
+        r = await client.get("/api/v1/halls/t/kiosks", headers=boss)
+        assert r.status == 200, await r.text()
+        return (await r.json())["kiosks"][0]["help_at"]
+
+    if answered:  # a call both workers showed, answered on worker one while it cannot reach Redis
+        assert (await one.post("/api/v1/halls/t/kiosks/k1/help", json={})).status == 202
+        assert await board(two) is not None
+    link.cut()
+    if answered:
+        assert (await one.delete("/api/v1/halls/t/kiosks/k1/help", headers=boss)).status == 200
+    else:  # a citizen calls while worker one cannot reach Redis: it shows the call all the same
+        assert (await one.post("/api/v1/halls/t/kiosks/k1/help", json={})).status == 202
+    kept = await board(one)
+    assert (kept is None) == answered  # what worker one knows stands while Redis does not answer
+    assert (await board(two) is None) != answered  # the other worker has not heard of it yet
+    link.restore()
+    deadline = time.monotonic() + 20
+    while (await board(two) is None) != answered:  # worker one writes it at its next look (here: its board's read)
+        assert time.monotonic() < deadline, "the other worker never learnt of the change made while Redis was away"
+        assert await board(one) == kept
+        await asyncio.sleep(0.05)
+    assert await board(one) == kept and await board(two) == kept
