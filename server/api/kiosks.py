@@ -222,6 +222,7 @@ async def kiosks(request: web.Request) -> web.Response:
     hall = hall_of(request)
     await allowed(request, Action.read_records, hall)
     await hall.current()
+    await request.app[PRINTING].read_help(hall.hall)  # a call made on another worker
     view = request.app[PRINTING].hall_view(hall)
     view.pop("type")
     return json_response(view)
@@ -232,7 +233,7 @@ async def kiosks(request: web.Request) -> web.Response:
 async def kiosk_state(request: web.Request) -> web.Response:
     """One kiosk's printer state, public: the kiosk's own screen shows it (no addresses, no tickets)."""
     hall = hall_of(request)
-    return json_response(kiosk_link(request, hall).view(staff=False))
+    return json_response(kiosk_link(request, hall).view(staff=False, now=hall.clock.now().astimezone(hall.tz)))
 
 
 @routes.post("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
@@ -244,7 +245,7 @@ async def call_help(request: web.Request) -> web.Response:
     await body(request, Body)
     await device(request, hall, {"kiosk"}, bound=link.conf.id)
     await request.app[ISSUE_LIMIT].take(f"{hall.hall}|kiosk:{link.conf.id}")
-    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, True).view(staff=False), status=202)
+    return json_response((await request.app[PRINTING].call_help(hall, link.conf.id, True)).view(staff=False), status=202)
 
 
 @routes.delete("/api/v1/halls/{hall}/kiosks/{kiosk}/help")
@@ -253,7 +254,7 @@ async def answer_help(request: web.Request) -> web.Response:
     hall = hall_of(request)
     link = kiosk_link(request, hall)
     await allowed(request, Action.read_records, hall)
-    return json_response(request.app[PRINTING].call_help(hall, link.conf.id, False).view(staff=False))
+    return json_response((await request.app[PRINTING].call_help(hall, link.conf.id, False)).view(staff=False))
 
 
 @routes.get("/ws/v1/halls/{hall}/kiosks/{kiosk}")
@@ -294,6 +295,7 @@ async def printers_feed(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     queue: asyncio.Queue[str] = asyncio.Queue(64)
     await hall.current()
+    await printing.read_help(hall.hall)  # a call made on another worker
     queue.put_nowait(json.dumps(printing.hall_view(hall), ensure_ascii=False))
     printing.watchers[queue] = hall.hall
 

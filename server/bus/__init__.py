@@ -64,9 +64,20 @@ class Subscription:
 Relay = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class Flags(Protocol):
+    """Small flags kept for every process (server/bus/flags.py)."""
+
+    async def raise_flag(self, key: str, value: str, ttl_s: int) -> str | None: ...
+
+    async def clear(self, key: str) -> bool: ...
+
+    async def read(self, keys: list[str]) -> list[str | None] | None: ...
+
+
 class Bus(Protocol):
     healthy: bool
     shared: bool  # whether other processes hear what is published (relays need it)
+    flags: Flags | None  # state every process sees (None: one process, whose memory is the state)
 
     async def relay(self, topic: str, message: dict[str, Any]) -> None:
         """Send a small message to the other processes' handlers of `topic` (not to this one)."""
@@ -87,6 +98,7 @@ class LocalBus:
 
     healthy = True
     shared = False
+    flags: Flags | None = None
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}

@@ -27,7 +27,8 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import LocalBus, Published
+from . import Flags, LocalBus, Published
+from .flags import RedisFlags
 from ..tasks import cancel
 
 log = logging.getLogger("hallq.bus")
@@ -68,6 +69,7 @@ class RedisBus(LocalBus):
             socket_connect_timeout=timeout_s, socket_timeout=timeout_s, health_check_interval=5,
         )
         self.redis = aioredis.Redis(connection_pool=self.pool)
+        self.flags: Flags | None = RedisFlags(self.redis)
         self.healthy = False
         self._outbox: deque[tuple[str, str]] = deque(maxlen=OUTBOX)  # (channel, message)
         self._flush = asyncio.Event()

@@ -4,8 +4,9 @@ rating, and which ticket a window's evaluator (评价器) may rate.
 The one-rating-per-served-ticket rule (一次一评) stays in `tickets.evaluate`; `evaluate` here
 runs it first and adds what a structured rating carries, with the same rules whichever the
 channel (the window's evaluator or the mobile ticket page): a dissatisfied rating says why. A window's evaluator rates only the
-ticket its window served last, for `EVALUATOR_PERIOD_S` after the service; later, or after
-the next citizen has been served, the citizen rates from the mobile ticket page instead.
+ticket its window served last, for `EVALUATOR_PERIOD_S` after the service and until the window
+starts serving the next citizen (whoever stands at the counter then would rate someone else's
+service); later, the citizen rates from the mobile ticket page instead.
 
 After the day of service (`evaluate_late`): the mobile ticket page still rates for
 `supervision.rating_days` days after the ticket's day, and a promised case (承诺件) as long again
@@ -25,7 +26,7 @@ from . import events as ev
 from . import tickets
 from .catalog import Catalog
 from .errors import Conflict, Invalid, NotFound
-from .model import HallDay, Ticket, TicketStatus
+from .model import HallDay, Ticket, TicketStatus, WindowStatus
 
 # The five levels of the national 好差评 scheme, best first.
 LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -75,6 +76,13 @@ def _open_at_evaluator(state: HallDay, window: str, t: Ticket, now: datetime) ->
     """Refuse unless the window's evaluator may still rate `t` now."""
     if last_served(state, window) is not t:
         raise Conflict("rating-moved-on", f"ticket {t.number} is not the last one served at this window")
+    w = state.window(window)
+    if w.status is WindowStatus.serving and w.ticket not in (None, t.id):
+        # The next citizen is at the counter and being served: the one served last has left, and
+        # a rating given now would be the next citizen's rating of someone else's service.
+        number = state.tickets[w.ticket].number
+        raise Conflict("rating-moved-on", f"the window is serving {number} now: ticket {t.number} "
+                       "is rated from the mobile ticket page", number=number)
     assert t.finished_at is not None
     if now - t.finished_at > timedelta(seconds=EVALUATOR_PERIOD_S):
         raise Conflict(

@@ -23,7 +23,7 @@ from server.hall import HallService
 from server.tasks import cancel
 
 from . import devices
-from .jobs import Changed, Close, Job, KioskJobs, Output, PrintHere, PrintJobs, Record, Relay, Send
+from .jobs import HELP_STANDS, Changed, Close, Job, KioskJobs, Output, PrintHere, PrintJobs, Record, Relay, Send, help_standing
 from server.scheduler import Scheduler
 from .layout import escpos, ticket_layout, to_escpos
 from .tickets import facts
@@ -62,6 +62,9 @@ class Printing:
 
     DAYS_S = 60.0  # on the scheduler: how often halls with no open job are told the hall's day
 
+    HELP_S = 30.0  # how often the kiosks' calls for staff are looked at again: lapsed, or changed by another worker
+    HELP_TOPIC = "kiosk-help"  # the relay that tells the other workers a kiosk's call changed
+
     def __init__(self, halls: dict[str, HallService], bus: Bus | None = None, sweep: bool = True,
                  scheduler: Scheduler | None = None) -> None:
         """scheduler: the app's one scheduler; then only halls with open jobs are ticked every
@@ -79,18 +82,24 @@ class Printing:
         }
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
+        # (hall, kiosk) -> a call for staff raised (its time) or cleared (None) here while Redis
+        # did not answer: written there at the next look, before the shared calls are read back.
+        self._unshared: dict[tuple[str, str], datetime | None] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         if self.bus is not None:
             self.bus.on_relay("print", self._relayed)
             self.bus.on_relay("print-settled", self._settled_elsewhere)
+            self.bus.on_relay(self.HELP_TOPIC, self._help_elsewhere)
         if any(k.prints for machine in self.jobs.values() for k in machine.kiosks.values()):
             await asyncio.to_thread(escpos)  # its first import takes a while: not on the event loop
         if self.scheduler is None:
             self._tasks.append(asyncio.create_task(self._tick(), name="print-deadlines"))
+            self._tasks.append(asyncio.create_task(self._help_every(), name="print-help"))
         else:
             self.scheduler.after(("print-days",), self.DAYS_S, self._days)
+            self.scheduler.after(("print-help",), self.HELP_S, self._help_round)
         if self.sweep:
             self._tasks.append(asyncio.create_task(self._sweep(), name="print-sweep"))
         for hall_id, kiosk in self._direct:
@@ -98,7 +107,7 @@ class Printing:
 
     async def stop(self) -> None:
         if self.scheduler is not None:
-            await self.scheduler.drop([("print-days",), *(("print", hall) for hall in self.jobs)])
+            await self.scheduler.drop([("print-days",), ("print-help",), *(("print", hall) for hall in self.jobs)])
         await cancel(self._tasks)
         for box in list(self._outboxes.values()):
             with contextlib.suppress(Exception):
@@ -280,12 +289,97 @@ class Printing:
             await cancel([box.task])
 
     # -- a citizen calls for help at a kiosk (适老化): the managers' live view shows it ------------
-    def call_help(self, service: HallService, kiosk: str, asked: bool) -> KioskJobs:
-        """Raise (asked) or clear this kiosk's call for a member of staff, and tell the watchers."""
-        link = self.kiosk(service.hall, kiosk)
-        link.help_at = (link.help_at or self.now(service)) if asked else None
-        self._changed(service.hall)
+    # With several workers the call is a flag in Redis (the bus's `flags`), which every worker
+    # reads; the worker that changes it tells the others (a relay) to read it again, and every
+    # worker reads it again every HELP_S anyway (a relay lost while Redis was away). Alone, the
+    # server's memory is the call. Either way a call lapses after HELP_STANDS.
+    @staticmethod
+    def _help_key(hall: str, kiosk: str) -> str:
+        return f"help:{hall}:{kiosk}"
+
+    async def call_help(self, service: HallService, kiosk: str, asked: bool) -> KioskJobs:
+        """Raise (asked) or clear this kiosk's call for a member of staff, and tell the watchers,
+        here and on the other workers."""
+        hall, link, now = service.hall, self.kiosk(service.hall, kiosk), self.now(service)
+        flags = self.bus.flags if self.bus is not None else None
+        if asked:
+            at = (help_standing(link.help_at, now) if flags is None else None) or now
+            if flags is not None:  # a call standing on another worker keeps its time
+                held = await self._share_help(hall, kiosk, at)
+                at = _moment(held) or at
+            link.help_at = at
+        else:
+            link.help_at = None
+            if flags is not None:
+                await self._share_help(hall, kiosk, None)
+        self._changed(hall)
+        if flags is not None and self.bus is not None:
+            await self.bus.relay(self.HELP_TOPIC, {"hall": hall, "kiosk": kiosk})
         return link
+
+    async def _share_help(self, hall: str, kiosk: str, at: datetime | None) -> str | None:
+        """Raise (at) or clear the kiosk's shared call; the time it holds once raised. When Redis
+        does not answer, remembered to be written at the next look (None)."""
+        assert self.bus is not None and self.bus.flags is not None
+        key = self._help_key(hall, kiosk)
+        if at is None:
+            done = await self.bus.flags.clear(key)
+            held = None
+        else:
+            held = await self.bus.flags.raise_flag(key, at.isoformat(), int(HELP_STANDS.total_seconds()))
+            done = held is not None
+        if done:
+            self._unshared.pop((hall, kiosk), None)
+        else:
+            self._unshared[(hall, kiosk)] = at
+        return held
+
+    async def read_help(self, hall: str) -> None:
+        """Bring this worker's view of the hall's calls for staff up to date: the shared flags
+        (several workers), less the calls that have lapsed; the watchers hear of a change."""
+        machine, service = self.jobs[hall], self.halls[hall]
+        now = self.now(service)
+        flags = self.bus.flags if self.bus is not None else None
+        kiosks = list(machine.kiosks)
+        for (h, kiosk), at in list(self._unshared.items()):
+            if h == hall and flags is not None:
+                await self._share_help(hall, kiosk, at)
+        held = await flags.read([self._help_key(hall, k) for k in kiosks]) if flags is not None else None
+        changed = False
+        for n, kiosk in enumerate(kiosks):
+            link = machine.kiosks[kiosk]
+            if held is not None and (hall, kiosk) not in self._unshared:
+                since = _moment(held[n])  # what every worker sees
+            else:
+                since = link.help_at  # one process, or Redis does not answer: what this one knows
+            at = help_standing(since, now)
+            if at != link.help_at:
+                link.help_at, changed = at, True
+        if changed:
+            self._changed(hall)
+
+    async def _help_elsewhere(self, m: dict[str, Any]) -> None:
+        hall = str(m.get("hall"))
+        if hall in self.jobs:
+            await self.read_help(hall)
+
+    async def _help_round(self) -> None:
+        shared = self.bus is not None and self.bus.flags is not None
+        try:
+            for hall, machine in self.jobs.items():
+                if shared or any(k.help_at is not None for k in machine.kiosks.values()):
+                    await self.read_help(hall)
+        finally:
+            if self.scheduler is not None:
+                self.scheduler.after(("print-help",), self.HELP_S, self._help_round)
+
+    async def _help_every(self) -> None:
+        while True:
+            await asyncio.sleep(self.HELP_S)
+            try:
+                await self._help_round()
+            except Exception:
+                log.exception("kiosks' calls for staff not looked at again")
 
     # -- managers' live view ------------------------------------------------------------------
     def failed_tickets(self, service: HallService) -> list[dict[str, Any]]:
@@ -298,7 +392,8 @@ class Printing:
         ]
 
     def hall_view(self, service: HallService) -> dict[str, Any]:
-        kiosks = [k.view(staff=True) for k in self.jobs[service.hall].kiosks.values()]
+        now = self.now(service)
+        kiosks = [k.view(staff=True, now=now) for k in self.jobs[service.hall].kiosks.values()]
         return {"type": "printers", "hall": service.hall, "kiosks": kiosks, "failed": self.failed_tickets(service)}
 
     def _changed(self, hall: str) -> None:
@@ -309,6 +404,14 @@ class Printing:
             if h == hall:
                 with contextlib.suppress(asyncio.QueueFull):
                     q.put_nowait(payload)
+
+
+def _moment(value: str | None) -> datetime | None:
+    """A time kept in a shared flag (ISO 8601), None for none or one unreadable."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 PRINTING = web.AppKey("hallq-printing", Printing)  # the app's print dispatcher

@@ -43,6 +43,16 @@ def message(lang: str, state: str) -> str:
 
 FOREIGN_GRACE = timedelta(seconds=5)  # a job relayed from another worker outlives that worker's deadline a little
 
+# A kiosk's call for a member of staff (呼叫工作人员) stands until a member of staff answers it on
+# the board, or this long: by then the citizen has been helped or has gone, and a call left
+# standing would only teach the staff to ignore the panel.
+HELP_STANDS = timedelta(minutes=30)
+
+
+def help_standing(since: datetime | None, now: datetime) -> datetime | None:
+    """A call made at `since`, if it still stands at `now`."""
+    return since if since is not None and now - since < HELP_STANDS else None
+
 
 @dataclass(frozen=True, slots=True)
 class Job:
@@ -141,8 +151,10 @@ class KioskJobs:
         """The server prints to this kiosk's printer itself."""
         return self.prints and not self.conf.agent
 
-    def view(self, staff: bool) -> dict[str, Any]:
+    def view(self, staff: bool, now: datetime | None = None) -> dict[str, Any]:
+        """As the managers (staff) or the kiosk's own screen see it; `now`: leave out a lapsed call for staff."""
         p = self.conf.printer
+        help_at = self.help_at if now is None else help_standing(self.help_at, now)
         out: dict[str, Any] = {
             "id": self.conf.id,
             "name": self.conf.name,
@@ -151,7 +163,7 @@ class KioskJobs:
                         "since": self.status_at.isoformat() if self.status_at else None},
             "agent": self.conf.agent,
             "connected": self.agent is not None if self.conf.agent else None,
-            "help_at": self.help_at.isoformat() if self.help_at else None,
+            "help_at": help_at.isoformat() if help_at else None,
         }
         if staff:
             out["zone"] = self.conf.zone

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
-from tests.browser.waits import press
+from tests.browser.waits import press, until
 from tests.server_process import Api, ServerProcess
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -387,3 +387,73 @@ async def test_terminal_screenshot_of_the_demo_hall(browser, tmp_path):
     finally:
         await api.close()
         s.kill()
+
+
+async def test_e_while_serving_the_next_citizen_never_asks_for_the_previous_rating(browser, server, api):
+    """The rating is for the service just finished. A001's citizen leaves without rating; the clerk
+    calls and starts B001: the evaluator drops A001's prompt, E is refused in words (the server
+    too, with a problem), a reloaded evaluator owes nothing; once B001 is finished, E asks for B001."""
+    # A001, then B001 (甲二, also served at w1)
+    first, second = [await api.post("/api/v1/halls/t/tickets", {"item": item}) for item in ("a1", "a2")]
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    terminal = await context.new_page()
+    await log_in_with_the_keyboard(terminal, server.url + "/terminal/t", "w1a")
+    await terminal.wait_for_url("**/terminal/t/window/w1")
+    await terminal.wait_for_selector("body[data-state=closed][data-status=online]:not(.busy)")
+    evaluator_context, evaluator = await open_evaluator(browser, server)
+
+    await press(terminal, "o")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await press(terminal, "n")
+    await terminal.wait_for_selector("#number:text-is('A001')")
+    await press(terminal, "s")
+    await terminal.wait_for_selector("body[data-state=serving]:not(.busy)")
+    await press(terminal, "f")
+    await terminal.wait_for_selector("#dlg-finish[open]")
+    await press(terminal, "Enter")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=A001]")  # A001 walks away without rating
+
+    await press(terminal, "n")
+    await terminal.wait_for_selector("#number:text-is('B001')")
+    await press(terminal, "s")
+    await terminal.wait_for_selector("body[data-state=serving]:not(.busy)")
+    # B001 is at the counter and served: the evaluator no longer asks about A001's service.
+    await until(evaluator, "document.body.dataset.mode !== 'rate' && !document.body.dataset.rating")
+    await press(terminal, "e")
+    await terminal.wait_for_selector("#message.error")
+    assert await text(terminal, "#message") == "当前号码尚未办结：办结后再邀请评价"
+    await evaluator.reload()  # a reloaded evaluator owes no rating while B001 is served
+    await evaluator.wait_for_selector("body[data-status=online][data-mode=idle]")
+    await evaluator.wait_for_selector("#ev-number:text-is('B001')")
+    assert await evaluator.get_attribute("body", "data-rating") is None
+    # The server refuses it in its own right, and the evaluator may not rate A001 with B001 served.
+    ask = server.url + "/api/v1/halls/t/windows/w1/evaluation/request"
+    async with api.http.post(ask, json={}, headers=await api._headers("w1a")) as r:
+        assert r.status == 409 and r.content_type == "application/problem+json"
+        assert (await r.json())["type"].endswith("serving-another")
+    token = await evaluator.evaluate("localStorage.getItem('hallq-evaluator:t:w1')")
+    rate = server.url + "/api/v1/halls/t/windows/w1/evaluation"
+    async with api.http.post(rate, json={"number": "A001", "score": 5}, headers={"X-Evaluator-Token": token}) as r:
+        assert r.status == 409 and (await r.json())["type"].endswith("rating-moved-on")
+
+    await press(terminal, "f")
+    await terminal.wait_for_selector("#dlg-finish[open]")
+    await press(terminal, "Enter")
+    await terminal.wait_for_selector("body[data-state=idle]:not(.busy)")
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=B001]")
+    await press(evaluator, "Escape")  # declined for now: the next prompt can only come from E
+    await evaluator.wait_for_selector("body[data-mode=thanks]")
+    await press(terminal, "e")
+    await terminal.wait_for_selector("#message:not(.error):text-is('已请 B001 号评价')")
+    await evaluator.wait_for_selector("body[data-mode=rate][data-rating=B001]")
+    await evaluator.click("#levels [data-score='5']")
+    await evaluator.click("#submit")
+    await evaluator.wait_for_selector("body[data-mode=thanks]")
+
+    journal = await api.get("/api/v1/halls/t/events", who="admin")
+    assert [e["number"] for e in journal["events"] if e["type"] == "evaluation_requested"] == ["B001"]
+    assert [(e["ticket"], e["score"]) for e in journal["events"] if e["type"] == "ticket_evaluated"] == [(second["id"], 5)]
+    assert first["number"] == "A001" and second["number"] == "B001"
+    await context.close()
+    await evaluator_context.close()

@@ -209,6 +209,12 @@ function hear(msg) {
       return;
     }
   }
+  // The window serves the next citizen: the one asked has left, and whoever stands here now must
+  // not rate their service (server/domain/ratings.py refuses it too).
+  if (rating && view && view.state === "serving" && view.ticket && view.ticket.number !== rating.number) {
+    done(t("thanks_visit"));
+    return;
+  }
   if (!rating && document.body.dataset.mode !== "thanks") {
     show("idle");
     drawIdle();

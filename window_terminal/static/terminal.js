@@ -198,7 +198,9 @@ async function send(path, body) {
 
 async function run(action) {
   if (busy || !data) return;
-  if (!data.actions.includes(action)) {
+  // 邀评 refused is asked of the server all the same: it says why (another number at the counter,
+  // rated already, nobody finished, the evaluator's time over), which the window's state does not.
+  if (!data.actions.includes(action) && action !== "evaluation") {
     say(`${t(action)} — ${t(data.window.state)}`, true);
     return;
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 
 import aiohttp
 
@@ -151,3 +152,41 @@ async def test_a_ticket_page_subscription_hears_its_print_status(client, server,
             msg = json.loads((await ws.receive(timeout=5)).data)
             assert msg["type"] == "ticket" and msg["ticket"]["print_status"] == "failed"
     await asyncio.sleep(0)
+
+
+async def test_a_call_for_staff_keeps_its_time_is_answered_once_and_lapses_after_half_an_hour(client, login, clock):
+    """One server process: its memory holds the call (several workers: tests/system/test_help_calls.py)."""
+    boss = await login("boss")
+
+    async def board() -> dict[str, str | None]:
+        r = await client.get("/api/v1/halls/t/kiosks", headers=boss)
+        assert r.status == 200
+        return {k["id"]: k["help_at"] for k in (await r.json())["kiosks"]}
+
+    r = await client.post("/api/v1/halls/t/kiosks/k1/help", json={})
+    assert r.status == 202
+    called = (await r.json())["help_at"]
+    assert called is not None and (await board())["k1"] == called
+    clock.advance(60)
+    r = await client.post("/api/v1/halls/t/kiosks/k1/help", json={})  # pressed again: still the first call
+    assert (await r.json())["help_at"] == called
+    assert (await client.delete("/api/v1/halls/t/kiosks/k1/help")).status == 401
+    r = await client.delete("/api/v1/halls/t/kiosks/k1/help", headers=boss)
+    assert r.status == 200 and (await r.json())["help_at"] is None
+    assert (await board())["k1"] is None
+
+    ws = await client.ws_connect(f"/ws/v1/halls/t/printers?token={boss['Authorization'].split()[1]}")
+    await ws.receive(timeout=3)
+    await client.post("/api/v1/halls/t/kiosks/k2/help", json={})
+    clock.advance(29 * 60)
+    assert (await board())["k2"] is not None
+    clock.advance(61)  # nobody answered it on the board in half an hour: the citizen was helped or left
+    assert (await board())["k2"] is None
+    while True:  # the open board hears it lapse too
+        view = json.loads((await ws.receive(timeout=3)).data)
+        if next(k for k in view["kiosks"] if k["id"] == "k2")["help_at"] is None:
+            break
+    await ws.close()
+    assert (await (await client.get("/api/v1/halls/t/kiosks/k2")).json())["help_at"] is None
+    r = await client.post("/api/v1/halls/t/kiosks/k2/help", json={})  # a new call, with its own time
+    assert datetime.fromisoformat((await r.json())["help_at"]) == clock.now()

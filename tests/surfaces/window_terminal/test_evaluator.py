@@ -76,6 +76,30 @@ async def test_the_evaluator_cannot_rate_an_earlier_citizen_or_after_a_while(cli
     await expect(await client.post(f"{RATE}/request", headers=h), 409, "rating-closed")
 
 
+async def test_once_the_next_citizen_is_served_the_evaluator_no_longer_rates_the_one_before(client, login):
+    """The rating is for the service just finished: while the next citizen is only called, the one
+    served last may still finish rating; once the window serves the next, nobody rates it there."""
+    h = await login("w1a")
+    await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
+    ev_ = await evaluator(client, login)
+    await serve(client, h)
+    nxt = await (await client.post("/api/v1/halls/t/tickets", json={"item": "a1"})).json()
+    await expect(await client.post("/api/v1/halls/t/windows/w1/call", json={"ticket": nxt["id"]}, headers=h), 200)
+    assert (await expect(await client.get(RATE, headers=ev_), 200))["rateable"]["number"] == "A001"
+    await expect(await client.post(f"{RATE}/request", headers=h), 409, "serving-another")  # not with A002 called
+    await expect(await client.post("/api/v1/halls/t/windows/w1/start", headers=h), 200)
+    assert (await expect(await client.get(RATE, headers=ev_), 200))["rateable"] is None
+    r = await client.post(RATE, headers=ev_, json={"number": "A001", "score": 5})
+    assert r.content_type == "application/problem+json"
+    assert (await expect(r, 409, "rating-moved-on"))["number"] == "A002"
+    refused = await expect(await client.post(f"{RATE}/request", headers=h), 409, "serving-another")
+    assert refused["number"] == "A002" and refused["says"]["zh-CN"] == "当前号码尚未办结：办结后再邀请评价"
+    assert "evaluation" not in (await expect(await client.get("/api/v1/halls/t/windows/w1/queue", headers=h), 200))["actions"]
+    await expect(await client.post("/api/v1/halls/t/windows/w1/finish", json={"case_type": "immediate"}, headers=h), 200)
+    assert await expect(await client.post(f"{RATE}/request", headers=h), 200) == {"number": "A002"}
+    assert [e["ticket"] for e in await journal(client, login) if e["type"] == "evaluation_requested"] == [nxt["id"]]
+
+
 async def test_the_clerk_asks_for_a_rating_and_the_evaluator_hears_it_without_ticket_ids(client, login):
     h = await login("w1a")
     await client.post("/api/v1/halls/t/windows/w1/open", headers=h)
