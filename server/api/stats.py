@@ -12,6 +12,7 @@ from aiohttp import web
 from .context import allowed, hall_of, json
 from ..domain.catalog import Action
 from ..domain.errors import Invalid
+from ..domain.supervision import group_thresholds, past_thresholds
 from .openapi import contract
 from ..i18n import words
 from ..web import language
@@ -154,8 +155,20 @@ def _filename(answer: dict[str, Any]) -> str:
     response=StatsAnswer, auth="manager", query=(*PERIOD, BY), tags=("statistics",),
 )
 async def stats(request: web.Request) -> web.StreamResponse:
-    _, answer = await _answer(request)
-    return json(answer)
+    hall, answer = await _answer(request)
+    return json(marked(hall.catalog, answer))
+
+
+def marked(catalog: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """Each row with the wait and service thresholds it is held against (seconds: warning,
+    yellow, red) and the figures past them (`over`), for the page to mark."""
+    by = answer["by"]
+
+    def mark(row: dict[str, Any], by: str, key: str) -> dict[str, Any]:
+        limits = group_thresholds(catalog, by, key)
+        return {**row, "thresholds": {k: list(v) for k, v in limits.items()}, "over": past_thresholds(row, limits)}
+
+    return {**answer, "rows": [mark(r, by, r["key"]) for r in answer["rows"]], "total": mark(answer["total"], "total", "total")}
 
 
 WORDS = ("words", "1: column names in words of the page's language (?lang=) and durations in minutes, for people", False)
