@@ -71,13 +71,23 @@ def _axis_labels(labels: Sequence[str], step: float, plot_h: float) -> list[str]
     """The labels under the groups: every one when they fit, else every k-th, each cut to its room."""
     n = len(labels)
     every = max(1, math.ceil(n / 16))
+    room = step * every - 2
     out = []
     for i, label in enumerate(labels):
-        if i % every == 0:
-            out.append(
-                f'<text class="label" x="{LEFT + (i + 0.5) * step:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#374151">'
-                f"{escape(_fit(label, step * every - 4))}<title>{escape(label)}</title></text>"
-            )
+        if i % every:
+            continue
+        x = LEFT + (i + 0.5) * step
+        first, _, rest = label.partition(" ")
+        if _width(label) > room and rest:
+            # "1号窗口 市场监管": a name too wide for its group on two lines, each cut to the room.
+            shown = (f'<tspan x="{x:.1f}">{escape(_fit(first, room))}</tspan>'
+                     f'<tspan x="{x:.1f}" dy="14">{escape(_fit(rest, room))}</tspan>')
+        else:
+            shown = escape(_fit(label, room))
+        out.append(
+            f'<text class="label" x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#374151">'
+            f"{shown}<title>{escape(label)}</title></text>"
+        )
     return out
 
 
@@ -107,8 +117,10 @@ def bars(
     unit: str = "",
     ylabel: str = "",
     kind: str = "bars",
+    legend: bool | None = None,
 ) -> str:
-    """Grouped vertical bars: one group per label, one bar per series."""
+    """Grouped vertical bars: one group per label, one bar per series (named below when there
+    are several, or when `legend`)."""
     out, ymax, plot_w, plot_h, n = _plot(title, labels, series, unit, ylabel, kind)
     group_w = plot_w / n
     bar_w = max(2.0, group_w * 0.8 / max(1, len(series)))
@@ -125,7 +137,7 @@ def bars(
                 f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(label)} {escape(name)}: {_fmt(v, unit)}</title></rect>'
             )
     out += _axis_labels(labels, group_w, plot_h)
-    if len(series) > 1:
+    if legend or (legend is None and len(series) > 1):
         out += _legend([s for s, _ in series], PALETTE)
     out.append("</svg>")
     return "".join(out)
@@ -138,6 +150,7 @@ def lines(
     unit: str = "",
     ylabel: str = "",
     kind: str = "lines",
+    legend: bool | None = None,
 ) -> str:
     """Lines over an ordered axis (hours of the day, days), one per series, with dots; a gap
     (None) breaks a line."""
@@ -165,7 +178,8 @@ def lines(
                 x, y = xy(i, v)
                 out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"><title>{escape(labels[i])} {escape(name)}: {_fmt(v, unit)}</title></circle>')
     out += _axis_labels(labels, step, plot_h)
-    out += _legend([s for s, _ in series], PALETTE)
+    if legend is not False:  # lines are always named, unless told not to
+        out += _legend([s for s, _ in series], PALETTE)
     out.append("</svg>")
     return "".join(out)
 

@@ -249,7 +249,7 @@ async def chart_svg(request: web.Request, hall: HallService, name: str, start: d
         series = [(t["served"], [r.get("served") for r in rows])]
         if by not in ("window", "clerk"):
             series.insert(0, (t["issued"], [r.get("issued") for r in rows]))
-        return draw(f"{t['chart_arrivals_by'].format(by=grouping)} · {period}", labels, series, ylabel=t["tickets"], kind=name)
+        return draw(f"{t['chart_arrivals_by'].format(by=grouping)} · {period}", labels, series, ylabel=t["tickets"], kind=name, legend=True)
     names = {s: t[f"score_{s}"] for s in range(1, 6)}
     if asked is None:  # the whole period's share
         counts = {int(k): v for k, v in answer["total"]["satisfaction"]["scores"].items()}

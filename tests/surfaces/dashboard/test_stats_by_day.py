@@ -99,7 +99,7 @@ async def test_the_charts_draw_the_grouping_asked_by_name(client, login, clock):
     assert labels(await chart("service-by-window", "clerk")) == ["张一 (S11)", "李一 (S12)", "王二 (S21)"]
     assert labels(await chart("arrivals-served", "channel", "en")) == ["booked online", "number taken remotely", "walk-in"]
     assert "Waiting time by item" in await chart("wait-by-hour", "item", "en")
-    assert "各事项等候时间" in await chart("wait-by-hour", "item")
+    assert "等候时间（按事项）" in await chart("wait-by-hour", "item")
     # Without a grouping the board's charts are as they were: by hour, by window.
     assert labels(await chart("wait-by-hour"))[:2] == ["09:00", "10:00"]
     assert labels(await chart("service-by-window")) == ["1号窗口", "2号窗口", "3号窗口"]  # every window, as the table
