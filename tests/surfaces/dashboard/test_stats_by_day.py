@@ -82,6 +82,19 @@ async def test_times_past_the_thresholds_are_marked_with_their_level(client, log
     assert by_item["a1"]["over"] == {"wait": {"p90_s": "yellow", "max_s": "yellow"}}
     assert by_item["b1"]["over"] == {}
 
+    # The Excel export marks the same cells: bold, with the page's words as a comment.
+    for query, says in (("", "超过黄灯阈值（30:00）"), ("&words=1&lang=en", "past the yellow threshold (30:00)")):
+        r = await client.get(f"{HALL}/stats.xlsx?{PERIOD}&by=day{query}", headers=boss)
+        ws = load_workbook(io.BytesIO(await r.read())).worksheets[0]
+        marked = {(line[0].value, ws.cell(1, cell.column).value): cell.comment.text for line in ws.iter_rows(min_row=2)
+                  for cell in line if cell.comment}
+        assert all(ws[ref].font.b for ref in (c.coordinate for line in ws.iter_rows(min_row=2) for c in line if c.comment))
+        friday = {figure: note for (day, figure), note in marked.items() if day == "2026-11-27"}
+        assert len(friday) == 4 and set(friday.values()) == {says}  # mean, p50, p90, max of its one wait
+        if not query:
+            assert set(friday) == {"wait_mean_s", "wait_p50_s", "wait_p90_s", "wait_max_s"}
+        assert {day for day, _ in marked} == {"2026-11-27", "total"}  # the total's p90 and max too
+
 
 async def test_the_charts_draw_the_grouping_asked_by_name(client, login, clock):
     boss = await two_days(client, login, clock)
