@@ -84,3 +84,23 @@ async def test_the_charts_follow_the_grouping_and_late_times_are_marked(live, pa
     assert await friday.count() == 4  # its one wait: mean, p50, p90 and longest all past 30 minutes
     assert await page.locator('#table tr[data-key="2026-11-25"] td.over').count() == 0
     assert "超过预警阈值" in await page.locator(".legend").inner_text()
+
+
+async def test_the_board_marks_a_queue_waiting_past_its_threshold_in_words(live, page, clock):
+    service = live.app[CTX].halls["t"]
+    await service.current()
+    await service.handle(c.IssueTicket(by="kiosk", ticket="id-long", item="a2"))
+    clock.advance(600)
+    await service.handle(c.IssueTicket(by="kiosk", ticket="id-short", item="b1"))
+    clock.advance(660)  # a2's ticket has waited 21 minutes (past 20), b1's 11
+    await page.goto(f"{live.url}/dashboard/t/?lang=en")
+    await page.fill("input[name=username]", "boss")
+    await page.fill("input[name=password]", "demo")
+    await page.click("#login-form button[type=submit]")
+    longest = page.locator('#queues tr[data-item="a2"] td.over')
+    await longest.wait_for(timeout=15000)
+    assert await longest.get_attribute("title") == "past the warning threshold (20:00)"
+    assert await longest.locator(".mark").get_attribute("aria-label") == "past the warning threshold (20:00)"
+    assert (await longest.inner_text()).startswith("21:00")
+    assert await page.locator('#queues tr[data-item="b1"] td.over').count() == 0
+    assert await page.locator('#queues tr[data-item="b1"]').count() == 1
