@@ -224,8 +224,12 @@ def stacked_shares(
 ) -> str:
     """One horizontal bar per group (window, item, day…), each split by score (5 … 1) with the
     share of each: how the groups compare, whatever their size."""
-    bar_h, gap, top, left = 18, 6, 40, 150
-    height = top + len(rows) * (bar_h + gap) + 44
+    # Up to 25 groups a bar of 18 px each; more (a quarter by day) share 600 px, every k-th named.
+    top, left = 40, 150
+    pitch = 24.0 if len(rows) <= 25 else 600 / len(rows)
+    bar_h = pitch * 0.75
+    every = 1 if len(rows) <= 25 else math.ceil(len(rows) / 25)
+    height = round(top + len(rows) * pitch + 44)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{escape(kind)}" viewBox="0 0 {W} {height}" role="img" '
         f'aria-label="{escape(title)}" font-family="sans-serif" font-size="12">',
@@ -234,14 +238,17 @@ def stacked_shares(
     ]
     width = W - left - RIGHT
     for n, (label, counts) in enumerate(rows):
-        y = top + n * (bar_h + gap)
+        y = top + n * pitch
         total = sum(counts.values())
-        out.append(
-            f'<text class="label" x="{left - 6}" y="{y + 13}" text-anchor="end" fill="#374151">{escape(_fit(label, left - 10))}'
-            f"<title>{escape(label)}</title></text>"
-        )
+        mid = y + bar_h / 2 + 4
+        if n % every == 0:
+            out.append(
+                f'<text class="label" x="{left - 6}" y="{mid:.1f}" text-anchor="end" fill="#374151">{escape(_fit(label, left - 10))}'
+                f"<title>{escape(label)}</title></text>"
+            )
         if not total:
-            out.append(f'<text x="{left}" y="{y + 13}" fill="#6b7280">—</text>')
+            if every == 1:
+                out.append(f'<text x="{left}" y="{mid:.1f}" fill="#6b7280">—</text>')
             continue
         x = float(left)
         for score in (5, 4, 3, 2, 1):
@@ -250,11 +257,11 @@ def stacked_shares(
                 continue
             w = width * c / total
             out.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{SCORE_COLOURS[score]}">'
+                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_h:.1f}" fill="{SCORE_COLOURS[score]}">'
                 f"<title>{escape(label)} {escape(names[score])}: {c} ({100 * c / total:.1f}%)</title></rect>"
             )
-            if w > 36:
-                out.append(f'<text x="{x + w / 2:.1f}" y="{y + 13}" text-anchor="middle" fill="#111827">{100 * c / total:.0f}%</text>')
+            if w > 36 and bar_h >= 14:
+                out.append(f'<text x="{x + w / 2:.1f}" y="{mid:.1f}" text-anchor="middle" fill="#111827">{100 * c / total:.0f}%</text>')
             x += w
     lx, ly = left, height - 16
     for score in (5, 4, 3, 2, 1):
