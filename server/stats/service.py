@@ -196,7 +196,7 @@ class Stats:
         catalog = service.catalog
         keyed = groups.get(by, {})
         # By day: every calendar day of the period that has begun, the days without figures too.
-        days = [start + timedelta(days=n) for n in range((min(end, hall_today(service)) - start).days + 1)]
+        days = [start + timedelta(days=n) for n in range((min(end, hall_today(service)) - start).days + 1)] if by == "day" else []
         keys = ordered_keys(catalog, by, keyed, days)
         rows = [{"key": key, "name": label(catalog, by, key), **summary(by, key, keyed.get(key) or Group())} for key in keys]
         total = {"key": "total", "name": "合计", **summary("day", "total", total_of(groups, by))}
