@@ -64,11 +64,21 @@ function renderWindows(windows) {
   );
 }
 
+// The longest wait past the item's threshold: bold, with a ⚠ naming the level and the threshold in
+// words (the row's colour bar alone would not tell everybody).
+const LEVELS = ["warning", "yellow", "red"];
+function longest(q) {
+  if (!q.level) return el("td", { class: "num" }, duration(q.longest_wait_s));
+  const says = t("over_threshold", { level: t(`level_${q.level}`), limit: duration(q.thresholds_s[LEVELS.indexOf(q.level)]) });
+  return el("td", { class: `num over over-${q.level}`, title: says, "data-over": q.level },
+    duration(q.longest_wait_s), " ", el("span", { class: "mark", role: "img", "aria-label": says }, "⚠"));
+}
+
 function renderQueues(queues) {
   const rows = queues.filter((q) => q.waiting > 0).sort((a, b) => b.longest_wait_s - a.longest_wait_s);
   document.getElementById("queues").replaceChildren(
     ...rows.map((q) =>
-      el("tr", { class: q.level ? `level-${q.level}` : "" }, el("td", {}, q.name), el("td", { class: "num" }, q.waiting), el("td", { class: "num" }, duration(q.longest_wait_s))),
+      el("tr", { class: q.level ? `level-${q.level}` : "", "data-item": q.item }, el("td", {}, q.name), el("td", { class: "num" }, q.waiting), longest(q)),
     ),
   );
 }

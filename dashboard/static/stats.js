@@ -1,4 +1,5 @@
-// Statistics over a period: the table by any grouping, four charts, CSV and Excel exports.
+// Statistics over a period: the table by any grouping, four charts of the same grouping, CSV and
+// Excel exports. Times past the hall's alert thresholds are marked in the table.
 import { api, cfg, download, duration, el, hallApi, loadChart, pct, start, status, t } from "./common.js";
 
 const form = document.getElementById("query");
@@ -15,14 +16,9 @@ const COLUMNS = [
   ["no_show", (r) => r.no_show],
   ["no_show_rate", (r) => pct(r.no_show_rate)],
   ["transferred", (r) => r.transferred],
-  [`wait|mean`, (r) => duration(r.wait.mean_s)],
-  [`wait|p50`, (r) => duration(r.wait.p50_s)],
-  [`wait|p90`, (r) => duration(r.wait.p90_s)],
-  [`wait|max`, (r) => duration(r.wait.max_s)],
-  [`service|mean`, (r) => duration(r.service.mean_s)],
-  [`service|p50`, (r) => duration(r.service.p50_s)],
-  [`service|p90`, (r) => duration(r.service.p90_s)],
-  [`service|max`, (r) => duration(r.service.max_s)],
+  ...["wait", "service"].flatMap((kind) =>
+    ["mean", "p50", "p90", "max"].map((f) => [`${kind}|${f}`, (r) => duration(r[kind][`${f}_s`]), [kind, `${f}_s`]]),
+  ),
   ["rated", (r) => r.satisfaction.rated],
   ["good_rate", (r) => pct(r.satisfaction.good_rate)],
   ["bad", (r) => r.satisfaction.bad],
@@ -33,11 +29,27 @@ const COLUMNS = [
 ];
 
 const head = (key) => key.split("|").map((k) => t(k)).join(" ");
+const LEVELS = ["warning", "yellow", "red"];
+
+// A time past its threshold (the server says which, `over`): bold, with a ⚠ that names the level
+// and the threshold in words (not a colour alone).
+function cell(r, [key, f, timed]) {
+  const level = timed && r.over && r.over[timed[0]] ? r.over[timed[0]][timed[1]] : null;
+  if (!level) return el("td", { class: "num" }, f(r));
+  const limit = r.thresholds[timed[0]][LEVELS.indexOf(level)];
+  const says = t("over_threshold", { level: t(`level_${level}`), limit: duration(limit) });
+  return el("td", { class: `num over over-${level}`, title: says, "data-over": level, "data-figure": key },
+    f(r), " ", el("span", { class: "mark", role: "img", "aria-label": says }, "⚠"));
+}
+
+// The row's name: a channel in the page's words, else as the server names it (a window, item, clerk…).
+const rowName = (by, r) => (by === "channel" ? t(`channel_${r.key}`) : r.name);
 
 function render(answer) {
   const table = document.getElementById("table");
   const thead = el("thead", {}, el("tr", {}, el("th", {}, t(`by_${answer.by}`)), COLUMNS.map(([k]) => el("th", { class: "num" }, head(k)))));
-  const row = (r, cls) => el("tr", { class: cls, "data-key": r.key }, el("td", {}, r.name), COLUMNS.map(([, f]) => el("td", { class: "num" }, f(r))));
+  const row = (r, cls) => el("tr", { class: cls, "data-key": r.key }, el("td", {}, cls === "total" ? r.name : rowName(answer.by, r)),
+    COLUMNS.map((c) => cell(r, c)));
   table.replaceChildren(thead, el("tbody", {}, answer.rows.map((r) => row(r))), el("tfoot", {}, row({ ...answer.total, name: t("total") }, "total")));
 }
 
@@ -80,7 +92,8 @@ async function show() {
     status("");
     render(await api(hallApi(`/stats?${p}`)));
     renderAttendance(await api(hallApi(`/attendance?from=${p.get("from")}&to=${p.get("to")}`)), p.get("by"));
-    const period = `?from=${p.get("from")}&to=${p.get("to")}`;
+    // The charts draw the grouping chosen (by item: one bar per item, by day: one point per day).
+    const period = `?from=${p.get("from")}&to=${p.get("to")}&by=${p.get("by")}`;
     await Promise.all(
       ["wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"].map((c) => loadChart(`chart-${c}`, hallApi(`/charts/${c}${period}`))),
     );

@@ -13,7 +13,7 @@ from aiohttp import web
 from .context import allowed, hall_of, json
 from ..domain.catalog import Action, Catalog
 from ..domain.errors import Invalid
-from ..domain.supervision import SUPERVISOR
+from ..domain.supervision import LEVELS, SUPERVISOR, group_thresholds, past_thresholds
 from .openapi import contract
 from ..i18n import words
 from ..web import language
@@ -102,31 +102,41 @@ def csv_response(header: list[str], lines: list[list[Any]], filename: str) -> we
     return resp
 
 
-def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+Notes = dict[tuple[int, int], str]  # (line, column) of a sheet's lines -> what to say of that cell
+
+
+def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]]]], notes: list[Notes] | None = None) -> bytes:
+    """The sheets as a workbook; a cell with a note (a time past its threshold) is bold and
+    carries the note as a comment."""
     from openpyxl import Workbook
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
 
     wb = Workbook()
     wb.remove(wb.active)
-    for title, header, lines in sheets:
+    for n, (title, header, lines) in enumerate(sheets):
         ws = wb.create_sheet(title=title[:31])
+        said = notes[n] if notes and n < len(notes) else {}
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for line in lines:
+        for i, line in enumerate(lines):
             ws.append(line)
-            for cell in ws[ws.max_row]:
+            for j, cell in enumerate(ws[ws.max_row]):
                 if formula_like(cell.value):
                     cell.data_type = "s"  # openpyxl takes a string beginning with = for a formula: store it as text
+                if (i, j) in said:
+                    cell.font = Font(bold=True)
+                    cell.comment = Comment(said[(i, j)], "hallq")
         ws.freeze_panes = "C2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def xlsx_response(sheets: list[tuple[str, list[str], list[list[Any]]]], filename: str) -> web.Response:
+def xlsx_response(sheets: list[tuple[str, list[str], list[list[Any]]]], filename: str, notes: list[Notes] | None = None) -> web.Response:
     resp = web.Response(
-        body=xlsx_bytes(sheets), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body=xlsx_bytes(sheets, notes), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return resp
@@ -156,8 +166,42 @@ def _filename(answer: dict[str, Any]) -> str:
     response=StatsAnswer, auth="manager", query=(*PERIOD, BY), tags=("statistics",),
 )
 async def stats(request: web.Request) -> web.StreamResponse:
-    _, answer = await _answer(request)
-    return json(answer)
+    hall, answer = await _answer(request)
+    return json(marked(hall.catalog, answer))
+
+
+def marked(catalog: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """Each row with the wait and service thresholds it is held against (seconds: warning,
+    yellow, red) and the figures past them (`over`), for the page to mark."""
+    by = answer["by"]
+
+    def mark(row: dict[str, Any], by: str, key: str) -> dict[str, Any]:
+        limits = group_thresholds(catalog, by, key)
+        return {**row, "thresholds": {k: list(v) for k, v in limits.items()}, "over": past_thresholds(row, limits)}
+
+    return {**answer, "rows": [mark(r, by, r["key"]) for r in answer["rows"]], "total": mark(answer["total"], "total", "total")}
+
+
+def _minutes_seconds(s: float) -> str:
+    """A threshold as the page writes a time: 30:00, 1:05:00."""
+    s = round(s)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def over_notes(catalog: Any, answer: dict[str, Any], header: list[str], lang: str) -> Notes:
+    """The cells of the statistics table (its rows, then the total) past their threshold, each
+    with the words of the page's mark: 超过黄灯阈值（30:00）."""
+    t = words(lang, "dashboard")
+    notes: Notes = {}
+    rows = marked(catalog, answer)
+    for i, row in enumerate([*rows["rows"], rows["total"]]):
+        for kind, figures in row["over"].items():
+            for figure, level in figures.items():
+                column = f"{kind}_{figure}"
+                if column in header:
+                    limit = row["thresholds"][kind][LEVELS.index(level)]
+                    notes[(i, header.index(column))] = t["over_threshold"].format(level=t[f"level_{level}"], limit=_minutes_seconds(limit))
+    return notes
 
 
 WORDS = ("words", "1: for people: column names, codes and the names of windows, items and staff in words of the page's "
@@ -266,6 +310,11 @@ def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str],
     return worded(header, lines, lang) if lang else (header, lines)
 
 
+def _notes_for(request: web.Request, hall: Any, answer: dict[str, Any]) -> Notes:
+    """The marks of the table `_table_for` makes (wording a column keeps its place)."""
+    return over_notes(hall.catalog, answer, table(answer["rows"], answer["total"])[0], language(request))
+
+
 @routes.get("/api/v1/halls/{hall}/stats.csv")
 @contract("The same statistics as CSV (UTF-8 with BOM, one flat column per figure)", response=None, auth="manager", query=(*PERIOD, BY, WORDS), tags=("statistics",))
 async def stats_csv(request: web.Request) -> web.StreamResponse:
@@ -275,11 +324,12 @@ async def stats_csv(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/api/v1/halls/{hall}/stats.xlsx")
-@contract("The same statistics as an Excel workbook", response=None, auth="manager", query=(*PERIOD, BY, WORDS), tags=("statistics",))
+@contract("The same statistics as an Excel workbook; a time past its alert threshold is bold, with a comment saying which", response=None, auth="manager", query=(*PERIOD, BY, WORDS), tags=("statistics",))
 async def stats_xlsx(request: web.Request) -> web.StreamResponse:
-    _, answer = await _answer(request)
+    hall, answer = await _answer(request)
     header, lines = _table_for(request, answer)
-    return xlsx_response([(sheet_title(f"by {answer['by']}", worded_in(request)), header, lines)], _filename(answer))
+    return xlsx_response([(sheet_title(f"by {answer['by']}", worded_in(request)), header, lines)], _filename(answer),
+                         [_notes_for(request, hall, answer)])
 
 
 # ------------------------------------------------------------------------------ 考勤 (attendance)

@@ -28,7 +28,7 @@ from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
 from server.api.stats import (
-    PERIOD, STATS, WORDS, catalog_names, csv_response, flat_table, parse_period, reader, sheet_title, sheets, table, tables_for, worded,
+    PERIOD, STATS, WORDS, catalog_names, csv_response, flat_table, parse_by, parse_period, reader, sheet_title, sheets, table, tables_for, worded,
     worded_in, xlsx_response,
 )
 from server.stats.attendance import attendance
@@ -248,56 +248,80 @@ def _every_hour(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 CHARTS = ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction")
+# The grouping of each chart when the page names none (the live board's charts).
+CHART_BY = {"wait-by-hour": "hour", "service-by-window": "window", "arrivals-served": "hour", "satisfaction": "day"}
+# Groupings along time: drawn as lines, broken where a group has no figure.
+ORDERED = frozenset({"hour", "day"})
 
 
-async def chart_svg(request: web.Request, hall: HallService, name: str, start: date, end: date) -> str:
+def _labels(rows: list[dict[str, Any]], by: str, t: dict[str, str]) -> list[str]:
+    """What a chart writes under each group: the hour (10:00), the day (11-25, with the year when
+    the period spans two), a channel in the page's words, else the row's name (a window, item,
+    department or clerk as people know them, not its id)."""
+    if by == "hour":
+        return [f"{r['key']}:00" for r in rows]
+    if by == "day":
+        years = {r["key"][:4] for r in rows}
+        return [r["key"][5:] if len(years) == 1 else r["key"] for r in rows]
+    if by == "channel":
+        return [t.get(f"channel_{r['key']}", r["key"]) for r in rows]
+    return [r.get("name") or r["key"] for r in rows]
+
+
+async def chart_svg(request: web.Request, hall: HallService, name: str, start: date, end: date, by: str | None = None) -> str:
+    """The chart `name` of the period, grouped by `by` (default: the chart's own grouping)."""
     t = words(language(request), "dashboard")
     stats = request.app[STATS]
     period = start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
-    if name == "wait-by-hour":
-        rows = _every_hour((await stats.query(hall.hall, start, end, "hour"))["rows"])
-        labels = [r["key"] for r in rows]
-        mins = lambda v: None if v is None else v / 60  # noqa: E731
-        waits = [r.get("wait") or {} for r in rows]
-        return charts.lines(
-            f"{t['chart_wait_by_hour']} · {period}", labels,
-            [(t["mean"], [mins(w.get("mean_s")) for w in waits]), (t["p90"], [mins(w.get("p90_s")) for w in waits])],
-            unit="min", ylabel=t["minutes"], kind=name,
-        )
-    if name == "service-by-window":
-        rows = [r for r in (await stats.query(hall.hall, start, end, "window"))["rows"] if r["served"]]
-        mins = lambda v: None if v is None else v / 60  # noqa: E731
-        windows = hall.catalog.windows
-        return charts.bars(  # windows by name, as people know them (not w01…w12)
-            f"{t['chart_service_by_window']} · {period}", [windows[r["key"]].name if r["key"] in windows else r["key"] for r in rows],
-            [(t["mean"], [mins(r["service"]["mean_s"]) for r in rows]), (t["p90"], [mins(r["service"]["p90_s"]) for r in rows])],
+    asked, by = by, by or CHART_BY[name]
+    grouping = t[f"by_{by}"]
+    answer = await stats.query(hall.hall, start, end, by)
+    rows = _every_hour(answer["rows"]) if by == "hour" else answer["rows"]
+    labels = _labels(rows, by, t)
+    draw = charts.lines if by in ORDERED else charts.bars
+    mins = lambda v: None if v is None else v / 60  # noqa: E731
+    if name in ("wait-by-hour", "service-by-window"):
+        kind, title = ("wait", t["chart_wait_by"]) if name == "wait-by-hour" else ("service", t["chart_service_by"])
+        figures = [r.get(kind) or {} for r in rows]
+        return draw(
+            f"{title.format(by=grouping)} · {period}", labels,
+            [(t["mean"], [mins(f.get("mean_s")) for f in figures]), (t["p90"], [mins(f.get("p90_s")) for f in figures])],
             unit="min", ylabel=t["minutes"], kind=name,
         )
     if name == "arrivals-served":
-        rows = (await stats.query(hall.hall, start, end, "hour"))["rows"]
-        return charts.lines(
-            f"{t['chart_arrivals_served']} · {period}", [r["key"] for r in rows],
-            [(t["issued"], [r["issued"] for r in rows]), (t["served"], [r["served"] for r in rows])],
-            ylabel=t["tickets"], kind=name,
-        )
-    total = (await stats.query(hall.hall, start, end, "day"))["total"]
-    counts = {int(k): v for k, v in total["satisfaction"]["scores"].items()}
-    return charts.stacked_share(f"{t['chart_satisfaction']} · {period}", counts, {s: t[f"score_{s}"] for s in range(1, 6)}, kind=name)
+        # Windows and clerks issue no tickets (they are issued for items): served alone then.
+        series = [(t["served"], [r.get("served") for r in rows])]
+        if by not in ("window", "clerk"):
+            series.insert(0, (t["issued"], [r.get("issued") for r in rows]))
+        return draw(f"{t['chart_arrivals_by'].format(by=grouping)} · {period}", labels, series, ylabel=t["tickets"], kind=name, legend=True)
+    names = {s: t[f"score_{s}"] for s in range(1, 6)}
+    if asked is None:  # the whole period's share
+        counts = {int(k): v for k, v in answer["total"]["satisfaction"]["scores"].items()}
+        return charts.stacked_share(f"{t['chart_satisfaction']} · {period}", counts, names, kind=name)
+    shares = [(label, {int(k): v for k, v in r["satisfaction"]["scores"].items()}) for label, r in zip(labels, rows)]
+    return charts.stacked_shares(f"{t['chart_satisfaction_by'].format(by=grouping)} · {period}", shares, names, kind=name)
+
+
+BY_CHART = ("by", "the grouping drawn: window | item | department | clerk | hour | day | channel "
+                  "(default: the chart's own, hour, window, hour and the whole period)", False)
 
 
 @routes.get("/api/v1/halls/{hall}/charts/{chart}")
 @contract(
-    "A chart as SVG drawn on the server: wait-by-hour, service-by-window, arrivals-served, satisfaction",
-    response=None, auth="manager", query=(*PERIOD, ("lang", "zh-CN (default) or en", False)), tags=("statistics",),
+    "A chart as SVG drawn on the server: wait-by-hour, service-by-window, arrivals-served, satisfaction, "
+    "each by the grouping asked (`by`)",
+    response=None, auth="manager", query=(*PERIOD, BY_CHART, ("lang", "zh-CN (default) or en", False)), tags=("statistics",),
 )
 async def chart(request: web.Request) -> web.Response:
-    """A chart as SVG, drawn on the server: `wait-by-hour`, `service-by-window`, `arrivals-served`, `satisfaction`."""
+    """A chart as SVG, drawn on the server: `wait-by-hour`, `service-by-window`, `arrivals-served`,
+    `satisfaction`; `?by=` draws it by another grouping (the statistics page's choice)."""
     hall, _ = await reader(request)
     name = request.match_info["chart"].removesuffix(".svg")
     if name not in CHARTS:
         raise NotFound("unknown-chart", f"charts are {', '.join(CHARTS)}")
     start, end = parse_period(request.query, hall_today(hall))
-    svg = await chart_svg(request, hall, name, start, end)
+    by = parse_by(request.query) if request.query.get("by") else None
+    svg = await chart_svg(request, hall, name, start, end, by)
     resp = web.Response(text=svg, content_type="image/svg+xml", charset="utf-8")
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -71,6 +71,53 @@ def service_thresholds(catalog: Catalog, item: str) -> tuple[float, float, float
     return tuple(f * i.expected_service_s for f in catalog.hall.supervision.service_factor)  # type: ignore[return-value]
 
 
+# The times of a statistics row (server/stats) held against the alert thresholds.
+TIMED_FIGURES = ("wait", "service")
+DISTRIBUTION = ("mean_s", "p50_s", "p90_s", "max_s")
+
+
+def items_of_group(catalog: Catalog, by: str, key: str) -> tuple[str, ...]:
+    """The items whose tickets a statistics row may count: the item itself, a department's
+    items, a window's items; any item of the hall for a clerk, an hour, a day, a channel, the total."""
+    if by == "item":
+        return (key,) if key in catalog.items else ()
+    if by == "department":
+        return tuple(i.id for i in catalog.items.values() if i.department == key)
+    if by == "window":
+        w = catalog.windows.get(key)
+        return tuple(i for i in w.items if i in catalog.items) if w else ()
+    return tuple(catalog.items)
+
+
+def group_thresholds(catalog: Catalog, by: str, key: str) -> dict[str, tuple[float, float, float]]:
+    """The wait and service thresholds (warning, yellow, red) of a statistics row: the item's own,
+    and for a row of several items the most lenient of theirs at each level, so that a figure
+    marked past a threshold is past it for every item the row counts (never a false alarm)."""
+    items = items_of_group(catalog, by, key)
+    if not items:
+        return {}
+    per_kind = {"wait": [wait_thresholds(catalog, i) for i in items], "service": [service_thresholds(catalog, i) for i in items]}
+    return {kind: tuple(max(t[n] for t in limits) for n in range(3)) for kind, limits in per_kind.items()}  # type: ignore[misc]
+
+
+def past_thresholds(row: dict[str, Any], thresholds: dict[str, tuple[float, float, float]]) -> dict[str, dict[str, str]]:
+    """The times of a statistics row (`wait` and `service`: mean, p50, p90, max in seconds) that
+    reached a threshold, with the highest level reached: {"wait": {"max_s": "yellow"}, …}."""
+    out: dict[str, dict[str, str]] = {}
+    for kind in TIMED_FIGURES:
+        limits, figures = thresholds.get(kind), row.get(kind) or {}
+        if not limits:
+            continue
+        found: dict[str, str] = {}
+        for f in DISTRIBUTION:
+            level = level_for(figures[f], limits) if figures.get(f) is not None else None
+            if level:
+                found[f] = level
+        if found:
+            out[kind] = found
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     key: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -73,6 +73,10 @@ class StatsRow(Out):
     window_time: WindowTime | None
     alerts: Alerts
     appointments: AppointmentFigures | None = None  # items, departments, days and channels
+    # The statistics answer only: the wait and service thresholds the row is held against
+    # (seconds: warning, yellow, red) and its times past them, with the level reached.
+    thresholds: dict[str, list[float]] | None = None
+    over: dict[str, dict[str, Literal["warning", "yellow", "red"]]] | None = None
 
 
 

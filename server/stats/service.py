@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -194,7 +195,9 @@ class Stats:
         groups = await self.groups(hall, start, end, (by,))
         catalog = service.catalog
         keyed = groups.get(by, {})
-        keys = ordered_keys(catalog, by, keyed)
+        # By day: every calendar day of the period that has begun, the days without figures too.
+        days = [start + timedelta(days=n) for n in range((min(end, hall_today(service)) - start).days + 1)] if by == "day" else []
+        keys = ordered_keys(catalog, by, keyed, days)
         rows = [{"key": key, "name": label(catalog, by, key), **summary(by, key, keyed.get(key) or Group())} for key in keys]
         total = {"key": "total", "name": "合计", **summary("day", "total", total_of(groups, by))}
         return {
@@ -208,8 +211,9 @@ class Stats:
         }
 
 
-def ordered_keys(catalog: Catalog, by: str, keyed: dict[str, Any]) -> list[str]:
-    """Catalogue order for windows, items and departments (all of them, even without figures)."""
+def ordered_keys(catalog: Catalog, by: str, keyed: dict[str, Any], days: Sequence[date] = ()) -> list[str]:
+    """Catalogue order for windows, items and departments (all of them, even without figures);
+    by day, every one of `days` (one row per calendar day, an empty one too), in order."""
     if by == "window":
         base = list(catalog.windows)
     elif by == "item":
@@ -218,6 +222,8 @@ def ordered_keys(catalog: Catalog, by: str, keyed: dict[str, Any]) -> list[str]:
         base = list(catalog.departments)
     elif by == "channel":
         base = list(CHANNELS)
+    elif by == "day":
+        base = [d.isoformat() for d in days]
     else:
         return sorted(keyed)
     return base + sorted(k for k in keyed if k not in set(base))

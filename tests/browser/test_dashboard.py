@@ -97,7 +97,9 @@ async def test_the_statistics_page_draws_charts_and_a_table_in_english(live, pag
     assert await page.locator("#table tbody tr").count() == 12  # every window
     for name in ("wait-by-hour", "service-by-window", "arrivals-served", "satisfaction"):
         await page.locator(f"#chart-{name} svg.chart").wait_for(timeout=15000)
-    assert "Waiting time by hour" in await page.locator("#chart-wait-by-hour").inner_text()
+    # The charts draw the grouping of the table (by window): the windows by their names.
+    wait = await page.locator("#chart-wait-by-hour").inner_text()
+    assert "Waiting time by window" in wait and "1号窗口" in wait and "w01" not in wait
     served = await page.locator("#table tfoot td").nth(3).inner_text()
     assert int(served) > 1000  # ten simulated days and today's morning
     # 考勤 under the table: every window's sessions of the period (the first draw, of today's
