@@ -84,10 +84,16 @@ function renderQueues(queues) {
 }
 
 function renderLog(log) {
+  // A clearing names the alert it clears (its key is for machines: it may hold a ticket's id).
+  const raised = new Map(log.filter((e) => e.type !== "alert_cleared").map((e) => [e.key, e]));
   document.getElementById("log").replaceChildren(
     ...log.slice(0, 30).map((e) => {
       const time = e.at.slice(11, 19);
-      if (e.type === "alert_cleared") return el("li", { class: "cleared" }, `${time} ${t("cleared")} ${e.key}`);
+      if (e.type === "alert_cleared") {
+        const was = raised.get(e.key);
+        const x = was ? alertText(was) : null;
+        return el("li", { class: "cleared" }, `${time} ${t("cleared")}`, x ? ` ${x.kind} ${x.subject}` : "");
+      }
       const x = alertText(e);
       return el("li", { class: `level-${e.level}` }, `${time} `, el("span", { class: "badge" }, x.level), ` ${x.kind} ${x.subject} ${x.amount}`);
     }),

@@ -77,6 +77,9 @@ async def test_a_manager_sees_the_live_board_with_charts_and_alerts(live, page, 
     await page.locator("#chart-wait-by-hour svg.chart").wait_for(timeout=15000)
     assert await page.locator("#windows li.win").count() == 12
     assert (await page.locator('[data-kpi="issued"] .kpi-value').inner_text()).isdigit()
+    # The log names what a clearing clears, never its machine key (which may hold a ticket's id).
+    cleared = await page.locator("#log li.cleared").all_inner_texts()
+    assert cleared and all(":" not in line[8:] and "解除" in line for line in cleared), cleared
 
     DOCS.mkdir(exist_ok=True)
     await page.wait_for_timeout(300)  # let the last poll paint
