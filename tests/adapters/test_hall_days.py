@@ -154,6 +154,7 @@ async def test_a_hall_day_always_taken_first_gives_up_unavailable(journals, cata
     other = HallDays(journals[0], catalog.hall.id)
     repo = HallDays(journals[1], catalog.hall.id)
     repo.MAX_CONFLICT_RETRIES = 3
+    repo.CONFLICT_BUDGET_S = 0.0
     theirs = await other.load(day)
     decided = 0
 
@@ -167,6 +168,29 @@ async def test_a_hall_day_always_taken_first_gives_up_unavailable(journals, cata
         await repo.write(stale, issuing(catalog, clock))
     assert decided == 3 and repo.conflicts == 3
     assert await repo.last_seq(day) == 3
+
+
+async def test_a_writer_that_lost_its_attempts_keeps_trying_within_its_time_budget(journals, catalog, clock):
+    """Past the attempts, the budget in time decides: a starved writer keeps trying while the
+    hall moves on, and stores once the others let it."""
+    day = clock.now().date()
+    other = HallDays(journals[0], catalog.hall.id)
+    repo = HallDays(journals[1], catalog.hall.id)
+    repo.MAX_CONFLICT_RETRIES = 3
+    repo.CONFLICT_BUDGET_S = 60.0
+    theirs = await other.load(day)
+    decided = 0
+
+    async def stale() -> HallDay:
+        nonlocal decided
+        decided += 1
+        if decided <= 5:
+            await other.write(theirs, issuing(catalog, clock))  # the other worker is first five times
+        return await repo.load(day) if decided > 5 else HallDay(catalog.hall.id, day)
+
+    commit = await repo.write(stale, issuing(catalog, clock))
+    assert decided == 6 and repo.conflicts == 5 and commit.base == 5
+    assert await repo.last_seq(day) == 6
 
 
 async def test_two_services_on_one_journal_fold_each_others_tickets_after_a_conflict(journals, catalog, clock):
