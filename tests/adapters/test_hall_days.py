@@ -149,48 +149,42 @@ async def test_a_tentative_decision_is_rebuilt_after_a_conflict_not_caught_up(jo
     assert sorted(t.number for t in held["state"].tickets.values()) == ["A001", "A002"]
 
 
-async def test_a_hall_day_always_taken_first_gives_up_unavailable(journals, catalog, clock):
+def starved(journals, catalog, clock, budget_s: float, first: int):  # type: ignore[no-untyped-def]
+    """A writer allowed 3 attempts and `budget_s` seconds, whose stale hall-day another worker
+    always writes first, the first `first` times (then it reads the day as it is)."""
     day = clock.now().date()
     other = HallDays(journals[0], catalog.hall.id)
     repo = HallDays(journals[1], catalog.hall.id)
     repo.MAX_CONFLICT_RETRIES = 3
-    repo.CONFLICT_BUDGET_S = 0.0
-    theirs = await other.load(day)
-    decided = 0
+    repo.CONFLICT_BUDGET_S = budget_s
+    theirs = HallDay(catalog.hall.id, day)
+    decided: list[int] = []
 
     async def stale() -> HallDay:
-        nonlocal decided
-        decided += 1
-        await other.write(theirs, issuing(catalog, clock))  # the other worker is always first
-        return HallDay(catalog.hall.id, day)
+        decided.append(len(decided) + 1)
+        if len(decided) <= first:
+            await other.write(theirs, issuing(catalog, clock))  # the other worker is first
+            return HallDay(catalog.hall.id, day)
+        return await repo.load(day)
 
+    return repo, stale, decided
+
+
+async def test_a_hall_day_always_taken_first_gives_up_unavailable(journals, catalog, clock):
+    repo, stale, decided = starved(journals, catalog, clock, budget_s=0.0, first=1000)
     with pytest.raises(Unavailable):
         await repo.write(stale, issuing(catalog, clock))
-    assert decided == 3 and repo.conflicts == 3
-    assert await repo.last_seq(day) == 3
+    assert len(decided) == 3 and repo.conflicts == 3
+    assert await repo.last_seq(clock.now().date()) == 3
 
 
 async def test_a_writer_that_lost_its_attempts_keeps_trying_within_its_time_budget(journals, catalog, clock):
     """Past the attempts, the budget in time decides: a starved writer keeps trying while the
     hall moves on, and stores once the others let it."""
-    day = clock.now().date()
-    other = HallDays(journals[0], catalog.hall.id)
-    repo = HallDays(journals[1], catalog.hall.id)
-    repo.MAX_CONFLICT_RETRIES = 3
-    repo.CONFLICT_BUDGET_S = 60.0
-    theirs = await other.load(day)
-    decided = 0
-
-    async def stale() -> HallDay:
-        nonlocal decided
-        decided += 1
-        if decided <= 5:
-            await other.write(theirs, issuing(catalog, clock))  # the other worker is first five times
-        return await repo.load(day) if decided > 5 else HallDay(catalog.hall.id, day)
-
+    repo, stale, decided = starved(journals, catalog, clock, budget_s=60.0, first=5)
     commit = await repo.write(stale, issuing(catalog, clock))
-    assert decided == 6 and repo.conflicts == 5 and commit.base == 5
-    assert await repo.last_seq(day) == 6
+    assert len(decided) == 6 and repo.conflicts == 5 and commit.base == 5
+    assert await repo.last_seq(clock.now().date()) == 6
 
 
 async def test_two_services_on_one_journal_fold_each_others_tickets_after_a_conflict(journals, catalog, clock):
