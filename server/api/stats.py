@@ -307,12 +307,26 @@ def _joined(bits: list[str], known: dict[str, str]) -> list[str]:
 def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header, lines = table(answer["rows"], answer["total"])
     lang = worded_in(request)
-    return worded(header, lines, lang) if lang else (header, lines)
+    if not lang:
+        return header, lines
+    # For people a group is its name, in the page's language (a clerk's name, not the login;
+    # 网上预约 or "booked online"; 合计 or "Total"); the key is for machines.
+    said = words(lang, "dashboard")
+    for line in lines:
+        if line[0] == "total" and line is lines[-1]:
+            line[1] = said["total"]
+        elif answer["by"] == "channel":
+            line[1] = said.get(f"channel_{line[0]}", line[1])
+    return worded(header, lines, lang, drop=("key",))
 
 
 def _notes_for(request: web.Request, hall: Any, answer: dict[str, Any]) -> Notes:
-    """The marks of the table `_table_for` makes (wording a column keeps its place)."""
-    return over_notes(hall.catalog, answer, table(answer["rows"], answer["total"])[0], language(request))
+    """The marks of the table `_table_for` makes (wording a column keeps its place; the worded
+    table has no `key`)."""
+    header = table(answer["rows"], answer["total"])[0]
+    if worded_in(request):
+        header = [h for h in header if h != "key"]
+    return over_notes(hall.catalog, answer, header, language(request))
 
 
 @routes.get("/api/v1/halls/{hall}/stats.csv")

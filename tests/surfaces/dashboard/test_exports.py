@@ -266,6 +266,25 @@ async def test_every_worded_export_is_in_one_language(client, login, clock):
         in_one_language((await worded_csv(client, "cases.csv", boss, "zh-CN"))[0], "en")
 
 
+async def test_the_worded_statistics_name_each_group_in_the_pages_language(client, login, clock):
+    """For people a group is its name: a clerk by name (never the login), a channel and the total
+    in the page's language; the machine form keeps the key."""
+    boss = await a_week_on(client, login, clock)
+    period = {"from": "2026-11-25", "to": "2026-11-25"}
+    catalog = client.app[CTX].halls["t"].catalog
+    logins = set(catalog.users)
+    for lang, total in (("zh-CN", "合计"), ("en", "Total")):
+        clerks = await worded_csv(client, "stats.csv", boss, lang, by="clerk", **period)
+        groups = [line[0] for line in clerks[1:]]
+        assert groups[-1] == total and groups[:-1] and not logins & set(groups), groups
+        assert all(g.split(" (")[0] in {u.name for u in catalog.users.values()} for g in groups[:-1]), groups
+        channels = [line[0] for line in (await worded_csv(client, "stats.csv", boss, lang, by="channel", **period))[1:]]
+        in_one_language(channels, lang)
+        assert channels[-1] == total and len(channels) == 4
+    machine = await read_csv(client, "stats.csv", boss, by="clerk", **period)
+    assert machine[0][:2] == ["key", "name"] and machine[-1][0] == "total" and logins & {line[0] for line in machine[1:]}
+
+
 def test_a_worded_export_is_as_formula_safe_as_the_machine_form():
     """Worded cells go through the same writers: a typed comment still never runs as a formula."""
     from server.api.stats import csv_response, worded
