@@ -49,7 +49,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.processes import Proc, free_port, hallq_serve  # noqa: E402
 from bench.province_config import CITY, CITY_ITEMS, generate  # noqa: E402
-from bench.scale import drop_database, pct, pg_database  # noqa: E402
+from bench.scale import call_tickets, drop_database, pct, pg_database  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -178,24 +178,10 @@ async def screens_phase(url: str, halls: list[str], screens: int, called: list[t
             await ws.close()
 
     async def caller(s: aiohttp.ClientSession, hall: str, clerk: str, window: str, item: str) -> None:
-        h = await login(s, url, clerk)
-        for _ in range(calls):
-            async with s.post(f"{url}/api/v1/halls/{hall}/tickets", json={"item": item}) as r:
-                await r.read()
-        base = f"{url}/api/v1/halls/{hall}/windows/{window}/"
-        async with s.post(base + "open", json={}, headers=h) as r:
-            await r.read()
-        await asyncio.sleep(1.0)
-        for _ in range(calls):
-            t0 = time.perf_counter()
-            async with s.post(base + "call-next", json={}, headers=h) as r:
-                w = await r.json()
-            if w.get("ticket"):
-                sent[(hall, w["ticket"]["number"])] = t0
-            await asyncio.sleep(gap / 2)
-            async with s.post(base + "no-show", json={}, headers=h) as r:
-                await r.read()
-            await asyncio.sleep(gap / 2)
+        def called(number: str, t0: float) -> None:
+            sent[(hall, number)] = t0
+
+        await call_tickets(s, url, hall, window, item, await login(s, url, clerk), calls, gap, called)
 
     t_connect = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:

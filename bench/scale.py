@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -139,6 +140,30 @@ async def issue_phase(url: str, concurrency: int, duration: float) -> tuple[int,
     return ok, failed, time.monotonic() - t0
 
 
+async def call_tickets(s: aiohttp.ClientSession, url: str, hall: str, window: str, item: str, headers: dict[str, str],
+                       calls: int, gap: float, called: Callable[[str, float], None]) -> None:
+    """Issue `calls` tickets for `item`, open `window`, then call each and mark it a no-show,
+    `gap` seconds apart; `called` hears each called number with the moment its call was sent,
+    as soon as the call is answered (the screens look it up when they hear the call)."""
+    for _ in range(calls):
+        async with s.post(f"{url}/api/v1/halls/{hall}/tickets", json={"item": item}) as r:
+            await r.read()
+    base = f"{url}/api/v1/halls/{hall}/windows/{window}/"
+    async with s.post(base + "open", json={}, headers=headers) as r:
+        await r.read()
+    await asyncio.sleep(1.0)
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        async with s.post(base + "call-next", json={}, headers=headers) as r:
+            w = await r.json()
+        if w.get("ticket"):
+            called(w["ticket"]["number"], t0)
+        await asyncio.sleep(gap / 2)
+        async with s.post(base + "no-show", json={}, headers=headers) as r:
+            await r.read()
+        await asyncio.sleep(gap / 2)
+
+
 async def call_phase(url: str, screens: int, calls: int, gap: float) -> dict[str, float | int]:
     sent: dict[str, float] = {}
     latencies: list[float] = []
@@ -179,23 +204,7 @@ async def call_phase(url: str, screens: int, calls: int, gap: float) -> dict[str
     async with aiohttp.ClientSession() as s:
         async with s.post(f"{url}/api/v1/auth/login", json={"username": "w06a", "password": "demo"}) as r:
             h = {"Authorization": f"Bearer {(await r.json())['token']}"}
-        for _ in range(calls):
-            async with s.post(f"{url}/api/v1/halls/{HALL}/tickets", json={"item": "medical_reimburse"}) as r:
-                await r.read()
-        base = f"{url}/api/v1/halls/{HALL}/windows/w06/"
-        async with s.post(base + "open", json={}, headers=h) as r:
-            await r.read()
-        await asyncio.sleep(1.0)
-        for _ in range(calls):
-            t0 = time.perf_counter()
-            async with s.post(base + "call-next", json={}, headers=h) as r:
-                w = await r.json()
-            if w.get("ticket"):
-                sent[w["ticket"]["number"]] = t0
-            await asyncio.sleep(gap / 2)
-            async with s.post(base + "no-show", json={}, headers=h) as r:
-                await r.read()
-            await asyncio.sleep(gap / 2)
+        await call_tickets(s, url, HALL, "w06", "medical_reimburse", h, calls, gap, sent.__setitem__)
     await asyncio.sleep(2.0)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
