@@ -36,7 +36,30 @@ async def outbound():  # type: ignore[no-untyped-def]
     await o.stop()
 
 
-class Platform:
+class Loopback:
+    """A stand-in served on 127.0.0.1 at a port of its own, its routes set by `routes`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._runner: web.AppRunner | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class Platform(Loopback):
     """The provincial 好差评 platform's rating intake.
 
     `mode`: "ok" takes ratings (409 for one it has), "busy" answers 503, "slow" takes the
@@ -46,7 +69,7 @@ class Platform:
     """
 
     def __init__(self, id_field: str = "evaluateId") -> None:
-        self.port = free_port()
+        super().__init__()
         self.url = f"http://127.0.0.1:{self.port}/evaluations"
         self.id_field = id_field
         self.mode = "ok"
@@ -57,7 +80,6 @@ class Platform:
         self.keys: list[str] = []
         self.returns: list[dict[str, Any]] = []  # bad ratings it sends back to the hall (GET /returns)
         self.returns_asked: list[str] = []
-        self._runner: web.AppRunner | None = None
 
     @property
     def returns_url(self) -> str:
@@ -87,31 +109,21 @@ class Platform:
             await asyncio.sleep(self.slow_s)
         return web.json_response({"ok": True})
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/evaluations", self._take)
         app.router.add_get("/returns", self._returns)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
 
-class Gateway:
+class Gateway(Loopback):
     """An SMS gateway: takes {phone, sign, text} (409 for a key it has had), or answers 503 when `busy`."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.url = f"http://127.0.0.1:{self.port}/sms"
         self.busy = False
         self.requests = 0
         self.sent: list[dict[str, Any]] = []
         self._keys: set[str] = set()
-        self._runner: web.AppRunner | None = None
 
     async def _take(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -128,14 +140,5 @@ class Gateway:
     def to(self, phone: str) -> list[str]:
         return [m["text"] for m in self.sent if m["phone"] == phone]
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/sms", self._take)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
