@@ -304,6 +304,14 @@ def _joined(bits: list[str], known: dict[str, str]) -> list[str]:
     return out
 
 
+def table_asked(request: web.Request, tables: tuple[str, ...]) -> str:
+    """Which of a report's `tables` a CSV download asks for (`?table=`; the first by default)."""
+    name = request.query.get("table") or tables[0]
+    if name not in tables:
+        raise Invalid("bad-query", f"table is one of {', '.join(tables)}")
+    return name
+
+
 def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header, lines = table(answer["rows"], answer["total"])
     lang = worded_in(request)
@@ -312,10 +320,10 @@ def _table_for(request: web.Request, answer: dict[str, Any]) -> tuple[list[str],
     # For people a group is its name, in the page's language (a clerk's name, not the login;
     # 网上预约 or "booked online"; 合计 or "Total"); the key is for machines.
     said = words(lang, "dashboard")
-    for line in lines:
-        if line[0] == "total" and line is lines[-1]:
-            line[1] = said["total"]
-        elif answer["by"] == "channel":
+    *groups, total = lines
+    total[1] = said["total"]
+    if answer["by"] == "channel":
+        for line in groups:
             line[1] = said.get(f"channel_{line[0]}", line[1])
     return worded(header, lines, lang, drop=("key",))
 
@@ -385,9 +393,7 @@ async def attendance_report(request: web.Request) -> web.StreamResponse:
     response=None, auth="manager", query=(*PERIOD, ("table", " | ".join(ATTENDANCE_TABLES), False), WORDS), tags=("statistics",),
 )
 async def attendance_csv(request: web.Request) -> web.StreamResponse:
-    name = request.query.get("table") or "windows"
-    if name not in ATTENDANCE_TABLES:
-        raise Invalid("bad-query", f"table is one of {', '.join(ATTENDANCE_TABLES)}")
+    name = table_asked(request, ATTENDANCE_TABLES)
     answer = await _attendance(request)
     return csv_response(*tables_for(request, _attendance_tables(answer))[name], _attendance_file(answer, name))
 

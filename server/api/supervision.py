@@ -28,8 +28,8 @@ from server.hall import HallService
 from server.stats import ledger
 from server.api.openapi import contract
 from server.api.stats import (
-    PERIOD, STATS, WORDS, catalog_names, csv_response, flat_table, parse_by, parse_period, reader, sheet_title, sheets, table, tables_for, worded,
-    worded_in, xlsx_response,
+    PERIOD, STATS, WORDS, catalog_names, csv_response, flat_table, parse_by, parse_period, reader, sheet_title, sheets, table,
+    table_asked, tables_for, worded, worded_in, xlsx_response,
 )
 from server.stats.attendance import attendance
 from server.stats.bulletin import bulletin, quarter_label, quarter_of, quarter_period
@@ -390,9 +390,7 @@ BULLETIN_TABLES = ("windows", "departments", "candidates", "most alerts", "clerk
     response=None, auth="manager", query=(*QUARTER, ("table", " | ".join(BULLETIN_TABLES), False), WORDS), tags=("statistics",),
 )
 async def bulletin_csv(request: web.Request) -> web.StreamResponse:
-    name = request.query.get("table") or "windows"
-    if name not in BULLETIN_TABLES:
-        raise Invalid("bad-query", f"table is one of {', '.join(BULLETIN_TABLES)}")
+    name = table_asked(request, BULLETIN_TABLES)
     hall, data = await _bulletin(request)
     return csv_response(*tables_for(request, _bulletin_tables(data))[name], f"hallq-{hall.hall}-bulletin-{data['quarter']}-{name.replace(' ', '-')}")
 
