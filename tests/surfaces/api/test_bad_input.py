@@ -90,6 +90,8 @@ CASES = [
     ("GET", "/api/v1/halls/t/events", {}, 403, "role", "w1a"),
     ("GET", "/api/v1/halls/t/users", {}, 403, "role", "w1a"),
     ("GET", "/api/v1/halls/t/events?since=abc", {}, 422, "bad-query", "boss"),
+    ("GET", "/api/v1/halls/t/attendance.csv?table=nope", {}, 422, "bad-query", "boss"),
+    ("GET", "/api/v1/halls/t/bulletin.csv?table=nope", {}, 422, "bad-query", "boss"),
     ("POST", "/api/v1/halls/t/appointments", {"json": {"code": "X1234", "item": "a1", "slot_start": "soon", "slot_end": "later"}}, 422, "invalid-body", "boss"),
     ("POST", "/api/v1/auth/login", {"json": {"username": "w1a", "password": "wrong"}}, 401, "bad-credentials", None),
     ("POST", "/api/v1/auth/login", {"json": {"username": "ghost", "password": "demo"}}, 401, "bad-credentials", None),
