@@ -213,10 +213,7 @@ class HallService(CatalogRevisions):
     async def _catch_up(self) -> None:
         """Fold what other processes appended since our position (shared halls)."""
         state = self.state
-        before = self._before
-        if before is not None and (before.day != state.day or before.seq != state.seq):
-            before = self._before = None
-        stored = await self.repo.catch_up(state, before)
+        stored = await self.repo.catch_up(state, self._copy_at(state.day, state.seq))
         if not stored:
             return
         self._durable = state.seq
@@ -393,13 +390,10 @@ class HallService(CatalogRevisions):
 
         async def answer(commit: Commit) -> None:
             self.days.carry = None
-            before = self._before
+            before = self._copy_at(commit.day, commit.base)
             if before is not None:
-                if before.day == commit.day and before.seq == commit.base:
-                    for e in commit.events:
-                        apply(before, e)
-                else:
-                    self._before = None
+                for e in commit.events:
+                    apply(before, e)
             for fut, result in results:
                 if fut is None or fut.done():
                     continue
@@ -414,13 +408,21 @@ class HallService(CatalogRevisions):
 
         await self.repo.write(current, decide_batch, tentative=True, conflicted=self._conflict, committed=answer)
 
+    def _copy_at(self, day: date, seq: int) -> HallDay | None:
+        """The durable copy if it stands at this position; else it is forgotten (out of step:
+        the next load makes another)."""
+        before = self._before
+        if before is not None and (before.day != day or before.seq != seq):
+            before = self._before = None
+        return before
+
     async def _conflict(self, state: HallDay) -> None:
         """Another worker appended first. The batch was folded into `state` tentatively: go back
         to the durable copy and fold only what the other worker wrote, then decide again. With
         no copy in step (a single process's hall, or after a failure), fold the whole day again
         (about 15 ms per thousand events)."""
-        before = self._before
-        if before is not None and before.day == state.day and before.seq == self._durable:
+        before = self._copy_at(state.day, self._durable)
+        if before is not None:
             self.state, self._before = before, None
             await self._catch_up()
             self._before = self.state.copy()
